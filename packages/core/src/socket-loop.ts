@@ -1,0 +1,339 @@
+import type { Socket } from "zeromq";
+import { deferred } from "./async.js";
+import { isZgError, ZgError } from "./errors.js";
+import { toFrame, type FrameLike, type Message } from "./frames.js";
+import { silentLogger, type Logger } from "./logger.js";
+
+/**
+ * How one queued send ended.
+ *
+ * - `sent`: handed to libzmq.
+ * - `unreachable`: EHOSTUNREACH from a `mandatory` ROUTER: the peer is gone.
+ * - `timeout`: EAGAIN after `sendTimeout`: the peer is slow (its HWM is full).
+ * - `overflow`: the loop's own send queue was full; the message was not queued.
+ * - `closed`: the loop closed before the message was written.
+ * - `error`: any other zeromq.js failure (logged with its code).
+ */
+export type SendOutcome = "sent" | "unreachable" | "timeout" | "overflow" | "closed" | "error";
+
+/** Counters of a {@link SocketLoop}. */
+export interface SocketLoopStats {
+  /** Messages received and handed to `onMessage`. */
+  received: number;
+  /** Messages written to the socket. */
+  sent: number;
+  /** Sends that failed with EHOSTUNREACH (peer gone). */
+  unreachable: number;
+  /** Sends that failed with EAGAIN (peer slow, HWM full). */
+  timeouts: number;
+  /** Messages refused because the send queue was full. */
+  overflows: number;
+  /** Sends that failed for another reason. */
+  sendErrors: number;
+  /** `onMessage` calls that threw a `ZG_PROTOCOL` error (bad input, dropped). */
+  protocolErrors: number;
+  /** `onMessage` calls that threw anything else (logged, dropped). */
+  handlerErrors: number;
+  /** Messages waiting in the send queue now. */
+  queued: number;
+}
+
+/** Default bound of a {@link SocketLoop} send queue, in messages. */
+export const DEFAULT_SEND_QUEUE_LIMIT = 10_000;
+
+/** Options of {@link SocketLoop}. */
+export interface SocketLoopOptions {
+  /**
+   * Called for each received message, in order. May return a promise, which
+   * the reader awaits before the next receive (backpressure). Whatever it
+   * throws is counted and logged, never rethrown: bad input cannot stop the loop.
+   * Omit for write-only sockets.
+   */
+  onMessage?: (message: Message) => void | Promise<void>;
+  /** Called after a send fails (outcome other than `sent`), e.g. to purge a vanished peer. */
+  onSendFailure?: (message: Message, outcome: Exclude<SendOutcome, "sent">) => void;
+  /** Name used in log lines. @defaultValue "socket" */
+  name?: string;
+  /** Logger. @defaultValue {@link silentLogger} */
+  logger?: Logger;
+  /** Bound of the send queue in messages. @defaultValue {@link DEFAULT_SEND_QUEUE_LIMIT} */
+  sendQueueLimit?: number;
+  /** Whether {@link SocketLoop.close} closes the socket. @defaultValue true */
+  ownsSocket?: boolean;
+}
+
+interface Pending {
+  message: Message;
+  done: ((outcome: SendOutcome) => void) | undefined;
+}
+
+type ReadWriteSocket = Socket & {
+  receive?: () => Promise<Buffer[]>;
+  send?: (message: Message) => Promise<void>;
+};
+
+/**
+ * The one reader and the one serialized writer of a zeromq.js socket.
+ *
+ * zeromq.js allows one pending `receive()` and one pending `send()` per
+ * socket (a second throws EBUSY). A `SocketLoop` owns both: a reader loop
+ * that hands each message to `onMessage`, and a bounded FIFO of outgoing
+ * messages written one at a time. {@link post} never blocks and never throws,
+ * so a broker can reply from inside `onMessage` without awaiting.
+ *
+ * For ROUTER sockets create the socket with `mandatory: true` and
+ * `sendTimeout: 0` (see {@link createRouter}): a vanished peer then yields
+ * `unreachable` and a slow one `timeout`, counted per message, and the loop
+ * moves on instead of stalling every other peer.
+ *
+ * @example
+ * ```ts
+ * const loop = new SocketLoop(router, { onMessage: (msg) => loop.post(handle(msg)) });
+ * loop.start();
+ * await loop.close();
+ * ```
+ */
+export class SocketLoop {
+  readonly socket: Socket;
+  readonly #options: SocketLoopOptions;
+  readonly #logger: Logger;
+  readonly #limit: number;
+  #queue: (Pending | undefined)[] = [];
+  #head = 0;
+  #writing = false;
+  #started = false;
+  #closing: Promise<void> | undefined;
+  #drained: ReturnType<typeof deferred<void>> | undefined;
+  readonly #readerDone = deferred<Error | undefined>();
+  readonly #stats: SocketLoopStats = {
+    received: 0,
+    sent: 0,
+    unreachable: 0,
+    timeouts: 0,
+    overflows: 0,
+    sendErrors: 0,
+    protocolErrors: 0,
+    handlerErrors: 0,
+    queued: 0,
+  };
+
+  /**
+   * Resolves when the reader loop has ended: `undefined` after close, or the
+   * error that ended it (a receive failure other than close). Never rejects.
+   */
+  readonly done: Promise<Error | undefined> = this.#readerDone.promise;
+
+  constructor(socket: Socket, options: SocketLoopOptions = {}) {
+    this.socket = socket;
+    this.#options = options;
+    this.#logger = options.logger ?? silentLogger;
+    this.#limit = options.sendQueueLimit ?? DEFAULT_SEND_QUEUE_LIMIT;
+    if (!(this.#limit >= 1)) throw new ZgError("ZG_INVALID_ARGUMENT", "sendQueueLimit must be >= 1");
+  }
+
+  /** Starts the reader (if `onMessage` was given). Idempotent. */
+  start(): this {
+    if (this.#started) return this;
+    this.#started = true;
+    if (this.#options.onMessage !== undefined) void this.#read(this.#options.onMessage);
+    else this.#readerDone.resolve(undefined);
+    return this;
+  }
+
+  /** True once {@link close} has been called. */
+  get closing(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** A snapshot of the counters. */
+  stats(): SocketLoopStats {
+    return { ...this.#stats, queued: this.#queue.length - this.#head };
+  }
+
+  /**
+   * Queues a message for sending and returns at once.
+   *
+   * @returns false when the message was refused (queue full or loop closed);
+   * the refusal is counted and reported to `onSendFailure`.
+   */
+  post(message: readonly FrameLike[]): boolean {
+    return this.#enqueue(message, undefined);
+  }
+
+  /** Queues a message and resolves with its {@link SendOutcome}. Never rejects. */
+  send(message: readonly FrameLike[]): Promise<SendOutcome> {
+    return new Promise((resolve) => {
+      this.#enqueue(message, resolve);
+    });
+  }
+
+  /** Resolves when the send queue is empty (everything queued so far was written or failed). */
+  async flush(): Promise<void> {
+    if (!this.#writing && this.#head >= this.#queue.length) return;
+    this.#drained ??= deferred();
+    await this.#drained.promise;
+  }
+
+  /**
+   * Stops the loop: waits up to `drainTimeout` ms for queued messages to be
+   * written, resolves the rest as `closed`, closes the socket (if owned) and
+   * waits for the reader to end. Idempotent.
+   */
+  close({ drainTimeout = 0 }: { drainTimeout?: number } = {}): Promise<void> {
+    this.#closing ??= this.#close(drainTimeout);
+    return this.#closing;
+  }
+
+  async #close(drainTimeout: number): Promise<void> {
+    if (drainTimeout > 0 && (this.#writing || this.#head < this.#queue.length)) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.flush(),
+        new Promise<void>((r) => {
+          timer = setTimeout(r, drainTimeout);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    // Fail what is still queued.
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const p = this.#queue[i];
+      if (p !== undefined) this.#finish(p, "closed");
+    }
+    this.#queue = [];
+    this.#head = 0;
+    if (this.#options.ownsSocket !== false && !this.socket.closed) this.socket.close();
+    if (!this.#started) this.#readerDone.resolve(undefined);
+    await this.done;
+    this.#drained?.resolve();
+  }
+
+  #enqueue(message: readonly FrameLike[], done: ((o: SendOutcome) => void) | undefined): boolean {
+    const frames = message.map(toFrame);
+    if (this.#closing !== undefined) {
+      this.#finish({ message: frames, done }, "closed");
+      return false;
+    }
+    if (this.#queue.length - this.#head >= this.#limit) {
+      this.#finish({ message: frames, done }, "overflow");
+      return false;
+    }
+    this.#queue.push({ message: frames, done });
+    if (!this.#writing) void this.#drain();
+    return true;
+  }
+
+  async #drain(): Promise<void> {
+    this.#writing = true;
+    const socket = this.socket as ReadWriteSocket;
+    try {
+      while (this.#head < this.#queue.length) {
+        const item = this.#queue[this.#head] as Pending;
+        this.#queue[this.#head++] = undefined;
+        let outcome: SendOutcome;
+        try {
+          await (socket.send as (m: Message) => Promise<void>)(item.message);
+          outcome = "sent";
+        } catch (error) {
+          outcome = this.#classify(error);
+        }
+        this.#finish(item, outcome);
+        if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+          this.#queue = this.#queue.slice(this.#head);
+          this.#head = 0;
+        }
+      }
+      this.#queue.length = 0;
+      this.#head = 0;
+    } finally {
+      this.#writing = false;
+      const d = this.#drained;
+      this.#drained = undefined;
+      d?.resolve();
+    }
+  }
+
+  #classify(error: unknown): SendOutcome {
+    const code = (error as { code?: string } | null)?.code;
+    if (code === "EHOSTUNREACH") return "unreachable";
+    if (code === "EAGAIN") return this.socket.closed ? "closed" : "timeout";
+    if (this.socket.closed || this.#closing !== undefined) return "closed";
+    this.#logger.warn("send failed", { socket: this.#options.name ?? "socket", code, error: String(error) });
+    return "error";
+  }
+
+  #finish(item: Pending, outcome: SendOutcome): void {
+    switch (outcome) {
+      case "sent":
+        this.#stats.sent++;
+        break;
+      case "unreachable":
+        this.#stats.unreachable++;
+        break;
+      case "timeout":
+        this.#stats.timeouts++;
+        break;
+      case "overflow":
+        this.#stats.overflows++;
+        break;
+      case "error":
+        this.#stats.sendErrors++;
+        break;
+      case "closed":
+        break;
+    }
+    if (outcome !== "sent") {
+      if (outcome !== "closed") {
+        this.#logger.debug("message not sent", { socket: this.#options.name ?? "socket", outcome });
+      }
+      try {
+        this.#options.onSendFailure?.(item.message, outcome);
+      } catch (error) {
+        this.#logger.error("onSendFailure threw", { error: String(error) });
+      }
+    }
+    item.done?.(outcome);
+  }
+
+  async #read(onMessage: (message: Message) => void | Promise<void>): Promise<void> {
+    const socket = this.socket as ReadWriteSocket;
+    const receive = socket.receive?.bind(socket);
+    if (receive === undefined) {
+      this.#readerDone.resolve(new ZgError("ZG_INVALID_ARGUMENT", "socket is not readable"));
+      return;
+    }
+    let failure: Error | undefined;
+    for (;;) {
+      let message: Message;
+      try {
+        message = await receive();
+      } catch (error) {
+        if (!(this.socket.closed || this.#closing !== undefined)) {
+          failure = new ZgError("ZG_SOCKET", "receive failed", { cause: error });
+          this.#logger.error("receive failed; reader stopped", { socket: this.#options.name ?? "socket", error: String(error) });
+        }
+        break;
+      }
+      this.#stats.received++;
+      try {
+        const r = onMessage(message);
+        if (r !== undefined) await r;
+      } catch (error) {
+        if (isZgError(error, "ZG_PROTOCOL")) {
+          this.#stats.protocolErrors++;
+          this.#logger.warn("protocol error; message dropped", {
+            socket: this.#options.name ?? "socket",
+            error: error.message,
+          });
+        } else {
+          this.#stats.handlerErrors++;
+          this.#logger.error("message handler threw; message dropped", {
+            socket: this.#options.name ?? "socket",
+            error: String(error),
+          });
+        }
+      }
+    }
+    this.#readerDone.resolve(failure);
+  }
+}

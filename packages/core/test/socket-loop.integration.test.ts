@@ -1,0 +1,90 @@
+import { describe, expect, test } from "vitest";
+import * as zmq from "zeromq";
+import { closeAfter, tcpEndpoint, transports, waitFor, within } from "@zg/testing";
+import { bindAll, createDealer, createRouter, SocketLoop, toMessage, type Message } from "../src/index.js";
+
+describe.each(Object.entries(transports))("SocketLoop over %s", (_name, endpoint) => {
+  test("echo round trips through a ROUTER loop and a DEALER loop", async () => {
+    const router = createRouter({ linger: 0 });
+    const [ep] = await bindAll(router, [endpoint()]);
+    const server: SocketLoop = closeAfter(
+      new SocketLoop(router, { onMessage: (msg) => void server.post(msg) }).start(),
+    );
+    const got: Message[] = [];
+    const dealer = createDealer({ linger: 0 });
+    dealer.connect(ep as string);
+    const client = closeAfter(new SocketLoop(dealer, { onMessage: (m) => void got.push(m) }).start());
+    for (let i = 0; i < 100; i++) client.post(toMessage(`m${i}`));
+    await waitFor(() => got.length === 100, { what: "100 echoes" });
+    expect(got.map((m) => m[0]?.toString())).toEqual(Array.from({ length: 100 }, (_, i) => `m${i}`));
+    expect(client.stats()).toMatchObject({ sent: 100, received: 100, queued: 0 });
+  });
+});
+
+describe("SocketLoop faults", () => {
+  test("a send to a vanished peer resolves unreachable and the loop carries on", async () => {
+    const router = createRouter({ linger: 0 });
+    const [ep] = await bindAll(router, [tcpEndpoint()]);
+    const failures: string[] = [];
+    const loop = closeAfter(new SocketLoop(router, { onMessage: () => {}, onSendFailure: (_m, o) => failures.push(o) }).start());
+    // No peer at all: with sendTimeout 0 this must not hang (protocols.md §3.3 case B).
+    await expect(within(loop.send(toMessage("ghost", "", "x")), 1000)).resolves.toBe("unreachable");
+    const dealer = closeAfter(createDealer({ linger: 0, routingId: "alive" }));
+    dealer.connect(ep as string);
+    await dealer.send("hello");
+    await waitFor(() => loop.stats().received === 1);
+    await expect(loop.send(toMessage("ghost", "x"))).resolves.toBe("unreachable");
+    await expect(loop.send(toMessage("alive", "reply"))).resolves.toBe("sent");
+    const [reply] = await dealer.receive();
+    expect(reply?.toString()).toBe("reply");
+    expect(failures).toEqual(["unreachable", "unreachable"]);
+    expect(loop.stats().unreachable).toBe(2);
+  });
+
+  test("a slow peer that stops reading yields timeouts, not a stalled socket", async () => {
+    const router = createRouter({ linger: 0, sendHighWaterMark: 10 });
+    const [ep] = await bindAll(router, [tcpEndpoint()]);
+    const loop = closeAfter(new SocketLoop(router, { onMessage: () => {} }).start());
+    const slow = closeAfter(createDealer({ linger: 0, routingId: "slow", receiveHighWaterMark: 10 }));
+    const fast = closeAfter(createDealer({ linger: 0, routingId: "fast" }));
+    slow.connect(ep as string);
+    fast.connect(ep as string);
+    await slow.send("hi");
+    await fast.send("hi");
+    await waitFor(() => loop.stats().received === 2);
+    const big = Buffer.alloc(64 * 1024);
+    const outcomes = await within(Promise.all(Array.from({ length: 2000 }, () => loop.send([Buffer.from("slow"), big]))), 10_000, "2000 sends to a slow peer");
+    expect(outcomes).toContain("timeout");
+    // The fast peer is still served right away.
+    await expect(within(loop.send(toMessage("fast", "ok")), 1000)).resolves.toBe("sent");
+    const [m] = await fast.receive();
+    expect(m?.toString()).toBe("ok");
+    expect(loop.stats().timeouts).toBeGreaterThan(0);
+  });
+
+  test("close during sends resolves every pending send and ends the reader", async () => {
+    const router = createRouter({ linger: 0, sendHighWaterMark: 1 });
+    await bindAll(router, [tcpEndpoint()]);
+    const loop = new SocketLoop(router, { onMessage: () => {} }).start();
+    const pending = Array.from({ length: 50 }, () => loop.send(toMessage("nobody", "x")));
+    await within(loop.close(), 2000, "close");
+    const outcomes = await within(Promise.all(pending), 2000, "pending sends");
+    expect(outcomes.every((o) => o === "unreachable" || o === "closed")).toBe(true);
+    await expect(loop.done).resolves.toBeUndefined();
+    expect(router.closed).toBe(true);
+    expect(loop.post(toMessage("late"))).toBe(false);
+    await loop.close(); // idempotent
+  });
+
+  test("a handler that throws is counted and the loop keeps reading", async () => {
+    const pull = new zmq.Pull({ linger: 0 });
+    await pull.bind("tcp://127.0.0.1:*");
+    let n = 0;
+    const loop = closeAfter(new SocketLoop(pull, { onMessage: () => { n++; if (n % 2 === 0) throw new Error("boom"); } }).start());
+    const push = closeAfter(new zmq.Push({ linger: 0 }));
+    push.connect(pull.lastEndpoint as string);
+    for (let i = 0; i < 10; i++) await push.send("x");
+    await waitFor(() => n === 10);
+    expect(loop.stats()).toMatchObject({ received: 10, handlerErrors: 5 });
+  });
+});

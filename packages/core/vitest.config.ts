@@ -1,0 +1,17 @@
+import { defineConfig, mergeConfig } from "vitest/config";
+import { sharedConfig } from "../../vitest.shared.js";
+
+export default mergeConfig(
+  sharedConfig,
+  defineConfig({
+    test: {
+      name: "@zg/core",
+      coverage: {
+        provider: "v8",
+        include: ["src/**"],
+        reporter: ["text-summary"],
+        thresholds: { lines: 90 },
+      },
+    },
+  }),
+);

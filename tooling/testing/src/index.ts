@@ -1,0 +1,13 @@
+/**
+ * @zg/testing (private): helpers for zg's unit, integration, fault and
+ * interoperability tests.
+ *
+ * @packageDocumentation
+ */
+export { ChildHandle, spawnChild, type ChildMessage, type SpawnChildOptions } from "./child.js";
+export { closeAfter, type Closeable } from "./cleanup.js";
+export { inprocEndpoint, ipcEndpoint, tcpEndpoint, tempDir, transports } from "./endpoints.js";
+export { checkHistory, History, type HistoryEvent, type HistoryReport } from "./history.js";
+export { findPythonZmq, PythonPeer, pythonTest, spawnPython } from "./python.js";
+export { ScriptedPeer, type ScriptedPeerKind, type ScriptedPeerOptions } from "./scripted-peer.js";
+export { delay, percentiles, waitFor, within } from "./wait.js";

@@ -1,0 +1,44 @@
+/** Resolves after `ms` milliseconds. */
+export function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Polls `predicate` until it returns a truthy value, and returns that value.
+ *
+ * @throws an Error naming `what` after `timeout` ms.
+ */
+export async function waitFor<T>(
+  predicate: () => T | Promise<T>,
+  { timeout = 5000, interval = 10, what = "condition" }: { timeout?: number; interval?: number; what?: string } = {},
+): Promise<NonNullable<T>> {
+  const deadline = performance.now() + timeout;
+  for (;;) {
+    const v = await predicate();
+    if (v) return v as NonNullable<T>;
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await delay(interval);
+  }
+}
+
+/** Rejects with an error naming `what` if `promise` has not settled within `ms`. */
+export async function within<T>(promise: Promise<T>, ms: number, what = "operation"): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** p50 / p99 / max of samples, nearest rank. */
+export function percentiles(samples: readonly number[]): { count: number; p50: number; p99: number; max: number; min: number } {
+  const s = [...samples].sort((a, b) => a - b);
+  const q = (p: number): number => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] ?? 0;
+  return { count: s.length, p50: q(0.5), p99: q(0.99), max: s[s.length - 1] ?? 0, min: s[0] ?? 0 };
+}
