@@ -1,0 +1,147 @@
+import { durationOption, integerOption, systemClock, type Clock, type TimerHandle } from "@zg/core";
+import { DEFAULT_HEARTBEAT_LIVENESS, MAX_HEARTBEAT_INTERVAL, MIN_HEARTBEAT_INTERVAL } from "./constants.js";
+
+/** Options of {@link LinkHeartbeat}. All durations in milliseconds. */
+export interface LinkHeartbeatOptions {
+  /** Heartbeat interval: send after this much outgoing silence; the peer is judged by it. */
+  interval: number;
+  /** Intervals of incoming silence before the peer is dead. @defaultValue {@link DEFAULT_HEARTBEAT_LIVENESS} */
+  liveness?: number;
+  /**
+   * Sends one heartbeat (PPP `0x02`, MDP HEARTBEAT, a ping …). Called only when
+   * nothing else went out for one interval (the Guide's "heartbeat only when
+   * idle"), and never while the peer is silent if {@link pauseWhenSilent} is set.
+   */
+  sendHeartbeat: () => void;
+  /** Called once when the peer has been silent for one interval. */
+  onSilent?: (silentFor: number) => void;
+  /** Called once when the peer has been silent for `interval × liveness`; the heartbeat then stops. */
+  onDead: (silentFor: number) => void;
+  /**
+   * Stop sending heartbeats while the peer is silent (ping-pong: do not keep
+   * pinging without pongs, so a DEALER never queues a flood of stale pings for
+   * a dead peer). @defaultValue false
+   */
+  pauseWhenSilent?: boolean;
+  /** Time source. @defaultValue systemClock */
+  clock?: Clock;
+}
+
+/**
+ * Heartbeating for one link (a worker's connection to its queue, a client's
+ * to a server): sends heartbeats when the line is otherwise idle, counts any
+ * incoming message as a sign of life, and reports the peer silent and then
+ * dead. One timer per link; liveness uses monotonic time only.
+ *
+ * Protocol packages (PPP, MDP, CHP) use it with their own heartbeat command:
+ * they call {@link received} for every incoming message and {@link sent} for
+ * every outgoing one.
+ *
+ * @example
+ * ```ts
+ * const hb = new LinkHeartbeat({ interval: 1000, sendHeartbeat: () => loop.post([PPP_HEARTBEAT]), onDead: reconnect });
+ * hb.start();
+ * // in the reader: hb.received(); in the writer: hb.sent();
+ * hb.stop();
+ * ```
+ */
+export class LinkHeartbeat {
+  readonly interval: number;
+  readonly liveness: number;
+  readonly #options: LinkHeartbeatOptions;
+  readonly #clock: Clock;
+  #lastHeard = 0;
+  #lastSent = 0;
+  #timer: TimerHandle | undefined;
+  #running = false;
+  #silentReported = false;
+  #heartbeatsSent = 0;
+
+  constructor(options: LinkHeartbeatOptions) {
+    this.interval = durationOption("interval", options.interval, 0, { min: MIN_HEARTBEAT_INTERVAL, max: MAX_HEARTBEAT_INTERVAL });
+    this.liveness = integerOption("liveness", options.liveness, DEFAULT_HEARTBEAT_LIVENESS, { min: 1, max: 1000 });
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /** True between {@link start} and {@link stop} (or death). */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Monotonic time the peer was last heard from. */
+  get lastHeard(): number {
+    return this.#lastHeard;
+  }
+
+  /** Heartbeats sent since start. */
+  get heartbeatsSent(): number {
+    return this.#heartbeatsSent;
+  }
+
+  /** True while the peer has been silent for at least one interval. */
+  get silent(): boolean {
+    return this.#silentReported;
+  }
+
+  /** Starts (or restarts) the schedule as if the peer had just been heard and a message just sent. */
+  start(): void {
+    const now = this.#clock.now();
+    this.#lastHeard = now;
+    this.#lastSent = now;
+    this.#silentReported = false;
+    this.#running = true;
+    this.#arm();
+  }
+
+  /** Stops the timer. Idempotent. */
+  stop(): void {
+    this.#running = false;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Any incoming message: the peer is alive. O(1), no timer work. */
+  received(): void {
+    this.#lastHeard = this.#clock.now();
+    this.#silentReported = false;
+  }
+
+  /** Any outgoing message: postpones the next heartbeat. O(1), no timer work. */
+  sent(): void {
+    this.#lastSent = this.#clock.now();
+  }
+
+  #arm(): void {
+    if (!this.#running) return;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    const now = this.#clock.now();
+    const deadAt = this.#lastHeard + this.interval * this.liveness;
+    const silentAt = this.#silentReported ? Infinity : this.#lastHeard + this.interval;
+    const sendAt = this.#options.pauseWhenSilent && this.#silentReported ? Infinity : this.#lastSent + this.interval;
+    const next = Math.min(deadAt, silentAt, sendAt);
+    this.#timer = this.#clock.setTimeout(() => this.#tick(), Math.max(0, Math.ceil(next - now)));
+  }
+
+  #tick(): void {
+    this.#timer = undefined;
+    if (!this.#running) return;
+    const now = this.#clock.now();
+    const silentFor = now - this.#lastHeard;
+    if (silentFor >= this.interval * this.liveness) {
+      this.#running = false;
+      this.#options.onDead(silentFor);
+      return;
+    }
+    if (!this.#silentReported && silentFor >= this.interval) {
+      this.#silentReported = true;
+      this.#options.onSilent?.(silentFor);
+    }
+    if (now - this.#lastSent >= this.interval && !(this.#options.pauseWhenSilent && this.#silentReported)) {
+      this.#lastSent = now;
+      this.#heartbeatsSent++;
+      this.#options.sendHeartbeat();
+    }
+    this.#arm();
+  }
+}

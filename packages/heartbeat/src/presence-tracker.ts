@@ -1,0 +1,283 @@
+import {
+  durationOption,
+  ExpiryTable,
+  integerOption,
+  systemClock,
+  TypedEmitter,
+  type Clock,
+  type Logger,
+} from "@zg/core";
+import {
+  DEFAULT_HEARTBEAT_INTERVAL,
+  DEFAULT_HEARTBEAT_LIVENESS,
+  MAX_HEARTBEAT_INTERVAL,
+  MIN_HEARTBEAT_INTERVAL,
+} from "./constants.js";
+
+/** Liveness state of a tracked peer. */
+export type PeerState = "alive" | "silent";
+
+/** Events of a {@link PresenceTracker}. */
+export interface PresenceEvents<K> {
+  [type: string]: unknown;
+  /** A key was seen for the first time (or after it was removed or forgotten). */
+  "peer:joined": { key: K; interval: number };
+  /** A key has been silent for one of its intervals. */
+  "peer:silent": { key: K; silentFor: number };
+  /** A key has been silent for interval × liveness and was purged. */
+  "peer:expired": { key: K; lastSeen: number; silentFor: number };
+  /** An expired key was seen again (it is tracked again). */
+  "peer:returned": { key: K; downFor: number };
+}
+
+/** Options of {@link PresenceTracker}. Durations in milliseconds. */
+export interface PresenceTrackerOptions<K> {
+  /** Default interval for peers that do not state their own. @defaultValue {@link DEFAULT_HEARTBEAT_INTERVAL} */
+  interval?: number;
+  /** Missed intervals before expiry. @defaultValue {@link DEFAULT_HEARTBEAT_LIVENESS} */
+  liveness?: number;
+  /**
+   * Called per peer when nothing has been sent to it for its interval (call
+   * {@link PresenceTracker.sent} on every other send). Omit for trackers that
+   * only listen (one-way heartbeat receivers).
+   */
+  sendHeartbeat?: (key: K) => void;
+  /** Most peers tracked at once; a new key beyond it is refused (`seen` returns "refused"). @defaultValue 1_000_000 */
+  maxPeers?: number;
+  /** How many expired keys are remembered to report `peer:returned`. @defaultValue 10_000 */
+  rememberExpired?: number;
+  /** Sweep granularity (max lateness of an expiry). @defaultValue 10 */
+  granularity?: number;
+  /** Time source. @defaultValue systemClock */
+  clock?: Clock;
+  /** Logger for clamped intervals and refused peers. */
+  logger?: Logger;
+}
+
+/** Counters of a {@link PresenceTracker}. */
+export interface PresenceStats {
+  peers: number;
+  silent: number;
+  joined: number;
+  expired: number;
+  returned: number;
+  heartbeatsSent: number;
+  refused: number;
+  clampedIntervals: number;
+}
+
+interface PeerInfo {
+  interval: number;
+  silent: boolean;
+}
+
+/**
+ * A table of peers keyed by identity, after the Guide's heartbeating rules:
+ * any message from a peer is a sign of life; a peer silent for one interval
+ * is `silent`; silent for interval × liveness it is `expired` and purged, so
+ * routing tables never keep dead entries. Each peer may have its own interval
+ * (an aggressive 100 ms peer and a relaxed 30 s one coexist, each judged by
+ * its own deadline). Three {@link ExpiryTable}s, so three timers in all, no
+ * matter how many peers: 100k peers are cheap.
+ *
+ * @example
+ * ```ts
+ * const workers = new PresenceTracker<string>({ interval: 1000, sendHeartbeat: (id) => heartbeat(id) });
+ * workers.on("peer:expired", ({ key }) => forget(key));
+ * workers.seen(id); // on every message from id
+ * workers.close();
+ * ```
+ */
+export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>> {
+  readonly interval: number;
+  readonly liveness: number;
+  readonly #peers = new Map<K, PeerInfo>();
+  readonly #expiry: ExpiryTable<K>;
+  readonly #silence: ExpiryTable<K>;
+  readonly #heartbeat: ExpiryTable<K> | undefined;
+  readonly #gone = new Map<K, number>();
+  readonly #clock: Clock;
+  readonly #maxPeers: number;
+  readonly #rememberExpired: number;
+  readonly #logger: Logger | undefined;
+  readonly #sendHeartbeat: ((key: K) => void) | undefined;
+  readonly #stats: Omit<PresenceStats, "peers" | "silent"> = {
+    joined: 0,
+    expired: 0,
+    returned: 0,
+    heartbeatsSent: 0,
+    refused: 0,
+    clampedIntervals: 0,
+  };
+  #silentCount = 0;
+
+  constructor(options: PresenceTrackerOptions<K> = {}) {
+    super();
+    this.interval = durationOption("interval", options.interval, DEFAULT_HEARTBEAT_INTERVAL, {
+      min: MIN_HEARTBEAT_INTERVAL,
+      max: MAX_HEARTBEAT_INTERVAL,
+    });
+    this.liveness = integerOption("liveness", options.liveness, DEFAULT_HEARTBEAT_LIVENESS, { min: 1, max: 1000 });
+    this.#maxPeers = integerOption("maxPeers", options.maxPeers, 1_000_000, { min: 1 });
+    this.#rememberExpired = integerOption("rememberExpired", options.rememberExpired, 10_000, { min: 0 });
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = options.logger;
+    this.listenerErrorLogger = options.logger;
+    const common = {
+      clock: this.#clock,
+      ...(options.granularity === undefined ? {} : { granularity: options.granularity }),
+    };
+    this.#expiry = new ExpiryTable<K>({ ...common, onExpire: (key, e) => this.#expire(key, e.lastSeen) });
+    this.#silence = new ExpiryTable<K>({ ...common, onExpire: (key, e) => this.#silent(key, e.lastSeen) });
+    this.#sendHeartbeat = options.sendHeartbeat;
+    if (options.sendHeartbeat !== undefined) {
+      this.#heartbeat = new ExpiryTable<K>({ ...common, onExpire: (key) => this.#beat(key) });
+    }
+  }
+
+  /** Number of tracked (not expired) peers. */
+  get size(): number {
+    return this.#peers.size;
+  }
+
+  /** True when `key` is tracked. */
+  has(key: K): boolean {
+    return this.#peers.has(key);
+  }
+
+  /** The peer's state and interval, or `undefined`. */
+  get(key: K): { state: PeerState; interval: number; lastSeen: number } | undefined {
+    const p = this.#peers.get(key);
+    const e = this.#expiry.get(key);
+    if (p === undefined || e === undefined) return undefined;
+    return { state: p.silent ? "silent" : "alive", interval: p.interval, lastSeen: e.lastSeen };
+  }
+
+  /** The tracked keys. */
+  keys(): IterableIterator<K> {
+    return this.#peers.keys();
+  }
+
+  /** Clamps a peer-announced interval into [10 ms, 1 h] (counted and logged when clamped). */
+  clampInterval(interval: number): number {
+    if (!Number.isFinite(interval) || interval < MIN_HEARTBEAT_INTERVAL || interval > MAX_HEARTBEAT_INTERVAL) {
+      this.#stats.clampedIntervals++;
+      const clamped = !Number.isFinite(interval)
+        ? this.interval
+        : Math.min(MAX_HEARTBEAT_INTERVAL, Math.max(MIN_HEARTBEAT_INTERVAL, interval));
+      this.#logger?.warn("peer announced an out-of-range heartbeat interval; clamped", { interval, clamped });
+      return clamped;
+    }
+    return interval;
+  }
+
+  /**
+   * Records a sign of life from `key` (any message). Adds the key if new.
+   * `interval` sets or changes the peer's own interval (clamped).
+   *
+   * @returns what happened: `joined`, `returned` (it had expired), `alive`
+   * (already tracked), or `refused` (table full).
+   */
+  seen(key: K, interval?: number): "joined" | "returned" | "alive" | "refused" {
+    const p = this.#peers.get(key);
+    if (p !== undefined && (interval === undefined || interval === p.interval)) {
+      this.#expiry.touch(key);
+      if (p.silent) {
+        p.silent = false;
+        this.#silentCount--;
+        this.#silence.set(key, p.interval);
+      } else {
+        this.#silence.touch(key);
+      }
+      return "alive";
+    }
+    const iv = interval === undefined ? (p?.interval ?? this.interval) : this.clampInterval(interval);
+    if (p === undefined && this.#peers.size >= this.#maxPeers) {
+      this.#stats.refused++;
+      return "refused";
+    }
+    if (p?.silent) this.#silentCount--;
+    this.#peers.set(key, { interval: iv, silent: false });
+    this.#expiry.set(key, iv * this.liveness);
+    this.#silence.set(key, iv);
+    this.#heartbeat?.set(key, iv);
+    if (p !== undefined) return "alive";
+    const goneAt = this.#gone.get(key);
+    if (goneAt !== undefined) {
+      this.#gone.delete(key);
+      this.#stats.returned++;
+      this.emit("peer:returned", { key, downFor: this.#clock.now() - goneAt });
+      return "returned";
+    }
+    this.#stats.joined++;
+    this.emit("peer:joined", { key, interval: iv });
+    return "joined";
+  }
+
+  /** Records that something was sent to `key`: postpones its next heartbeat. */
+  sent(key: K): void {
+    this.#heartbeat?.touch(key);
+  }
+
+  /** Stops tracking `key` (it left cleanly); no `peer:expired` event. */
+  remove(key: K): boolean {
+    const p = this.#peers.get(key);
+    if (p === undefined) return false;
+    if (p.silent) this.#silentCount--;
+    this.#peers.delete(key);
+    this.#expiry.delete(key);
+    this.#silence.delete(key);
+    this.#heartbeat?.delete(key);
+    return true;
+  }
+
+  /** Counters. */
+  stats(): PresenceStats {
+    return { peers: this.#peers.size, silent: this.#silentCount, ...this.#stats };
+  }
+
+  /** Clears every timer and peer. Idempotent. */
+  close(): void {
+    this.#expiry.close();
+    this.#silence.close();
+    this.#heartbeat?.close();
+    this.#peers.clear();
+    this.#gone.clear();
+    this.#silentCount = 0;
+    this.removeAllListeners();
+  }
+
+  #silent(key: K, lastSeen: number): void {
+    const p = this.#peers.get(key);
+    if (p === undefined || p.silent) return;
+    p.silent = true;
+    this.#silentCount++;
+    this.emit("peer:silent", { key, silentFor: this.#clock.now() - lastSeen });
+  }
+
+  #expire(key: K, lastSeen: number): void {
+    const p = this.#peers.get(key);
+    if (p === undefined) return;
+    if (p.silent) this.#silentCount--;
+    this.#peers.delete(key);
+    this.#silence.delete(key);
+    this.#heartbeat?.delete(key);
+    this.#stats.expired++;
+    if (this.#rememberExpired > 0) {
+      if (this.#gone.size >= this.#rememberExpired) {
+        const oldest = this.#gone.keys().next();
+        if (!oldest.done) this.#gone.delete(oldest.value);
+      }
+      this.#gone.set(key, this.#clock.now());
+    }
+    this.emit("peer:expired", { key, lastSeen, silentFor: this.#clock.now() - lastSeen });
+  }
+
+  #beat(key: K): void {
+    const p = this.#peers.get(key);
+    if (p === undefined || this.#heartbeat === undefined) return;
+    this.#heartbeat.set(key, p.interval);
+    this.#stats.heartbeatsSent++;
+    this.#sendHeartbeat?.(key);
+  }
+}
