@@ -1,4 +1,4 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 /**
  * Shared vitest settings for every workspace package. Workspace packages are
@@ -9,12 +9,12 @@ export const sharedConfig = defineConfig({
   resolve: { conditions: ["@zg/source"] },
   ssr: { resolve: { conditions: ["@zg/source"], externalConditions: ["@zg/source"] } },
   test: {
+    exclude: [...configDefaults.exclude, "**/.tsbuild/**", "**/dist/**"],
     clearMocks: true,
     restoreMocks: true,
     retry: 0,
     testTimeout: 20_000,
     hookTimeout: 20_000,
     allowOnly: !process.env["CI"],
-    reporters: process.env["CI"] ? ["default"] : ["default"],
   },
 });
