@@ -63,13 +63,12 @@ export interface SocketLoopOptions {
 }
 
 interface Pending {
-  message: Message;
+  message: readonly FrameLike[];
   done: ((outcome: SendOutcome) => void) | undefined;
 }
 
 type ReadWriteSocket = Socket & {
   receive?: () => Promise<Buffer[]>;
-  send?: (message: Message) => Promise<void>;
 };
 
 /**
@@ -101,6 +100,7 @@ export class SocketLoop {
   #queue: (Pending | undefined)[] = [];
   #head = 0;
   #writing = false;
+  #inFlight: Pending | undefined;
   #started = false;
   #closing: Promise<void> | undefined;
   #drained: ReturnType<typeof deferred<void>> | undefined;
@@ -209,48 +209,64 @@ export class SocketLoop {
   }
 
   #enqueue(message: readonly FrameLike[], done: ((o: SendOutcome) => void) | undefined): boolean {
-    const frames = message.map(toFrame);
     if (this.#closing !== undefined) {
-      this.#finish({ message: frames, done }, "closed");
+      this.#finish({ message, done }, "closed");
       return false;
     }
     if (this.#queue.length - this.#head >= this.#limit) {
-      this.#finish({ message: frames, done }, "overflow");
+      this.#finish({ message, done }, "overflow");
       return false;
     }
-    this.#queue.push({ message: frames, done });
-    if (!this.#writing) void this.#drain();
+    this.#queue.push({ message, done });
+    if (!this.#writing) this.#pump();
     return true;
   }
 
-  async #drain(): Promise<void> {
+  /**
+   * Writes the head of the queue. Continuation is by promise callbacks rather
+   * than an async loop: one `send()` in flight, no extra promise per message.
+   */
+  #pump(): void {
+    const item = this.#queue[this.#head] as Pending;
+    this.#queue[this.#head++] = undefined;
     this.#writing = true;
-    const socket = this.socket as ReadWriteSocket;
+    this.#inFlight = item;
+    let sending: Promise<void>;
     try {
-      while (this.#head < this.#queue.length) {
-        const item = this.#queue[this.#head] as Pending;
-        this.#queue[this.#head++] = undefined;
-        let outcome: SendOutcome;
-        try {
-          await (socket.send as (m: Message) => Promise<void>)(item.message);
-          outcome = "sent";
-        } catch (error) {
-          outcome = this.#classify(error);
-        }
-        this.#finish(item, outcome);
-        if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-          this.#queue = this.#queue.slice(this.#head);
-          this.#head = 0;
-        }
-      }
-      this.#queue.length = 0;
-      this.#head = 0;
-    } finally {
-      this.#writing = false;
-      const d = this.#drained;
-      this.#drained = undefined;
-      d?.resolve();
+      sending = (this.socket as ReadWriteSocket & { send: (m: readonly FrameLike[]) => Promise<void> }).send(item.message);
+    } catch (error) {
+      this.#onSendError(error);
+      return;
     }
+    sending.then(this.#onSent, this.#onSendError);
+  }
+
+  readonly #onSent = (): void => {
+    this.#afterSend("sent");
+  };
+
+  readonly #onSendError = (error: unknown): void => {
+    this.#afterSend(this.#classify(error));
+  };
+
+  #afterSend(outcome: SendOutcome): void {
+    const item = this.#inFlight as Pending;
+    this.#inFlight = undefined;
+    this.#finish(item, outcome);
+    if (this.#head < this.#queue.length) {
+      if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#head);
+        this.#head = 0;
+      }
+      this.#pump();
+      return;
+    }
+    this.#queue.length = 0;
+    this.#head = 0;
+    this.#writing = false;
+    const d = this.#drained;
+    this.#drained = undefined;
+    d?.resolve();
   }
 
   #classify(error: unknown): SendOutcome {
@@ -263,10 +279,12 @@ export class SocketLoop {
   }
 
   #finish(item: Pending, outcome: SendOutcome): void {
+    if (outcome === "sent") {
+      this.#stats.sent++;
+      item.done?.(outcome);
+      return;
+    }
     switch (outcome) {
-      case "sent":
-        this.#stats.sent++;
-        break;
       case "unreachable":
         this.#stats.unreachable++;
         break;
@@ -282,15 +300,13 @@ export class SocketLoop {
       case "closed":
         break;
     }
-    if (outcome !== "sent") {
-      if (outcome !== "closed") {
-        this.#logger.debug("message not sent", { socket: this.#options.name ?? "socket", outcome });
-      }
-      try {
-        this.#options.onSendFailure?.(item.message, outcome);
-      } catch (error) {
-        this.#logger.error("onSendFailure threw", { error: String(error) });
-      }
+    if (outcome !== "closed") {
+      this.#logger.debug("message not sent", { socket: this.#options.name ?? "socket", outcome });
+    }
+    try {
+      this.#options.onSendFailure?.(item.message.map(toFrame), outcome);
+    } catch (error) {
+      this.#logger.error("onSendFailure threw", { error: String(error) });
     }
     item.done?.(outcome);
   }
