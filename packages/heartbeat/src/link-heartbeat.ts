@@ -1,4 +1,4 @@
-import { durationOption, integerOption, systemClock, type Clock, type TimerHandle } from "@zg/core";
+import { durationOption, integerOption, systemClock, type Clock, type Logger, type TimerHandle } from "@zg/core";
 import { DEFAULT_HEARTBEAT_LIVENESS, MAX_HEARTBEAT_INTERVAL, MIN_HEARTBEAT_INTERVAL } from "./constants.js";
 
 /** Options of {@link LinkHeartbeat}. All durations in milliseconds. */
@@ -20,11 +20,14 @@ export interface LinkHeartbeatOptions {
   /**
    * Stop sending heartbeats while the peer is silent (ping-pong: do not keep
    * pinging without pongs, so a DEALER never queues a flood of stale pings for
-   * a dead peer). @defaultValue false
+   * a dead peer). Exactly one heartbeat (the probe) goes out after the peer was
+   * last heard; the next waits until it is heard again. @defaultValue false
    */
   pauseWhenSilent?: boolean;
   /** Time source. @defaultValue systemClock */
   clock?: Clock;
+  /** Where callback failures are reported (a throwing callback never stops the schedule). */
+  logger?: Logger;
 }
 
 /**
@@ -52,7 +55,8 @@ export class LinkHeartbeat {
   readonly #clock: Clock;
   #lastHeard = 0;
   #lastSent = 0;
-  #timer: TimerHandle | undefined;
+  #lastHeartbeat = -Infinity;
+  #timer: TimerHandle;
   #running = false;
   #silentReported = false;
   #heartbeatsSent = 0;
@@ -89,6 +93,7 @@ export class LinkHeartbeat {
     const now = this.#clock.now();
     this.#lastHeard = now;
     this.#lastSent = now;
+    this.#lastHeartbeat = -Infinity;
     this.#silentReported = false;
     this.#running = true;
     this.#arm();
@@ -101,10 +106,16 @@ export class LinkHeartbeat {
     this.#timer = undefined;
   }
 
-  /** Any incoming message: the peer is alive. O(1), no timer work. */
+  /**
+   * Any incoming message: the peer is alive. O(1); no timer work except on
+   * the silent → alive transition (so paused heartbeats resume at once).
+   */
   received(): void {
     this.#lastHeard = this.#clock.now();
-    this.#silentReported = false;
+    if (this.#silentReported) {
+      this.#silentReported = false;
+      if (this.#running) this.#arm();
+    }
   }
 
   /** Any outgoing message: postpones the next heartbeat. O(1), no timer work. */
@@ -118,7 +129,7 @@ export class LinkHeartbeat {
     const now = this.#clock.now();
     const deadAt = this.#lastHeard + this.interval * this.liveness;
     const silentAt = this.#silentReported ? Infinity : this.#lastHeard + this.interval;
-    const sendAt = this.#options.pauseWhenSilent && this.#silentReported ? Infinity : this.#lastSent + this.interval;
+    const sendAt = this.#paused() ? Infinity : this.#lastSent + this.interval;
     const next = Math.min(deadAt, silentAt, sendAt);
     this.#timer = this.#clock.setTimeout(() => this.#tick(), Math.max(0, Math.ceil(next - now)));
   }
@@ -130,18 +141,34 @@ export class LinkHeartbeat {
     const silentFor = now - this.#lastHeard;
     if (silentFor >= this.interval * this.liveness) {
       this.#running = false;
-      this.#options.onDead(silentFor);
+      this.#call("onDead", () => this.#options.onDead(silentFor));
       return;
     }
     if (!this.#silentReported && silentFor >= this.interval) {
       this.#silentReported = true;
-      this.#options.onSilent?.(silentFor);
+      const onSilent = this.#options.onSilent;
+      if (onSilent !== undefined) this.#call("onSilent", () => onSilent(silentFor));
+      if (!this.#running) return;
     }
-    if (now - this.#lastSent >= this.interval && !(this.#options.pauseWhenSilent && this.#silentReported)) {
+    if (now - this.#lastSent >= this.interval && !this.#paused()) {
       this.#lastSent = now;
+      this.#lastHeartbeat = now;
       this.#heartbeatsSent++;
-      this.#options.sendHeartbeat();
+      this.#call("sendHeartbeat", () => this.#options.sendHeartbeat());
     }
     this.#arm();
+  }
+
+  /** pauseWhenSilent: silent, and a heartbeat already went out since the peer was last heard. */
+  #paused(): boolean {
+    return this.#options.pauseWhenSilent === true && this.#silentReported && this.#lastHeartbeat >= this.#lastHeard;
+  }
+
+  #call(name: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.#options.logger?.error(`LinkHeartbeat ${name} callback threw`, { error: String(error) });
+    }
   }
 }

@@ -48,6 +48,14 @@ export interface PresenceTrackerOptions<K> {
   rememberExpired?: number;
   /** Sweep granularity (max lateness of an expiry). @defaultValue 10 */
   granularity?: number;
+  /**
+   * Send no heartbeats to a peer while it is silent (ping-pong: never queue
+   * pings for a peer that may be dead, so a peer returning after an outage
+   * receives at most one or two stale heartbeats). One heartbeat (the probe)
+   * goes out after the peer was last seen; the next waits until it is seen
+   * again. @defaultValue false
+   */
+  pauseWhenSilent?: boolean;
   /** Time source. @defaultValue systemClock */
   clock?: Clock;
   /** Logger for clamped intervals and refused peers. */
@@ -69,6 +77,8 @@ export interface PresenceStats {
 interface PeerInfo {
   interval: number;
   silent: boolean;
+  /** A heartbeat went out since the peer was last seen. */
+  beaten: boolean;
 }
 
 /**
@@ -110,6 +120,8 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
     clampedIntervals: 0,
   };
   #silentCount = 0;
+  #closed = false;
+  readonly #pauseWhenSilent: boolean;
 
   constructor(options: PresenceTrackerOptions<K> = {}) {
     super();
@@ -130,6 +142,7 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
     this.#expiry = new ExpiryTable<K>({ ...common, onExpire: (key, e) => this.#expire(key, e.lastSeen) });
     this.#silence = new ExpiryTable<K>({ ...common, onExpire: (key, e) => this.#silent(key, e.lastSeen) });
     this.#sendHeartbeat = options.sendHeartbeat;
+    this.#pauseWhenSilent = options.pauseWhenSilent ?? false;
     if (options.sendHeartbeat !== undefined) {
       this.#heartbeat = new ExpiryTable<K>({ ...common, onExpire: (key) => this.#beat(key) });
     }
@@ -176,28 +189,34 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
    * `interval` sets or changes the peer's own interval (clamped).
    *
    * @returns what happened: `joined`, `returned` (it had expired), `alive`
-   * (already tracked), or `refused` (table full).
+   * (already tracked), or `refused` (table full, or the tracker is closed).
    */
   seen(key: K, interval?: number): "joined" | "returned" | "alive" | "refused" {
+    if (this.#closed) return "refused";
     const p = this.#peers.get(key);
+    if (p !== undefined && interval !== undefined && interval !== p.interval) {
+      interval = this.clampInterval(interval); // an out-of-range announcement is counted once per message
+    }
     if (p !== undefined && (interval === undefined || interval === p.interval)) {
+      p.beaten = false;
       this.#expiry.touch(key);
       if (p.silent) {
         p.silent = false;
         this.#silentCount--;
         this.#silence.set(key, p.interval);
+        if (this.#heartbeat !== undefined && !this.#heartbeat.has(key)) this.#heartbeat.set(key, p.interval);
       } else {
         this.#silence.touch(key);
       }
       return "alive";
     }
-    const iv = interval === undefined ? (p?.interval ?? this.interval) : this.clampInterval(interval);
+    const iv = interval === undefined ? (p?.interval ?? this.interval) : p === undefined ? this.clampInterval(interval) : interval;
     if (p === undefined && this.#peers.size >= this.#maxPeers) {
       this.#stats.refused++;
       return "refused";
     }
     if (p?.silent) this.#silentCount--;
-    this.#peers.set(key, { interval: iv, silent: false });
+    this.#peers.set(key, { interval: iv, silent: false, beaten: false });
     this.#expiry.set(key, iv * this.liveness);
     this.#silence.set(key, iv);
     this.#heartbeat?.set(key, iv);
@@ -238,6 +257,7 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
 
   /** Clears every timer and peer. Idempotent. */
   close(): void {
+    this.#closed = true;
     this.#expiry.close();
     this.#silence.close();
     this.#heartbeat?.close();
@@ -276,8 +296,14 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
   #beat(key: K): void {
     const p = this.#peers.get(key);
     if (p === undefined || this.#heartbeat === undefined) return;
+    if (p.silent && p.beaten && this.#pauseWhenSilent) return; // resumed by seen()
+    p.beaten = true;
     this.#heartbeat.set(key, p.interval);
     this.#stats.heartbeatsSent++;
-    this.#sendHeartbeat?.(key);
+    try {
+      this.#sendHeartbeat?.(key);
+    } catch (error) {
+      this.#logger?.error("sendHeartbeat callback threw", { error: String(error) });
+    }
   }
 }
