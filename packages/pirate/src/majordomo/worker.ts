@@ -1,0 +1,279 @@
+import {
+  assertArgument,
+  Backoff,
+  Component,
+  connectAll,
+  createDealer,
+  durationOption,
+  endpointsOption,
+  integerOption,
+  isZgError,
+  SocketLoop,
+  toFrame,
+  ZgError,
+  type ComponentOptions,
+  type Frame,
+  type FrameLike,
+} from "@zg/core";
+import { LinkHeartbeat, MIN_HEARTBEAT_INTERVAL } from "@zg/heartbeat";
+import {
+  DEFAULT_MDP_HEARTBEAT_INTERVAL,
+  DEFAULT_MDP_HEARTBEAT_LIVENESS,
+  DEFAULT_MDP_RECONNECT_DELAY,
+} from "./constants.js";
+import {
+  decodeCorrelation,
+  decodeWorkerInbound,
+  encodeReady,
+  encodeWorkerReply,
+  encodeWorkerSignal,
+  MMI_PREFIX,
+  type MdpVersion,
+} from "./protocol.js";
+
+/** What a {@link MajordomoWorker} handler gets besides the request frames. */
+export interface MajordomoRequestContext {
+  /** The service this worker serves. */
+  service: string;
+  /**
+   * Sends a PARTIAL reply before the final one (18/MDP only).
+   * @throws {@link ZgError} `ZG_STATE` on an MDP/0.1 worker.
+   */
+  partial(frames: readonly FrameLike[]): void;
+  /** Aborted when the broker link is lost while the handler runs (its reply would be dropped). */
+  signal: AbortSignal;
+}
+
+/** A request handler: request frames in, reply frames out. */
+export type MajordomoHandler = (
+  request: Frame[],
+  context: MajordomoRequestContext,
+) => readonly FrameLike[] | Promise<readonly FrameLike[]>;
+
+/** Options of {@link MajordomoWorker}. Durations in milliseconds. */
+export interface MajordomoWorkerOptions extends ComponentOptions {
+  /** The broker's endpoint. */
+  broker: string;
+  /** The service to register (`mmi.*` is reserved and refused). */
+  service: string;
+  /** Handles one request at a time. Throwing makes the worker re-register (the broker re-queues per its policy). */
+  handler: MajordomoHandler;
+  /** Wire version. @defaultValue "MDP/0.1" */
+  version?: MdpVersion;
+  /** Heartbeat interval; must match the broker's. @defaultValue {@link DEFAULT_MDP_HEARTBEAT_INTERVAL} (Guide `mdwrkapi`) */
+  heartbeatInterval?: number;
+  /** Missed heartbeats before the broker is declared dead. @defaultValue {@link DEFAULT_MDP_HEARTBEAT_LIVENESS} (Guide `mdwrkapi`) */
+  heartbeatLiveness?: number;
+  /** First delay before reconnecting after the broker went silent. @defaultValue {@link DEFAULT_MDP_RECONNECT_DELAY} (Guide `mdwrkapi`) */
+  reconnectDelay?: number;
+  /** Back-off cap; equal to `reconnectDelay` means no back-off (the Guide's MDP). @defaultValue reconnectDelay */
+  reconnectMaxDelay?: number;
+}
+
+/** Counters of a {@link MajordomoWorker}. */
+export interface MajordomoWorkerStats {
+  /** Requests handled (replies sent). */
+  handled: number;
+  /** Handler failures. */
+  handlerErrors: number;
+  /** Times the worker connected and sent READY. */
+  connects: number;
+  /** DISCONNECTs received from the broker. */
+  disconnectsReceived: number;
+  /** Times the broker was declared dead by heartbeat silence. */
+  brokerDeaths: number;
+  /** Replies dropped because the link they belonged to was replaced. */
+  staleReplies: number;
+  /** Invalid messages from the broker, dropped. */
+  invalid: number;
+  /** True while a handler runs. */
+  busy: boolean;
+}
+
+/** Events of a {@link MajordomoWorker}. */
+export interface MajordomoWorkerEvents {
+  [type: string]: unknown;
+  "broker:connected": { attempt: number };
+  "broker:lost": { reason: "silent" | "disconnect" | "handler-error" };
+}
+
+interface Link {
+  generation: number;
+  loop: SocketLoop;
+  heartbeat: LinkHeartbeat;
+  abort: AbortController;
+}
+
+/**
+ * A Majordomo worker (Guide `mdwrkapi`): registers one service with READY,
+ * heartbeats with `LinkHeartbeat`, handles one request at a time, and on
+ * DISCONNECT or broker silence closes its socket and registers again on a new
+ * one (at once after DISCONNECT; after `reconnectDelay`, with optional
+ * back-off, after silence). Heartbeats keep flowing while an async handler
+ * runs.
+ *
+ * @example
+ * ```ts
+ * const worker = new MajordomoWorker({ broker, service: "echo", handler: (req) => req });
+ * await worker.start();
+ * await worker.close();
+ * ```
+ */
+export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoWorkerStats> {
+  readonly service: string;
+  readonly version: MdpVersion;
+  readonly #broker: string;
+  readonly #handler: MajordomoHandler;
+  readonly #interval: number;
+  readonly #liveness: number;
+  readonly #backoff: Backoff;
+  #link: Link | undefined;
+  #generation = 0;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #stats = { handled: 0, handlerErrors: 0, connects: 0, disconnectsReceived: 0, brokerDeaths: 0, staleReplies: 0, invalid: 0 };
+  #busy = false;
+
+  constructor(options: MajordomoWorkerOptions) {
+    super("majordomo-worker", options);
+    this.#broker = endpointsOption("broker", options.broker)[0] as string;
+    assertArgument(typeof options.service === "string" && options.service.length > 0 && options.service.length <= 255, "service must be a non-empty string");
+    assertArgument(!options.service.startsWith(MMI_PREFIX), "mmi.* services are reserved for the broker (8/MMI)");
+    assertArgument(typeof options.handler === "function", "handler must be a function");
+    assertArgument(options.version === undefined || options.version === "MDP/0.1" || options.version === "MDP/0.2", "version must be MDP/0.1 or MDP/0.2");
+    this.service = options.service;
+    this.version = options.version ?? "MDP/0.1";
+    this.#handler = options.handler;
+    this.#interval = durationOption("heartbeatInterval", options.heartbeatInterval, DEFAULT_MDP_HEARTBEAT_INTERVAL, { min: MIN_HEARTBEAT_INTERVAL });
+    this.#liveness = integerOption("heartbeatLiveness", options.heartbeatLiveness, DEFAULT_MDP_HEARTBEAT_LIVENESS, { min: 1, max: 1000 });
+    const delay = durationOption("reconnectDelay", options.reconnectDelay, DEFAULT_MDP_RECONNECT_DELAY);
+    const max = durationOption("reconnectMaxDelay", options.reconnectMaxDelay, delay);
+    this.#backoff = new Backoff({ initial: delay, max: Math.max(max, delay) });
+  }
+
+  stats(): MajordomoWorkerStats {
+    return { ...this.#stats, busy: this.#busy };
+  }
+
+  protected onStart(): Promise<void> {
+    this.#connect();
+    this.own(() => {
+      if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
+      return this.#drop();
+    });
+    return Promise.resolve();
+  }
+
+  #connect(): void {
+    const generation = ++this.#generation;
+    const socket = createDealer({ linger: 0 });
+    connectAll(socket, [this.#broker]);
+    const heartbeat = new LinkHeartbeat({
+      interval: this.#interval,
+      liveness: this.#liveness,
+      sendHeartbeat: () => void loop.post(encodeWorkerSignal(this.version, "HEARTBEAT")),
+      onDead: () => {
+        this.#stats.brokerDeaths++;
+        this.logger.warn("disconnected from broker - retrying", { service: this.service });
+        this.#relink("silent", this.#backoff.next());
+      },
+    });
+    const loop = new SocketLoop(socket, {
+      name: "majordomo-worker",
+      logger: this.logger,
+      onMessage: (m) => this.#onMessage(generation, m),
+    });
+    const link: Link = { generation, loop, heartbeat, abort: new AbortController() };
+    this.#link = link;
+    loop.start();
+    loop.post(encodeReady(this.version, this.service));
+    heartbeat.start();
+    this.#stats.connects++;
+    this.emit("broker:connected", { attempt: this.#stats.connects });
+  }
+
+  #onMessage(generation: number, frames: Frame[]): void {
+    const link = this.#link;
+    if (link === undefined || link.generation !== generation) return;
+    link.heartbeat.received();
+    let m;
+    try {
+      m = decodeWorkerInbound(this.version, frames);
+    } catch (error) {
+      if (!isZgError(error, "ZG_PROTOCOL")) throw error;
+      this.#stats.invalid++;
+      this.logger.debug("invalid message from broker dropped", { error: error.message });
+      return;
+    }
+    // Any traffic from the broker means it is up: reset the back-off.
+    this.#backoff.reset();
+    switch (m.command) {
+      case "HEARTBEAT":
+        return;
+      case "DISCONNECT":
+        this.#stats.disconnectsReceived++;
+        this.#relink("disconnect", 0);
+        return;
+      case "REQUEST":
+        void this.#serve(link, m.client, m.body);
+        return;
+    }
+  }
+
+  async #serve(link: Link, client: Frame, body: Frame[]): Promise<void> {
+    this.#busy = true;
+    // The async client's correlation frame is not the application's business.
+    const correlation = decodeCorrelation(body[0]) === undefined ? undefined : body[0];
+    const request = correlation === undefined ? body : body.slice(1);
+    const send = (command: "PARTIAL" | "FINAL", frames: readonly FrameLike[]): boolean => {
+      if (this.#link !== link || !this.running) {
+        this.#stats.staleReplies++;
+        return false;
+      }
+      const out = frames.map(toFrame);
+      link.loop.post(encodeWorkerReply(this.version, command, client, correlation === undefined ? out : [correlation, ...out]));
+      link.heartbeat.sent();
+      return true;
+    };
+    const context: MajordomoRequestContext = {
+      service: this.service,
+      signal: link.abort.signal,
+      partial: (frames) => {
+        if (this.version === "MDP/0.1") throw new ZgError("ZG_STATE", "PARTIAL replies need MDP/0.2");
+        send("PARTIAL", frames);
+      },
+    };
+    try {
+      const reply = await this.#handler(request, context);
+      if (send("FINAL", reply)) this.#stats.handled++;
+    } catch (error) {
+      this.#stats.handlerErrors++;
+      this.logger.error("handler failed; re-registering so the broker can re-queue", { error: String(error) });
+      if (this.#link === link) this.#relink("handler-error", 0);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** Drops the current link and connects a new socket after `delay` ms. */
+  #relink(reason: "silent" | "disconnect" | "handler-error", delay: number): void {
+    if (!this.running && this.state !== "starting") return;
+    this.emit("broker:lost", { reason });
+    void this.#drop(reason !== "disconnect");
+    if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      if (this.running) this.#connect();
+    }, delay);
+  }
+
+  async #drop(sayGoodbye = true): Promise<void> {
+    const link = this.#link;
+    this.#link = undefined;
+    if (link === undefined) return;
+    link.heartbeat.stop();
+    link.abort.abort(new ZgError("ZG_CLOSED", "broker link replaced"));
+    // Tell a live broker we are leaving (7/MDP: the worker MAY send DISCONNECT at any time).
+    if (sayGoodbye) link.loop.post(encodeWorkerSignal(this.version, "DISCONNECT"));
+    await link.loop.close({ drainTimeout: sayGoodbye ? 50 : 0 });
+  }
+}
