@@ -5,6 +5,107 @@
  */
 
 // --- part 1: load balancing, async client/server, Lazy / Simple / Paranoid Pirate, Freelance ---
+export { type BrokerEndpoints, type BrokerStats, DEFAULT_BIND_ENDPOINT } from "./common/broker-types.js";
+export { replyFrames, type HandlerResult, type RequestHandler } from "./common/handler.js";
+export {
+  DEFAULT_MAX_QUEUED,
+  DEFAULT_OVERFLOW_POLICY,
+  RequestQueue,
+  type OverflowPolicy,
+} from "./common/request-queue.js";
+export { WorkerList } from "./common/worker-list.js";
+export {
+  DEFAULT_MAX_WORKERS,
+  LoadBalancingBroker,
+  READY_BYTE,
+  READY_STRING,
+  type LoadBalancingBrokerEvents,
+  type LoadBalancingBrokerOptions,
+  type LoadBalancingBrokerStats,
+} from "./lb/load-balancing-broker.js";
+export {
+  AsyncServer,
+  DEFAULT_CLIENT_EXPIRY,
+  DEFAULT_MAX_CLIENTS,
+  type AsyncRequestContext,
+  type AsyncServerEvents,
+  type AsyncServerOptions,
+  type AsyncServerStats,
+} from "./async/async-server.js";
+export {
+  AsyncClient,
+  DEFAULT_ASYNC_CLIENT_BUFFER,
+  type AsyncClientEvents,
+  type AsyncClientOptions,
+  type AsyncClientStats,
+} from "./async/async-client.js";
+export {
+  DEFAULT_LAZY_PIRATE_RETRIES,
+  DEFAULT_LAZY_PIRATE_TIMEOUT,
+  LazyPirateClient,
+  type LazyPirateClientEvents,
+  type LazyPirateClientOptions,
+  type LazyPirateClientStats,
+  type LazyPirateRequestOptions,
+} from "./lazy/lazy-pirate-client.js";
+export { SimplePirateQueue, type SimplePirateQueueOptions } from "./simple/simple-pirate-queue.js";
+export {
+  SimplePirateWorker,
+  type SimplePirateWorkerEvents,
+  type SimplePirateWorkerOptions,
+  type SimplePirateWorkerStats,
+} from "./simple/simple-pirate-worker.js";
+export {
+  decodePppQueueMessage,
+  decodePppWorkerMessage,
+  encodePppHeartbeat,
+  encodePppReady,
+  PPP_HEARTBEAT,
+  PPP_READY,
+  type PppQueueMessage,
+  type PppWorkerMessage,
+} from "./paranoid/protocol.js";
+export {
+  DEFAULT_PPP_EXPIRY_GRANULARITY,
+  DEFAULT_PPP_HEARTBEAT_INTERVAL,
+  DEFAULT_PPP_HEARTBEAT_LIVENESS,
+  PirateQueue,
+  type PirateQueueEvents,
+  type PirateQueueOptions,
+  type PirateQueueStats,
+} from "./paranoid/pirate-queue.js";
+export {
+  DEFAULT_PPP_RECONNECT_INITIAL,
+  DEFAULT_PPP_RECONNECT_MAX,
+  PirateWorker,
+  type PirateWorkerEvents,
+  type PirateWorkerOptions,
+  type PirateWorkerStats,
+} from "./paranoid/pirate-worker.js";
+export {
+  FLP_PING,
+  FLP_PONG,
+  FreelanceServer,
+  type FreelanceModel,
+  type FreelanceServerEvents,
+  type FreelanceServerOptions,
+  type FreelanceServerStats,
+} from "./freelance/freelance-server.js";
+export {
+  DEFAULT_FL1_RETRIES,
+  DEFAULT_FL1_TIMEOUT,
+  DEFAULT_FL2_TIMEOUT,
+  DEFAULT_FL3_CONNECT_PING,
+  DEFAULT_FL3_PING_INTERVAL,
+  DEFAULT_FL3_RESEND_INTERVAL,
+  DEFAULT_FL3_SERVER_TTL,
+  DEFAULT_FL3_TIMEOUT,
+  FreelanceClient,
+  type FreelanceClientEvents,
+  type FreelanceClientOptions,
+  type FreelanceClientStats,
+  type FreelanceRequestOptions,
+} from "./freelance/freelance-client.js";
 
 // --- part 2: Majordomo (7/MDP, 8/MMI, 18/MDP), asynchronous Majordomo, Titanic (9/TSP) ---
 export {

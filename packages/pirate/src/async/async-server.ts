@@ -1,0 +1,220 @@
+import {
+  assertArgument,
+  bindAll,
+  Component,
+  createRouter,
+  durationOption,
+  endpointsOption,
+  formatIdentity,
+  identityFromKey,
+  identityKey,
+  integerOption,
+  isZgError,
+  ProtocolError,
+  SocketLoop,
+  toFrame,
+  type ComponentOptions,
+  type Frame,
+  type FrameLike,
+  type Message,
+} from "@zg/core";
+import { PresenceTracker } from "@zg/heartbeat";
+import { DEFAULT_BIND_ENDPOINT } from "../common/broker-types.js";
+
+/** Default client-state expiry, 2000 ms: Guide ch. 3 text ("destroy a client's state after about 2 s without a request"). */
+export const DEFAULT_CLIENT_EXPIRY = 2000;
+/** Default most clients with state at once: 100 000 (project bound). */
+export const DEFAULT_MAX_CLIENTS = 100_000;
+
+/** What an {@link AsyncServer} handler receives besides the request. */
+export interface AsyncRequestContext<S> {
+  /** The client's routing id. */
+  identity: Frame;
+  /** The client's state, created on its first request and destroyed after `clientExpiry` of silence. */
+  state: S;
+  /** Sends one reply to this client (call it 0..n times, now or later). @returns false if it could not be queued. */
+  reply(body: FrameLike | readonly FrameLike[]): boolean;
+}
+
+/** Options of {@link AsyncServer}. Durations in milliseconds. */
+export interface AsyncServerOptions<S> extends ComponentOptions {
+  /** ROUTER endpoints to bind. @defaultValue "tcp://127.0.0.1:*" */
+  endpoint?: string | readonly string[];
+  /** Called for every request; replies through `context.reply`, zero or more times. */
+  handler: (request: Message, context: AsyncRequestContext<S>) => void | Promise<void>;
+  /** Creates a client's state on its first request. @defaultValue () => ({}) */
+  createState?: (identity: Frame) => S;
+  /** Called when a client's state is destroyed after silence. */
+  destroyState?: (state: S, identity: Frame) => void;
+  /** Silence after which a client's state is destroyed (the requests are its heartbeats). @defaultValue {@link DEFAULT_CLIENT_EXPIRY} (2000) */
+  clientExpiry?: number;
+  /** Most clients with state; requests from further new clients are refused (counted). @defaultValue {@link DEFAULT_MAX_CLIENTS} */
+  maxClients?: number;
+  /** Socket linger in ms. @defaultValue 0 */
+  linger?: number;
+}
+
+/** Stats of an {@link AsyncServer}. */
+export interface AsyncServerStats {
+  clients: number;
+  requests: number;
+  replies: number;
+  repliesDropped: number;
+  clientsExpired: number;
+  clientsRefused: number;
+  handlerErrors: number;
+  protocolErrors: number;
+}
+
+/** Events of an {@link AsyncServer}. */
+export interface AsyncServerEvents {
+  [type: string]: unknown;
+  "client:joined": { identity: string };
+  "client:expired": { identity: string; silentFor: number };
+  "protocol:error": { reason: string };
+}
+
+/**
+ * The Guide's asynchronous server (ch. 3, "The Asynchronous Client/Server
+ * Pattern", `asyncsrv`): a ROUTER that takes `[C][body…]` from DEALER clients
+ * and sends zero or more replies `[C][reply…]` per request, at any time. A
+ * stateful server per the Guide: state is keyed by client identity, each
+ * request counts as the client's heartbeat, and a client silent for
+ * `clientExpiry` has its state destroyed (`@zg/heartbeat` PresenceTracker,
+ * liveness 1). The server owns its socket.
+ *
+ * @example
+ * ```ts
+ * const server = new AsyncServer({ handler: (req, ctx) => { ctx.reply(req); ctx.reply(req); } });
+ * const [endpoint] = await server.start();
+ * await server.close();
+ * ```
+ */
+export class AsyncServer<S = Record<string, unknown>> extends Component<AsyncServerEvents, AsyncServerStats, string[]> {
+  readonly clientExpiry: number;
+  readonly #endpoints: string[];
+  readonly #handler: AsyncServerOptions<S>["handler"];
+  readonly #createState: (identity: Frame) => S;
+  readonly #destroyState: ((state: S, identity: Frame) => void) | undefined;
+  readonly #maxClients: number;
+  readonly #linger: number;
+  readonly #states = new Map<string, S>();
+  #tracker: PresenceTracker<string> | undefined;
+  #loop: SocketLoop | undefined;
+  readonly #stats = { requests: 0, replies: 0, repliesDropped: 0, clientsExpired: 0, clientsRefused: 0, handlerErrors: 0, protocolErrors: 0 };
+
+  /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
+  constructor(options: AsyncServerOptions<S>) {
+    super("AsyncServer", options);
+    this.#endpoints = endpointsOption("endpoint", options.endpoint, [DEFAULT_BIND_ENDPOINT]);
+    assertArgument(typeof options.handler === "function", "handler must be a function");
+    this.#handler = options.handler;
+    this.#createState = options.createState ?? ((): S => ({}) as S);
+    this.#destroyState = options.destroyState;
+    this.clientExpiry = durationOption("clientExpiry", options.clientExpiry, DEFAULT_CLIENT_EXPIRY, { min: 10 });
+    this.#maxClients = integerOption("maxClients", options.maxClients, DEFAULT_MAX_CLIENTS, { min: 1 });
+    this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
+  }
+
+  /** Binds and starts serving. Resolves with the real endpoints. */
+  protected async onStart(): Promise<string[]> {
+    const socket = this.own(createRouter({ linger: this.#linger }));
+    const endpoints = await bindAll(socket, this.#endpoints);
+    const tracker = new PresenceTracker<string>({
+      interval: this.clientExpiry,
+      liveness: 1,
+      maxPeers: this.#maxClients,
+      rememberExpired: 0,
+      logger: this.logger,
+    });
+    tracker.on("peer:expired", ({ key, silentFor }) => {
+      const state = this.#states.get(key) as S;
+      this.#states.delete(key);
+      this.#stats.clientsExpired++;
+      const id = identityFromKey(key);
+      try {
+        this.#destroyState?.(state, id);
+      } catch (error) {
+        this.logger.error("destroyState threw", { error: String(error) });
+      }
+      this.emit("client:expired", { identity: formatIdentity(id), silentFor });
+    });
+    this.#tracker = this.own(tracker);
+    this.#loop = this.own(
+      new SocketLoop(socket, {
+        name: "server",
+        logger: this.logger,
+        onMessage: (m) => this.#onMessage(m),
+        onSendFailure: (_m, outcome) => {
+          if (outcome !== "closed") this.#stats.repliesDropped++;
+        },
+      }),
+    );
+    this.#loop.start();
+    return endpoints;
+  }
+
+  /** Counters. */
+  stats(): AsyncServerStats {
+    return { clients: this.#states.size, ...this.#stats };
+  }
+
+  /** The state of a client, if it has one. */
+  stateOf(identity: Uint8Array): S | undefined {
+    return this.#states.get(identityKey(identity));
+  }
+
+  #onMessage(message: Message): void {
+    const tracker = this.#tracker;
+    const loop = this.#loop;
+    if (tracker === undefined || loop === undefined) return;
+    let id: Frame;
+    let body: Message;
+    try {
+      id = message[0] as Frame;
+      body = message.slice(1);
+      if (body.length === 0) throw new ProtocolError("request has no body");
+    } catch (error) {
+      if (!isZgError(error, "ZG_PROTOCOL")) throw error;
+      this.#stats.protocolErrors++;
+      this.emit("protocol:error", { reason: error.message });
+      return;
+    }
+    const key = identityKey(id);
+    const seen = tracker.seen(key);
+    if (seen === "refused") {
+      this.#stats.clientsRefused++;
+      return;
+    }
+    let state = this.#states.get(key);
+    if (state === undefined || seen !== "alive") {
+      state = this.#createState(id);
+      this.#states.set(key, state);
+      this.emit("client:joined", { identity: formatIdentity(id) });
+    }
+    this.#stats.requests++;
+    const context: AsyncRequestContext<S> = {
+      identity: id,
+      state,
+      reply: (reply) => {
+        if (this.stopping) return false;
+        const frames = Array.isArray(reply) ? (reply as readonly FrameLike[]).map(toFrame) : [toFrame(reply as FrameLike)];
+        const ok = loop.post([id, ...frames]);
+        if (ok) this.#stats.replies++;
+        return ok;
+      },
+    };
+    try {
+      const r = this.#handler(body, context);
+      if (r instanceof Promise) {
+        r.catch((error: unknown) => {
+          this.#stats.handlerErrors++;
+          this.logger.warn("handler failed", { error: String(error) });
+        });
+      }
+    } catch (error) {
+      this.#stats.handlerErrors++;
+      this.logger.warn("handler failed", { error: String(error) });
+    }
+  }
+}
