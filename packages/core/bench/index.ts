@@ -5,7 +5,7 @@
  *
  * Run: pnpm --filter @zg/core bench
  */
-import * as zmq from "zeromq";
+import type * as zmq from "zeromq";
 import { BenchSuite } from "@zg/testing/bench";
 import { bindAll, createDealer, SocketLoop } from "../src/index.js";
 

@@ -68,7 +68,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   readonly #items: T[] = [];
   #waiter: Deferred<IteratorResult<T>> | undefined;
   #ended = false;
-  #error: unknown;
+  #error: Error | undefined;
   #iterating = false;
   readonly #limit: number;
 
@@ -102,7 +102,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   }
 
   /** Ends the stream: the consumer sees buffered items, then the end (or `error`). */
-  end(error?: unknown): void {
+  end(error?: Error): void {
     if (this.#ended) return;
     this.#ended = true;
     this.#error = error;
@@ -123,7 +123,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
         if (this.#ended) {
           return this.#error === undefined
             ? Promise.resolve({ value: undefined, done: true })
-            : Promise.reject(this.#error as Error);
+            : Promise.reject(this.#error);
         }
         this.#waiter = deferred();
         return this.#waiter.promise;

@@ -32,7 +32,7 @@ export class TypedEmitter<E extends EventMap> {
       set = new Set();
       this.#listeners.set(type, set);
     }
-    set.add(listener as (event: never) => void);
+    set.add(listener);
     return () => this.off(type, listener);
   }
 
@@ -47,7 +47,7 @@ export class TypedEmitter<E extends EventMap> {
 
   /** Unsubscribes `listener` from `type`. */
   off<K extends keyof E & string>(type: K, listener: Listener<E, K>): void {
-    this.#listeners.get(type)?.delete(listener as (event: never) => void);
+    this.#listeners.get(type)?.delete(listener);
   }
 
   /** Resolves with the next `type` event (for tests and scripts). */

@@ -65,7 +65,7 @@ export class ExpiryTable<K> {
   readonly #granularity: number;
   readonly #slots = new Map<K, Slot<K>>();
   #heap: Node<K>[] = [];
-  #timer: TimerHandle | undefined;
+  #timer: TimerHandle;
   #armedAt = Infinity;
   #closed = false;
   #sweeping = false;

@@ -221,8 +221,8 @@ export function decodeDecimal(frame: Uint8Array, what = "decimal frame"): number
 export function encodeProperties(props: Iterable<readonly [string, string]> | Record<string, string>): Frame {
   const entries: Iterable<readonly [string, string]> =
     Symbol.iterator in props
-      ? (props as Iterable<readonly [string, string]>)
-      : Object.entries(props as Record<string, string>);
+      ? (props)
+      : Object.entries(props);
   let out = "";
   for (const [name, value] of entries) {
     if (name.length === 0 || /[=\n]/.test(name)) {

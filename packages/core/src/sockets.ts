@@ -72,7 +72,7 @@ export function createRouter(options: RouterSocketOptions): zmq.Router {
     sendTimeout: 0,
     ...strip(options),
     ...(options.context === undefined ? {} : { context: options.context }),
-  } as zmq.SocketOptions<zmq.Router>);
+  });
 }
 
 /** A DEALER socket with an explicit linger. The caller owns the socket. */
@@ -80,7 +80,7 @@ export function createDealer(options: DealerSocketOptions): zmq.Dealer {
   return new zmq.Dealer({
     ...strip(options),
     ...(options.context === undefined ? {} : { context: options.context }),
-  } as zmq.SocketOptions<zmq.Dealer>);
+  });
 }
 
 /**
