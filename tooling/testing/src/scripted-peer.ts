@@ -43,14 +43,14 @@ export class ScriptedPeer {
     const base = { linger: 0, ...(options.socketOptions ?? {}) } as Record<string, unknown>;
     if (options.routingId !== undefined) base["routingId"] = options.routingId;
     const ctor: Record<ScriptedPeerKind, new (o: Record<string, unknown>) => zmq.Socket> = {
-      dealer: zmq.Dealer as never,
-      router: zmq.Router as never,
-      req: zmq.Request as never,
-      rep: zmq.Reply as never,
-      pub: zmq.Publisher as never,
-      sub: zmq.Subscriber as never,
-      push: zmq.Push as never,
-      pull: zmq.Pull as never,
+      dealer: zmq.Dealer,
+      router: zmq.Router,
+      req: zmq.Request,
+      rep: zmq.Reply,
+      pub: zmq.Publisher,
+      sub: zmq.Subscriber,
+      push: zmq.Push,
+      pull: zmq.Pull,
     };
     const socket = new ctor[kind](base);
     const peer = new ScriptedPeer(socket);

@@ -15,7 +15,7 @@ export async function waitFor<T>(
   const deadline = performance.now() + timeout;
   for (;;) {
     const v = await predicate();
-    if (v) return v as NonNullable<T>;
+    if (v) return v;
     if (performance.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
     await delay(interval);
   }
