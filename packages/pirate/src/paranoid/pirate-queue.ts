@@ -70,8 +70,8 @@ export interface PirateQueueEvents {
   "worker:ready": { identity: string; joined: boolean };
   /** A worker was silent for interval × liveness and was purged. */
   "worker:expired": { identity: string; silentFor: number };
-  /** A send to a worker was unroutable: it was purged at once. */
-  "worker:gone": { identity: string };
+  /** A send to a worker was unroutable: it was purged at once (`silentFor`: ms since it was last heard). */
+  "worker:gone": { identity: string; silentFor: number };
   /** A request was dropped by the overflow policy. */
   "request:dropped": { reason: "overflow" };
   /** A malformed message was counted and dropped. */
@@ -299,9 +299,10 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
     const id = message[0];
     if (id === undefined || outcome === "closed") return;
     const key = identityKey(id);
-    if (this.#tracker?.remove(key)) {
+    const lastSeen = this.#tracker?.get(key)?.lastSeen;
+    if (lastSeen !== undefined && this.#tracker?.remove(key)) {
       this.#forget(key);
-      this.emit("worker:gone", { identity: formatIdentity(id) });
+      this.emit("worker:gone", { identity: formatIdentity(id), silentFor: performance.now() - lastSeen });
     }
     if (message.length > 2) {
       // A request the worker never got: give it to the next worker.
