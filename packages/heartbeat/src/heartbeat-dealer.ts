@@ -1,0 +1,290 @@
+import {
+  Component,
+  connectAll,
+  createDealer,
+  durationOption,
+  endpointsOption,
+  integerOption,
+  isZgError,
+  SocketLoop,
+  systemClock,
+  type Clock,
+  type ComponentOptions,
+  type DealerSocketOptions,
+  type FrameLike,
+  type Message,
+  type SendOutcome,
+} from "@zg/core";
+import { DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_LIVENESS } from "./constants.js";
+import { LinkHeartbeat } from "./link-heartbeat.js";
+import { decodeHeartbeat, encodeHeartbeat } from "./protocol/wire.js";
+
+/** Options of {@link HeartbeatDealer}. Durations in milliseconds. */
+export interface HeartbeatDealerOptions extends ComponentOptions {
+  /** Endpoint(s) of the {@link HeartbeatRouter} (or any peer speaking the wire form) to connect to. */
+  endpoints: string | readonly string[];
+  /**
+   * The interval this side pings at when idle, announced to the peer in every
+   * PING so the peer judges this link by it.
+   * @defaultValue {@link DEFAULT_HEARTBEAT_INTERVAL} (Guide `ppworker` `HEARTBEAT_INTERVAL`)
+   */
+  interval?: number;
+  /** Missed intervals before the peer is declared dead. @defaultValue {@link DEFAULT_HEARTBEAT_LIVENESS} */
+  liveness?: number;
+  /**
+   * One probe PING after the peer was last heard, then none until it is heard
+   * again: pings never pile up for a dead peer. @defaultValue true
+   */
+  pauseWhenSilent?: boolean;
+  /**
+   * After the peer is declared dead, wait this long, then close the socket
+   * (linger 0: whatever was queued for the dead peer, stale pings included, is
+   * discarded) and open a new one (Guide `ppworker`/`mdwrkapi`). Negative: keep
+   * the socket and wait to hear from the peer. @defaultValue `interval`
+   */
+  reconnectDelay?: number;
+  /** Routing id of the DEALER, kept across reconnects so the peer reports `peer:returned`. */
+  routingId?: string;
+  /** The application's messages from the peer. Heartbeat commands never reach it. */
+  onMessage?: (body: Message) => void;
+  /**
+   * Extra DEALER socket options (HWMs, ZMTP heartbeats from
+   * {@link transportHeartbeatOptions}, …). Defaults: `linger: 0`,
+   * `immediate: true` (nothing is queued for a peer whose connection is not
+   * complete).
+   */
+  socket?: Partial<DealerSocketOptions>;
+  /** Time source for liveness. @defaultValue systemClock */
+  clock?: Clock;
+}
+
+/** Events of a {@link HeartbeatDealer}. */
+export interface HeartbeatDealerEvents {
+  [type: string]: unknown;
+  /** The peer was heard for the first time. */
+  "peer:joined": { interval: number };
+  /** Nothing heard for one interval. */
+  "peer:silent": { silentFor: number };
+  /** Nothing heard for interval × liveness: the peer is dead. */
+  "peer:expired": { silentFor: number };
+  /** The peer was heard again after it expired. */
+  "peer:returned": { downFor: number };
+  /** A new socket replaced the old one after the peer expired. */
+  "link:reconnected": { attempt: number };
+}
+
+/** Counters of a {@link HeartbeatDealer}. */
+export interface HeartbeatDealerStats {
+  pingsSent: number;
+  pongsSent: number;
+  pingsReceived: number;
+  pongsReceived: number;
+  heartbeatsReceived: number;
+  dataReceived: number;
+  dataSent: number;
+  badFrames: number;
+  unknownCommands: number;
+  /** Times the peer was declared dead. */
+  expired: number;
+  reconnects: number;
+  /** Due pings skipped because data was already queued (the line was not idle). */
+  pingsSkipped: number;
+  /** Messages discarded because they were still queued when the peer expired. */
+  discarded: number;
+}
+
+/**
+ * The DEALER side of ping-pong heartbeating: pings only when nothing else went
+ * out for one interval, answers every PING with a PONG, counts any message as
+ * a pong, and declares the peer dead after interval × liveness of silence.
+ * Pings are never queued for a dead peer: one probe per silence
+ * (`pauseWhenSilent`), `immediate: true`, no ping while data is queued, and a
+ * fresh socket (linger 0) after death.
+ *
+ * The DEALER socket is created and owned by the component.
+ *
+ * @example
+ * ```ts
+ * const link = new HeartbeatDealer({ endpoints: endpoint, interval: 250, onMessage: (body) => handle(body) });
+ * await link.start();
+ * link.on("peer:expired", () => console.log("server gone"));
+ * link.post(["hello"]);
+ * await link.close();
+ * ```
+ */
+export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatDealerStats> {
+  readonly interval: number;
+  readonly liveness: number;
+  readonly #options: HeartbeatDealerOptions;
+  readonly #endpoints: string[];
+  readonly #clock: Clock;
+  readonly #reconnectDelay: number;
+  readonly #hb: LinkHeartbeat;
+  #loop: SocketLoop | undefined;
+  #heard = false;
+  #deadSince: number | undefined;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #counters: HeartbeatDealerStats = {
+    pingsSent: 0,
+    pongsSent: 0,
+    pingsReceived: 0,
+    pongsReceived: 0,
+    heartbeatsReceived: 0,
+    dataReceived: 0,
+    dataSent: 0,
+    badFrames: 0,
+    unknownCommands: 0,
+    expired: 0,
+    reconnects: 0,
+    pingsSkipped: 0,
+    discarded: 0,
+  };
+
+  /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
+  constructor(options: HeartbeatDealerOptions) {
+    super("HeartbeatDealer", options);
+    this.#options = options;
+    this.#endpoints = endpointsOption("endpoints", options.endpoints);
+    this.interval = durationOption("interval", options.interval, DEFAULT_HEARTBEAT_INTERVAL, { min: 10, max: 3_600_000 });
+    this.liveness = integerOption("liveness", options.liveness, DEFAULT_HEARTBEAT_LIVENESS, { min: 1, max: 1000 });
+    this.#reconnectDelay =
+      options.reconnectDelay !== undefined && options.reconnectDelay < 0
+        ? -1
+        : durationOption("reconnectDelay", options.reconnectDelay, this.interval);
+    this.#clock = options.clock ?? systemClock;
+    this.#hb = new LinkHeartbeat({
+      interval: this.interval,
+      liveness: this.liveness,
+      pauseWhenSilent: options.pauseWhenSilent ?? true,
+      clock: this.#clock,
+      logger: this.logger,
+      sendHeartbeat: () => this.#ping(),
+      onSilent: (silentFor) => this.emit("peer:silent", { silentFor }),
+      onDead: (silentFor) => this.#dead(silentFor),
+    });
+  }
+
+  /** True while the peer is considered alive (heard within interval × liveness). */
+  get alive(): boolean {
+    return this.#heard && this.#deadSince === undefined;
+  }
+
+  protected onStart(): Promise<void> {
+    this.own(() => {
+      this.#hb.stop();
+      if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
+    });
+    this.own(() => this.#loop?.close());
+    this.#open();
+    return Promise.resolve();
+  }
+
+  /** Queues an application message (never blocks); postpones the next ping. @returns false if refused. */
+  post(body: readonly FrameLike[]): boolean {
+    if (this.#loop === undefined || !this.running) return false;
+    this.#counters.dataSent++;
+    this.#hb.sent();
+    return this.#loop.post(body);
+  }
+
+  /** Queues an application message and resolves with its outcome (`closed` if the link was replaced first). */
+  send(body: readonly FrameLike[]): Promise<SendOutcome> {
+    if (this.#loop === undefined || !this.running) return Promise.resolve("closed");
+    this.#counters.dataSent++;
+    this.#hb.sent();
+    return this.#loop.send(body);
+  }
+
+  stats(): HeartbeatDealerStats {
+    return { ...this.#counters };
+  }
+
+  #open(): void {
+    const socket = createDealer({
+      linger: 0,
+      immediate: true,
+      ...(this.#options.routingId === undefined ? {} : { routingId: this.#options.routingId }),
+      ...this.#options.socket,
+    });
+    const loop = new SocketLoop(socket, {
+      name: "heartbeat-dealer",
+      logger: this.logger,
+      onMessage: (m) => this.#onMessage(m),
+      onSendFailure: (_m, outcome) => {
+        if (outcome === "closed") this.#counters.discarded++;
+      },
+    });
+    this.#loop = loop;
+    connectAll(socket, this.#endpoints);
+    loop.start();
+    this.#hb.start();
+    this.#ping(); // hello: tells the peer we exist and which interval to judge us by
+  }
+
+  #ping(): void {
+    const loop = this.#loop;
+    if (loop === undefined || this.stopping) return;
+    if (loop.stats().queued > 0) {
+      this.#counters.pingsSkipped++; // data (or a ping) is already waiting: the line is not idle
+      return;
+    }
+    this.#counters.pingsSent++;
+    loop.post(encodeHeartbeat("ping", this.interval));
+  }
+
+  #dead(silentFor: number): void {
+    this.#counters.expired++;
+    this.#deadSince = this.#clock.now() - silentFor;
+    this.emit("peer:expired", { silentFor });
+    if (this.#reconnectDelay < 0 || this.stopping) return;
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      if (this.stopping) return;
+      const old = this.#loop;
+      this.#counters.reconnects++;
+      void old?.close();
+      this.#open();
+      this.emit("link:reconnected", { attempt: this.#counters.reconnects });
+    }, this.#reconnectDelay);
+  }
+
+  #onMessage(message: Message): void {
+    this.#hb.received();
+    if (!this.#heard) {
+      this.#heard = true;
+      this.emit("peer:joined", { interval: this.interval });
+    }
+    if (this.#deadSince !== undefined) {
+      const downFor = this.#clock.now() - this.#deadSince;
+      this.#deadSince = undefined;
+      if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
+      this.#reconnectTimer = undefined;
+      if (!this.#hb.running) this.#hb.start();
+      this.emit("peer:returned", { downFor });
+    }
+    let decoded;
+    try {
+      decoded = decodeHeartbeat(message);
+    } catch (error) {
+      this.#counters.badFrames++;
+      this.logger.warn("bad heartbeat frame dropped", { error: isZgError(error) ? error.message : String(error) });
+      return;
+    }
+    if (decoded.kind === "data") {
+      this.#counters.dataReceived++;
+      this.#options.onMessage?.(message);
+    } else if (decoded.kind === "unknown") {
+      this.#counters.unknownCommands++;
+      this.logger.warn("unknown heartbeat command dropped", { code: decoded.code });
+    } else if (decoded.frame.command === "ping") {
+      this.#counters.pingsReceived++;
+      this.#counters.pongsSent++;
+      this.#hb.sent();
+      this.#loop?.post(encodeHeartbeat("pong"));
+    } else if (decoded.frame.command === "pong") {
+      this.#counters.pongsReceived++;
+    } else {
+      this.#counters.heartbeatsReceived++;
+    }
+  }
+}
