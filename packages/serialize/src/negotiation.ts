@@ -167,9 +167,9 @@ export type VersionResponder = (hello: readonly Frame[]) => NegotiationOutcome;
  * @example
  * ```ts
  * const respond = createVersionResponder({ "echo": [1, 2] });
- * // in SocketLoop onMessage:
- * const { envelope, body } = splitEnvelope(msg);
- * if (isNegotiationMessage(body)) loop.post(wrapEnvelope(envelope, respond(body).reply));
+ * // in the ROUTER SocketLoop's onMessage:
+ * const { id, body } = unwrap(msg);
+ * if (isNegotiationMessage(body)) loop.post([id, ...respond(body).reply]);
  * ```
  */
 export function createVersionResponder(supported: Readonly<Record<string, readonly number[]>>): VersionResponder {

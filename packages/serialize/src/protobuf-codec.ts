@@ -81,7 +81,7 @@ interface MessageOps {
 
 /** Content type of a protobuf codec for the message type `fullName`. */
 export function protobufContentType(fullName: string): string {
-  return `application/x-protobuf; type=${fullName.replace(/^\./, "")}`;
+  return `application/x-protobuf; type=${fullName.replace(/^.*\//, "").replace(/^\./, "")}`;
 }
 
 function makeCodec<T>(ops: MessageOps, contentType: string, options: ProtobufCodecOptions): Codec<T> {
