@@ -175,3 +175,31 @@ export {
   type MajordomoWorkerOptions,
   type MajordomoWorkerStats,
 } from "./majordomo/worker.js";
+export {
+  DEFAULT_TITANIC_FIRST_POLL,
+  DEFAULT_TITANIC_MAX_POLL,
+  TitanicClient,
+  type TitanicClientOptions,
+  type TitanicReply,
+} from "./titanic/client.js";
+export {
+  DEFAULT_TITANIC_FSYNC_INTERVAL,
+  TitanicStore,
+  type TitanicEntry,
+  type TitanicFsyncPolicy,
+  type TitanicStoreOptions,
+  type TitanicStoreStats,
+} from "./titanic/store.js";
+export {
+  DEFAULT_TITANIC_DISPATCH_CONCURRENCY,
+  DEFAULT_TITANIC_DISPATCH_INTERVAL,
+  DEFAULT_TITANIC_DISPATCH_TIMEOUT,
+  Titanic,
+  TSP_ERROR,
+  TSP_OK,
+  TSP_PENDING,
+  TSP_UNKNOWN,
+  type TitanicEvents,
+  type TitanicOptions,
+  type TitanicStats,
+} from "./titanic/titanic.js";

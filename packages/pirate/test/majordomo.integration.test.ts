@@ -6,6 +6,7 @@ import {
   MajordomoClient,
   MajordomoWorker,
   type MajordomoBrokerOptions,
+  type MajordomoHandler,
   type MdpVersion,
 } from "../src/index.js";
 
@@ -17,7 +18,7 @@ async function broker(endpoint = transports.tcp(), extra: Partial<MajordomoBroke
   return { broker: b, ep: endpoints[0] as string };
 }
 
-async function worker(ep: string, service: string, handler = (req: Buffer[]): Buffer[] => req, version: MdpVersion = "MDP/0.1"): Promise<MajordomoWorker> {
+async function worker(ep: string, service: string, handler: MajordomoHandler = (req) => req, version: MdpVersion = "MDP/0.1"): Promise<MajordomoWorker> {
   const w = closeAfter(new MajordomoWorker({ broker: ep, service, handler, version, ...HB, reconnectDelay: 100 }));
   await w.start();
   return w;

@@ -1,0 +1,84 @@
+import { fileURLToPath } from "node:url";
+import { describe, expect, test } from "vitest";
+import { closeAfter, spawnChild, tcpEndpoint, tempDir, waitFor } from "@zg/testing";
+import { MajordomoBroker, MajordomoWorker, TitanicClient } from "../src/index.js";
+
+const FIXTURE = fileURLToPath(new URL("./fixtures/titanic.ts", import.meta.url));
+const HB = { heartbeatInterval: 100, heartbeatLiveness: 3 };
+
+// B7 with real processes. A child start costs ~1 s on this machine, so the
+// 500 acknowledged requests come from two phases: KILL_AFTER_ACK cycles of
+// "one ack, kill -9 at once", then STREAM_KILLS cycles of four clients
+// submitting continuously with a kill -9 at a random moment, until 500 acks
+// in all. (The store-level test in titanic-store.test.ts adds 500
+// abandon-and-reopen cycles, one per ack.)
+const KILL_AFTER_ACK = 25;
+const TARGET_ACKS = 500;
+
+describe("Titanic under kill -9", () => {
+  test(`${TARGET_ACKS} acknowledged requests across kill -9 restarts: none lost, every reply retrievable`, async () => {
+    const broker = closeAfter(new MajordomoBroker({ endpoints: tcpEndpoint(), ...HB }));
+    const ep = (await broker.start()).endpoints[0] as string;
+    await closeAfter(new MajordomoWorker({ broker: ep, service: "echo", handler: (r) => r, ...HB, reconnectDelay: 100 })).start();
+    await closeAfter(new MajordomoWorker({ broker: ep, service: "echo", handler: (r) => r, ...HB, reconnectDelay: 100 })).start();
+    const dir = tempDir();
+    const child = await spawnChild(FIXTURE, { args: [ep, dir, "always"] });
+    const clients = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const c = closeAfter(new TitanicClient({ broker: ep, timeout: 3000, attempts: 4 }));
+        await c.start();
+        return c;
+      }),
+    );
+    const acked = new Map<string, string>(); // uuid → body
+    let kills = 0;
+    // Phase 1: kill -9 right after each acknowledgement.
+    for (let i = 0; i < KILL_AFTER_ACK; i++) {
+      const body = `ack-kill ${i}`;
+      acked.set(await (clients[0] as TitanicClient).submit("echo", [body]), body);
+      await child.kill("SIGKILL");
+      kills++;
+      await child.start();
+    }
+    // Phase 2: continuous submissions, kill -9 at a random moment, until TARGET_ACKS.
+    let seq = 0;
+    while (acked.size < TARGET_ACKS) {
+      let stop = false;
+      const loops = clients.map(async (c) => {
+        while (!stop && acked.size < TARGET_ACKS) {
+          const body = `stream ${seq++}`;
+          try {
+            acked.set(await c.submit("echo", [body]), body);
+          } catch {
+            // not acknowledged (the attempt died with Titanic): nothing promised
+          }
+        }
+      });
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * 250));
+      await child.kill("SIGKILL");
+      kills++;
+      stop = true;
+      await child.start();
+      await Promise.all(loops);
+    }
+    // Every acknowledged request must come back with its own reply.
+    const ti = clients[0] as TitanicClient;
+    const missing = new Set(acked.keys());
+    await waitFor(
+      async () => {
+        for (const id of [...missing]) {
+          const r = await ti.reply(id);
+          if (r.status === "400") throw new Error(`acknowledged request ${id} is unknown after restart: LOST`);
+          if (r.status === "200") {
+            expect(r.body.map((f) => f.toString())).toEqual([acked.get(id)]);
+            missing.delete(id);
+          }
+        }
+        return missing.size === 0;
+      },
+      { timeout: 30_000, interval: 100, what: "every acknowledged reply" },
+    );
+    console.log(`titanic kill -9: ${acked.size} acknowledged, ${kills} kills, 0 lost`);
+    expect(kills).toBeGreaterThanOrEqual(KILL_AFTER_ACK + 1);
+  }, 120_000);
+});

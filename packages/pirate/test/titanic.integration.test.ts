@@ -1,0 +1,65 @@
+import { describe, expect, test } from "vitest";
+import { closeAfter, tcpEndpoint, tempDir, waitFor } from "@zg/testing";
+import { MajordomoBroker, MajordomoClient, MajordomoWorker, Titanic, TitanicClient } from "../src/index.js";
+
+const HB = { heartbeatInterval: 100, heartbeatLiveness: 3 };
+const str = (f: Buffer[]): string[] => f.map((x) => x.toString());
+
+async function setup(): Promise<{ ep: string; broker: MajordomoBroker }> {
+  const broker = closeAfter(new MajordomoBroker({ endpoints: tcpEndpoint(), ...HB }));
+  const { endpoints } = await broker.start();
+  return { ep: endpoints[0] as string, broker };
+}
+
+function titanic(ep: string, directory: string): Titanic {
+  return closeAfter(new Titanic({ broker: ep, directory, ...HB, reconnectDelay: 100, dispatchInterval: 100, dispatchTimeout: 500 }));
+}
+
+describe("Titanic (9/TSP)", () => {
+  test("request → 200 + UUID, reply 300 while pending, 200 + body when done, close, then 400", async () => {
+    const { ep, broker } = await setup();
+    const t = titanic(ep, tempDir());
+    await t.start();
+    const ti = closeAfter(new TitanicClient({ broker: ep, timeout: 2000 }));
+    await ti.start();
+    await waitFor(() => broker.stats().perService["titanic.request"]?.workers === 1);
+    const uuid = await ti.submit("echo", ["Hello world"]);
+    expect(uuid).toMatch(/^[0-9a-f]{32}$/);
+    expect((await ti.reply(uuid)).status).toBe("300"); // no echo worker yet
+    await closeAfter(new MajordomoWorker({ broker: ep, service: "echo", handler: (r) => r, ...HB })).start();
+    await waitFor(async () => (await ti.reply(uuid)).status === "200", { what: "reply stored" });
+    const r = await ti.reply(uuid.toUpperCase()); // either case; idempotent
+    expect(r.status).toBe("200");
+    expect(str(r.body)).toEqual(["Hello world"]);
+    await ti.closeRequest(uuid);
+    await ti.closeRequest(uuid); // always 200
+    expect((await ti.reply(uuid)).status).toBe("400");
+    expect(str(await ti.request("echo", ["via helper"], { firstPoll: 20 }))).toEqual(["via helper"]);
+    // Raw 9/TSP frames, as a Guide client would send them.
+    const raw = closeAfter(new MajordomoClient({ broker: ep, timeout: 2000 }));
+    await raw.start();
+    expect(str(await raw.request("titanic.request", ["echo"]))[0]).toBe("500"); // no body frame
+    expect(str(await raw.request("titanic.reply", ["nonsense"]))).toEqual(["400"]);
+    expect(str(await raw.request("titanic.close", ["ABCDEF0123456789ABCDEF0123456789"]))).toEqual(["200"]);
+  });
+
+  test("pending requests are replayed after a restart", async () => {
+    const { ep } = await setup();
+    const dir = tempDir();
+    const t1 = titanic(ep, dir);
+    await t1.start();
+    const ti = closeAfter(new TitanicClient({ broker: ep, timeout: 2000 }));
+    await ti.start();
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push(await ti.submit("later", [`job ${i}`]));
+    await t1.close();
+    const t2 = titanic(ep, dir);
+    await t2.start();
+    expect(t2.stats().replayed).toBe(5);
+    await closeAfter(new MajordomoWorker({ broker: ep, service: "later", handler: (r) => [Buffer.from("done"), ...r], ...HB })).start();
+    for (const [i, id] of ids.entries()) {
+      await waitFor(async () => (await ti.reply(id)).status === "200", { what: `reply ${i}` });
+      expect(str((await ti.reply(id)).body)).toEqual(["done", `job ${i}`]);
+    }
+  });
+});
