@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// zg-majordomo-broker: the Majordomo broker (7/MDP, 18/MDP, 8/MMI), optionally
+// with Titanic (9/TSP) in the same process, as a deployable process.
+import { connectableEndpoint, defineApp, runApp } from "@zg/app-kit";
+import { MajordomoBroker, Titanic } from "@zg/pirate";
+import { brokerOptions, options, titanicOptions } from "./config.js";
+
+const app = defineApp({
+  name: "majordomo-broker",
+  bin: "zg-majordomo-broker",
+  description:
+    "the Majordomo broker (7/MDP 0.1 and 18/MDP 0.2 with 8/MMI), optionally with Titanic (9/TSP)",
+  guide:
+    "Majordomo broker, chapter 4 (booksbyus/zguide examples/C/mdbroker.c; with --titanic also titanic.c)",
+  options,
+  async start(ctx) {
+    // Check the data directory before binding anything, so a bad one is the only error.
+    const directory = ctx.options.titanic ? await ctx.ensureDirectory("dataDir") : undefined;
+    const broker = ctx.add(
+      "majordomo_broker",
+      new MajordomoBroker({ ...brokerOptions(ctx.options), logger: ctx.logger }),
+    );
+    const { endpoints } = await broker.start();
+    if (directory === undefined) return { endpoints: { broker: endpoints } };
+    // Titanic is an MDP worker (titanic.request/reply/close) and an MDP client of
+    // the real services: in this process it connects to the broker's own endpoint.
+    const titanic = ctx.add(
+      "titanic",
+      new Titanic({
+        ...titanicOptions(ctx.options, connectableEndpoint(endpoints), directory),
+        logger: ctx.logger,
+      }),
+    );
+    await titanic.start();
+    return {
+      endpoints: { broker: endpoints },
+      info: { titanic: { directory, fsync: ctx.options.fsync } },
+    };
+  },
+});
+
+await runApp(app);

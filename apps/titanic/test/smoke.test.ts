@@ -1,0 +1,67 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { builtBin, expectCleanStop, runAppToExit, spawnApp } from "@zg/app-kit/testing";
+import { MajordomoBroker, MajordomoWorker, TitanicClient } from "@zg/pirate";
+import { closeAfter, tempDir } from "@zg/testing";
+
+const bin = builtBin(import.meta.url);
+
+describe("zg-titanic (built bin)", () => {
+  it("serves titanic.* on a broker: request, poll, reply, close; stops cleanly on SIGTERM", async () => {
+    const broker = closeAfter(new MajordomoBroker({ endpoints: "tcp://127.0.0.1:*" }));
+    const { endpoints } = await broker.start();
+    const endpoint = endpoints[0] ?? "";
+    const dir = join(tempDir(), "store");
+    const app = spawnApp(bin, [
+      "--broker",
+      endpoint,
+      "--data-dir",
+      dir,
+      "--dispatch-interval",
+      "100",
+      "--metrics",
+      "127.0.0.1:0",
+    ]);
+    const ready = await app.ready();
+    expect(ready).toMatchObject({
+      app: "titanic",
+      endpoints: {},
+      connectsTo: { broker: endpoint },
+      directory: dir,
+      fsync: "always",
+    });
+
+    const worker = closeAfter(
+      new MajordomoWorker({ broker: endpoint, service: "echo", handler: (request) => request }),
+    );
+    await worker.start();
+    const client = closeAfter(new TitanicClient({ broker: endpoint }));
+    await client.start();
+    const reply = await client.request("echo", ["durable hello"], { firstPoll: 20, maxPoll: 100 });
+    expect(reply.map(String)).toEqual(["durable hello"]);
+
+    const metrics = await (await fetch(String(ready["metrics"]))).text();
+    expect(metrics).toMatch(/^zg_titanic_accepted 1$/m);
+
+    await expectCleanStop(app);
+  });
+
+  it("refuses an unusable data directory with one line naming --data-dir", async () => {
+    const file = join(tempDir(), "file");
+    await writeFile(file, "x");
+    const r = await runAppToExit(bin, ["--data-dir", file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^zg-titanic: error: cannot use .*file as a data directory: not a directory \(E\w+\); change --data-dir \(or ZG_TITANIC_DATA_DIR\)\n$/,
+    );
+  });
+
+  it("refuses a bad fsync policy with one line and exit code 2", async () => {
+    const r = await runAppToExit(bin, ["--fsync", "sometimes"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'zg-titanic: error: --fsync: expected one of always, interval, never, got "sometimes"; change --fsync (or ZG_TITANIC_FSYNC)\n',
+    );
+  });
+});
