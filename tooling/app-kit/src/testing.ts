@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { onTestFinished } from "vitest";
+import { existsSync } from "node:fs";
+import { expect, onTestFinished } from "vitest";
 
 /** A JSON log line of an app. */
 export type LogLine = Record<string, unknown> & { event?: string; msg?: string };
@@ -179,4 +180,29 @@ export function processExists(pid: number): boolean {
   } catch (error) {
     return (error as { code?: string }).code === "EPERM";
   }
+}
+
+/**
+ * The built bin of the app whose test calls it: `<app>/dist/main.js`, from
+ * `import.meta.url` of a file in `<app>/test/`. Throws a clear error if the app
+ * was not built (run `pnpm turbo run test --filter <app>` or build first).
+ */
+export function builtBin(testFileUrl: string, bin = "main.js"): string {
+  const path = new URL(`../dist/${bin}`, testFileUrl).pathname;
+  if (!existsSync(path)) throw new Error(`${path} is missing: build the app first (turbo runs build before test)`);
+  return path;
+}
+
+/**
+ * Sends SIGTERM and checks the app's promise: exit 0 within `withinMs`
+ * (2 s), `stopping` and `stopped` logged, the process gone.
+ */
+export async function expectCleanStop(app: AppProcess, withinMs = 2000): Promise<void> {
+  const exit = await app.stop("SIGTERM");
+  expect(exit, `${app.stdout}\n${app.stderr}`).toMatchObject({ code: 0, signal: null });
+  expect(exit.ms).toBeLessThan(withinMs);
+  const events = app.lines.map((l) => l.event).filter((e) => e !== undefined);
+  expect(events).toEqual(expect.arrayContaining(["ready", "stopping", "stopped"]));
+  expect(processExists(app.pid)).toBe(false);
+  expect(app.stderr).toBe("");
 }
