@@ -67,9 +67,10 @@ export function jsonCodec<T = unknown>(options: JsonCodecOptions<T> = {}): Codec
   return {
     contentType: ct,
     encode(value: T): Frame[] {
-      let text: string | undefined;
+      // JSON.stringify returns undefined (despite its typing) for undefined, functions and symbols.
+      let text: unknown;
       try {
-        text = JSON.stringify(value) as string | undefined;
+        text = JSON.stringify(value);
       } catch (error) {
         assertArgument(false, `${ct}: value cannot be encoded: ${error instanceof Error ? error.message : String(error)}`);
       }

@@ -155,10 +155,10 @@ const cases: [string, Codec<unknown>, fc.Arbitrary<Frame[]>][] = [
   ["text", textCodec({ maxBytes: MAX_BYTES }), framesArb(fc.string({ maxLength: 64, unit: "grapheme" }).map((s) => Buffer.from(s)))],
   ["json (reject)", json, framesArb(jsonBytes)],
   ["json (strip)", jsonStrip, framesArb(jsonBytes)],
-  ["protobuf reflection KeyValue", kvReflection as Codec<unknown>, framesArb(encodeValid(kvReflection as Codec<unknown>, kvArb))],
-  ["protobuf static KeyValue", kvStatic as Codec<unknown>, framesArb(encodeValid(kvStatic as Codec<unknown>, kvArb))],
-  ["protobuf static EchoRequest", requestStatic as Codec<unknown>, framesArb(encodeValid(requestStatic as Codec<unknown>, requestArb))],
-  ["protobuf reflection Task (preserveUnknown)", taskPreserving as Codec<unknown>, framesArb(encodeValid(taskPreserving as Codec<unknown>, taskArb))],
+  ["protobuf reflection KeyValue", kvReflection, framesArb(encodeValid(kvReflection as Codec<unknown>, kvArb))],
+  ["protobuf static KeyValue", kvStatic, framesArb(encodeValid(kvStatic as Codec<unknown>, kvArb))],
+  ["protobuf static EchoRequest", requestStatic, framesArb(encodeValid(requestStatic as Codec<unknown>, requestArb))],
+  ["protobuf reflection Task (preserveUnknown)", taskPreserving, framesArb(encodeValid(taskPreserving as Codec<unknown>, taskArb))],
 ];
 
 const envelopeHeader = fc.oneof(
@@ -188,7 +188,7 @@ const envelopeFrames: fc.Arbitrary<Frame[]> = fc.oneof(
       .map(([h, payload, ms]) => [ms.length > 0 ? mutate(h, ms) : h, ...payload.map((p) => Buffer.from(p))]),
   },
 );
-cases.push(["typed envelope", envelope as Codec<unknown>, envelopeFrames]);
+cases.push(["typed envelope", envelope, envelopeFrames]);
 
 function timeDecode(codec: Codec<unknown>, input: Frame[]): number {
   const started = performance.now();
