@@ -8,6 +8,7 @@ import {
   identityKey,
   isZgError,
   SocketLoop,
+  ZgError,
   type Clock,
   type ComponentOptions,
   type FrameLike,
@@ -18,6 +19,7 @@ import {
 import { DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_LIVENESS } from "./constants.js";
 import { PresenceTracker, type PresenceEvents } from "./presence-tracker.js";
 import { decodeHeartbeat, encodeHeartbeat } from "./protocol/wire.js";
+import { TransportMonitor } from "./transport-heartbeat.js";
 
 /** Options of {@link HeartbeatRouter}. Durations in milliseconds. */
 export interface HeartbeatRouterOptions extends ComponentOptions {
@@ -145,6 +147,18 @@ export class HeartbeatRouter extends Component<HeartbeatRouterEvents, HeartbeatR
   /** Liveness of one peer by routing id, or `undefined` when it is not tracked (never seen or expired). */
   peer(identity: Uint8Array): ReturnType<PresenceTracker<string>["get"]> {
     return this.#tracker.get(identityKey(identity));
+  }
+
+  /**
+   * Observes the owned socket's connections (the ZMTP heartbeat's verdicts
+   * arrive as `connection:lost`). Call after {@link start}; the monitor is
+   * closed with the component.
+   *
+   * @throws {@link ZgError} `ZG_STATE` before start.
+   */
+  monitorTransport(): TransportMonitor {
+    if (this.#loop === undefined) throw new ZgError("ZG_STATE", "monitorTransport() needs a started HeartbeatRouter");
+    return this.own(new TransportMonitor(this.#loop.socket, { logger: this.logger }));
   }
 
   protected async onStart(): Promise<string[]> {

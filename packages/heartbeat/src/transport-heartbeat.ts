@@ -81,9 +81,9 @@ export interface TransportMonitorStats {
 /**
  * Surfaces a socket's libzmq monitor events (zeromq.js `socket.events`) as
  * typed `connection:*` events and counters. The ZMTP heartbeat's verdict
- * arrives here as `connection:lost`. Uses the observer in emitter mode (so
- * `socket.events.receive()` is no longer available to others). The socket is
- * the caller's; {@link close} closes only the observer.
+ * arrives here as `connection:lost`. Reads the observer itself (so nobody
+ * else may read `socket.events`). The socket is
+ * the caller's; the monitor stops with it.
  *
  * @example
  * ```ts
@@ -97,38 +97,61 @@ export class TransportMonitor extends TypedEmitter<TransportMonitorEvents> {
   readonly #observer: zmq.Observer;
   readonly #counters: TransportMonitorStats = { opened: 0, ready: 0, lost: 0, retries: 0, failed: 0 };
 
+  readonly #logger: Logger | undefined;
+  #closed = false;
+
+  /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` when `socket` is not a zeromq.js socket. */
   constructor(socket: zmq.Socket, { logger }: { logger?: Logger } = {}) {
     super();
     assertArgument(socket !== null && typeof socket === "object" && "events" in socket, "socket must be a zeromq.js socket");
     this.listenerErrorLogger = logger;
+    this.#logger = logger;
     this.#observer = socket.events;
-    const o = this.#observer;
-    o.on("connect", (e) => {
-      this.#counters.opened++;
-      this.emit("connection:opened", { address: e.address, direction: "outgoing" });
-    });
-    o.on("accept", (e) => {
-      this.#counters.opened++;
-      this.emit("connection:opened", { address: e.address, direction: "incoming" });
-    });
-    o.on("handshake", (e) => {
-      this.#counters.ready++;
-      this.emit("connection:ready", { address: e.address });
-    });
-    o.on("disconnect", (e) => {
-      this.#counters.lost++;
-      logger?.info("connection lost", { address: e.address });
-      this.emit("connection:lost", { address: e.address });
-    });
-    o.on("connect:retry", (e) => {
-      this.#counters.retries++;
-      this.emit("connection:retrying", { address: e.address, interval: e.interval });
-    });
-    for (const type of ["handshake:error:protocol", "handshake:error:auth", "handshake:error:other"] as const) {
-      o.on(type, (e) => {
+    // Our own reader instead of the observer's emitter mode, whose background
+    // loop is never awaited and rejects unobserved when the socket closes.
+    void this.#run();
+  }
+
+  async #run(): Promise<void> {
+    try {
+      for await (const event of this.#observer) this.#dispatch(event);
+    } catch (error) {
+      if (!this.#closed) this.#logger?.debug("socket monitor ended", { error: String(error) });
+    }
+  }
+
+  #dispatch(e: zmq.Event): void {
+    if (this.#closed) return;
+    switch (e.type) {
+      case "connect":
+        this.#counters.opened++;
+        this.emit("connection:opened", { address: e.address, direction: "outgoing" });
+        break;
+      case "accept":
+        this.#counters.opened++;
+        this.emit("connection:opened", { address: e.address, direction: "incoming" });
+        break;
+      case "handshake":
+        this.#counters.ready++;
+        this.emit("connection:ready", { address: e.address });
+        break;
+      case "disconnect":
+        this.#counters.lost++;
+        this.#logger?.info("connection lost", { address: e.address });
+        this.emit("connection:lost", { address: e.address });
+        break;
+      case "connect:retry":
+        this.#counters.retries++;
+        this.emit("connection:retrying", { address: e.address, interval: e.interval });
+        break;
+      case "handshake:error:protocol":
+      case "handshake:error:auth":
+      case "handshake:error:other":
         this.#counters.failed++;
-        this.emit("connection:failed", { address: e.address, reason: `${type}: ${e.error.message}` });
-      });
+        this.emit("connection:failed", { address: e.address, reason: `${e.type}: ${e.error.message}` });
+        break;
+      default:
+        break;
     }
   }
 
@@ -137,9 +160,14 @@ export class TransportMonitor extends TypedEmitter<TransportMonitorEvents> {
     return { ...this.#counters };
   }
 
-  /** Stops observing. Idempotent; the socket stays open. */
+  /**
+   * Stops reporting. Idempotent; the socket stays open. The underlying
+   * observer ends when the socket closes: closing a zeromq.js 6.8 observer
+   * while its receive is pending breaks the polling of sockets created later
+   * in the process (observed), so it is never closed explicitly.
+   */
   close(): void {
-    if (!this.#observer.closed) this.#observer.close();
+    this.#closed = true;
     this.removeAllListeners();
   }
 }

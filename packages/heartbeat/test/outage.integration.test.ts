@@ -1,0 +1,65 @@
+// Battery A4 (SIGSTOP 5·I → dead, SIGCONT → returned) and the stale-heartbeat bound after a 5 s outage.
+import { expect, test } from "vitest";
+import { closeAfter, delay, spawnChild, tcpEndpoint, waitFor } from "@zg/testing";
+import { HeartbeatRouter } from "../src/index.js";
+
+const I = 100;
+const L = 3;
+const fixture = new URL("./fixtures/dealers.ts", import.meta.url);
+
+async function setup() {
+  const router = closeAfter(new HeartbeatRouter({ endpoints: tcpEndpoint(), interval: I, liveness: L }));
+  const [endpoint] = await router.start();
+  const child = await spawnChild(fixture, { args: [JSON.stringify({ endpoint, count: 1, interval: I, liveness: L, prefix: "z" })] });
+  await waitFor(() => router.tracker.has("z-0"), { what: "peer tracked" });
+  await delay(3 * I); // settle into the idle ping-pong rhythm
+  return { router, child };
+}
+
+test("SIGSTOP for 5·I: declared dead within the A1 window; SIGCONT: reported returned and tracked again", async () => {
+  const { router, child } = await setup();
+  const expired = router.next("peer:expired");
+  const stoppedAt = performance.now();
+  child.pause();
+  const e = await expired;
+  const detectedAfter = performance.now() - stoppedAt;
+  expect(e.key).toBe("z-0");
+  expect(e.silentFor).toBeGreaterThan((L - 1) * I);
+  expect(e.silentFor).toBeLessThanOrEqual(L * I + 10 + 0.1 * L * I);
+  expect(detectedAfter).toBeLessThanOrEqual(L * I + 10 + 0.1 * L * I);
+  await delay(5 * I - (performance.now() - stoppedAt));
+  expect(router.tracker.has("z-0")).toBe(false);
+  const returned = router.next("peer:returned");
+  const resumedAt = performance.now();
+  child.resume();
+  const r = await returned;
+  expect(r.key).toBe("z-0");
+  expect(r.downFor).toBeGreaterThan(0);
+  process.stdout.write(`SIGSTOP 5·I: dead after ${detectedAfter.toFixed(1)} ms (silent ${e.silentFor.toFixed(1)} ms); returned ${(performance.now() - resumedAt).toFixed(1)} ms after SIGCONT\n`);
+  // Tracked again: it stays alive through several intervals.
+  await delay(5 * I);
+  expect(router.peer(Buffer.from("z-0"))?.state).toBe("alive");
+  expect(router.stats()).toMatchObject({ expired: 1, returned: 1 });
+});
+
+test("after a 5 s outage the returning peer receives at most 2 heartbeats generated during the outage", async () => {
+  const { router, child } = await setup();
+  await child.call("watch");
+  const before = router.stats().pingsSent;
+  child.pause();
+  await delay(5000);
+  const generated = router.stats().pingsSent - before; // pings the router produced for this (only) peer during the outage
+  child.resume();
+  await waitFor(() => router.tracker.has("z-0"), { what: "peer back" });
+  await delay(500);
+  const samples = (await child.call<{ at: number; pings: number }[]>("watched")) ?? [];
+  // Everything sent during the outage sat in socket buffers and arrives in one burst right after SIGCONT.
+  const first = samples[1];
+  const base = samples[0]?.pings ?? 0;
+  const burst = first === undefined ? 0 : Math.max(...samples.filter((s) => s.at <= first.at + 50).map((s) => s.pings)) - base;
+  process.stdout.write(`5 s outage: pings generated for the silent peer ${generated}; received in the burst after SIGCONT ${burst}\n`);
+  expect(generated).toBeLessThanOrEqual(2);
+  expect(burst).toBeLessThanOrEqual(2);
+  // Without pauseWhenSilent the router would have pinged every interval until expiry (≈ L pings), and a
+  // DEALER without pausing would have queued one per interval for the whole outage (≈ 50).
+});
