@@ -1,0 +1,20 @@
+/**
+ * @zg/pirate benchmarks: part 1 (Paranoid Pirate vs a raw forwarder), then
+ * part 2 (bench/part2.ts, Majordomo/Titanic) when present. Both write rows
+ * into one BenchSuite, so bench-results/_zg_pirate.json holds the whole table.
+ *
+ * Run: pnpm --filter @zg/pirate bench
+ */
+import { existsSync } from "node:fs";
+import { BenchSuite } from "@zg/testing/bench";
+import { runPart1 } from "./part1.js";
+
+const suite = new BenchSuite("@zg/pirate");
+await runPart1(suite);
+const part2 = new URL("./part2.ts", import.meta.url);
+if (existsSync(part2)) {
+  const mod = (await import(part2.href)) as { runPart2?: (suite: BenchSuite) => Promise<void> };
+  if (typeof mod.runPart2 === "function") await mod.runPart2(suite);
+}
+suite.finish();
+process.exit(0);
