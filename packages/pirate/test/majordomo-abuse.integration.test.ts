@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import * as zmq from "zeromq";
+import type * as zmq from "zeromq";
 import { closeAfter, tcpEndpoint, waitFor, within } from "@zg/testing";
 import { createDealer } from "@zg/core";
 import { encodeClientRequest, encodeReady, MajordomoBroker, MajordomoClient, MajordomoWorker } from "../src/index.js";
@@ -80,13 +80,13 @@ describe("Majordomo protocol abuse (B4)", () => {
     const random = fc.array(frame, { minLength: 0, maxLength: 8 });
     const mutated = fc.tuple(fc.constantFrom(...valid), fc.nat(), fc.constantFrom("drop", "dup", "swap", "truncate", "byte"), fc.nat(255)).map(
       ([msg, i, op, byte]) => {
-        const m = msg.map((f) => Buffer.from(f));
+        const m: Buffer[] = msg.map((f) => Buffer.from(f));
         const k = m.length === 0 ? 0 : i % m.length;
         if (op === "drop") m.splice(k, 1);
         else if (op === "dup") m.splice(k, 0, m[k] as Buffer);
         else if (op === "swap" && m.length > 1) [m[0], m[k]] = [m[k] as Buffer, m[0] as Buffer];
         else if (op === "truncate") m[k] = (m[k] ?? Buffer.alloc(0)).subarray(0, Math.max(0, (m[k]?.length ?? 0) - 1));
-        else if (m[k] !== undefined && (m[k] as Buffer).length > 0) (m[k] as Buffer)[0] = byte;
+        else if (m[k] !== undefined && (m[k]).length > 0) (m[k])[0] = byte;
         return m;
       },
     );

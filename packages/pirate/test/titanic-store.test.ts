@@ -49,7 +49,7 @@ describe("TitanicStore", () => {
     await s2.close();
     appendFileSync(log, Buffer.from([0, 0, 0, 40, 1, 2, 3, 4, 9, 9, 9])); // garbage tail
     const data = readFileSync(log);
-    data[data.length - 20] ^= 0xff; // and a flipped bit inside the last good record
+    data[data.length - 20] = (data[data.length - 20] as number) ^ 0xff; // and a flipped bit inside the last good record
     writeFileSync(log, data);
     const s3 = await TitanicStore.open(dir);
     expect(s3.pending()).toEqual(ids.slice(0, 2)); // the corrupt record and everything after it are dropped

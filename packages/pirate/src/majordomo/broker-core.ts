@@ -5,7 +5,6 @@ import {
   isZgError,
   LatencyWindow,
   systemClock,
-  TypedEmitter,
   type Clock,
   type Frame,
   type Logger,

@@ -98,7 +98,7 @@ export class TitanicClient extends Component<Record<string, never>, { calls: num
     const [status, ...body] = await this.#client.request("titanic.reply", [uuid], options);
     const s = status?.toString("latin1").slice(0, 3) ?? "500";
     const known = s === "200" || s === "300" || s === "400" ? s : "500";
-    return { status: known, body } as TitanicReply;
+    return { status: known, body };
   }
 
   /** `titanic.close`: forgets the request and its reply (always succeeds, even for an unknown UUID). */

@@ -103,7 +103,6 @@ export class TitanicStore {
   readonly policy: TitanicFsyncPolicy;
   readonly #entries = new Map<string, TitanicEntry>();
   readonly #fh: FileHandle;
-  readonly #fsyncInterval: number;
   #bytes: number;
   #batch: { buf: Buffer; done: Deferred<void> }[] = [];
   #flushing = false;
@@ -113,12 +112,11 @@ export class TitanicStore {
   #failure: Error | undefined;
   readonly #stats = { writes: 0, fsyncs: 0, discardedBytes: 0 };
 
-  private constructor(directory: string, fh: FileHandle, bytes: number, policy: TitanicFsyncPolicy, fsyncInterval: number) {
+  private constructor(directory: string, fh: FileHandle, bytes: number, policy: TitanicFsyncPolicy) {
     this.directory = directory;
     this.#fh = fh;
     this.#bytes = bytes;
     this.policy = policy;
-    this.#fsyncInterval = fsyncInterval;
   }
 
   /**
@@ -153,7 +151,7 @@ export class TitanicStore {
         if (valid < data.length) await fh.truncate(valid);
         bytes = valid;
       }
-      const store = new TitanicStore(directory, fh, bytes, policy, interval);
+      const store = new TitanicStore(directory, fh, bytes, policy);
       store.#stats.discardedBytes = data.length - valid;
       for (const [k, v] of entries) store.#entries.set(k, v);
       if (policy === "interval") {
