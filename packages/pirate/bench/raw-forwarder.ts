@@ -22,8 +22,13 @@ export interface RawForwarder {
  * Starts a raw forwarder and `workers` raw echo workers (DEALERs with routing
  * ids `w0`, `w1`, …). Requests `[C][""][body]` go to the workers round-robin
  * as `[W][C][""][body]`; replies `[W][C][""][body]` go back as `[C][""][body]`.
+ *
+ * With `oneAtATime`, a worker gets a new request only after it replied (the
+ * load-balancing rule every Pirate/Majordomo broker follows); waiting
+ * requests sit in a plain array. This isolates the cost of the zg code from
+ * the cost of the rule itself.
  */
-export async function startRawForwarder(workers: number): Promise<RawForwarder> {
+export async function startRawForwarder(workers: number, { oneAtATime = false }: { oneAtATime?: boolean } = {}): Promise<RawForwarder> {
   const front = new zmq.Router({ linger: 0 });
   const back = new zmq.Router({ linger: 0 });
   await front.bind("tcp://127.0.0.1:*");
@@ -52,12 +57,27 @@ export async function startRawForwarder(workers: number): Promise<RawForwarder> 
   // Wait until the backend has heard every worker.
   for (let i = 0; i < workers; i++) await back.receive();
   let next = 0;
+  const idle: Buffer[] = [...ids];
+  const waiting: Buffer[][] = [];
+  let sending = Promise.resolve();
+  const dispatch = (): void => {
+    while (idle.length > 0 && waiting.length > 0) {
+      const w = idle.shift() as Buffer;
+      const msg = waiting.shift() as Buffer[];
+      sending = sending.then(() => back.send([w, ...msg])).catch(() => undefined);
+    }
+  };
   loops.push(
     (async () => {
       try {
         for await (const msg of front) {
-          const w = ids[next++ % ids.length] as Buffer;
-          await back.send([w, ...msg]);
+          if (oneAtATime) {
+            waiting.push(msg);
+            dispatch();
+          } else {
+            const w = ids[next++ % ids.length] as Buffer;
+            await back.send([w, ...msg]);
+          }
         }
       } catch {
         /* closed */
@@ -67,7 +87,13 @@ export async function startRawForwarder(workers: number): Promise<RawForwarder> 
   loops.push(
     (async () => {
       try {
-        for await (const msg of back) await front.send(msg.slice(1));
+        for await (const msg of back) {
+          await front.send(msg.slice(1));
+          if (oneAtATime) {
+            idle.push(msg[0] as Buffer);
+            dispatch();
+          }
+        }
       } catch {
         /* closed */
       }

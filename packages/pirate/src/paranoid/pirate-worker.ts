@@ -109,6 +109,7 @@ export class PirateWorker extends Component<PirateWorkerEvents, PirateWorkerStat
   #generation = 0;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #chain: Promise<void> = Promise.resolve();
+  #inFlight = 0;
   readonly #stats = {
     requests: 0,
     replies: 0,
@@ -217,21 +218,63 @@ export class PirateWorker extends Component<PirateWorkerEvents, PirateWorkerStat
     if (decoded.type === "heartbeat") return;
     this.#stats.requests++;
     const { envelope, body } = decoded;
-    this.#chain = this.#chain.then(() => this.#serve(generation, envelope, body));
+    if (this.#inFlight === 0) {
+      // Fast path: nothing queued; a synchronous handler replies without a promise hop.
+      let result: ReturnType<RequestHandler>;
+      try {
+        result = this.#handler(body);
+      } catch (error) {
+        this.#failed(generation, error);
+        return;
+      }
+      if (!(result instanceof Promise)) {
+        this.#reply(generation, envelope, replyFrames(result));
+        return;
+      }
+      this.#track(this.#settle(generation, envelope, result));
+      return;
+    }
+    this.#track(this.#chain.then(() => this.#serve(generation, envelope, body)));
+  }
+
+  #track(work: Promise<void>): void {
+    this.#inFlight++;
+    this.#chain = work.finally(() => {
+      this.#inFlight--;
+    });
   }
 
   async #serve(generation: number, envelope: Message, body: Message): Promise<void> {
-    let reply: Message;
+    let result: ReturnType<RequestHandler>;
     try {
-      reply = replyFrames(await this.#handler(body));
+      result = this.#handler(body);
     } catch (error) {
-      this.#stats.handlerErrors++;
-      this.logger.warn("handler failed; request dropped", { error: String(error) });
-      this.emit("request:failed", { error });
-      // Back into rotation: the queue treats READY from a busy worker as "idle again".
-      if (generation === this.#generation) this.#loop?.post(encodePppReady());
+      this.#failed(generation, error);
       return;
     }
+    await this.#settle(generation, envelope, result);
+  }
+
+  async #settle(generation: number, envelope: Message, result: ReturnType<RequestHandler>): Promise<void> {
+    let reply: Message;
+    try {
+      reply = replyFrames(await result);
+    } catch (error) {
+      this.#failed(generation, error);
+      return;
+    }
+    this.#reply(generation, envelope, reply);
+  }
+
+  #failed(generation: number, error: unknown): void {
+    this.#stats.handlerErrors++;
+    this.logger.warn("handler failed; request dropped", { error: String(error) });
+    this.emit("request:failed", { error });
+    // Back into rotation: the queue treats READY from a busy worker as "idle again".
+    if (generation === this.#generation) this.#loop?.post(encodePppReady());
+  }
+
+  #reply(generation: number, envelope: Message, reply: Message): void {
     const loop = this.#loop;
     if (generation !== this.#generation || loop === undefined) {
       this.#stats.staleReplies++;
