@@ -44,7 +44,7 @@ export interface HeartbeatMonitorEvents {
   [type: string]: unknown;
   /** First message from a publisher, or the first after it was dead (`returned`). */
   "publisher:alive": { publisher: string; returned: boolean };
-  /** Nothing from the publisher for one of its intervals. */
+  /** Nothing from a publisher heard before, for 1.5 of its intervals (a heartbeat really missing). */
   "publisher:silent": { publisher: string; silentFor: number };
   /** Nothing for interval × liveness (or never heard within that time after start). */
   "publisher:dead": { publisher: string; silentFor: number };
@@ -91,18 +91,25 @@ export class HeartbeatMonitor extends Component<HeartbeatMonitorEvents, Heartbea
     this.#tracker = new PresenceTracker<string>({
       interval: options.interval ?? DEFAULT_HEARTBEAT_INTERVAL,
       liveness: options.liveness ?? DEFAULT_HEARTBEAT_LIVENESS,
+      silentAfter: Math.min(1.5, options.liveness ?? DEFAULT_HEARTBEAT_LIVENESS),
       logger: this.logger,
       ...(options.granularity === undefined ? {} : { granularity: options.granularity }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
     });
-    this.#tracker.on("peer:silent", ({ key, silentFor }) => this.emit("publisher:silent", { publisher: key, silentFor }));
+    this.#tracker.on("peer:silent", ({ key, silentFor }) => {
+      if (this.#heard.has(key)) this.emit("publisher:silent", { publisher: key, silentFor });
+    });
     this.#tracker.on("peer:expired", ({ key, silentFor }) => this.emit("publisher:dead", { publisher: key, silentFor }));
   }
 
-  /** The state of one publisher (by the endpoint given in `publishers`). */
+  /**
+   * The state of one publisher (by the endpoint given in `publishers`):
+   * `unknown` before start and until first heard, then `alive`, `silent` or
+   * `dead` (also when never heard within interval × liveness of start).
+   */
   publisherState(publisher: string): PublisherState {
     const p = this.#tracker.get(publisher);
-    if (p === undefined) return this.#publishers.includes(publisher) ? "dead" : "unknown";
+    if (p === undefined) return this.state !== "idle" && this.#publishers.includes(publisher) ? "dead" : "unknown";
     if (p.state === "silent") return "silent";
     return this.#heard.has(publisher) ? "alive" : "unknown";
   }

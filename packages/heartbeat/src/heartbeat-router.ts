@@ -128,6 +128,7 @@ export class HeartbeatRouter extends Component<HeartbeatRouterEvents, HeartbeatR
       interval: this.interval,
       liveness: options.liveness ?? DEFAULT_HEARTBEAT_LIVENESS,
       pauseWhenSilent: options.pauseWhenSilent ?? true,
+      silentAfter: Math.min(1.5, options.liveness ?? DEFAULT_HEARTBEAT_LIVENESS),
       sendHeartbeat: (key) => this.#ping(key),
       logger: this.logger,
       ...(options.maxPeers === undefined ? {} : { maxPeers: options.maxPeers }),

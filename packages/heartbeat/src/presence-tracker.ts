@@ -1,4 +1,5 @@
 import {
+  assertArgument,
   durationOption,
   ExpiryTable,
   integerOption,
@@ -22,7 +23,7 @@ export interface PresenceEvents<K> {
   [type: string]: unknown;
   /** A key was seen for the first time (or after it was removed or forgotten). */
   "peer:joined": { key: K; interval: number };
-  /** A key has been silent for one of its intervals. */
+  /** A key has been silent for one of its intervals (`silentAfter` of them). */
   "peer:silent": { key: K; silentFor: number };
   /** A key has been silent for interval × liveness and was purged. */
   "peer:expired": { key: K; lastSeen: number; silentFor: number };
@@ -48,6 +49,13 @@ export interface PresenceTrackerOptions<K> {
   rememberExpired?: number;
   /** Sweep granularity (max lateness of an expiry). @defaultValue 10 */
   granularity?: number;
+  /**
+   * A peer is reported `silent` after this many of its intervals without a
+   * message. 1 reports every late heartbeat on a link whose heartbeats arrive
+   * about once per interval (one-way, or an idle ping-pong); 1.5 reports a
+   * heartbeat that is really missing. Between 1 and `liveness`. @defaultValue 1
+   */
+  silentAfter?: number;
   /**
    * Send no heartbeats to a peer while it is silent (ping-pong: never queue
    * pings for a peer that may be dead, so a peer returning after an outage
@@ -122,6 +130,7 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
   #silentCount = 0;
   #closed = false;
   readonly #pauseWhenSilent: boolean;
+  readonly #silentAfter: number;
 
   constructor(options: PresenceTrackerOptions<K> = {}) {
     super();
@@ -143,6 +152,12 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
     this.#silence = new ExpiryTable<K>({ ...common, onExpire: (key, e) => this.#silent(key, e.lastSeen) });
     this.#sendHeartbeat = options.sendHeartbeat;
     this.#pauseWhenSilent = options.pauseWhenSilent ?? false;
+    const silentAfter = options.silentAfter ?? 1;
+    assertArgument(
+      typeof silentAfter === "number" && silentAfter >= 1 && silentAfter <= this.liveness,
+      `silentAfter must be a number between 1 and liveness (${this.liveness}), got ${String(silentAfter)}`,
+    );
+    this.#silentAfter = silentAfter;
     if (options.sendHeartbeat !== undefined) {
       this.#heartbeat = new ExpiryTable<K>({ ...common, onExpire: (key) => this.#beat(key) });
     }
@@ -203,7 +218,7 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
       if (p.silent) {
         p.silent = false;
         this.#silentCount--;
-        this.#silence.set(key, p.interval);
+        this.#silence.set(key, p.interval * this.#silentAfter);
         if (this.#heartbeat !== undefined && !this.#heartbeat.has(key)) this.#heartbeat.set(key, p.interval);
       } else {
         this.#silence.touch(key);
@@ -218,7 +233,7 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
     if (p?.silent) this.#silentCount--;
     this.#peers.set(key, { interval: iv, silent: false, beaten: false });
     this.#expiry.set(key, iv * this.liveness);
-    this.#silence.set(key, iv);
+    this.#silence.set(key, iv * this.#silentAfter);
     this.#heartbeat?.set(key, iv);
     if (p !== undefined) return "alive";
     const goneAt = this.#gone.get(key);
