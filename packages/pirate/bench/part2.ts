@@ -1,0 +1,247 @@
+/**
+ * @zg/pirate part-2 benchmark (imported by bench/index.ts):
+ *
+ * - Majordomo broker + MajordomoWorker round trips per second with 1/10/100
+ *   requests in flight (that many raw DEALER clients speaking MDPC01, one
+ *   request each at a time) and 1/4 workers, against (a) the raw one-hop
+ *   ROUTER → ROUTER forwarder of ./raw-forwarder.ts, (b) the same raw
+ *   forwarder applying the one-request-per-worker rule that every
+ *   Majordomo broker must follow (7/MDP: "workers handle at most one request
+ *   at a time"), and (c) the part-1 Paranoid Pirate queue; p50/p99 latency.
+ * - The AsyncMajordomoClient itself with 100 in flight from one client.
+ * - Titanic durable `titanic.request` acknowledgements per second, fsync
+ *   always vs never.
+ *
+ * Run: pnpm --filter @zg/pirate bench  (ZG_BENCH_DURATION=ms per round, default 1000)
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as zmq from "zeromq";
+import { percentiles } from "@zg/testing";
+import type { BenchSuite } from "@zg/testing/bench";
+import {
+  AsyncMajordomoClient,
+  MajordomoBroker,
+  MajordomoWorker,
+  PirateQueue,
+  PirateWorker,
+  Titanic,
+  TitanicClient,
+  type TitanicFsyncPolicy,
+} from "../src/index.js";
+import { driveClients, startRawForwarder, type DriveResult } from "./raw-forwarder.js";
+
+const DURATION = Number(process.env["ZG_BENCH_DURATION"] ?? 1000);
+const ROUNDS = Number(process.env["ZG_BENCH_ROUNDS"] ?? 3);
+
+/** Sequential MDPC01 round trips from `clients` raw DEALERs (one in flight each). */
+async function driveMdp(endpoint: string, clients: number, durationMs: number, warmupMs = 200): Promise<DriveResult> {
+  const sockets = Array.from({ length: clients }, () => {
+    const d = new zmq.Dealer({ linger: 0 });
+    d.connect(endpoint);
+    return d;
+  });
+  const request = [Buffer.alloc(0), Buffer.from("MDPC01"), Buffer.from("echo"), Buffer.alloc(64, 7)];
+  const latencies: number[] = [];
+  let count = 0;
+  const start = performance.now() + warmupMs;
+  const end = start + durationMs;
+  await Promise.all(
+    sockets.map(async (s) => {
+      for (;;) {
+        const t = performance.now();
+        if (t >= end) return;
+        await s.send(request);
+        await s.receive();
+        if (t >= start) {
+          count++;
+          latencies.push(performance.now() - t);
+        }
+      }
+    }),
+  );
+  for (const s of sockets) s.close();
+  return { rate: count / (durationMs / 1000), latencies };
+}
+
+async function majordomo(workers: number, inFlight: number, record: (l: number[]) => void): Promise<number> {
+  const broker = new MajordomoBroker({ endpoints: "tcp://127.0.0.1:*" });
+  const ep = (await broker.start()).endpoints[0] as string;
+  const list = Array.from({ length: workers }, () => new MajordomoWorker({ broker: ep, service: "echo", handler: (r) => r }));
+  for (const w of list) await w.start();
+  while ((broker.stats().perService["echo"]?.idleWorkers ?? 0) < workers) await new Promise((r) => setTimeout(r, 5));
+  const { rate, latencies } = await driveMdp(ep, inFlight, DURATION);
+  record(latencies);
+  for (const w of list) await w.close();
+  await broker.close();
+  return rate;
+}
+
+async function raw(workers: number, inFlight: number, oneAtATime: boolean, record: (l: number[]) => void): Promise<number> {
+  const fwd = await startRawForwarder(workers, { oneAtATime });
+  const { rate, latencies } = await driveClients(fwd.frontend, inFlight, DURATION);
+  record(latencies);
+  await fwd.close();
+  return rate;
+}
+
+async function pirate(workers: number, inFlight: number, record: (l: number[]) => void): Promise<number> {
+  const queue = new PirateQueue();
+  const { frontend, backend } = await queue.start();
+  const list = Array.from({ length: workers }, () => new PirateWorker({ endpoint: backend, handler: (b) => b }));
+  for (const w of list) await w.start();
+  while (queue.stats().idleWorkers < workers) await new Promise((r) => setTimeout(r, 5));
+  const { rate, latencies } = await driveClients(frontend[0] as string, inFlight, DURATION);
+  record(latencies);
+  for (const w of list) await w.close();
+  await queue.close();
+  return rate;
+}
+
+async function asyncClient(workers: number, inFlight: number, record: (l: number[]) => void): Promise<number> {
+  const broker = new MajordomoBroker({ endpoints: "tcp://127.0.0.1:*" });
+  const ep = (await broker.start()).endpoints[0] as string;
+  const list = Array.from({ length: workers }, () => new MajordomoWorker({ broker: ep, service: "echo", handler: (r) => r }));
+  for (const w of list) await w.start();
+  while ((broker.stats().perService["echo"]?.idleWorkers ?? 0) < workers) await new Promise((r) => setTimeout(r, 5));
+  const client = new AsyncMajordomoClient({ broker: ep, timeout: 10_000 });
+  await client.start();
+  const body = [Buffer.alloc(64, 7)];
+  const latencies: number[] = [];
+  let count = 0;
+  const start = performance.now() + 200;
+  const end = start + DURATION;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      for (;;) {
+        const t = performance.now();
+        if (t >= end) return;
+        await client.request("echo", body);
+        if (t >= start) {
+          count++;
+          latencies.push(performance.now() - t);
+        }
+      }
+    }),
+  );
+  record(latencies);
+  await client.close();
+  for (const w of list) await w.close();
+  await broker.close();
+  return count / (DURATION / 1000);
+}
+
+async function titanic(fsync: TitanicFsyncPolicy, clients: number, record: (l: number[]) => void): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), "zg-titanic-bench-"));
+  const broker = new MajordomoBroker({ endpoints: "tcp://127.0.0.1:*" });
+  const ep = (await broker.start()).endpoints[0] as string;
+  const t = new Titanic({ broker: ep, directory: dir, fsync, workers: clients });
+  await t.start();
+  while ((broker.stats().perService["titanic.request"]?.idleWorkers ?? 0) < clients) await new Promise((r) => setTimeout(r, 5));
+  const list = Array.from({ length: clients }, () => new TitanicClient({ broker: ep, timeout: 10_000 }));
+  for (const c of list) await c.start();
+  const latencies: number[] = [];
+  let count = 0;
+  const start = performance.now() + 200;
+  const end = start + DURATION;
+  await Promise.all(
+    list.map(async (c) => {
+      for (;;) {
+        const t0 = performance.now();
+        if (t0 >= end) return;
+        await c.submit("nobody", ["durable request"]); // no such service: stays pending, nothing dispatched
+        if (t0 >= start) {
+          count++;
+          latencies.push(performance.now() - t0);
+        }
+      }
+    }),
+  );
+  record(latencies);
+  for (const c of list) await c.close();
+  await t.close();
+  await broker.close();
+  rmSync(dir, { recursive: true, force: true });
+  return count / (DURATION / 1000);
+}
+
+function latencyExtra(subject: number[], baseline: number[]): () => Record<string, number> {
+  return () => {
+    const s = percentiles(subject);
+    const r = percentiles(baseline);
+    return { p50_ms: s.p50, p99_ms: s.p99, base_p50_ms: r.p50, base_p99_ms: r.p99 };
+  };
+}
+
+/** Runs the part-2 rows into `suite`. */
+export async function runPart2(suite: BenchSuite): Promise<void> {
+  const shapes = [
+    [1, 1],
+    [1, 10],
+    [1, 100],
+    [4, 1],
+    [4, 10],
+    [4, 100],
+  ] as const;
+  for (const [workers, inFlight] of shapes) {
+    let s: number[] = [];
+    let b: number[] = [];
+    await suite.compare({
+      name: `Majordomo broker+worker vs raw ROUTER→ROUTER forwarder, ${workers} worker(s), ${inFlight} in flight, 64 B, tcp`,
+      unit: "rt/s",
+      baseline: () => raw(workers, inFlight, false, (l) => (b = l)),
+      subject: () => majordomo(workers, inFlight, (l) => (s = l)),
+      target: 0.8,
+      rounds: ROUNDS,
+      extra: () => latencyExtra(s, b)(),
+    });
+  }
+  for (const [workers, inFlight] of shapes) {
+    let s: number[] = [];
+    let b: number[] = [];
+    await suite.compare({
+      name: `Majordomo broker+worker vs raw forwarder with one request per worker, ${workers} worker(s), ${inFlight} in flight, 64 B, tcp`,
+      unit: "rt/s",
+      baseline: () => raw(workers, inFlight, true, (l) => (b = l)),
+      subject: () => majordomo(workers, inFlight, (l) => (s = l)),
+      target: 0.8,
+      rounds: ROUNDS,
+      extra: () => latencyExtra(s, b)(),
+    });
+  }
+  for (const [workers, inFlight] of shapes) {
+    let s: number[] = [];
+    let b: number[] = [];
+    await suite.compare({
+      name: `Majordomo broker+worker vs Paranoid Pirate queue+worker, ${workers} worker(s), ${inFlight} in flight, 64 B, tcp`,
+      unit: "rt/s",
+      baseline: () => pirate(workers, inFlight, (l) => (b = l)),
+      subject: () => majordomo(workers, inFlight, (l) => (s = l)),
+      rounds: ROUNDS,
+      extra: () => latencyExtra(s, b)(),
+    });
+  }
+  for (const workers of [1, 4]) {
+    let s: number[] = [];
+    let b: number[] = [];
+    await suite.compare({
+      name: `AsyncMajordomoClient (1 client, 100 in flight) vs 100 raw MDP DEALER clients, ${workers} worker(s), 64 B, tcp`,
+      unit: "rt/s",
+      baseline: () => majordomo(workers, 100, (l) => (b = l)),
+      subject: () => asyncClient(workers, 100, (l) => (s = l)),
+      rounds: ROUNDS,
+      extra: () => latencyExtra(s, b)(),
+    });
+  }
+  let always: number[] = [];
+  let never: number[] = [];
+  await suite.compare({
+    name: "Titanic durable titanic.request acks, fsync always vs never (8 clients, 8 Titanic request workers)",
+    unit: "req/s",
+    baseline: () => titanic("never", 8, (l) => (never = l)),
+    subject: () => titanic("always", 8, (l) => (always = l)),
+    rounds: ROUNDS,
+    extra: () => latencyExtra(always, never)(),
+  });
+}
