@@ -1,0 +1,40 @@
+// The README's part-1 option tables must match the exported defaults (conventions §3: stops drift).
+import { readFileSync } from "node:fs";
+import { expect, test } from "vitest";
+import * as pirate from "../src/index.js";
+
+const PART1 = [
+  "DEFAULT_MAX_QUEUED",
+  "DEFAULT_MAX_WORKERS",
+  "DEFAULT_CLIENT_EXPIRY",
+  "DEFAULT_MAX_CLIENTS",
+  "DEFAULT_ASYNC_CLIENT_BUFFER",
+  "DEFAULT_LAZY_PIRATE_TIMEOUT",
+  "DEFAULT_LAZY_PIRATE_RETRIES",
+  "DEFAULT_PPP_HEARTBEAT_INTERVAL",
+  "DEFAULT_PPP_HEARTBEAT_LIVENESS",
+  "DEFAULT_PPP_EXPIRY_GRANULARITY",
+  "DEFAULT_PPP_RECONNECT_INITIAL",
+  "DEFAULT_PPP_RECONNECT_MAX",
+  "DEFAULT_FL1_TIMEOUT",
+  "DEFAULT_FL1_RETRIES",
+  "DEFAULT_FL2_TIMEOUT",
+  "DEFAULT_FL3_TIMEOUT",
+  "DEFAULT_FL3_PING_INTERVAL",
+  "DEFAULT_FL3_SERVER_TTL",
+  "DEFAULT_FL3_RESEND_INTERVAL",
+  "DEFAULT_FL3_CONNECT_PING",
+] as const;
+
+test("README option tables state the exported part-1 defaults", () => {
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  const stated = new Map<string, number>();
+  for (const m of readme.matchAll(/(\d[\d ]*)(?: ms)?(?: per attempt)? \(`(DEFAULT_[A-Z0-9_]+)`\)/g)) {
+    stated.set(m[2] as string, Number((m[1] as string).replace(/ /g, "")));
+  }
+  for (const name of PART1) {
+    expect(stated.get(name), name).toBe((pirate as unknown as Record<string, number>)[name]);
+  }
+  expect(pirate.DEFAULT_OVERFLOW_POLICY).toBe("backpressure");
+  expect(readme).toContain('`"backpressure"` (default)');
+});
