@@ -71,8 +71,10 @@ export interface EnvelopeHeader {
  * @throws `ZG_INVALID_ARGUMENT` for a bad type name or version.
  */
 export function encodeEnvelopeHeader(type: string, version: number): Frame {
-  assertArgument(TYPE_NAME.test(type), `envelope type must match ${String(TYPE_NAME)}, got ${JSON.stringify(type)}`);
-  assertArgument(Number.isInteger(version) && version >= 1 && version <= MAX_SCHEMA_VERSION, `envelope version must be an integer 1..${MAX_SCHEMA_VERSION}, got ${String(version)}`);
+  if (!TYPE_NAME.test(type)) assertArgument(false, `envelope type must match ${String(TYPE_NAME)}, got ${JSON.stringify(type)}`);
+  if (!(Number.isInteger(version) && version >= 1 && version <= MAX_SCHEMA_VERSION)) {
+    assertArgument(false, `envelope version must be an integer 1..${MAX_SCHEMA_VERSION}, got ${String(version)}`);
+  }
   return Buffer.from(`${ENVELOPE_SIGNATURE} ${type} ${version}`, "latin1");
 }
 
@@ -121,6 +123,8 @@ export class TypedEnvelope<S extends EnvelopeSchemas> implements Codec<EnvelopeM
   // Maps, not the schema object: a hostile type name such as "__proto__" or
   // "constructor" must never resolve through Object.prototype.
   readonly #codecs = new Map<string, Map<number, Codec<unknown>>>();
+  // Header frames are built once per (type, version) and shared (frames are never written to).
+  readonly #headers = new Map<string, Map<number, Frame>>();
   readonly #headerless: EnvelopeHeader | undefined;
 
   constructor(schemas: S, options: TypedEnvelopeOptions = {}) {
@@ -137,6 +141,7 @@ export class TypedEnvelope<S extends EnvelopeSchemas> implements Codec<EnvelopeM
       }
       assertArgument(versions.size > 0, `${type}: no versions`);
       this.#codecs.set(type, versions);
+      this.#headers.set(type, new Map([...versions.keys()].map((v) => [v, encodeEnvelopeHeader(type, v)])));
     }
     if (options.headerless !== undefined) {
       const { type, version } = options.headerless;
@@ -163,8 +168,10 @@ export class TypedEnvelope<S extends EnvelopeSchemas> implements Codec<EnvelopeM
   encode(message: EnvelopeMessage<S>): Frame[] {
     const m = message as { type: string; version: number; value: unknown };
     const codec = this.#codecs.get(m.type)?.get(m.version);
-    assertArgument(codec !== undefined, `no codec for ${m.type} v${m.version}`);
-    return [encodeEnvelopeHeader(m.type, m.version), ...codec.encode(m.value)];
+    const header = this.#headers.get(m.type)?.get(m.version);
+    if (codec === undefined || header === undefined) assertArgument(false, `no codec for ${m.type} v${m.version}`);
+    const payload = codec.encode(m.value);
+    return payload.length === 1 ? [header, payload[0] as Frame] : [header, ...payload];
   }
 
   /**

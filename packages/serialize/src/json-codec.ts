@@ -74,7 +74,7 @@ export function jsonCodec<T = unknown>(options: JsonCodecOptions<T> = {}): Codec
       } catch (error) {
         assertArgument(false, `${ct}: value cannot be encoded: ${error instanceof Error ? error.message : String(error)}`);
       }
-      assertArgument(typeof text === "string", `${ct}: value cannot be encoded (undefined, a function or a symbol)`);
+      if (typeof text !== "string") assertArgument(false, `${ct}: value cannot be encoded (undefined, a function or a symbol)`);
       const frame = Buffer.from(text, "utf8");
       checkEncodedSize(frame.length, maxBytes, ct);
       return [frame];

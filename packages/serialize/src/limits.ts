@@ -53,5 +53,6 @@ export function singleFrame(frames: readonly Frame[], maxBytes: number, contentT
 
 /** Throws `ZG_INVALID_ARGUMENT` when an encoded value is over `maxBytes`. @internal */
 export function checkEncodedSize(size: number, maxBytes: number, contentType: string): void {
-  assertArgument(size <= maxBytes, `${contentType}: encoded value is ${size} bytes, over maxBytes ${maxBytes}`);
+  // Not assertArgument(cond, `template`): that would build the message on every encode.
+  if (size > maxBytes) assertArgument(false, `${contentType}: encoded value is ${size} bytes, over maxBytes ${maxBytes}`);
 }

@@ -72,6 +72,15 @@ export interface StaticMessageClass {
  */
 const CONVERSION: protobuf.IConversionOptions = { longs: BigInt, enums: Number, defaults: true };
 
+/**
+ * The same conversion without `defaults` (fresh arrays and maps only). For a
+ * message type without nested messages, defaults are then copied from a
+ * template decoded once from an empty message: protobufjs's `defaults: true`
+ * allocates a Long, a BigInt and an empty Buffer per missing field on every
+ * call, which dominated decode time in the bench.
+ */
+const CONVERSION_NO_DEFAULTS: protobuf.IConversionOptions = { longs: BigInt, enums: Number, arrays: true, objects: true };
+
 interface MessageOps {
   encode(message: object): protobuf.Writer;
   decode(reader: protobuf.Reader): object;
@@ -84,9 +93,30 @@ export function protobufContentType(fullName: string): string {
   return `application/x-protobuf; type=${fullName.replace(/^.*\//, "").replace(/^\./, "")}`;
 }
 
-function makeCodec<T>(ops: MessageOps, contentType: string, options: ProtobufCodecOptions): Codec<T> {
+/**
+ * Default values of a flat message type (no message-typed fields), as the
+ * decoded value would carry them; `undefined` when the type nests messages
+ * (whose own defaults only protobufjs's `defaults: true` fills in).
+ */
+function defaultsTemplate(ops: MessageOps, nestsMessages: boolean): [string, unknown][] | undefined {
+  if (nestsMessages) return undefined;
+  const template = ops.toObject(ops.decode(protobuf.Reader.create(Buffer.alloc(0))), CONVERSION);
+  // Fresh arrays and maps come from CONVERSION_NO_DEFAULTS; share only immutable defaults.
+  return Object.entries(template).filter(([, v]) => !Array.isArray(v) && !(typeof v === "object" && v !== null && !(v instanceof Uint8Array && v.length === 0)));
+}
+
+function makeCodec<T>(ops: MessageOps, contentType: string, options: ProtobufCodecOptions, nestsMessages: boolean): Codec<T> {
   const maxBytes = maxBytesOption(options.maxBytes);
   const preserve = options.preserveUnknown ?? false;
+  const template = defaultsTemplate(ops, nestsMessages);
+  const toValue =
+    template === undefined
+      ? (message: object): Record<string, unknown> => ops.toObject(message, CONVERSION)
+      : (message: object): Record<string, unknown> => {
+          const value = ops.toObject(message, CONVERSION_NO_DEFAULTS);
+          for (const [key, fallback] of template) if (!(key in value)) value[key] = fallback;
+          return value;
+        };
   return {
     contentType,
     encode(value: T): Frame[] {
@@ -110,7 +140,7 @@ function makeCodec<T>(ops: MessageOps, contentType: string, options: ProtobufCod
         const reader = protobuf.Reader.create(frame);
         if (preserve) reader.discardUnknown = false;
         const message = ops.decode(reader);
-        const value = ops.toObject(message, CONVERSION);
+        const value = toValue(message);
         if (preserve) {
           const unknowns = (message as { $unknowns?: unknown }).$unknowns;
           if (Array.isArray(unknowns)) defineUnknowns(value, unknowns);
@@ -153,7 +183,8 @@ export function protobufCodec<T = Record<string, unknown>>(type: protobuf.Type, 
     fromObject: (o) => type.fromObject(o),
     toObject: (m, o) => type.toObject(m as protobuf.Message, o),
   };
-  return makeCodec<T>(ops, protobufContentType(type.fullName), options);
+  const nests = type.fieldsArray.some((f) => f.resolve().resolvedType instanceof protobuf.Type);
+  return makeCodec<T>(ops, protobufContentType(type.fullName), options, nests);
 }
 
 /**
@@ -189,7 +220,12 @@ export function staticProtobufCodec<C extends StaticMessageClass>(
     fromObject: (o) => loose.fromObject(o),
     toObject: (m, o) => loose.toObject(m, o),
   };
-  return makeCodec(ops, protobufContentType(messageClass.getTypeUrl("")), options);
+  // Generated code has no field metadata: a toObject that converts nested
+  // messages calls their toObject, which its source shows. When unsure, take
+  // the slow, always-correct path (protobufjs defaults: true).
+  const source = Function.prototype.toString.call(messageClass.toObject);
+  const nests = !source.includes("options.defaults") || /\.toObject\(/.test(source);
+  return makeCodec(ops, protobufContentType(messageClass.getTypeUrl("")), options, nests);
 }
 
 /**
