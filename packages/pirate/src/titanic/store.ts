@@ -102,6 +102,8 @@ export class TitanicStore {
   readonly directory: string;
   readonly policy: TitanicFsyncPolicy;
   readonly #entries = new Map<string, TitanicEntry>();
+  /** Keys without a reply, in arrival order (kept so the dispatcher never scans answered entries). */
+  readonly #pending = new Set<string>();
   readonly #fh: FileHandle;
   #bytes: number;
   #batch: { buf: Buffer; done: Deferred<void> }[] = [];
@@ -153,7 +155,10 @@ export class TitanicStore {
       }
       const store = new TitanicStore(directory, fh, bytes, policy);
       store.#stats.discardedBytes = data.length - valid;
-      for (const [k, v] of entries) store.#entries.set(k, v);
+      for (const [k, v] of entries) {
+        store.#entries.set(k, v);
+        if (v.reply === undefined) store.#pending.add(k);
+      }
       if (policy === "interval") {
         store.#timer = setInterval(() => void store.#periodicSync(), interval);
         store.#timer.unref?.();
@@ -170,11 +175,14 @@ export class TitanicStore {
     return this.#entries.get(uuid.toLowerCase());
   }
 
-  /** UUIDs still waiting for a reply, oldest first. */
+  /** UUIDs still waiting for a reply, oldest first (a snapshot). */
   pending(): string[] {
-    const out: string[] = [];
-    for (const [k, v] of this.#entries) if (v.reply === undefined) out.push(k);
-    return out;
+    return [...this.#pending];
+  }
+
+  /** The same UUIDs as {@link pending}, live and without a copy (do not write to the store while iterating). */
+  pendingKeys(): IterableIterator<string> {
+    return this.#pending.keys();
   }
 
   /** Durably records a new request. Resolves once it is on disk per the fsync policy. */
@@ -182,6 +190,7 @@ export class TitanicStore {
     const key = uuid.toLowerCase();
     await this.#append(encodeRecord(Kind.Request, key, [Buffer.from(service), ...request]));
     this.#entries.set(key, { service, request: [...request], reply: undefined });
+    this.#pending.add(key);
   }
 
   /**
@@ -195,6 +204,7 @@ export class TitanicStore {
     if (e === undefined || e.reply !== undefined) return false;
     await this.#append(encodeRecord(Kind.Reply, key, reply));
     e.reply = [...reply];
+    this.#pending.delete(key);
     return true;
   }
 
@@ -204,12 +214,11 @@ export class TitanicStore {
     if (!this.#entries.has(key)) return;
     await this.#append(encodeRecord(Kind.Close, key, []));
     this.#entries.delete(key);
+    this.#pending.delete(key);
   }
 
   stats(): TitanicStoreStats {
-    let pending = 0;
-    for (const e of this.#entries.values()) if (e.reply === undefined) pending++;
-    return { entries: this.#entries.size, pending, bytes: this.#bytes, ...this.#stats };
+    return { entries: this.#entries.size, pending: this.#pending.size, bytes: this.#bytes, ...this.#stats };
   }
 
   /** Flushes and closes the log. Idempotent. */

@@ -199,6 +199,7 @@ export class Titanic extends Component<TitanicEvents, TitanicStats> {
     this.#stats.closes++;
     const uuid = body[0]?.toString("latin1") ?? "";
     if (UUID.test(uuid)) {
+      this.#retryAfter.delete(uuid.toLowerCase());
       try {
         await this.#store?.remove(uuid);
       } catch (error) {
@@ -217,7 +218,7 @@ export class Titanic extends Component<TitanicEvents, TitanicStats> {
     this.#pumping = true;
     try {
       const now = performance.now();
-      for (const uuid of store.pending()) {
+      for (const uuid of store.pendingKeys()) {
         if (this.#idleClients.length === 0) break;
         if (this.#inFlight.has(uuid) || (this.#retryAfter.get(uuid) ?? 0) > now) continue;
         const client = this.#idleClients.pop() as MajordomoClient;
