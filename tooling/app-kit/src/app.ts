@@ -312,6 +312,11 @@ export async function runApp<S extends OptionSpecs>(
     const started = await app.start(ctx);
     if (stopping) return;
     ready = true;
+    // Started by a supervisor with an IPC channel (the reference-system
+    // launcher): when that parent goes away, stop instead of lingering.
+    if (typeof process.send === "function") {
+      process.once("disconnect", () => void shutdown("parent exited", 0));
+    }
     log.info(
       {
         event: "ready",

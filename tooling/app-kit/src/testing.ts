@@ -189,7 +189,8 @@ export function processExists(pid: number): boolean {
  */
 export function builtBin(testFileUrl: string, bin = "main.js"): string {
   const path = new URL(`../dist/${bin}`, testFileUrl).pathname;
-  if (!existsSync(path)) throw new Error(`${path} is missing: build the app first (turbo runs build before test)`);
+  if (!existsSync(path))
+    throw new Error(`${path} is missing: build the app first (turbo runs build before test)`);
   return path;
 }
 

@@ -1,0 +1,43 @@
+import type { OptionSpecs } from "@zg/app-kit";
+
+/** The options of the reference-system launcher (`pnpm start -- …`). */
+export const options = {
+  noDemo: {
+    type: "boolean",
+    default: false,
+    description: "run the brokers only: no demo workers, clients or worker kills",
+  },
+  heartbeatInterval: {
+    type: "duration",
+    default: 1000,
+    min: 10,
+    description:
+      "Majordomo heartbeat interval of the broker and the demo workers (the Guide's 2500 ms makes recovery slow to watch)",
+  },
+  chaosInterval: {
+    type: "duration",
+    default: 10_000,
+    description:
+      "how often the demo kills (SIGKILL) one worker and restarts it 1.5 s later; 0 = never",
+  },
+  slowDelay: {
+    type: "duration",
+    default: 250,
+    description: "how long the slow service takes per request",
+  },
+  statusInterval: {
+    type: "duration",
+    description:
+      "status refresh period; default 1 s on a terminal, 5 s when stdout is not a terminal",
+  },
+  duration: {
+    type: "duration",
+    default: 0,
+    description: "stop by itself after this long (0 = run until Ctrl-C)",
+  },
+  keepLogs: {
+    type: "boolean",
+    default: false,
+    description: "keep the run directory (process logs, Titanic data) after a clean stop",
+  },
+} as const satisfies OptionSpecs;

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// A demo worker of the reference system: `--kind mdp|ppp`, `--service echo|slow`.
+// The echo service answers at once; the slow one after `--delay` ms.
+import { parseArgs } from "node:util";
+import * as zmq from "zeromq";
+import { sleep, type Frame } from "@zg/core";
+import { MajordomoWorker, PirateWorker } from "@zg/pirate";
+import { onStop, report } from "./ipc.js";
+
+zmq.context.blocky = false;
+
+const { values } = parseArgs({
+  options: {
+    kind: { type: "string", default: "mdp" },
+    service: { type: "string", default: "echo" },
+    endpoint: { type: "string" },
+    "heartbeat-interval": { type: "string", default: "1000" },
+    delay: { type: "string", default: "200" },
+  },
+});
+const endpoint = values.endpoint ?? "tcp://127.0.0.1:5555";
+const heartbeatInterval = Number(values["heartbeat-interval"]);
+const delay = values.service === "slow" ? Number(values.delay) : 0;
+const handle = async (request: Frame[]): Promise<Frame[]> => {
+  if (delay > 0) await sleep(delay);
+  return request;
+};
+
+if (values.kind === "ppp") {
+  const worker = new PirateWorker({ endpoint, heartbeatInterval, handler: (m) => handle(m) });
+  let connects = 0;
+  worker.on("queue:connected", () => {
+    connects += 1;
+  });
+  await worker.start();
+  onStop(() => worker.close());
+  setInterval(() => {
+    const s = worker.stats();
+    report({ type: "worker", handled: s.replies, heartbeatsSent: s.heartbeatsSent, connects });
+  }, 1000).unref();
+} else {
+  const worker = new MajordomoWorker({
+    broker: endpoint,
+    service: values.service ?? "echo",
+    heartbeatInterval,
+    handler: (m) => handle(m),
+  });
+  await worker.start();
+  onStop(() => worker.close());
+  setInterval(() => {
+    const s = worker.stats();
+    report({ type: "worker", handled: s.handled, heartbeatsSent: undefined, connects: s.connects });
+  }, 1000).unref();
+}
+report({ type: "ready" });

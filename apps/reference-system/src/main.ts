@@ -1,0 +1,359 @@
+#!/usr/bin/env node
+// The zg reference system (`pnpm start`): the Majordomo broker with Titanic and
+// the Paranoid Pirate queue as separate processes on loopback, demo workers
+// and clients, a live status, and a worker killed and restarted now and then.
+import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { AppError, formatHelp, howToSet, parseOptions, type OptionValues } from "@zg/app-kit";
+import { options } from "./config.js";
+import type { ClientReport, WorkerReport } from "./ipc.js";
+import { Child } from "./processes.js";
+import { buildRows, renderStatus, type BrokerSnapshots } from "./status.js";
+
+const NAME = "reference-system";
+const BIN = "pnpm start --";
+const out = (line = ""): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+function parse(): OptionValues<typeof options> {
+  try {
+    const parsed = parseOptions(NAME, options, process.argv.slice(2), process.env);
+    if (parsed.help) {
+      out(
+        formatHelp(
+          {
+            name: NAME,
+            bin: BIN,
+            description: "the zg reference system: brokers, demo workers and clients, live status",
+            guide: "Majordomo + Titanic and Paranoid Pirate patterns, chapter 4",
+          },
+          options,
+        ),
+      );
+      process.exit(0);
+    }
+    return parsed.values;
+  } catch (error) {
+    const e = error instanceof AppError ? error : new AppError(String(error));
+    const hint = e.option !== undefined ? `; change ${howToSet(NAME, e.option)}` : "";
+    process.stderr.write(`zg-reference-system: error: ${e.message}${hint}\n`);
+    process.exit(e.exitCode);
+  }
+}
+
+const opts = parse();
+const demo = !opts.noDemo;
+const isTty = process.stdout.isTTY === true;
+const statusInterval = opts.statusInterval ?? (isTty ? 1000 : 5000);
+
+const require = createRequire(import.meta.url);
+const appBin = (pkg: string): string =>
+  join(dirname(require.resolve(`${pkg}/package.json`)), "dist", "main.js");
+const here = dirname(fileURLToPath(import.meta.url));
+
+const runDir = mkdtempSync(join(tmpdir(), "zg-reference-"));
+const logDir = join(runDir, "logs");
+mkdirSync(logDir);
+const started = performance.now();
+const events: string[] = [];
+const clock = (): string => new Date().toTimeString().slice(0, 8);
+const event = (text: string): void => {
+  events.push(`${clock()} ${text}`);
+  if (events.length > 6) events.shift();
+  if (!isTty) out(`event: ${text}`);
+};
+
+let stopping = false;
+let exitCode = 0;
+const timers: ReturnType<typeof setTimeout>[] = [];
+const brokers: Child[] = [];
+const workers: { child: Child; key: string }[] = [];
+const clients: Child[] = [];
+const restarts = new Map<string, number>();
+const exitCodes = new Map<string, number | string>();
+
+function onExit(child: Child, code: number | null, signal: NodeJS.Signals | null): void {
+  exitCodes.set(child.spec.name, code ?? signal ?? "?");
+  if (stopping || child.expectedExit) return;
+  if (brokers.includes(child)) {
+    event(
+      `${child.spec.name} exited unexpectedly (${code ?? signal}); see ${join(logDir, `${child.spec.name}.log`)}`,
+    );
+    exitCode = 1;
+    void shutdown();
+    return;
+  }
+  const w = workers.find((x) => x.child === child);
+  if (w) {
+    event(`${child.spec.name} exited unexpectedly (${code ?? signal}); restarting`);
+    scheduleRestart(w, 1000);
+  }
+}
+
+function scheduleRestart(w: { child: Child; key: string }, delay: number): void {
+  timers.push(
+    setTimeout(() => {
+      if (stopping) return;
+      w.child.start().then(
+        () => {
+          restarts.set(w.key, (restarts.get(w.key) ?? 0) + 1);
+          event(`restarted ${w.child.spec.name} (pid ${w.child.pid})`);
+        },
+        (error: unknown) =>
+          event(
+            `restart of ${w.child.spec.name} failed: ${(error as Error).message.split("\n")[0]}`,
+          ),
+      );
+    }, delay),
+  );
+}
+
+async function shutdown(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  for (const t of timers) clearTimeout(t);
+  if (isTty) out();
+  out("stopping: demo clients, then workers, then brokers…");
+  const stopAll = async (list: Child[]): Promise<void> => {
+    const results = await Promise.all(list.map(async (c) => [c, await c.stop()] as const));
+    for (const [c, how] of results)
+      if (how === "killed") out(`  ${c.spec.name} did not stop in time: killed`);
+  };
+  await stopAll(clients);
+  await stopAll(workers.map((w) => w.child));
+  await stopAll(brokers);
+  const all = [...clients, ...workers.map((w) => w.child), ...brokers];
+  for (const c of all) c.closeLog();
+  for (const b of brokers) {
+    const code = exitCodes.get(b.spec.name);
+    out(`  ${b.spec.name} exited ${code}`);
+    if (code !== 0 && exitCode === 0) exitCode = 1;
+  }
+  if (all.some((c) => c.alive)) exitCode = 1;
+  if (exitCode === 0 && !opts.keepLogs) rmSync(runDir, { recursive: true, force: true });
+  else out(`logs and Titanic data kept in ${runDir}`);
+  out(`stopped: ${all.length} processes, none left running`);
+  process.exit(exitCode);
+}
+
+let signals = 0;
+const onSignal = (): void => {
+  signals += 1;
+  if (signals > 1) {
+    for (const c of [...clients, ...workers.map((w) => w.child), ...brokers]) c.kill("SIGKILL");
+    process.exit(130);
+  }
+  void shutdown();
+};
+process.on("SIGINT", onSignal);
+process.on("SIGTERM", onSignal);
+
+async function fetchStats(url: string | undefined): Promise<Record<string, unknown> | undefined> {
+  if (url === undefined) return undefined;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(800) });
+    return (await res.json()) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  out(`zg reference system: starting (process logs in ${logDir})`);
+  const md = new Child(
+    {
+      name: "majordomo-broker",
+      module: appBin("@zg/app-majordomo-broker"),
+      args: [
+        "--endpoint",
+        "tcp://127.0.0.1:*",
+        "--heartbeat-interval",
+        String(opts.heartbeatInterval),
+        "--titanic",
+        "--data-dir",
+        join(runDir, "titanic"),
+        "--fsync",
+        "interval",
+        "--metrics",
+        "127.0.0.1:0",
+      ],
+    },
+    logDir,
+    onExit,
+  );
+  const pp = new Child(
+    {
+      name: "ppqueue",
+      module: appBin("@zg/app-ppqueue"),
+      args: [
+        "--frontend",
+        "tcp://127.0.0.1:*",
+        "--backend",
+        "tcp://127.0.0.1:*",
+        "--metrics",
+        "127.0.0.1:0",
+      ],
+    },
+    logDir,
+    onExit,
+  );
+  brokers.push(md, pp);
+  try {
+    await Promise.all([md.start(), pp.start()]);
+  } catch (error) {
+    process.stderr.write(
+      `zg-reference-system: error: a broker did not start: ${(error as Error).message}\n`,
+    );
+    exitCode = 1;
+    await shutdown();
+    return;
+  }
+  const mdEndpoint = md.readyLine?.endpoints["broker"]?.[0] ?? "";
+  const ppFrontend = pp.readyLine?.endpoints["frontend"]?.[0] ?? "";
+  const ppBackend = pp.readyLine?.endpoints["backend"]?.[0] ?? "";
+  const mdStats = md.readyLine?.["stats"] as string | undefined;
+  const ppStats = pp.readyLine?.["stats"] as string | undefined;
+  const endpoints = [
+    `majordomo broker + titanic  pid ${md.pid}  ${mdEndpoint}   metrics ${String(md.readyLine?.["metrics"])}`,
+    `paranoid pirate queue       pid ${pp.pid}  clients ${ppFrontend}  workers ${ppBackend}   metrics ${String(pp.readyLine?.["metrics"])}`,
+  ];
+  for (const line of endpoints) out(line);
+  out(`ready: majordomo ${mdEndpoint}, ppqueue frontend ${ppFrontend} backend ${ppBackend}`);
+
+  if (demo) {
+    const workerModule = join(here, "demo-worker.js");
+    const plan: { name: string; key: string; args: string[] }[] = [
+      {
+        name: "mdp-echo-1",
+        key: "mdp echo",
+        args: ["--kind", "mdp", "--service", "echo", "--endpoint", mdEndpoint],
+      },
+      {
+        name: "mdp-echo-2",
+        key: "mdp echo",
+        args: ["--kind", "mdp", "--service", "echo", "--endpoint", mdEndpoint],
+      },
+      {
+        name: "mdp-slow-1",
+        key: "mdp slow",
+        args: ["--kind", "mdp", "--service", "slow", "--endpoint", mdEndpoint],
+      },
+      {
+        name: "ppp-echo-1",
+        key: "ppp",
+        args: ["--kind", "ppp", "--service", "echo", "--endpoint", ppBackend],
+      },
+      {
+        name: "ppp-echo-2",
+        key: "ppp",
+        args: ["--kind", "ppp", "--service", "echo", "--endpoint", ppBackend],
+      },
+      {
+        name: "ppp-slow-1",
+        key: "ppp",
+        args: ["--kind", "ppp", "--service", "slow", "--endpoint", ppBackend],
+      },
+    ];
+    for (const p of plan) {
+      const hb = p.args[1] === "mdp" ? String(opts.heartbeatInterval) : "1000";
+      const child = new Child(
+        {
+          name: p.name,
+          module: workerModule,
+          args: [...p.args, "--heartbeat-interval", hb, "--delay", String(opts.slowDelay)],
+        },
+        logDir,
+        onExit,
+      );
+      workers.push({ child, key: p.key });
+    }
+    const client = new Child(
+      {
+        name: "demo-client",
+        module: join(here, "demo-client.js"),
+        args: ["--mdp", mdEndpoint, "--ppp", ppFrontend],
+      },
+      logDir,
+      onExit,
+    );
+    clients.push(client);
+    await Promise.all(workers.map((w) => w.child.start()));
+    await client.start();
+    for (const w of workers) out(`started ${w.child.spec.name} pid ${w.child.pid}`);
+    out(
+      `started demo-client pid ${client.pid}: mdp echo every 100 ms, mdp slow every 500 ms, ppp every 100 ms, titanic every 3 s`,
+    );
+    if (opts.chaosInterval > 0) {
+      let turn = 0;
+      const chaos = setInterval(() => {
+        if (stopping) return;
+        const pool = workers.filter(
+          (w) => w.child.alive && (turn % 2 === 0 ? w.key.startsWith("mdp") : w.key === "ppp"),
+        );
+        turn += 1;
+        const victim = pool[Math.floor(Math.random() * pool.length)];
+        if (!victim) return;
+        victim.child.expectedExit = true;
+        event(
+          `killed ${victim.child.spec.name} (pid ${victim.child.pid}) with SIGKILL; restart in 1.5 s`,
+        );
+        victim.child.kill("SIGKILL");
+        scheduleRestart(victim, 1500);
+      }, opts.chaosInterval);
+      timers.push(chaos);
+    }
+  } else {
+    out(
+      "brokers only (--no-demo): connect the Guide's clients and workers, or zg's, to the endpoints above",
+    );
+  }
+  out(isTty ? "" : `status every ${statusInterval / 1000} s; Ctrl-C stops everything`);
+
+  let prev: BrokerSnapshots | undefined;
+  const tick = async (): Promise<void> => {
+    const [majordomo, ppqueue] = await Promise.all([fetchStats(mdStats), fetchStats(ppStats)]);
+    if (stopping) return;
+    const cur: BrokerSnapshots = { majordomo, ppqueue, at: performance.now() };
+    const reports = new Map<string, WorkerReport[]>();
+    for (const w of workers) {
+      const r = w.child.lastReport;
+      if (r?.type === "worker") reports.set(w.key, [...(reports.get(w.key) ?? []), r]);
+    }
+    const client = clients[0]?.lastReport as ClientReport | undefined;
+    const { rows, notes } = buildRows(prev, cur, {
+      workers: reports,
+      client: client?.type === "client" ? client : undefined,
+      restarts,
+    });
+    prev = cur;
+    const lines = renderStatus({
+      uptimeMs: performance.now() - started,
+      clock: clock(),
+      endpoints,
+      rows,
+      notes,
+      events: isTty ? events : [],
+    });
+    if (isTty) process.stdout.write(`\x1b[H\x1b[J${lines.join("\n")}\n`);
+    else out(["--- status ---", ...lines.slice(endpoints.length + 2)].join("\n"));
+  };
+  // Rates need two snapshots: take the first one now, show from the next tick.
+  prev = {
+    majordomo: await fetchStats(mdStats),
+    ppqueue: await fetchStats(ppStats),
+    at: performance.now(),
+  };
+  const status = setInterval(() => void tick(), statusInterval);
+  timers.push(status);
+  if (opts.duration > 0) timers.push(setTimeout(() => void shutdown(), opts.duration));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`zg-reference-system: error: ${(error as Error).message}\n`);
+  exitCode = 1;
+  void shutdown();
+});
