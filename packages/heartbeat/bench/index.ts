@@ -1,0 +1,176 @@
+/**
+ * @zg/heartbeat benchmark.
+ *
+ * 1. Tracking cost: CPU share of one core spent by a PresenceTracker (systemClock)
+ *    for 10k and 100k peers at I = 1 s, each peer heard once per interval and
+ *    sent a heartbeat once per interval (an idle ping-pong table), measured with
+ *    process.cpuUsage over a fixed window. Target: < 2 % of one core for 10k.
+ * 2. Throughput: a DEALER → ROUTER stream of 64-byte messages with ping-pong on
+ *    (HeartbeatDealer → HeartbeatRouter, I = 1 s) against the same raw
+ *    zeromq.js stream without heartbeats, same run. Target: ratio ≥ 0.95.
+ *
+ * Run: pnpm --filter @zg/heartbeat bench
+ */
+import * as zmq from "zeromq";
+import { BenchSuite } from "@zg/testing/bench";
+import { createDealer, createRouter, SocketLoop } from "@zg/core";
+import { HeartbeatDealer, HeartbeatRouter, PresenceTracker } from "../src/index.js";
+
+const N = Number(process.env["ZG_BENCH_MESSAGES"] ?? 200_000);
+const WINDOW_MS = Number(process.env["ZG_BENCH_WINDOW"] ?? 5000);
+const PAYLOAD = Buffer.alloc(64, 7);
+/**
+ * Heartbeat interval during the stream: the Guide's 1000 ms. (At 100 ms a
+ * writer that keeps its own event loop busy for more than L·I, as this
+ * flat-out loop can on a loaded machine, rightly declares its peer dead: the
+ * application heartbeat measures event-loop liveness.)
+ */
+const STREAM_INTERVAL = 1000;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function trackingCpu(peers: number, pinging: boolean): Promise<{ cpu: number; heartbeats: number; expired: number }> {
+  let heartbeats = 0;
+  const tracker = new PresenceTracker<string>({
+    interval: 1000,
+    liveness: 3,
+    silentAfter: 1.5,
+    ...(pinging ? { sendHeartbeat: () => void heartbeats++ } : {}),
+  });
+  let expired = 0;
+  tracker.on("peer:expired", () => expired++);
+  const keys = Array.from({ length: peers }, (_, i) => `peer-${i}`);
+  // Every peer is heard once per second, spread over 100 slices of 10 ms (its own phase).
+  const SLICES = 100;
+  let slice = 0;
+  const feed = setInterval(() => {
+    const from = Math.floor((slice * peers) / SLICES);
+    const to = Math.floor(((slice + 1) * peers) / SLICES);
+    for (let i = from; i < to; i++) tracker.seen(keys[i] as string);
+    slice = (slice + 1) % SLICES;
+  }, 10);
+  await sleep(2500); // warm-up: all peers joined, heartbeats in their steady rhythm
+  const hb0 = heartbeats;
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  await sleep(WINDOW_MS);
+  const c = process.cpuUsage(c0);
+  const wall = performance.now() - t0;
+  const hb = heartbeats - hb0;
+  clearInterval(feed);
+  tracker.close();
+  return { cpu: ((c.user + c.system) / 1000 / wall) * 100, heartbeats: (hb / wall) * 1000, expired };
+}
+
+async function rawStream(): Promise<number> {
+  const router = new zmq.Router({ linger: 0 });
+  await router.bind("tcp://127.0.0.1:*");
+  const dealer = new zmq.Dealer({ linger: 0 });
+  dealer.connect(router.lastEndpoint as string);
+  await dealer.send(PAYLOAD);
+  await router.receive();
+  const t0 = performance.now();
+  const rx = (async () => {
+    for (let i = 0; i < N; i++) await router.receive();
+  })();
+  for (let i = 0; i < N; i++) await dealer.send(PAYLOAD);
+  await rx;
+  const rate = N / ((performance.now() - t0) / 1000);
+  dealer.close();
+  router.close();
+  return rate;
+}
+
+/** The same stream through @zg/core SocketLoops, no heartbeats: isolates the heartbeat layer's own cost. */
+async function loopStream(): Promise<number> {
+  let got = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  const router = createRouter({ linger: 0 });
+  await router.bind("tcp://127.0.0.1:*");
+  const rx = new SocketLoop(router, {
+    onMessage: () => {
+      if (++got === N) done();
+    },
+  }).start();
+  const dealer = createDealer({ linger: 0 });
+  dealer.connect(router.lastEndpoint as string);
+  const tx = new SocketLoop(dealer).start();
+  const msg = [PAYLOAD];
+  await tx.send(msg);
+  got = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) {
+    if (i % 100 === 99) await tx.send(msg);
+    else tx.post(msg);
+  }
+  await finished;
+  const rate = N / ((performance.now() - t0) / 1000);
+  await tx.close();
+  await rx.close();
+  return rate;
+}
+
+let lastPing = { dealer: 0, router: 0 };
+async function heartbeatStream(): Promise<number> {
+  let got = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  const router = new HeartbeatRouter({
+    endpoints: "tcp://127.0.0.1:*",
+    interval: STREAM_INTERVAL,
+    onMessage: () => {
+      if (++got === N) done();
+    },
+  });
+  const [ep] = await router.start();
+  const dealer = new HeartbeatDealer({ endpoints: ep as string, interval: STREAM_INTERVAL, routingId: "bench" });
+  await dealer.start();
+  while (router.stats().peers === 0) await sleep(5);
+  const t0 = performance.now();
+  const msg = [PAYLOAD];
+  for (let i = 0; i < N; i++) {
+    // post() without awaiting; every 100th message awaits its outcome, so the bounded queue never overflows.
+    if (i % 100 === 99) await dealer.send(msg);
+    else dealer.post(msg);
+  }
+  await finished;
+  const rate = N / ((performance.now() - t0) / 1000);
+  lastPing = { dealer: dealer.stats().pingsSent, router: router.stats().pingsSent };
+  if (router.stats().expired !== 0 || dealer.stats().expired !== 0) throw new Error("a peer expired during the stream");
+  await dealer.close();
+  await router.close();
+  return rate;
+}
+
+const suite = new BenchSuite("@zg/heartbeat");
+for (const pinging of [false, true]) {
+  for (const peers of [10_000, 100_000]) {
+    const r = await trackingCpu(peers, pinging);
+    suite.record({
+      name: `PresenceTracker, ${peers.toLocaleString("en-US")} peers, I = 1 s, each heard once per s${pinging ? " + pinged once per s" : ""}`,
+      unit: "% core",
+      value: r.cpu,
+      ...(peers === 10_000 && !pinging ? { target: 2, met: r.cpu < 2 } : {}),
+      extra: { heartbeatsPerSecond: Math.round(r.heartbeats), falseExpiries: r.expired, windowMs: WINDOW_MS },
+    });
+  }
+}
+await suite.compare({
+  name: `DEALER→ROUTER stream, 64 B, ping-pong I = 1 s vs raw (${N.toLocaleString("en-US")} msgs)`,
+  unit: "msg/s",
+  baseline: rawStream,
+  subject: heartbeatStream,
+  target: 0.95,
+  rounds: 3,
+  extra: () => ({ dealerPings: lastPing.dealer, routerPings: lastPing.router }),
+});
+await suite.compare({
+  name: `same stream, ping-pong vs @zg/core SocketLoops without heartbeats (the heartbeat layer's own cost)`,
+  unit: "msg/s",
+  baseline: loopStream,
+  subject: heartbeatStream,
+  target: 0.95,
+  rounds: 3,
+  extra: () => ({ dealerPings: lastPing.dealer, routerPings: lastPing.router }),
+});
+suite.finish();
