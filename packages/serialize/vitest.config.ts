@@ -9,6 +9,7 @@ export default mergeConfig(
       coverage: {
         provider: "v8",
         include: ["src/**"],
+        exclude: ["src/generated/**"],
         reporter: ["text-summary"],
       },
     },

@@ -223,6 +223,7 @@ export function staticProtobufCodec<C extends StaticMessageClass>(
   // Generated code has no field metadata: a toObject that converts nested
   // messages calls their toObject, which its source shows. When unsure, take
   // the slow, always-correct path (protobufjs defaults: true).
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- only its source text is read, it is never called
   const source = Function.prototype.toString.call(messageClass.toObject);
   const nests = !source.includes("options.defaults") || /\.toObject\(/.test(source);
   return makeCodec(ops, protobufContentType(messageClass.getTypeUrl("")), options, nests);

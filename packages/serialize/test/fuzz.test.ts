@@ -25,6 +25,8 @@ import { examplesRoot, packagePath } from "./helpers.js";
 
 const SEED = 0x5e71a1;
 const FUZZ_RUNS = 10_000;
+/** Runs for option variants of a codec already fuzzed with FUZZ_RUNS (strip mode, a second message type, preserveUnknown). */
+const VARIANT_RUNS = 3_000;
 /** A decode that takes longer than this counts as a hang (generous: shared 2-core machine, GC pauses). */
 const MAX_DECODE_MS = 250;
 const MAX_BYTES = 4096;
@@ -150,15 +152,15 @@ const envelope = new TypedEnvelope({
 
 const encodeValid = <T>(codec: Codec<T>, arb: fc.Arbitrary<T>): fc.Arbitrary<Uint8Array> => arb.map((v) => codec.encode(v)[0]!);
 
-const cases: [string, Codec<unknown>, fc.Arbitrary<Frame[]>][] = [
-  ["bytes", bytesCodec({ maxBytes: MAX_BYTES }), framesArb(fc.uint8Array({ maxLength: 256 }))],
-  ["text", textCodec({ maxBytes: MAX_BYTES }), framesArb(fc.string({ maxLength: 64, unit: "grapheme" }).map((s) => Buffer.from(s)))],
-  ["json (reject)", json, framesArb(jsonBytes)],
-  ["json (strip)", jsonStrip, framesArb(jsonBytes)],
-  ["protobuf reflection KeyValue", kvReflection, framesArb(encodeValid(kvReflection as Codec<unknown>, kvArb))],
-  ["protobuf static KeyValue", kvStatic, framesArb(encodeValid(kvStatic as Codec<unknown>, kvArb))],
-  ["protobuf static EchoRequest", requestStatic, framesArb(encodeValid(requestStatic as Codec<unknown>, requestArb))],
-  ["protobuf reflection Task (preserveUnknown)", taskPreserving, framesArb(encodeValid(taskPreserving as Codec<unknown>, taskArb))],
+const cases: [string, Codec<unknown>, fc.Arbitrary<Frame[]>, number][] = [
+  ["bytes", bytesCodec({ maxBytes: MAX_BYTES }), framesArb(fc.uint8Array({ maxLength: 256 })), FUZZ_RUNS],
+  ["text", textCodec({ maxBytes: MAX_BYTES }), framesArb(fc.string({ maxLength: 64, unit: "grapheme" }).map((s) => Buffer.from(s))), FUZZ_RUNS],
+  ["json (reject)", json, framesArb(jsonBytes), FUZZ_RUNS],
+  ["json (strip)", jsonStrip, framesArb(jsonBytes), VARIANT_RUNS],
+  ["protobuf reflection KeyValue", kvReflection, framesArb(encodeValid(kvReflection as Codec<unknown>, kvArb)), FUZZ_RUNS],
+  ["protobuf static KeyValue", kvStatic, framesArb(encodeValid(kvStatic as Codec<unknown>, kvArb)), FUZZ_RUNS],
+  ["protobuf static EchoRequest", requestStatic, framesArb(encodeValid(requestStatic as Codec<unknown>, requestArb)), VARIANT_RUNS],
+  ["protobuf reflection Task (nested, preserveUnknown)", taskPreserving, framesArb(encodeValid(taskPreserving as Codec<unknown>, taskArb)), VARIANT_RUNS],
 ];
 
 const envelopeHeader = fc.oneof(
@@ -188,7 +190,7 @@ const envelopeFrames: fc.Arbitrary<Frame[]> = fc.oneof(
       .map(([h, payload, ms]) => [ms.length > 0 ? mutate(h, ms) : h, ...payload.map((p) => Buffer.from(p))]),
   },
 );
-cases.push(["typed envelope", envelope, envelopeFrames]);
+cases.push(["typed envelope", envelope, envelopeFrames, FUZZ_RUNS]);
 
 function timeDecode(codec: Codec<unknown>, input: Frame[]): number {
   const started = performance.now();
@@ -207,16 +209,18 @@ describe("bad input never escapes as anything but ZG_DECODE", () => {
   afterAll(() => {
     // The generators must exercise both paths of every codec, or the run proves little.
     for (const [name, o] of outcomes) {
-      expect(o.ok, `${name}: successful decodes`).toBeGreaterThan(FUZZ_RUNS / 50);
-      expect(o.failed, `${name}: rejected decodes`).toBeGreaterThan(FUZZ_RUNS / 20);
+      const runs = o.ok + o.failed;
+      expect(runs, `${name}: cases run`).toBe(cases.find(([n]) => n === name)?.[3]);
+      expect(o.ok, `${name}: successful decodes`).toBeGreaterThan(runs / 50);
+      expect(o.failed, `${name}: rejected decodes`).toBeGreaterThan(runs / 20);
     }
     expect(outcomes.size).toBe(cases.length);
     console.log([...outcomes].map(([name, o]) => `${name}: ok ${o.ok}, rejected ${o.failed}, slowest ${o.slowest.toFixed(1)} ms`).join("\n"));
   });
-  for (const [name, codec, frames] of cases) {
+  for (const [name, codec, frames, runs] of cases) {
     const o = { ok: 0, failed: 0, slowest: 0 };
     outcomes.set(name, o);
-    test.prop([frames], { seed: SEED, numRuns: FUZZ_RUNS })(`${name}: ${FUZZ_RUNS} cases`, (input) => {
+    test.prop([frames], { seed: SEED, numRuns: runs })(`${name}: ${runs} cases`, (input) => {
       const started = performance.now();
       try {
         codec.decode(input);
