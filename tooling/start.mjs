@@ -14,10 +14,10 @@ const args = process.argv.slice(2).filter((a, i) => !(i === 0 && a === "--"));
 const skipBuild = args.includes("--skip-build");
 const launcherArgs = args.filter((a) => a !== "--skip-build");
 
-if (!skipBuild && !launcherArgs.includes("--help")) {
+if (!skipBuild) {
   const t0 = performance.now();
   process.stdout.write(
-    "building the reference system (turbo run build --filter @zg/app-reference-system...)… ",
+    "building the reference system (turbo run build --filter @zg/app-reference-system...; about a minute the first time, cached afterwards)… ",
   );
   const turbo = createRequire(join(root, "package.json")).resolve("turbo/bin/turbo");
   const build = spawnSync(

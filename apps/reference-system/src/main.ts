@@ -14,7 +14,7 @@ import { Child } from "./processes.js";
 import { buildRows, renderStatus, type BrokerSnapshots } from "./status.js";
 
 const NAME = "reference-system";
-const BIN = "pnpm start --";
+const BIN = "pnpm start";
 const out = (line = ""): void => {
   process.stdout.write(`${line}\n`);
 };
