@@ -66,6 +66,18 @@ describe("LoadBalancingBroker policies", () => {
     expect(reply?.toString()).toBe("late:early");
   });
 
+  test("backpressure (default): the reader waits for room; close() is still prompt", async () => {
+    const broker = new LoadBalancingBroker({ maxQueued: 1 });
+    const { frontend } = await broker.start();
+    const d = closeAfter(new zmq.Dealer({ linger: 0 }));
+    d.connect(frontend[0] as string);
+    for (let i = 0; i < 3; i++) await d.send(["", `r${i}`]);
+    await waitFor(() => broker.stats().queued === 2, { what: "1 queued + 1 held by backpressure" });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(broker.stats()).toMatchObject({ queued: 2, overflowDropped: 0 }); // the third waits in libzmq
+    await within(broker.close(), 1000, "close under backpressure");
+  });
+
   test("drop-newest: beyond maxQueued requests are dropped and counted", async () => {
     const broker = closeAfter(new LoadBalancingBroker({ maxQueued: 2, overflow: "drop-newest" }));
     const { frontend } = await broker.start();

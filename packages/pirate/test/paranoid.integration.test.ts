@@ -32,6 +32,16 @@ describe("PirateQueue + PirateWorker (6/PPP)", () => {
     expect(workers.every((w) => w.stats().heartbeatsSent >= 2 && w.stats().connected)).toBe(true);
   });
 
+  test("close() is prompt while the frontend is held by backpressure", async () => {
+    const queue = new PirateQueue({ heartbeatInterval: I, maxQueued: 1 });
+    const { frontend } = await queue.start();
+    const d = closeAfter(new zmq.Dealer({ linger: 0 }));
+    d.connect(frontend[0] as string);
+    for (let i = 0; i < 3; i++) await d.send(["", `r${i}`]);
+    await waitFor(() => queue.stats().queued === 2, { what: "1 queued + 1 held" });
+    await within(queue.close(), 1000, "close under backpressure");
+  });
+
   test("the exact wire: READY [0x01], HEARTBEAT [0x02], request [C][\"\"][body]", async () => {
     const queue = closeAfter(new PirateQueue({ heartbeatInterval: I }));
     const { frontend, backend } = await queue.start();

@@ -4,26 +4,18 @@ import {
   createRouter,
   durationOption,
   endpointsOption,
-  formatIdentity,
-  identityFromKey,
-  identityKey,
   integerOption,
   isZgError,
-  LatencyWindow,
-  ProtocolError,
   SocketLoop,
-  splitEnvelope,
-  wrapEnvelope,
   type ComponentOptions,
-  type Frame,
-  type Message,
 } from "@zg/core";
-import { DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_LIVENESS, PresenceTracker } from "@zg/heartbeat";
-import { DEFAULT_BIND_ENDPOINT, type BrokerEndpoints, type BrokerStats } from "../common/broker-types.js";
-import { RequestQueue, type OverflowPolicy } from "../common/request-queue.js";
-import { WorkerList } from "../common/worker-list.js";
+import { DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_LIVENESS } from "@zg/heartbeat";
+import { DEFAULT_BIND_ENDPOINT, type BrokerEndpoints } from "../common/broker-types.js";
+import type { OverflowPolicy } from "../common/request-queue.js";
 import { DEFAULT_MAX_WORKERS } from "../lb/load-balancing-broker.js";
-import { decodePppWorkerMessage, encodePppHeartbeat } from "./protocol.js";
+import { PirateQueueCore, type PirateQueueEvents, type PirateQueueStats } from "./queue-core.js";
+
+export type { PirateQueueEvents, PirateQueueStats } from "./queue-core.js";
 
 /**
  * Default PPP heartbeat interval, 1000 ms: Guide `ppqueue`/`ppworker`
@@ -55,27 +47,6 @@ export interface PirateQueueOptions extends ComponentOptions {
   maxWorkers?: number;
   /** Socket linger in ms. @defaultValue 0 */
   linger?: number;
-}
-
-/** Stats of a {@link PirateQueue}. */
-export interface PirateQueueStats extends BrokerStats {
-  /** Worker messages refused because the table was full. */
-  workersRefused: number;
-}
-
-/** Events of a {@link PirateQueue}. */
-export interface PirateQueueEvents {
-  [type: string]: unknown;
-  /** A worker became ready: `joined` is true for a worker the queue did not know. */
-  "worker:ready": { identity: string; joined: boolean };
-  /** A worker was silent for interval × liveness and was purged. */
-  "worker:expired": { identity: string; silentFor: number };
-  /** A send to a worker was unroutable: it was purged at once (`silentFor`: ms since it was last heard). */
-  "worker:gone": { identity: string; silentFor: number };
-  /** A request was dropped by the overflow policy. */
-  "request:dropped": { reason: "overflow" };
-  /** A malformed message was counted and dropped. */
-  "protocol:error": { socket: "frontend" | "backend"; reason: string };
 }
 
 /**
@@ -112,23 +83,9 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
   readonly #frontendEndpoints: string[];
   readonly #backendEndpoints: string[];
   readonly #linger: number;
-  readonly #granularity: number;
-  readonly #maxWorkers: number;
-  readonly #queue: RequestQueue<Frame[]>;
-  readonly #idle = new WorkerList();
-  readonly #busy = new Map<string, number>();
-  readonly #latency = new LatencyWindow();
-  #tracker: PresenceTracker<string> | undefined;
+  readonly #core: PirateQueueCore;
   #frontend: SocketLoop | undefined;
   #backend: SocketLoop | undefined;
-  readonly #counters = {
-    requestsForwarded: 0,
-    repliesForwarded: 0,
-    repliesDropped: 0,
-    redispatched: 0,
-    workersPurged: 0,
-    protocolErrors: 0,
-  };
 
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: PirateQueueOptions = {}) {
@@ -137,12 +94,18 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
     this.#backendEndpoints = endpointsOption("backend", options.backend, [DEFAULT_BIND_ENDPOINT]);
     this.heartbeatInterval = durationOption("heartbeatInterval", options.heartbeatInterval, DEFAULT_PPP_HEARTBEAT_INTERVAL, { min: 10 });
     this.heartbeatLiveness = integerOption("heartbeatLiveness", options.heartbeatLiveness, DEFAULT_PPP_HEARTBEAT_LIVENESS, { min: 1, max: 1000 });
-    this.#granularity = durationOption("expiryGranularity", options.expiryGranularity, DEFAULT_PPP_EXPIRY_GRANULARITY, { min: 1 });
     this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
-    this.#maxWorkers = integerOption("maxWorkers", options.maxWorkers, DEFAULT_MAX_WORKERS, { min: 1 });
-    this.#queue = new RequestQueue({
-      ...(options.maxQueued === undefined ? {} : { limit: options.maxQueued }),
-      ...(options.overflow === undefined ? {} : { policy: options.overflow }),
+    this.#core = new PirateQueueCore({
+      heartbeatInterval: this.heartbeatInterval,
+      heartbeatLiveness: this.heartbeatLiveness,
+      granularity: durationOption("expiryGranularity", options.expiryGranularity, DEFAULT_PPP_EXPIRY_GRANULARITY, { min: 1 }),
+      maxWorkers: integerOption("maxWorkers", options.maxWorkers, DEFAULT_MAX_WORKERS, { min: 1 }),
+      ...(options.maxQueued === undefined ? {} : { maxQueued: options.maxQueued }),
+      ...(options.overflow === undefined ? {} : { overflow: options.overflow }),
+      toWorker: (m) => void this.#backend?.post(m),
+      toClient: (m) => this.#frontend?.post(m) ?? false,
+      emit: (type, event) => this.emit(type, event),
+      logger: this.logger,
     });
   }
 
@@ -152,39 +115,28 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
     const backendSocket = this.own(createRouter({ linger: this.#linger }));
     const frontend = await bindAll(frontendSocket, this.#frontendEndpoints);
     const backend = await bindAll(backendSocket, this.#backendEndpoints);
-    const tracker = new PresenceTracker<string>({
-      interval: this.heartbeatInterval,
-      liveness: this.heartbeatLiveness,
-      granularity: this.#granularity,
-      maxPeers: this.#maxWorkers,
-      rememberExpired: 0,
-      logger: this.logger,
-      sendHeartbeat: (key) => this.#backend?.post([identityFromKey(key), ...encodePppHeartbeat()]),
-    });
-    tracker.on("peer:expired", ({ key, silentFor }) => {
-      this.#forget(key);
-      this.emit("worker:expired", { identity: formatIdentity(identityFromKey(key)), silentFor });
-    });
-    this.#tracker = this.own(tracker);
+    this.own(() => this.#core.close());
     this.#backend = this.own(
       new SocketLoop(backendSocket, {
         name: "backend",
         logger: this.logger,
-        onMessage: (m) => this.#guard("backend", () => this.#onBackend(m)),
-        onSendFailure: (m, outcome) => this.#onBackendSendFailure(m, outcome),
+        onMessage: (m) => this.#guard("backend", () => this.#core.onWorker(m)),
+        onSendFailure: (m, outcome) => {
+          if (outcome !== "closed") this.#core.onWorkerSendFailure(m);
+        },
       }),
     );
     this.#frontend = this.own(
       new SocketLoop(frontendSocket, {
         name: "frontend",
         logger: this.logger,
-        onMessage: (m) => this.#guard("frontend", () => this.#onFrontend(m)),
+        onMessage: (m) => this.#guard("frontend", () => this.#core.onClient(m)),
         onSendFailure: (_m, outcome) => {
-          if (outcome !== "closed") this.#counters.repliesDropped++;
+          if (outcome !== "closed") this.#core.onClientSendFailure();
         },
       }),
     );
-    this.own(() => this.#queue.clear());
+    this.own(() => this.#core.releaseWaiting()); // released first: a reader held by backpressure must not block close
     this.#backend.start();
     this.#frontend.start();
     return { frontend, backend };
@@ -192,27 +144,12 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
 
   /** A snapshot of the queue's counters. */
   stats(): PirateQueueStats {
-    const t = this.#tracker?.stats();
-    return {
-      workers: this.#tracker?.size ?? 0,
-      idleWorkers: this.#idle.size,
-      queued: this.#queue.size,
-      requestsForwarded: this.#counters.requestsForwarded,
-      repliesForwarded: this.#counters.repliesForwarded,
-      repliesDropped: this.#counters.repliesDropped,
-      overflowDropped: this.#queue.dropped,
-      redispatched: this.#counters.redispatched,
-      workersPurged: this.#counters.workersPurged,
-      workersRefused: t?.refused ?? 0,
-      heartbeatsSent: t?.heartbeatsSent ?? 0,
-      protocolErrors: this.#counters.protocolErrors,
-      latency: this.#latency.summary(),
-    };
+    return this.#core.stats();
   }
 
   /** Identities of the workers in the table (idle and busy), for tests and dashboards. */
   workers(): string[] {
-    return [...(this.#tracker?.keys() ?? [])].map((k) => formatIdentity(identityFromKey(k)));
+    return this.#core.workers();
   }
 
   #guard(socket: "frontend" | "backend", fn: () => void | Promise<void>): void | Promise<void> {
@@ -220,96 +157,9 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
       return fn();
     } catch (error) {
       if (!isZgError(error, "ZG_PROTOCOL")) throw error;
-      this.#counters.protocolErrors++;
+      this.#core.protocolError();
       this.logger.debug("malformed message dropped", { socket, error: error.message });
       this.emit("protocol:error", { socket, reason: error.message });
-    }
-  }
-
-  #onFrontend(message: Message): void | Promise<void> {
-    const { envelope, body } = splitEnvelope(message);
-    if (envelope.length === 0) throw new ProtocolError("client message has no routing id before the delimiter");
-    if (body.length === 0) throw new ProtocolError("client request has no body");
-    const { dropped, wait } = this.#queue.push(message);
-    if (dropped !== undefined) this.emit("request:dropped", { reason: "overflow" });
-    this.#dispatch();
-    return wait;
-  }
-
-  #onBackend(message: Message): void {
-    const id = message[0];
-    if (id === undefined) throw new ProtocolError("empty message");
-    const decoded = decodePppWorkerMessage(message.slice(1));
-    const tracker = this.#tracker;
-    if (tracker === undefined) return;
-    const key = identityKey(id);
-    const seen = tracker.seen(key);
-    if (seen === "refused") return;
-    const known = seen === "alive";
-    switch (decoded.type) {
-      case "ready":
-        // A READY from a worker we think busy: it restarted; its request is lost (the client retries).
-        this.#busy.delete(key);
-        this.#ready(id, key, !known);
-        return;
-      case "heartbeat":
-        if (!known) this.#ready(id, key, true);
-        return;
-      case "reply": {
-        const since = this.#busy.get(key);
-        if (since !== undefined) this.#latency.record(performance.now() - since);
-        this.#busy.delete(key);
-        if (this.#frontend?.post(wrapEnvelope(decoded.envelope, decoded.body))) this.#counters.repliesForwarded++;
-        this.#ready(id, key, !known);
-        return;
-      }
-    }
-  }
-
-  #ready(id: Frame, key: string, joined: boolean): void {
-    this.#idle.ready(id, key);
-    this.emit("worker:ready", { identity: formatIdentity(id), joined });
-    this.#dispatch();
-  }
-
-  #dispatch(): void {
-    const backend = this.#backend;
-    const tracker = this.#tracker;
-    if (backend === undefined || tracker === undefined) return;
-    while (this.#idle.size > 0 && this.#queue.size > 0) {
-      const worker = this.#idle.next();
-      if (worker === undefined) return;
-      if (!tracker.has(worker.key)) continue; // never send to an expired worker
-      const request = this.#queue.shift();
-      if (request === undefined) return;
-      this.#busy.set(worker.key, performance.now());
-      tracker.sent(worker.key);
-      backend.post([worker.id, ...request]);
-      this.#counters.requestsForwarded++;
-    }
-  }
-
-  #forget(key: string): void {
-    this.#idle.delete(key);
-    this.#busy.delete(key);
-    this.#counters.workersPurged++;
-  }
-
-  #onBackendSendFailure(message: Message, outcome: string): void {
-    const id = message[0];
-    if (id === undefined || outcome === "closed") return;
-    const key = identityKey(id);
-    const lastSeen = this.#tracker?.get(key)?.lastSeen;
-    if (lastSeen !== undefined && this.#tracker?.remove(key)) {
-      this.#forget(key);
-      this.emit("worker:gone", { identity: formatIdentity(id), silentFor: performance.now() - lastSeen });
-    }
-    if (message.length > 2) {
-      // A request the worker never got: give it to the next worker.
-      this.#counters.requestsForwarded--;
-      this.#queue.unshift(message.slice(1));
-      this.#counters.redispatched++;
-      this.#dispatch();
     }
   }
 }
