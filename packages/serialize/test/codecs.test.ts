@@ -199,6 +199,16 @@ describe("protobuf codecs", () => {
     for (const offset of [-1n, -(2n ** 63n), 2n ** 63n - 1n]) expect(codec.decode(codec.encode({ id: 1n, offset })).offset).toBe(offset);
   });
 
+  test("nested messages get their defaults too (static and reflection)", () => {
+    const batch = { requests: [{ id: 1, text: "", priority: 0, deadline: 0n }, { id: 0, text: "b", priority: 1, deadline: 2n ** 64n - 1n }], first: { id: 0, text: "", priority: 0, deadline: 0n } };
+    for (const codec of [staticProtobufCodec(zg.examples.EchoBatch), protobufCodec<typeof batch>(examplesRoot.lookupType("zg.examples.EchoBatch"))]) {
+      expect(codec.decode(codec.encode(batch))).toEqual(batch);
+      expect(codec.decode([Buffer.alloc(0)])).toEqual({ requests: [], first: null });
+    }
+    const typed = staticProtobufCodec(zg.examples.EchoBatch).decode([Buffer.alloc(0)]);
+    expectTypeOf(typed.requests).toEqualTypeOf<ProtobufValue<zg.examples.EchoRequest.$Properties>[]>();
+  });
+
   test("missing fields decode as their defaults", () => {
     const out = generated.decode([Buffer.alloc(0)]);
     expect(out).toEqual({ key: "", sequence: 0n, uuid: Buffer.alloc(0), properties: {}, body: Buffer.alloc(0) });

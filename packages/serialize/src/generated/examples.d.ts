@@ -372,5 +372,104 @@ export namespace zg {
             /** Shape of an EchoReply. */
             type $Shape = zg.examples.EchoReply.$Properties;
         }
+
+        /**
+         * Properties of an EchoBatch.
+         * @deprecated Use zg.examples.EchoBatch.$Properties instead.
+         */
+        interface IEchoBatch extends zg.examples.EchoBatch.$Properties {
+        }
+
+        /** Represents an EchoBatch. */
+        class EchoBatch {
+
+            /**
+             * Constructs a new EchoBatch.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: zg.examples.EchoBatch.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** EchoBatch requests. */
+            requests: zg.examples.EchoRequest.$Properties[];
+
+            /** EchoBatch first. */
+            first?: (zg.examples.EchoRequest.$Properties|null);
+
+            /**
+             * Creates a new EchoBatch instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns EchoBatch instance
+             */
+            static create(properties: zg.examples.EchoBatch.$Shape): zg.examples.EchoBatch & zg.examples.EchoBatch.$Shape;
+            static create(properties?: zg.examples.EchoBatch.$Properties): zg.examples.EchoBatch;
+
+            /**
+             * Encodes the specified EchoBatch message. Does not implicitly {@link zg.examples.EchoBatch.verify|verify} messages.
+             * @param message EchoBatch message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: zg.examples.EchoBatch.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an EchoBatch message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {zg.examples.EchoBatch & zg.examples.EchoBatch.$Shape} EchoBatch
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): zg.examples.EchoBatch & zg.examples.EchoBatch.$Shape;
+
+            /**
+             * Creates an EchoBatch message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns EchoBatch
+             */
+            static fromObject(object: { [k: string]: any }): zg.examples.EchoBatch;
+
+            /**
+             * Creates a plain object from an EchoBatch message. Also converts values to other types if specified.
+             * @param message EchoBatch
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            static toObject(message: zg.examples.EchoBatch, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this EchoBatch to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the type url for EchoBatch
+             * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns The type url
+             */
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace EchoBatch {
+
+            /** Properties of an EchoBatch. */
+            interface $Properties {
+
+                /** EchoBatch requests */
+                requests?: (zg.examples.EchoRequest.$Properties[]|null);
+
+                /** EchoBatch first */
+                first?: (zg.examples.EchoRequest.$Properties|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of an EchoBatch. */
+            type $Shape = zg.examples.EchoBatch.$Properties;
+        }
     }
 }

@@ -1137,6 +1137,268 @@ export const zg = $root.zg = (() => {
             return EchoReply;
         })();
 
+        examples.EchoBatch = (function() {
+
+            /**
+             * Properties of an EchoBatch.
+             * @typedef {Object} zg.examples.EchoBatch.$Properties
+             * @property {Array.<zg.examples.EchoRequest.$Properties>|null} [requests] EchoBatch requests
+             * @property {zg.examples.EchoRequest.$Properties|null} [first] EchoBatch first
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an EchoBatch.
+             * @memberof zg.examples
+             * @interface IEchoBatch
+             * @augments zg.examples.EchoBatch.$Properties
+             * @deprecated Use zg.examples.EchoBatch.$Properties instead.
+             */
+
+            /**
+             * Shape of an EchoBatch.
+             * @typedef {zg.examples.EchoBatch.$Properties} zg.examples.EchoBatch.$Shape
+             */
+
+            /**
+             * Constructs a new EchoBatch.
+             * @memberof zg.examples
+             * @classdesc Represents an EchoBatch.
+             * @constructor
+             * @param {zg.examples.EchoBatch.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const EchoBatch = function (properties) {
+                this.requests = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * EchoBatch requests.
+             * @member {Array.<zg.examples.EchoRequest.$Properties>} requests
+             * @memberof zg.examples.EchoBatch
+             * @instance
+             */
+            EchoBatch.prototype.requests = $util.emptyArray;
+
+            /**
+             * EchoBatch first.
+             * @member {zg.examples.EchoRequest.$Properties|null|undefined} first
+             * @memberof zg.examples.EchoBatch
+             * @instance
+             */
+            EchoBatch.prototype.first = null;
+
+            /**
+             * Creates a new EchoBatch instance using the specified properties.
+             * @function create
+             * @memberof zg.examples.EchoBatch
+             * @static
+             * @param {zg.examples.EchoBatch.$Properties=} [properties] Properties to set
+             * @returns {zg.examples.EchoBatch} EchoBatch instance
+             * @type {{
+             *   (properties: zg.examples.EchoBatch.$Shape): zg.examples.EchoBatch & zg.examples.EchoBatch.$Shape;
+             *   (properties?: zg.examples.EchoBatch.$Properties): zg.examples.EchoBatch;
+             * }}
+             */
+            EchoBatch.create = function(properties) {
+                return new EchoBatch(properties);
+            };
+
+            /**
+             * Encodes the specified EchoBatch message. Does not implicitly {@link zg.examples.EchoBatch.verify|verify} messages.
+             * @function encode
+             * @memberof zg.examples.EchoBatch
+             * @static
+             * @param {zg.examples.EchoBatch.$Properties} message EchoBatch message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            EchoBatch.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.requests != null && message.requests.length)
+                    for (let i = 0; i < message.requests.length; ++i)
+                        $root.zg.examples.EchoRequest.encode(message.requests[i], writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.first != null && $Object.hasOwnProperty.call(message, "first"))
+                    $root.zg.examples.EchoRequest.encode(message.first, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an EchoBatch message from the specified reader or buffer.
+             * @function decode
+             * @memberof zg.examples.EchoBatch
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {zg.examples.EchoBatch & zg.examples.EchoBatch.$Shape} EchoBatch
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            EchoBatch.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.zg.examples.EchoBatch();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.requests && message.requests.length))
+                                message.requests = [];
+                            message.requests.push($root.zg.examples.EchoRequest.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.first = $root.zg.examples.EchoRequest.decode(reader, reader.size(), $undefined, _depth + 1, message.first);
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Creates an EchoBatch message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof zg.examples.EchoBatch
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {zg.examples.EchoBatch} EchoBatch
+             */
+            EchoBatch.fromObject = function (object, _depth) {
+                if (object instanceof $root.zg.examples.EchoBatch)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".zg.examples.EchoBatch: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.zg.examples.EchoBatch();
+                if (object.requests) {
+                    if (!$Array.isArray(object.requests))
+                        throw $TypeError(".zg.examples.EchoBatch.requests: array expected");
+                    message.requests = $Array(object.requests.length);
+                    for (let i = 0; i < object.requests.length; ++i) {
+                        if (!$util.isObject(object.requests[i]))
+                            throw $TypeError(".zg.examples.EchoBatch.requests: object expected");
+                        message.requests[i] = $root.zg.examples.EchoRequest.fromObject(object.requests[i], _depth + 1);
+                    }
+                }
+                if (object.first != null) {
+                    if (!$util.isObject(object.first))
+                        throw $TypeError(".zg.examples.EchoBatch.first: object expected");
+                    message.first = $root.zg.examples.EchoRequest.fromObject(object.first, _depth + 1);
+                }
+                return message;
+            };
+
+            /**
+             * Creates a plain object from an EchoBatch message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof zg.examples.EchoBatch
+             * @static
+             * @param {zg.examples.EchoBatch} message EchoBatch
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            EchoBatch.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.requests = [];
+                if (options.defaults)
+                    object.first = null;
+                if (message.requests && message.requests.length) {
+                    object.requests = $Array(message.requests.length);
+                    for (let j = 0; j < message.requests.length; ++j)
+                        object.requests[j] = $root.zg.examples.EchoRequest.toObject(message.requests[j], options, _depth + 1);
+                }
+                if (message.first != null && $Object.hasOwnProperty.call(message, "first"))
+                    object.first = $root.zg.examples.EchoRequest.toObject(message.first, options, _depth + 1);
+                return object;
+            };
+
+            /**
+             * Converts this EchoBatch to JSON.
+             * @function toJSON
+             * @memberof zg.examples.EchoBatch
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            EchoBatch.prototype.toJSON = function() {
+                return EchoBatch.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the type url for EchoBatch
+             * @function getTypeUrl
+             * @memberof zg.examples.EchoBatch
+             * @static
+             * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+             * @returns {string} The type url
+             */
+            EchoBatch.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/zg.examples.EchoBatch";
+            };
+
+            return EchoBatch;
+        })();
+
         return examples;
     })();
 
