@@ -220,26 +220,24 @@ describe("bad input never escapes as anything but ZG_DECODE", () => {
   for (const [name, codec, frames, runs] of cases) {
     const o = { ok: 0, failed: 0, slowest: 0 };
     outcomes.set(name, o);
+    // Plain checks, not expect(): the property runs tens of thousands of times.
     test.prop([frames], { seed: SEED, numRuns: runs })(`${name}: ${runs} cases`, (input) => {
+      const oversize = name !== "typed envelope" && input.length === 1 && input[0]!.length > MAX_BYTES;
       const started = performance.now();
       try {
         codec.decode(input);
         o.ok++;
+        if (oversize) throw new Error(`${name} accepted a ${input[0]!.length}-byte frame over maxBytes ${MAX_BYTES}`);
       } catch (error) {
-        o.failed++;
         if (!isZgError(error, "ZG_DECODE")) throw new Error(`${name} threw a non-ZG_DECODE error`, { cause: error });
-        const oversize = input.length === 1 && input[0]!.length > MAX_BYTES;
-        if (oversize && name !== "typed envelope") expect((error as DecodeError).reason).toBe("too-large");
+        o.failed++;
+        if (oversize && (error as DecodeError).reason !== "too-large") throw new Error(`${name}: oversize input rejected as ${(error as DecodeError).reason}, not too-large`);
       }
       let took = performance.now() - started;
       // A real hang repeats; a GC pause or a busy neighbour on the shared machine does not.
       for (let retime = 0; retime < 3 && took >= MAX_DECODE_MS; retime++) took = Math.min(took, timeDecode(codec, input));
       o.slowest = Math.max(o.slowest, took);
-      expect(took).toBeLessThan(MAX_DECODE_MS);
-      if (input.length === 1 && input[0]!.length > MAX_BYTES && name !== "typed envelope") {
-        // Never accepted: decode above must have thrown too-large.
-        expect(() => codec.decode(input)).toThrow(expect.objectContaining({ reason: "too-large" }));
-      }
+      if (took >= MAX_DECODE_MS) throw new Error(`${name}: decode took ${took.toFixed(0)} ms (limit ${MAX_DECODE_MS})`);
     });
   }
 
