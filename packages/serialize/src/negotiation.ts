@@ -1,4 +1,4 @@
-import { assertArgument, decodeCommand, durationOption, encodeCommand, FrameReader, ProtocolError, ZgError, type Frame } from "@zg/core";
+import { assertArgument, decodeCommand, durationOption, encodeCommand, FrameReader, isZgError, ProtocolError, socketError, ZgError, type Frame } from "@zg/core";
 import { VersionError } from "./errors.js";
 
 /**
@@ -233,7 +233,7 @@ export interface NegotiateOptions {
  *
  * @throws {@link VersionError} (`ZG_VERSION`, naming both sets) on REJECT.
  * @throws `ZG_PROTOCOL` when WELCOME names a version this client did not offer or a reply is malformed.
- * @throws `ZG_TIMEOUT` after `timeout` ms, `ZG_ABORTED` when `signal` fires.
+ * @throws `ZG_TIMEOUT` after `timeout` ms, `ZG_ABORTED` when `signal` fires, `ZG_SOCKET` when the socket fails (the zeromq.js error is the `cause`).
  * @example
  * ```ts
  * const version = await negotiateVersion(dealer, { protocol: "echo", versions: [1, 2] });
@@ -268,7 +268,9 @@ export async function negotiateVersion(port: NegotiationPort, options: Negotiate
       if (m.command === "reject") throw new VersionError(options.protocol, local, m.versions, m.reason);
     }
   };
-  const running = exchange();
+  const running = exchange().catch((error: unknown) => {
+    throw isZgError(error) ? error : socketError(`version negotiation of ${options.protocol}: socket failed`, error);
+  });
   // A late failure of the abandoned exchange (socket closed after a timeout) is not an unhandled rejection.
   running.catch(() => {});
   try {

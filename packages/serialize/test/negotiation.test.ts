@@ -145,5 +145,7 @@ describe("negotiateVersion (client) against the responder", () => {
     await expect(p).rejects.toMatchObject({ code: "ZG_ABORTED" });
     await expect(negotiateVersion(silent, { protocol: "echo", versions: [1], signal: AbortSignal.abort() })).rejects.toMatchObject({ code: "ZG_ABORTED" });
     await expect(negotiateVersion(silent, { protocol: "echo", versions: [] })).rejects.toMatchObject({ code: "ZG_INVALID_ARGUMENT" });
+    const broken: NegotiationPort = { send: () => Promise.reject(Object.assign(new Error("Socket is closed"), { code: "EBADF" })), receive: () => new Promise<Frame[]>(() => {}) };
+    await expect(negotiateVersion(broken, { protocol: "echo", versions: [1] })).rejects.toMatchObject({ code: "ZG_SOCKET", details: { code: "EBADF" } });
   });
 });
