@@ -114,7 +114,7 @@ function makeCodec<T>(ops: MessageOps, contentType: string, options: ProtobufCod
       ? (message: object): Record<string, unknown> => ops.toObject(message, CONVERSION)
       : (message: object): Record<string, unknown> => {
           const value = ops.toObject(message, CONVERSION_NO_DEFAULTS);
-          for (const [key, fallback] of template) if (!(key in value)) value[key] = fallback;
+          for (const [key, fallback] of template) if (!Object.hasOwn(value, key)) value[key] = fallback;
           return value;
         };
   return {
