@@ -1,7 +1,7 @@
 import {
   assertArgument,
+  DEFAULT_EXPIRY_GRANULARITY,
   durationOption,
-  ExpiryTable,
   integerOption,
   systemClock,
   TypedEmitter,
@@ -14,6 +14,7 @@ import {
   MAX_HEARTBEAT_INTERVAL,
   MIN_HEARTBEAT_INTERVAL,
 } from "./constants.js";
+import { DeadlineWheel, type WheelSlot } from "./internal/deadline-wheel.js";
 
 /** Liveness state of a tracked peer. */
 export type PeerState = "alive" | "silent";
@@ -82,11 +83,25 @@ export interface PresenceStats {
   clampedIntervals: number;
 }
 
-interface PeerInfo {
+const EXPIRY = 0;
+const SILENCE = 1;
+const BEAT = 2;
+
+interface Slot<K> extends WheelSlot {
+  peer: PeerInfo<K>;
+  kind: typeof EXPIRY | typeof SILENCE | typeof BEAT;
+}
+
+interface PeerInfo<K> {
+  key: K;
   interval: number;
   silent: boolean;
   /** A heartbeat went out since the peer was last seen. */
   beaten: boolean;
+  lastSeen: number;
+  expiry: Slot<K>;
+  silence: Slot<K>;
+  beat: Slot<K> | undefined;
 }
 
 /**
@@ -95,8 +110,10 @@ interface PeerInfo {
  * is `silent`; silent for interval × liveness it is `expired` and purged, so
  * routing tables never keep dead entries. Each peer may have its own interval
  * (an aggressive 100 ms peer and a relaxed 30 s one coexist, each judged by
- * its own deadline). Three {@link ExpiryTable}s, so three timers in all, no
- * matter how many peers: 100k peers are cheap.
+ * its own deadline). One timer for the whole table, however many peers:
+ * deadlines live in buckets of `granularity` ms, so a message from a peer is
+ * a few field writes and re-filing a touched deadline is O(1); 100k peers are
+ * cheap.
  *
  * @example
  * ```ts
@@ -109,10 +126,8 @@ interface PeerInfo {
 export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>> {
   readonly interval: number;
   readonly liveness: number;
-  readonly #peers = new Map<K, PeerInfo>();
-  readonly #expiry: ExpiryTable<K>;
-  readonly #silence: ExpiryTable<K>;
-  readonly #heartbeat: ExpiryTable<K> | undefined;
+  readonly #peers = new Map<K, PeerInfo<K>>();
+  readonly #wheel: DeadlineWheel<Slot<K>>;
   readonly #gone = new Map<K, number>();
   readonly #clock: Clock;
   readonly #maxPeers: number;
@@ -144,12 +159,13 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger;
     this.listenerErrorLogger = options.logger;
-    const common = {
-      clock: this.#clock,
-      ...(options.granularity === undefined ? {} : { granularity: options.granularity }),
-    };
-    this.#expiry = new ExpiryTable<K>({ ...common, onExpire: (key, e) => this.#expire(key, e.lastSeen) });
-    this.#silence = new ExpiryTable<K>({ ...common, onExpire: (key, e) => this.#silent(key, e.lastSeen) });
+    const granularity = durationOption("granularity", options.granularity, DEFAULT_EXPIRY_GRANULARITY, { max: 60_000 });
+    this.#wheel = new DeadlineWheel<Slot<K>>(
+      this.#clock,
+      granularity,
+      (slot, now) => this.#due(slot, now),
+      (error) => this.#logger?.error("presence callback threw", { error: String(error) }),
+    );
     this.#sendHeartbeat = options.sendHeartbeat;
     this.#pauseWhenSilent = options.pauseWhenSilent ?? false;
     const silentAfter = options.silentAfter ?? 1;
@@ -158,9 +174,6 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
       `silentAfter must be a number between 1 and liveness (${this.liveness}), got ${String(silentAfter)}`,
     );
     this.#silentAfter = silentAfter;
-    if (options.sendHeartbeat !== undefined) {
-      this.#heartbeat = new ExpiryTable<K>({ ...common, onExpire: (key) => this.#beat(key) });
-    }
   }
 
   /** Number of tracked (not expired) peers. */
@@ -176,9 +189,8 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
   /** The peer's state and interval, or `undefined`. */
   get(key: K): { state: PeerState; interval: number; lastSeen: number } | undefined {
     const p = this.#peers.get(key);
-    const e = this.#expiry.get(key);
-    if (p === undefined || e === undefined) return undefined;
-    return { state: p.silent ? "silent" : "alive", interval: p.interval, lastSeen: e.lastSeen };
+    if (p === undefined) return undefined;
+    return { state: p.silent ? "silent" : "alive", interval: p.interval, lastSeen: p.lastSeen };
   }
 
   /** The tracked keys. */
@@ -208,20 +220,23 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
    */
   seen(key: K, interval?: number): "joined" | "returned" | "alive" | "refused" {
     if (this.#closed) return "refused";
-    const p = this.#peers.get(key);
+    let p = this.#peers.get(key);
     if (p !== undefined && interval !== undefined && interval !== p.interval) {
       interval = this.clampInterval(interval); // an out-of-range announcement is counted once per message
     }
+    const now = this.#clock.now();
     if (p !== undefined && (interval === undefined || interval === p.interval)) {
+      const iv = p.interval;
+      p.lastSeen = now;
       p.beaten = false;
-      this.#expiry.touch(key);
+      p.expiry.deadline = now + iv * this.liveness; // later: lazy, re-bucketed when its bucket comes due
       if (p.silent) {
         p.silent = false;
         this.#silentCount--;
-        this.#silence.set(key, p.interval * this.#silentAfter);
-        if (this.#heartbeat !== undefined && !this.#heartbeat.has(key)) this.#heartbeat.set(key, p.interval);
+        this.#wheel.schedule(p.silence, now + iv * this.#silentAfter);
+        if (p.beat !== undefined && p.beat.filed === -1) this.#wheel.schedule(p.beat, now + iv);
       } else {
-        this.#silence.touch(key);
+        p.silence.deadline = now + iv * this.#silentAfter;
       }
       return "alive";
     }
@@ -230,17 +245,26 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
       this.#stats.refused++;
       return "refused";
     }
-    if (p?.silent) this.#silentCount--;
-    this.#peers.set(key, { interval: iv, silent: false, beaten: false });
-    this.#expiry.set(key, iv * this.liveness);
-    this.#silence.set(key, iv * this.#silentAfter);
-    this.#heartbeat?.set(key, iv);
-    if (p !== undefined) return "alive";
+    const known = p !== undefined;
+    if (p === undefined) {
+      p = this.#newPeer(key, iv, now);
+      this.#peers.set(key, p);
+    } else {
+      if (p.silent) this.#silentCount--;
+      p.interval = iv;
+      p.silent = false;
+      p.beaten = false;
+      p.lastSeen = now;
+    }
+    this.#wheel.schedule(p.expiry, now + iv * this.liveness);
+    this.#wheel.schedule(p.silence, now + iv * this.#silentAfter);
+    if (p.beat !== undefined) this.#wheel.schedule(p.beat, now + iv);
+    if (known) return "alive";
     const goneAt = this.#gone.get(key);
     if (goneAt !== undefined) {
       this.#gone.delete(key);
       this.#stats.returned++;
-      this.emit("peer:returned", { key, downFor: this.#clock.now() - goneAt });
+      this.emit("peer:returned", { key, downFor: now - goneAt });
       return "returned";
     }
     this.#stats.joined++;
@@ -250,7 +274,8 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
 
   /** Records that something was sent to `key`: postpones its next heartbeat. */
   sent(key: K): void {
-    this.#heartbeat?.touch(key);
+    const beat = this.#peers.get(key)?.beat;
+    if (beat !== undefined && beat.filed !== -1) beat.deadline = this.#clock.now() + beat.peer.interval;
   }
 
   /** Stops tracking `key` (it left cleanly); no `peer:expired` event. */
@@ -259,9 +284,7 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
     if (p === undefined) return false;
     if (p.silent) this.#silentCount--;
     this.#peers.delete(key);
-    this.#expiry.delete(key);
-    this.#silence.delete(key);
-    this.#heartbeat?.delete(key);
+    this.#cancel(p);
     return true;
   }
 
@@ -273,50 +296,66 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
   /** Clears every timer and peer. Idempotent. */
   close(): void {
     this.#closed = true;
-    this.#expiry.close();
-    this.#silence.close();
-    this.#heartbeat?.close();
+    this.#wheel.close();
     this.#peers.clear();
     this.#gone.clear();
     this.#silentCount = 0;
     this.removeAllListeners();
   }
 
-  #silent(key: K, lastSeen: number): void {
-    const p = this.#peers.get(key);
-    if (p === undefined || p.silent) return;
-    p.silent = true;
-    this.#silentCount++;
-    this.emit("peer:silent", { key, silentFor: this.#clock.now() - lastSeen });
+  #newPeer(key: K, interval: number, now: number): PeerInfo<K> {
+    const p = { key, interval, silent: false, beaten: false, lastSeen: now } as PeerInfo<K>;
+    p.expiry = { peer: p, kind: EXPIRY, deadline: Infinity, filed: -1 };
+    p.silence = { peer: p, kind: SILENCE, deadline: Infinity, filed: -1 };
+    p.beat = this.#sendHeartbeat === undefined ? undefined : { peer: p, kind: BEAT, deadline: Infinity, filed: -1 };
+    return p;
   }
 
-  #expire(key: K, lastSeen: number): void {
-    const p = this.#peers.get(key);
-    if (p === undefined) return;
+  #cancel(p: PeerInfo<K>): void {
+    this.#wheel.cancel(p.expiry);
+    this.#wheel.cancel(p.silence);
+    if (p.beat !== undefined) this.#wheel.cancel(p.beat);
+  }
+
+  #due(slot: Slot<K>, now: number): void {
+    const p = slot.peer;
+    if (this.#peers.get(p.key) !== p) return; // stale: removed or replaced
+    if (slot.kind === EXPIRY) this.#expire(p, now);
+    else if (slot.kind === SILENCE) this.#silent(p, now);
+    else this.#beat(p, now);
+  }
+
+  #silent(p: PeerInfo<K>, now: number): void {
+    if (p.silent) return;
+    p.silent = true;
+    this.#silentCount++;
+    this.emit("peer:silent", { key: p.key, silentFor: now - p.lastSeen });
+  }
+
+  #expire(p: PeerInfo<K>, now: number): void {
+    const key = p.key;
     if (p.silent) this.#silentCount--;
     this.#peers.delete(key);
-    this.#silence.delete(key);
-    this.#heartbeat?.delete(key);
+    this.#cancel(p);
     this.#stats.expired++;
     if (this.#rememberExpired > 0) {
       if (this.#gone.size >= this.#rememberExpired) {
         const oldest = this.#gone.keys().next();
         if (!oldest.done) this.#gone.delete(oldest.value);
       }
-      this.#gone.set(key, this.#clock.now());
+      this.#gone.set(key, now);
     }
-    this.emit("peer:expired", { key, lastSeen, silentFor: this.#clock.now() - lastSeen });
+    this.emit("peer:expired", { key, lastSeen: p.lastSeen, silentFor: now - p.lastSeen });
   }
 
-  #beat(key: K): void {
-    const p = this.#peers.get(key);
-    if (p === undefined || this.#heartbeat === undefined) return;
+  #beat(p: PeerInfo<K>, now: number): void {
+    if (p.beat === undefined) return;
     if (p.silent && p.beaten && this.#pauseWhenSilent) return; // resumed by seen()
     p.beaten = true;
-    this.#heartbeat.set(key, p.interval);
+    this.#wheel.schedule(p.beat, now + p.interval);
     this.#stats.heartbeatsSent++;
     try {
-      this.#sendHeartbeat?.(key);
+      this.#sendHeartbeat?.(p.key);
     } catch (error) {
       this.#logger?.error("sendHeartbeat callback threw", { error: String(error) });
     }
