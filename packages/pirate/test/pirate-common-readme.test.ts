@@ -1,6 +1,10 @@
 // The README's part-1 option tables must match the exported defaults (conventions §3: stops drift).
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { expect, test } from "vitest";
+import { tempDir } from "@zg/testing";
 import * as pirate from "../src/index.js";
 
 const PART1 = [
@@ -38,3 +42,17 @@ test("README option tables state the exported part-1 defaults", () => {
   expect(pirate.DEFAULT_OVERFLOW_POLICY).toBe("backpressure");
   expect(readme).toContain('`"backpressure"` (default)');
 });
+
+test("the README quick start runs as written (starts, uses, closes; the process exits)", () => {
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  const block = /## Quick start[^\n]*\n+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  expect(block).toBeDefined();
+  const lines = (block as string).trim().split("\n");
+  expect(lines.length).toBeLessThanOrEqual(15); // conventions §7
+  const src = fileURLToPath(new URL("../src/index.ts", import.meta.url));
+  const file = join(tempDir("zg-readme-"), "quickstart.mts");
+  writeFileSync(file, (block as string).replace(/from "@zg\/pirate"/, `from ${JSON.stringify(src)}`));
+  const r = spawnSync(process.execPath, ["--conditions=@zg/source", "--import", "tsx", file], { encoding: "utf8", timeout: 15_000 });
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toContain("echo hello");
+}, 20_000);
