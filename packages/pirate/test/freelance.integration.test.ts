@@ -69,6 +69,43 @@ describe("Freelance", () => {
     expect(served[1]).toContain("b");
   });
 
+  test("model 3: a connected but frozen server leaves the active list after serverTtl; re-sends go to the next live server", async () => {
+    // A fake FLP server that answers PINGs, then freezes (connection kept open: only the TTL can catch it).
+    const probe = new zmq.Router({ linger: 0 });
+    await probe.bind("tcp://127.0.0.1:*");
+    const frozenEndpoint = probe.lastEndpoint as string;
+    probe.close();
+    const frozen = closeAfter(new zmq.Router({ linger: 0, routingId: frozenEndpoint }));
+    await frozen.bind(frozenEndpoint);
+    let answering = true;
+    let requestsSeen = 0;
+    void (async () => {
+      try {
+        for await (const [id, cmd] of frozen) {
+          if (cmd?.toString() === "PING") {
+            if (answering) await frozen.send([id as Buffer, "PONG"]);
+          } else requestsSeen++;
+        }
+      } catch {
+        /* closed */
+      }
+    })();
+    const { endpoints } = await servers(3, 1);
+    const client = closeAfter(
+      new FreelanceClient({ model: 3, endpoints: [frozenEndpoint, ...endpoints], timeout: 3000, pingInterval: 100, serverTtl: 300, resendInterval: 200 }),
+    );
+    const expired: string[] = [];
+    client.on("server:expired", (e) => expired.push(`${e.endpoint}:${e.reason}`));
+    await client.start();
+    await waitFor(() => client.activeServers().length === 2, { what: "both alive" });
+    answering = false; // frozen from now on
+    const [reply] = await client.request("x"); // first try goes to the frozen server (priority order), the re-send to s0
+    expect(reply?.toString()).toBe("s0:x");
+    expect(requestsSeen).toBeGreaterThanOrEqual(1);
+    await waitFor(() => expired.includes(`${frozenEndpoint}:ttl`), { timeout: 2000, what: "ttl expiry" });
+    expect(client.activeServers()).toEqual(endpoints);
+  });
+
   test("model 3 server speaks the wire: raw ROUTER probe (spec, not Guide code)", async () => {
     const { endpoints } = await servers(3, 1);
     const probe = closeAfter(new zmq.Router({ linger: 0, mandatory: true }));
