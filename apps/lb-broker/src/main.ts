@@ -11,10 +11,14 @@ const app = defineApp({
   guide: "load-balancing broker, chapter 3 (booksbyus/zguide examples/C/lbbroker.c, lbbroker3.c)",
   options,
   async start(ctx) {
-    const broker = ctx.add(
-      "lb_broker",
-      new LoadBalancingBroker({ ...brokerOptions(ctx.options), logger: ctx.logger }),
-    );
+    const broker = new LoadBalancingBroker({ ...brokerOptions(ctx.options), logger: ctx.logger });
+    ctx.add("lb_broker", broker, {
+      // On SIGTERM, wait (up to --drain-timeout) for queued requests and busy workers.
+      inFlight: () => {
+        const s = broker.stats();
+        return s.queued + s.workers - s.idleWorkers;
+      },
+    });
     const { frontend, backend } = await broker.start();
     return { endpoints: { frontend, backend } };
   },

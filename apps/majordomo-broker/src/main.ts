@@ -16,10 +16,16 @@ const app = defineApp({
   async start(ctx) {
     // Check the data directory before binding anything, so a bad one is the only error.
     const directory = ctx.options.titanic ? await ctx.ensureDirectory("dataDir") : undefined;
-    const broker = ctx.add(
-      "majordomo_broker",
-      new MajordomoBroker({ ...brokerOptions(ctx.options), logger: ctx.logger }),
-    );
+    const broker = new MajordomoBroker({ ...brokerOptions(ctx.options), logger: ctx.logger });
+    ctx.add("majordomo_broker", broker, {
+      // On SIGTERM, wait (up to --drain-timeout) for queued requests and busy workers.
+      inFlight: () => {
+        const s = broker.stats();
+        return (
+          s.queued + Object.values(s.perService).reduce((n, p) => n + p.workers - p.idleWorkers, 0)
+        );
+      },
+    });
     const { endpoints } = await broker.start();
     if (directory === undefined) return { endpoints: { broker: endpoints } };
     // Titanic is an MDP worker (titanic.request/reply/close) and an MDP client of

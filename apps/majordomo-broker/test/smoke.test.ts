@@ -4,7 +4,7 @@ import { builtBin, expectCleanStop, runAppToExit, spawnApp } from "@zg/app-kit/t
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { MajordomoClient, MajordomoWorker, TitanicClient } from "@zg/pirate";
-import { closeAfter, tempDir } from "@zg/testing";
+import { closeAfter, delay, tempDir } from "@zg/testing";
 
 const bin = builtBin(import.meta.url);
 
@@ -33,6 +33,35 @@ describe("zg-majordomo-broker (built bin)", () => {
     expect(metrics).toMatch(/^zg_majordomo_broker_per_service_workers\{service="echo"\} 1$/m);
 
     await expectCleanStop(app);
+  });
+
+  it("on SIGTERM finishes a request already in a worker's hands before closing", async () => {
+    const app = spawnApp(bin, ["--endpoint", "tcp://127.0.0.1:*"]);
+    const ready = await app.ready();
+    const [endpoint] = ready.endpoints["broker"] ?? [];
+    let started!: () => void;
+    const handling = new Promise<void>((r) => (started = r));
+    const worker = closeAfter(
+      new MajordomoWorker({
+        broker: endpoint ?? "",
+        service: "slow",
+        handler: async (request) => {
+          started();
+          await delay(400);
+          return request;
+        },
+      }),
+    );
+    await worker.start();
+    const client = closeAfter(
+      new MajordomoClient({ broker: endpoint ?? "", attempts: 1, timeout: 5000 }),
+    );
+    await client.start();
+    const reply = client.request("slow", ["in flight"]);
+    await handling;
+    const stopped = expectCleanStop(app);
+    expect((await reply).map(String)).toEqual(["in flight"]);
+    await stopped;
   });
 
   it("runs Titanic in the same process with --titanic: a request survives through the store", async () => {

@@ -11,10 +11,14 @@ const app = defineApp({
   guide: "Paranoid Pirate queue, chapter 4 (booksbyus/zguide examples/C/ppqueue.c)",
   options,
   async start(ctx) {
-    const queue = ctx.add(
-      "ppqueue",
-      new PirateQueue({ ...queueOptions(ctx.options), logger: ctx.logger }),
-    );
+    const queue = new PirateQueue({ ...queueOptions(ctx.options), logger: ctx.logger });
+    ctx.add("ppqueue", queue, {
+      // On SIGTERM, wait (up to --drain-timeout) for queued requests and busy workers.
+      inFlight: () => {
+        const s = queue.stats();
+        return s.queued + s.workers - s.idleWorkers;
+      },
+    });
     const { frontend, backend } = await queue.start();
     return {
       endpoints: { frontend, backend },

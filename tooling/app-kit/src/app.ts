@@ -31,6 +31,13 @@ export interface AppComponent {
 export interface AddOptions {
   /** Stats tables to export as labelled metrics (see {@link LabelHints}). */
   labelHints?: LabelHints;
+  /**
+   * Work in flight (e.g. busy workers + queued requests, from `stats()`). On
+   * shutdown the kit waits until it reaches 0 (polled every 20 ms), bounded
+   * by `--drain-timeout`, before closing, so replies already on their way are
+   * still routed. For components without a `drain()` of their own.
+   */
+  inFlight?: () => number;
 }
 
 /** What an app's `start` receives. */
@@ -155,11 +162,17 @@ export async function runApp<S extends OptionSpecs>(
 
   const log = createAppLogger(app.name, common.logLevel);
   const logger = toZgLogger(log);
-  const components: { name: string; component: AppComponent; labelHints?: LabelHints }[] = [];
+  const components: {
+    name: string;
+    component: AppComponent;
+    labelHints?: LabelHints;
+    inFlight?: () => number;
+  }[] = [];
   const shutdownHooks: (() => Promise<void> | void)[] = [];
   const abort = new AbortController();
   let ready = false;
   let stopping = false;
+  let drainExpired = false;
   let metrics: MetricsServer | undefined;
 
   const bounded = async (work: Promise<unknown>, ms: number): Promise<boolean> => {
@@ -183,10 +196,15 @@ export async function runApp<S extends OptionSpecs>(
     const drained = await bounded(
       Promise.all([
         ...shutdownHooks.map(async (fn) => fn()),
-        ...components.map(async ({ component }) => component.drain?.()),
+        ...components.map(async ({ component, inFlight }) => {
+          if (component.drain) await component.drain();
+          else if (inFlight)
+            while (inFlight() > 0 && !drainExpired) await new Promise((r) => setTimeout(r, 20));
+        }),
       ]),
       common.drainTimeout,
     );
+    drainExpired = true;
     if (!drained)
       log.warn(
         { event: "drain-timeout", drainTimeout: common.drainTimeout },
@@ -247,6 +265,7 @@ export async function runApp<S extends OptionSpecs>(
         name,
         component,
         ...(options.labelHints ? { labelHints: options.labelHints } : {}),
+        ...(options.inFlight ? { inFlight: options.inFlight } : {}),
       });
       void component.closed?.then((error) => {
         if (stopping || !ready) return;

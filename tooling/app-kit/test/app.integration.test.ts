@@ -56,6 +56,55 @@ describe("runApp (fixture app on the kit)", () => {
     expect(processExists(app.pid)).toBe(false);
   });
 
+  it("waits for work in flight (inFlight) up to --drain-timeout, then closes and exits 0", async () => {
+    const finishes = spawnApp(
+      fixture,
+      [
+        "--endpoint",
+        "tcp://127.0.0.1:*",
+        "--data-dir",
+        tempDir(),
+        "--busy-for",
+        "400",
+        "--drain-timeout",
+        "5s",
+      ],
+      { execArgv },
+    );
+    await finishes.ready();
+    const done = await finishes.stop("SIGTERM");
+    expect(done).toMatchObject({ code: 0 });
+    expect(done.ms).toBeGreaterThanOrEqual(400);
+    expect(done.ms).toBeLessThan(2000);
+    expect(finishes.lines.some((l) => l.event === "drain-timeout")).toBe(false);
+
+    const stuck = spawnApp(
+      fixture,
+      [
+        "--endpoint",
+        "tcp://127.0.0.1:*",
+        "--data-dir",
+        tempDir(),
+        "--busy-for",
+        "60s",
+        "--drain-timeout",
+        "300",
+      ],
+      { execArgv },
+    );
+    await stuck.ready();
+    const bounded = await stuck.stop("SIGTERM");
+    expect(bounded).toMatchObject({ code: 0 });
+    expect(bounded.ms).toBeGreaterThanOrEqual(300);
+    expect(bounded.ms).toBeLessThan(2000);
+    expect(stuck.lines.map((l) => l.event).filter(Boolean)).toEqual([
+      "ready",
+      "stopping",
+      "drain-timeout",
+      "stopped",
+    ]);
+  });
+
   it("exits at once on a second signal while draining", async () => {
     const dir = tempDir();
     const app = spawnApp(
