@@ -12,7 +12,7 @@ const HB = { heartbeatInterval: 100, heartbeatLiveness: 3 };
 // submitting continuously with a kill -9 at a random moment, until 500 acks
 // in all. (The store-level test in titanic-store.test.ts adds 500
 // abandon-and-reopen cycles, one per ack.)
-const KILL_AFTER_ACK = 25;
+const KILL_AFTER_ACK = 15;
 const TARGET_ACKS = 500;
 
 describe("Titanic under kill -9", () => {
