@@ -1,4 +1,4 @@
-import { toFrame, type Codec, type Frame } from "@zg/core";
+import { toFrame, type Codec, type Frame } from "@zg/core/pure";
 import { checkEncodedSize, maxBytesOption, singleFrame, type CodecLimits } from "./limits.js";
 
 /** Content type of {@link bytesCodec}. */

@@ -1,4 +1,4 @@
-import { assertArgument, type Codec, type Frame } from "@zg/core";
+import { assertArgument, type Codec, type Frame } from "@zg/core/pure";
 import { DecodeError } from "./errors.js";
 
 /**

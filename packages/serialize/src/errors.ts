@@ -1,4 +1,4 @@
-import { isZgError, ZgError } from "@zg/core";
+import { isZgError, ZgError } from "@zg/core/pure";
 
 /**
  * Why a decode failed, in {@link DecodeError.reason}:

@@ -1,5 +1,5 @@
 import { isUtf8 } from "node:buffer";
-import { assertArgument, integerOption, type Codec, type Frame } from "@zg/core";
+import { assertArgument, integerOption, type Codec, type Frame } from "@zg/core/pure";
 import { asDecodeError, DecodeError } from "./errors.js";
 import { checkEncodedSize, DEFAULT_MAX_DEPTH, maxBytesOption, singleFrame, type CodecLimits } from "./limits.js";
 

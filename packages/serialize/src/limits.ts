@@ -1,4 +1,4 @@
-import { assertArgument, type Frame } from "@zg/core";
+import { assertArgument, type Frame } from "@zg/core/pure";
 import { DecodeError } from "./errors.js";
 
 /**

@@ -1,4 +1,4 @@
-import { assertArgument, decodeCommand, durationOption, encodeCommand, FrameReader, isZgError, ProtocolError, socketError, ZgError, type Frame } from "@zg/core";
+import { assertArgument, decodeCommand, durationOption, encodeCommand, FrameReader, isZgError, ProtocolError, socketError, ZgError, type Frame } from "@zg/core/pure";
 import { VersionError } from "./errors.js";
 
 /**

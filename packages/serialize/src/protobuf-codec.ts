@@ -1,5 +1,5 @@
 import protobuf from "protobufjs";
-import { assertArgument, toFrame, type Codec, type Frame } from "@zg/core";
+import { assertArgument, toFrame, type Codec, type Frame } from "@zg/core/pure";
 import { asDecodeError } from "./errors.js";
 import { checkEncodedSize, maxBytesOption, singleFrame, type CodecLimits } from "./limits.js";
 

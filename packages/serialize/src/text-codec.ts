@@ -1,5 +1,5 @@
 import { isUtf8 } from "node:buffer";
-import type { Codec, Frame } from "@zg/core";
+import type { Codec, Frame } from "@zg/core/pure";
 import { DecodeError } from "./errors.js";
 import { checkEncodedSize, maxBytesOption, singleFrame, type CodecLimits } from "./limits.js";
 
