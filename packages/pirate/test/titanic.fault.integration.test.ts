@@ -8,9 +8,9 @@ const HB = { heartbeatInterval: 100, heartbeatLiveness: 3 };
 
 // B7 with real processes. A child start costs ~1 s on this machine, so the
 // 500 acknowledged requests come from two phases: KILL_AFTER_ACK cycles of
-// "one ack, kill -9 at once", then STREAM_KILLS cycles of four clients
-// submitting continuously with a kill -9 at a random moment, until 500 acks
-// in all. (The store-level test in titanic-store.test.ts adds 500
+// "one ack, kill -9 at once", then cycles of four clients submitting
+// continuously with a kill -9 at a random moment (50-300 ms in), until 500
+// acks in all. (The store-level test in titanic-store.test.ts adds 500
 // abandon-and-reopen cycles, one per ack.)
 const KILL_AFTER_ACK = 15;
 const TARGET_ACKS = 500;

@@ -1,4 +1,4 @@
-import { EMPTY_FRAME, ProtocolError, type Frame } from "@zg/core";
+import { EMPTY_FRAME, FrameReader, ProtocolError, type Frame } from "@zg/core";
 
 /**
  * Majordomo wire codec (7/MDP v0.1, 18/MDP v0.2, 8/MMI): pure functions from
@@ -240,24 +240,21 @@ export type WorkerInbound =
  * @throws {@link ProtocolError} for anything else (the worker drops it).
  */
 export function decodeWorkerInbound(version: MdpVersion, frames: readonly Frame[]): WorkerInbound {
-  let at = 0;
+  const r = new FrameReader(frames);
   if (version === "MDP/0.1") {
     if (frames[0] === undefined || frames[0].length !== 0) throw new ProtocolError("missing empty frame");
-    at = 1;
+    r.takeEmpty();
   }
-  const header = frames[at];
-  if (header === undefined || !header.equals(version === "MDP/0.1" ? H_W01 : H_W02)) throw new ProtocolError("wrong header");
-  const cmd = frames[at + 1];
-  if (cmd === undefined || cmd.length !== 1) throw new ProtocolError("missing command frame");
-  const command = (version === "MDP/0.1" ? W01_BY_BYTE : W02_BY_BYTE).get(cmd[0] as number);
-  const rest = frames.slice(at + 2);
+  if (!r.take("header").equals(version === "MDP/0.1" ? H_W01 : H_W02)) throw new ProtocolError("wrong header");
+  const byte = r.takeCommand();
+  const command = (version === "MDP/0.1" ? W01_BY_BYTE : W02_BY_BYTE).get(byte);
   if (command === "REQUEST") {
-    const client = rest[0];
-    if (client === undefined || rest[1] === undefined || rest[1].length !== 0) throw new ProtocolError("malformed REQUEST envelope");
-    return { command, client, body: rest.slice(2) };
+    const client = r.take("client address");
+    r.takeEmpty("empty frame after the client address");
+    return { command, client, body: r.rest() };
   }
   if (command === "HEARTBEAT" || command === "DISCONNECT") return { command };
-  throw new ProtocolError(`unexpected command from broker: ${command ?? `0x${(cmd[0] as number).toString(16)}`}`);
+  throw new ProtocolError(`unexpected command from broker: ${command ?? `0x${byte.toString(16)}`}`);
 }
 
 /** A message a client received from its broker, decoded. */
@@ -275,21 +272,19 @@ export interface ClientInbound {
  * @throws {@link ProtocolError} for anything else.
  */
 export function decodeClientInbound(frames: readonly Frame[]): ClientInbound {
-  const f0 = frames[0];
-  if (f0 === undefined) throw new ProtocolError("empty message");
+  const r = new FrameReader(frames);
+  const f0 = r.take("first frame");
   if (f0.length === 0) {
-    if (frames[1] === undefined || !frames[1].equals(H_C01)) throw new ProtocolError("wrong header");
-    const s = frames[2];
-    if (s === undefined) throw new ProtocolError("reply without a service frame");
-    return { version: "MDP/0.1", command: "FINAL", service: s.toString("utf8"), body: frames.slice(3) };
+    if (!r.take("header").equals(H_C01)) throw new ProtocolError("wrong header");
+    const service = r.takeString("service frame");
+    return { version: "MDP/0.1", command: "FINAL", service, body: r.rest() };
   }
   if (!f0.equals(H_C02)) throw new ProtocolError("wrong header");
-  const cmd = frames[1];
-  const s = frames[2];
-  if (cmd === undefined || cmd.length !== 1 || s === undefined) throw new ProtocolError("malformed MDPC02 reply");
-  const command = cmd[0] === MDPC02_COMMANDS.PARTIAL ? "PARTIAL" : cmd[0] === MDPC02_COMMANDS.FINAL ? "FINAL" : undefined;
+  const cmd = r.takeCommand();
+  const service = r.takeString("service frame");
+  const command = cmd === MDPC02_COMMANDS.PARTIAL ? "PARTIAL" : cmd === MDPC02_COMMANDS.FINAL ? "FINAL" : undefined;
   if (command === undefined) throw new ProtocolError("unknown MDPC02 reply command");
-  return { version: "MDP/0.2", command, service: s.toString("utf8"), body: frames.slice(3) };
+  return { version: "MDP/0.2", command, service, body: r.rest() };
 }
 
 /**
