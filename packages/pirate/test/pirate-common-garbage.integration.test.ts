@@ -11,6 +11,7 @@ import {
   LazyPirateClient,
   LoadBalancingBroker,
   PirateWorker,
+  SimplePirateWorker,
 } from "../src/index.js";
 
 const SEED = 20261122;
@@ -136,5 +137,63 @@ describe("garbage at every socket: counted and dropped, good clients unaffected,
       { seed: SEED, numRuns: RUNS },
     );
     expect(client.stats().foreignReplies + client.stats().staleReplies).toBeGreaterThan(0);
+  }, 30_000);
+
+  test("SimplePirateWorker (garbage from its broker)", async () => {
+    const fakeBroker = await ScriptedPeer.create("router", { bind: [tcpEndpoint()] });
+    const worker = closeAfter(new SimplePirateWorker({ endpoint: fakeBroker.endpoints[0] as string, handler: (b) => b }));
+    await worker.start();
+    const ready = await fakeBroker.receive();
+    const workerId = ready[0] as Buffer;
+    await fuzz(
+      [fakeBroker.socket],
+      async (run) => {
+        await fakeBroker.send(workerId, "", "client", "", `ok-${run}`);
+        const reply = await fakeBroker.receive({ timeout: 1000, predicate: (m) => m[4]?.toString() === `ok-${run}` });
+        expect(reply[2]?.toString()).toBe("client");
+      },
+      () => [workerId],
+    );
+    expect(worker.stats().protocolErrors).toBeGreaterThan(0);
+    expect(worker.state).toBe("running");
+  }, 30_000);
+
+  test("FreelanceClient model 3 (garbage from a server)", async () => {
+    const probe = new zmq.Router({ linger: 0 });
+    await probe.bind("tcp://127.0.0.1:*");
+    const endpoint = probe.lastEndpoint as string;
+    probe.close();
+    const server = closeAfter(new zmq.Router({ linger: 0, routingId: endpoint }));
+    await server.bind(endpoint);
+    let clientId: Buffer | undefined;
+    const pending: Buffer[][] = [];
+    void (async () => {
+      try {
+        for await (const m of server) {
+          clientId = m[0];
+          if (m[1]?.toString() === "PING") await server.send([m[0] as Buffer, "PONG"]);
+          else pending.push(m);
+        }
+      } catch {
+        /* closed */
+      }
+    })();
+    const client = closeAfter(new FreelanceClient({ endpoints: [endpoint], pingInterval: 100, timeout: 1000, resendInterval: 500 }));
+    await client.start();
+    await waitFor(() => client.activeServers().length === 1 && clientId !== undefined);
+    await fuzz(
+      [server],
+      async (run) => {
+        const p = client.request(`ok-${run}`);
+        await waitFor(() => pending.length > 0, { timeout: 1000 });
+        const [id, control, body] = pending.shift() as Buffer[];
+        await server.send([id as Buffer, control as Buffer, body as Buffer]);
+        expect((await p)[0]?.toString()).toBe(`ok-${run}`);
+        pending.length = 0;
+      },
+      () => [clientId as Buffer],
+    );
+    expect(client.stats().staleReplies).toBeGreaterThan(0);
+    expect(client.state).toBe("running");
   }, 30_000);
 });
