@@ -88,6 +88,19 @@ describe("BrokerCore (Majordomo state machine, ManualClock)", () => {
     expect(events.map((e) => e.type)).toContain("request:lost");
   });
 
+  test("expireBusyWorkers: false keeps a silent busy worker, as the reference brokers do", () => {
+    const { core, clock, take } = setup({ expireBusyWorkers: false });
+    core.handle([W("w1"), ...encodeReady("MDP/0.1", "echo")]);
+    core.handle([W("c1"), ...encodeClientRequest("MDP/0.1", "echo", B("long job"))]);
+    clock.advance(2000); // 20 intervals of silence
+    expect(core.stats()).toMatchObject({ workers: 1, requeued: 0 });
+    take();
+    core.handle([W("w1"), ...encodeWorkerReply("MDP/0.1", "FINAL", W("c1"), B("done"))]);
+    expect(take()).toEqual([["c1", "", "MDPC01", "echo", "done"]]);
+    clock.advance(400); // idle and silent: expired as usual
+    expect(core.stats()).toMatchObject({ workers: 0, workersExpired: 1 });
+  });
+
   test("at-most-once services are never re-queued", () => {
     const { core, take } = setup({ requeueLimit: () => 0 });
     core.handle([W("w1"), ...encodeReady("MDP/0.1", "pay")]);

@@ -105,6 +105,8 @@ export interface BrokerCoreOptions {
   maxQueued: number;
   maxServices: number;
   requeueLimit: (service: string) => number;
+  /** false: a silent worker with a request in progress is kept (the reference brokers' behaviour). */
+  expireBusyWorkers?: boolean;
   clock?: Clock;
   logger?: Logger;
   /** Writes one message to the ROUTER (identity first). Never blocks. */
@@ -193,6 +195,11 @@ export class BrokerCore {
     this.#presence.on("peer:expired", ({ key }) => {
       const w = this.#workers.get(key);
       if (w === undefined) return;
+      if (w.job !== undefined && this.#o.expireBusyWorkers === false) {
+        // Like mdbroker: a busy worker is never purged. Track it again; it is judged when idle.
+        this.#presence.seen(key);
+        return;
+      }
       this.#c.workersExpired++;
       this.#removeWorker(w, "expired");
     });

@@ -45,6 +45,14 @@ export interface MajordomoBrokerOptions extends ComponentOptions {
    * client gets a `"502"` error reply instead). A list or a predicate.
    */
   atMostOnce?: readonly string[] | ((service: string) => boolean);
+  /**
+   * Expire a worker that goes silent while it handles a request (its request
+   * is then re-queued). `false` keeps busy workers however long they are
+   * silent, as the reference brokers do: use it for workers that, like the
+   * Guide's single-threaded `mdworker`, stop heartbeating while they work on
+   * long requests. @defaultValue true
+   */
+  expireBusyWorkers?: boolean;
   /** Bound of the ROUTER's send queue, messages. @defaultValue 10 000 */
   sendQueueLimit?: number;
   /** ZMQ_SNDHWM / ZMQ_RCVHWM of the ROUTER. @defaultValue 1000 (libzmq) */
@@ -133,6 +141,7 @@ export class MajordomoBroker extends Component<MajordomoBrokerEvents, MajordomoB
       maxQueued: this.#maxQueued,
       maxServices: this.#maxServices,
       requeueLimit: (s) => (atMostOnce(s) ? 0 : this.#requeueLimit),
+      expireBusyWorkers: o.expireBusyWorkers ?? true,
       ...(o.clock === undefined ? {} : { clock: o.clock }),
       logger: this.logger,
       post: (m) => void loop.post(m),
