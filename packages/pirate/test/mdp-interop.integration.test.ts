@@ -62,6 +62,17 @@ describe("MDP interop with pyzmq peers written from the specs", () => {
     expect(new Set(got.map((g) => (g?.includes("py:") ? "py" : "ts")))).toEqual(new Set(["py", "ts"]));
   }, 20_000);
 
+  pythonTest("our Titanic with a Python 9/TSP client (upper-case UUID, idempotent close)", async () => {
+    const { broker, ep } = await ourBroker();
+    await closeAfter(new MajordomoWorker({ broker: ep, service: "echo", handler: (r) => r, ...HB })).start();
+    await closeAfter(new Titanic({ broker: ep, directory: tempDir(), ...HB, dispatchInterval: 100 })).start();
+    await waitFor(() => broker.stats().perService["titanic.close"]?.workers === 1);
+    const p = py("tsp", ep, "echo", "Hello world");
+    expect((await p.waitForLine(/^UUID ([0-9a-f]{32})$/))[1]).toHaveLength(32);
+    await p.waitForLine(/^REPLY \["Hello world"\]$/);
+    await p.waitForLine(/^AFTER-CLOSE 400$/);
+  }, 20_000);
+
   pythonTest("our worker and clients (sync, async, Titanic) through a Python 7/MDP broker", async () => {
     const pb = py("broker", "250");
     const ep = (await pb.waitForLine(/^BOUND (.*)$/))[1] as string;
