@@ -4,15 +4,17 @@
  * into one BenchSuite, so bench-results/_zg_pirate.json holds the whole table.
  *
  * Run: pnpm --filter @zg/pirate bench
+ * (`ZG_BENCH_ONLY=part1` or `ZG_BENCH_ONLY=part2` runs one part; `ZG_BENCH_DURATION` sets the ms per measurement.)
  */
 import { existsSync } from "node:fs";
 import { BenchSuite } from "@zg/testing/bench";
 import { runPart1 } from "./part1.js";
 
+const only = process.env["ZG_BENCH_ONLY"];
 const suite = new BenchSuite("@zg/pirate");
-await runPart1(suite);
+if (only === undefined || only === "part1") await runPart1(suite);
 const part2 = new URL("./part2.ts", import.meta.url);
-if (existsSync(part2)) {
+if ((only === undefined || only === "part2") && existsSync(part2)) {
   const mod = (await import(part2.href)) as { runPart2?: (suite: BenchSuite) => Promise<void> };
   if (typeof mod.runPart2 === "function") await mod.runPart2(suite);
 }

@@ -10,6 +10,7 @@ import { PirateQueue, PirateWorker } from "../src/index.js";
 import { driveClients, startRawForwarder } from "./raw-forwarder.js";
 
 const DURATION = Number(process.env["ZG_BENCH_DURATION"] ?? 1000);
+const ROUNDS = Number(process.env["ZG_BENCH_ROUNDS"] ?? 5);
 
 async function pirate(workers: number, clients: number, record: (l: number[]) => void): Promise<number> {
   const queue = new PirateQueue();
@@ -48,7 +49,7 @@ export async function runPart1(suite: BenchSuite): Promise<void> {
       baseline: () => raw(workers, clients, (l) => (rawLat = l)),
       subject: () => pirate(workers, clients, (l) => (subjectLat = l)),
       target: 0.8,
-      rounds: 3,
+      rounds: ROUNDS,
       extra: () => {
         const s = percentiles(subjectLat);
         const r = percentiles(rawLat);
@@ -71,7 +72,7 @@ export async function runPart1(suite: BenchSuite): Promise<void> {
       baseline: () => raw(workers, clients, (l) => (rawLat = l), true),
       subject: () => pirate(workers, clients, (l) => (subjectLat = l)),
       target: 0.8,
-      rounds: 3,
+      rounds: ROUNDS,
       extra: () => {
         const s = percentiles(subjectLat);
         const r = percentiles(rawLat);
