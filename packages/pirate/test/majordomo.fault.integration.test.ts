@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { checkHistory, closeAfter, History, ipcEndpoint, spawnChild, tcpEndpoint, waitFor, type ChildHandle } from "@zg/testing";
-import { MajordomoBroker, MajordomoClient, MajordomoWorker, type MajordomoBrokerStats } from "../src/index.js";
+import { AsyncMajordomoClient, MajordomoBroker, MajordomoClient, MajordomoWorker, type MajordomoBrokerStats } from "../src/index.js";
 
 const WORKER = fileURLToPath(new URL("./fixtures/majordomo-worker.ts", import.meta.url));
 const BROKER = fileURLToPath(new URL("./fixtures/majordomo-broker.ts", import.meta.url));
@@ -79,6 +79,33 @@ describe("Majordomo faults (real processes)", () => {
     // No dead worker stays registered: 4 live ones once the churn stops.
     await waitFor(() => broker.stats().perService["echo"]?.workers === 4, { timeout: 2000, what: "4 live workers after churn" });
   }, 90_000);
+
+  // B6/A4: a worker frozen mid-request (SIGSTOP) is expired, its request re-queued to
+  // another worker; after SIGCONT its late reply is refused (DISCONNECT) and never
+  // reaches the client; the worker then registers again.
+  test("a frozen worker's late reply is dropped after reassignment; it re-registers on resume", async () => {
+    const broker = closeAfter(new MajordomoBroker({ endpoints: tcpEndpoint(), ...HB }));
+    const ep = (await broker.start()).endpoints[0] as string;
+    const frozen = await spawnChild(WORKER, { args: [ep, "echo", "MDP/0.1", "100", "500", "late"] });
+    await waitFor(() => broker.stats().perService["echo"]?.workers === 1);
+    await closeAfter(
+      new MajordomoWorker({ broker: ep, service: "echo", handler: (r) => [Buffer.from("fresh"), ...r], ...HB }),
+    ).start();
+    await waitFor(() => broker.stats().perService["echo"]?.workers === 2);
+    const client = closeAfter(new AsyncMajordomoClient({ broker: ep, timeout: 5000 }));
+    await client.start();
+    const reply = client.request("echo", ["job"]); // the frozen worker has waited longest: it gets the job
+    await frozen.waitForEvent("request");
+    frozen.pause();
+    expect((await reply).map(String)).toEqual(["fresh", "job"]);
+    expect(broker.stats()).toMatchObject({ requeued: 1 });
+    frozen.resume();
+    await waitFor(() => broker.stats().disconnects >= 1, { timeout: 3000, what: "late reply refused with DISCONNECT" });
+    await waitFor(() => broker.stats().perService["echo"]?.workers === 2, { timeout: 3000, what: "frozen worker registered again" });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(client.stats()).toMatchObject({ replies: 1, unmatched: 0 });
+    expect(broker.stats().perService["echo"]?.served).toBe(1);
+  });
 
   // B3: the broker is kill -9'd and restarted on the same endpoint; clients retry, workers re-register.
   test("broker killed and restarted: clients retry, workers re-register in time, 0 lost", async () => {
