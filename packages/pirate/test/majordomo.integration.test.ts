@@ -157,6 +157,32 @@ describe("Majordomo behaviour", () => {
     expect(str(await c1.request("stream", ["final"]))).toEqual(["final"]);
   });
 
+  test("async client across a broker restart: attempts 1 rejects ZG_TIMEOUT; attempts 3 resolves each request exactly once", async () => {
+    const { broker: b1, ep } = await broker();
+    for (let i = 0; i < 4; i++) {
+      await worker(ep, "slow", async (r) => {
+        await delay(50);
+        return r;
+      });
+    }
+    await waitFor(() => b1.stats().workers === 4);
+    const once = closeAfter(new AsyncMajordomoClient({ broker: ep, timeout: 800 }));
+    const retry = closeAfter(new AsyncMajordomoClient({ broker: ep, timeout: 800, attempts: 3 }));
+    await once.start();
+    await retry.start();
+    const lost = once.request("slow", ["gone"]);
+    const kept = Array.from({ length: 10 }, (_, i) => retry.request("slow", [`r${i}`]));
+    await delay(20);
+    await b1.close(); // everything queued or in progress at the broker is gone
+    await delay(100);
+    const b2 = closeAfter(new MajordomoBroker({ endpoints: ep, ...HB }));
+    await b2.start();
+    await expect(lost).rejects.toMatchObject({ code: "ZG_TIMEOUT" });
+    expect((await Promise.all(kept)).map((r) => str(r)[0])).toEqual(Array.from({ length: 10 }, (_, i) => `r${i}`));
+    expect(retry.stats().resends).toBeGreaterThan(0);
+    expect(retry.stats().inFlight).toBe(0);
+  });
+
   test("workers re-register after a broker restart on the same endpoint", async () => {
     const { broker: b1, ep } = await broker();
     const w = await worker(ep, "echo");
