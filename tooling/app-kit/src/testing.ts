@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { expect, onTestFinished } from "vitest";
 
 /** A JSON log line of an app. */
@@ -183,15 +185,20 @@ export function processExists(pid: number): boolean {
 }
 
 /**
- * The built bin of the app whose test calls it: `<app>/dist/main.js`, from
- * `import.meta.url` of a file in `<app>/test/`. Throws a clear error if the app
- * was not built (run `pnpm turbo run test --filter <app>` or build first).
+ * The command of the app whose test calls it: the first `bin` of
+ * `<app>/package.json` (a shim importing `dist/main.js`), from `import.meta.url`
+ * of a file in `<app>/test/`. Throws a clear error if the app was not built
+ * (turbo runs build before test; or `pnpm turbo run build --filter <app>`).
  */
-export function builtBin(testFileUrl: string, bin = "main.js"): string {
-  const path = new URL(`../dist/${bin}`, testFileUrl).pathname;
-  if (!existsSync(path))
-    throw new Error(`${path} is missing: build the app first (turbo runs build before test)`);
-  return path;
+export function builtBin(testFileUrl: string): string {
+  const pkgPath = fileURLToPath(new URL("../package.json", testFileUrl));
+  const pkg = JSON.parse(readFileSync(pkgPath, "utf8")) as { bin?: Record<string, string> };
+  const bin = Object.values(pkg.bin ?? {})[0];
+  if (bin === undefined) throw new Error(`${pkgPath} has no bin`);
+  const built = fileURLToPath(new URL("../dist/main.js", testFileUrl));
+  if (!existsSync(built))
+    throw new Error(`${built} is missing: build the app first (turbo runs build before test)`);
+  return join(dirname(pkgPath), bin);
 }
 
 /**
