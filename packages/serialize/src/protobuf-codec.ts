@@ -98,11 +98,14 @@ export function protobufContentType(fullName: string): string {
  * decoded value would carry them; `undefined` when the type nests messages
  * (whose own defaults only protobufjs's `defaults: true` fills in).
  */
-function defaultsTemplate(ops: MessageOps, nestsMessages: boolean): [string, unknown][] | undefined {
+function defaultsTemplate(ops: MessageOps, nestsMessages: boolean): { keys: string[]; values: unknown[] } | undefined {
   if (nestsMessages) return undefined;
   const template = ops.toObject(ops.decode(protobuf.Reader.create(Buffer.alloc(0))), CONVERSION);
-  // Fresh arrays and maps come from CONVERSION_NO_DEFAULTS; share only immutable defaults.
-  return Object.entries(template).filter(([, v]) => !Array.isArray(v) && !(typeof v === "object" && v !== null && !(v instanceof Uint8Array && v.length === 0)));
+  // protobufjs's per-call cost is in allocating default bytes (and Longs); without a bytes field it is the faster path.
+  if (!Object.values(template).some((v) => v instanceof Uint8Array)) return undefined;
+  // Fresh arrays and maps come from CONVERSION_NO_DEFAULTS; share only immutable defaults (empty bytes are immutable).
+  const entries = Object.entries(template).filter(([, v]) => !Array.isArray(v) && !(typeof v === "object" && v !== null && !(v instanceof Uint8Array && v.length === 0)));
+  return { keys: entries.map(([k]) => k), values: entries.map(([, v]) => v) };
 }
 
 function makeCodec<T>(ops: MessageOps, contentType: string, options: ProtobufCodecOptions, nestsMessages: boolean): Codec<T> {
@@ -114,25 +117,24 @@ function makeCodec<T>(ops: MessageOps, contentType: string, options: ProtobufCod
       ? (message: object): Record<string, unknown> => ops.toObject(message, CONVERSION)
       : (message: object): Record<string, unknown> => {
           const value = ops.toObject(message, CONVERSION_NO_DEFAULTS);
-          for (const [key, fallback] of template) if (!Object.hasOwn(value, key)) value[key] = fallback;
+          const { keys, values } = template;
+          for (let i = 0; i < keys.length; i++) {
+            const key = keys[i] as string;
+            if (!Object.hasOwn(value, key)) value[key] = values[i];
+          }
           return value;
         };
   return {
     contentType,
     encode(value: T): Frame[] {
-      let message: object;
-      try {
-        message = ops.fromObject(value as Record<string, unknown>);
-      } catch (error) {
-        assertArgument(false, `${contentType}: value cannot be encoded: ${error instanceof Error ? error.message : String(error)}`);
-      }
+      const message = toMessage(ops, value, contentType);
       if (preserve) {
         const unknowns = (value as { $unknowns?: unknown }).$unknowns;
         if (Array.isArray(unknowns)) defineUnknowns(message, unknowns);
       }
       const bytes = ops.encode(message).finish();
       checkEncodedSize(bytes.length, maxBytes, contentType);
-      return [toFrame(bytes)];
+      return [Buffer.isBuffer(bytes) ? bytes : toFrame(bytes)];
     },
     decode(frames: readonly Frame[]): T {
       const frame = singleFrame(frames, maxBytes, contentType);
@@ -151,6 +153,15 @@ function makeCodec<T>(ops: MessageOps, contentType: string, options: ProtobufCod
       }
     },
   };
+}
+
+/** `fromObject` with its failures (not an object, wrong types) as `ZG_INVALID_ARGUMENT`; kept apart so encode itself has no try/catch. */
+function toMessage(ops: MessageOps, value: unknown, contentType: string): object {
+  try {
+    return ops.fromObject(value as Record<string, unknown>);
+  } catch (error) {
+    return assertArgument(false, `${contentType}: value cannot be encoded: ${error instanceof Error ? error.message : String(error)}`) as never;
+  }
 }
 
 function defineUnknowns(target: object, unknowns: unknown[]): void {
