@@ -7,8 +7,7 @@ import * as zmq from "zeromq";
 import { tempDir } from "@zg/testing";
 import { processExists, runAppToExit, spawnApp } from "../src/testing.js";
 
-const fixture = fileURLToPath(new URL("./fixtures/echo-app.ts", import.meta.url));
-const execArgv = ["--conditions=@zg/source", "--import", "tsx"];
+const fixture = fileURLToPath(new URL("./fixtures/echo-app.mjs", import.meta.url));
 
 async function roundTrip(endpoint: string): Promise<string> {
   const dealer = new zmq.Dealer({ linger: 0, receiveTimeout: 5000 });
@@ -25,18 +24,14 @@ async function roundTrip(endpoint: string): Promise<string> {
 describe("runApp (fixture app on the kit)", () => {
   it("logs a ready line, serves metrics, and exits 0 within 2 s on SIGTERM", async () => {
     const dir = tempDir();
-    const app = spawnApp(
-      fixture,
-      [
-        "--endpoint",
-        "tcp://127.0.0.1:*",
-        "--data-dir",
-        join(dir, "data"),
-        "--metrics",
-        "127.0.0.1:0",
-      ],
-      { execArgv },
-    );
+    const app = spawnApp(fixture, [
+      "--endpoint",
+      "tcp://127.0.0.1:*",
+      "--data-dir",
+      join(dir, "data"),
+      "--metrics",
+      "127.0.0.1:0",
+    ]);
     const ready = await app.ready();
     expect(ready).toMatchObject({ app: "echo-fixture", level: "info", pid: app.pid });
     const endpoint = ready.endpoints["frontend"]?.[0] ?? "";
@@ -57,20 +52,16 @@ describe("runApp (fixture app on the kit)", () => {
   });
 
   it("waits for work in flight (inFlight) up to --drain-timeout, then closes and exits 0", async () => {
-    const finishes = spawnApp(
-      fixture,
-      [
-        "--endpoint",
-        "tcp://127.0.0.1:*",
-        "--data-dir",
-        tempDir(),
-        "--busy-for",
-        "400",
-        "--drain-timeout",
-        "5s",
-      ],
-      { execArgv },
-    );
+    const finishes = spawnApp(fixture, [
+      "--endpoint",
+      "tcp://127.0.0.1:*",
+      "--data-dir",
+      tempDir(),
+      "--busy-for",
+      "400",
+      "--drain-timeout",
+      "5s",
+    ]);
     await finishes.ready();
     const done = await finishes.stop("SIGTERM");
     expect(done).toMatchObject({ code: 0 });
@@ -78,20 +69,16 @@ describe("runApp (fixture app on the kit)", () => {
     expect(done.ms).toBeLessThan(2000);
     expect(finishes.lines.some((l) => l.event === "drain-timeout")).toBe(false);
 
-    const stuck = spawnApp(
-      fixture,
-      [
-        "--endpoint",
-        "tcp://127.0.0.1:*",
-        "--data-dir",
-        tempDir(),
-        "--busy-for",
-        "60s",
-        "--drain-timeout",
-        "300",
-      ],
-      { execArgv },
-    );
+    const stuck = spawnApp(fixture, [
+      "--endpoint",
+      "tcp://127.0.0.1:*",
+      "--data-dir",
+      tempDir(),
+      "--busy-for",
+      "60s",
+      "--drain-timeout",
+      "300",
+    ]);
     await stuck.ready();
     const bounded = await stuck.stop("SIGTERM");
     expect(bounded).toMatchObject({ code: 0 });
@@ -107,20 +94,16 @@ describe("runApp (fixture app on the kit)", () => {
 
   it("exits at once on a second signal while draining", async () => {
     const dir = tempDir();
-    const app = spawnApp(
-      fixture,
-      [
-        "--endpoint",
-        "tcp://127.0.0.1:*",
-        "--data-dir",
-        dir,
-        "--slow-close",
-        "10s",
-        "--drain-timeout",
-        "20s",
-      ],
-      { execArgv },
-    );
+    const app = spawnApp(fixture, [
+      "--endpoint",
+      "tcp://127.0.0.1:*",
+      "--data-dir",
+      dir,
+      "--slow-close",
+      "10s",
+      "--drain-timeout",
+      "20s",
+    ]);
     await app.ready();
     app.proc.kill("SIGINT");
     await app.waitForLine((l) => l.event === "stopping");
@@ -134,9 +117,7 @@ describe("runApp (fixture app on the kit)", () => {
     await holder.bind("tcp://127.0.0.1:*");
     const taken = holder.lastEndpoint ?? "";
     try {
-      const r = await runAppToExit(fixture, ["--endpoint", taken, "--data-dir", tempDir()], {
-        execArgv,
-      });
+      const r = await runAppToExit(fixture, ["--endpoint", taken, "--data-dir", tempDir()], {});
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(
         `echo-fixture: error: cannot bind ${taken}: address already in use; change --endpoint (or ZG_ECHO_FIXTURE_ENDPOINT)\n`,
@@ -151,18 +132,14 @@ describe("runApp (fixture app on the kit)", () => {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const port = (server.address() as { port: number }).port;
     try {
-      const r = await runAppToExit(
-        fixture,
-        [
-          "--endpoint",
-          "tcp://127.0.0.1:*",
-          "--data-dir",
-          tempDir(),
-          "--metrics",
-          `127.0.0.1:${port}`,
-        ],
-        { execArgv },
-      );
+      const r = await runAppToExit(fixture, [
+        "--endpoint",
+        "tcp://127.0.0.1:*",
+        "--data-dir",
+        tempDir(),
+        "--metrics",
+        `127.0.0.1:${port}`,
+      ]);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(
         /^echo-fixture: error: cannot serve metrics on 127\.0\.0\.1:\d+: address already in use; change --metrics \(or ZG_ECHO_FIXTURE_METRICS\)\n$/,
@@ -175,33 +152,31 @@ describe("runApp (fixture app on the kit)", () => {
   it("reports an unusable data directory, a malformed option and an unknown flag", async () => {
     const file = join(tempDir(), "a-file");
     await writeFile(file, "x");
-    const dir = await runAppToExit(
-      fixture,
-      ["--endpoint", "tcp://127.0.0.1:*", "--data-dir", file],
-      { execArgv },
-    );
+    const dir = await runAppToExit(fixture, [
+      "--endpoint",
+      "tcp://127.0.0.1:*",
+      "--data-dir",
+      file,
+    ]);
     expect(dir.code).toBe(1);
     expect(dir.stderr).toMatch(
       /^echo-fixture: error: cannot use .*a-file as a data directory: not a directory \(E\w+\); change --data-dir \(or ZG_ECHO_FIXTURE_DATA_DIR\)\n$/,
     );
 
-    const bad = await runAppToExit(fixture, [], {
-      execArgv,
-      env: { ZG_ECHO_FIXTURE_SLOW_CLOSE: "later" },
-    });
+    const bad = await runAppToExit(fixture, [], { env: { ZG_ECHO_FIXTURE_SLOW_CLOSE: "later" } });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe(
       'echo-fixture: error: ZG_ECHO_FIXTURE_SLOW_CLOSE: expected a duration in ms (e.g. 2500, 2500ms, 2.5s), got "later"; change --slow-close (or ZG_ECHO_FIXTURE_SLOW_CLOSE)\n',
     );
 
-    const unknown = await runAppToExit(fixture, ["--nope"], { execArgv });
+    const unknown = await runAppToExit(fixture, ["--nope"]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe("echo-fixture: error: Unknown option '--nope'; see --help\n");
     expect(unknown.stdout).toBe("");
   });
 
   it("prints --help", async () => {
-    const r = await runAppToExit(fixture, ["--help"], { execArgv });
+    const r = await runAppToExit(fixture, ["--help"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("--endpoint <endpoints>");
     expect(r.stdout).toContain("default: tcp://127.0.0.1:5599   env: ZG_ECHO_FIXTURE_ENDPOINT");
