@@ -8,6 +8,7 @@ import {
   isZgError,
   SocketLoop,
   systemClock,
+  ZgError,
   type Clock,
   type ComponentOptions,
   type DealerSocketOptions,
@@ -18,6 +19,7 @@ import {
 import { DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_LIVENESS } from "./constants.js";
 import { LinkHeartbeat } from "./link-heartbeat.js";
 import { decodeHeartbeat, encodeHeartbeat } from "./protocol/wire.js";
+import { TransportMonitor } from "./transport-heartbeat.js";
 
 /** Options of {@link HeartbeatDealer}. Durations in milliseconds. */
 export interface HeartbeatDealerOptions extends ComponentOptions {
@@ -124,6 +126,8 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
   #heard = false;
   #deadSince: number | undefined;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #retiring = new Set<Promise<void>>();
+  #transport: TransportMonitor | undefined;
   readonly #counters: HeartbeatDealerStats = {
     pingsSent: 0,
     pongsSent: 0,
@@ -174,9 +178,27 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
       this.#hb.stop();
       if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
     });
-    this.own(() => this.#loop?.close());
+    this.own(async () => {
+      this.#transport?.close();
+      await this.#loop?.close();
+      await Promise.all(this.#retiring);
+    });
     this.#open();
     return Promise.resolve();
+  }
+
+  /**
+   * Observes the current socket's connections (ZMTP heartbeat verdicts arrive
+   * as `connection:lost`). A socket replaced after the peer expired gets a new
+   * monitor: call again after `link:reconnected`. Closed with the component.
+   *
+   * @throws {@link ZgError} `ZG_STATE` before start.
+   */
+  monitorTransport(): TransportMonitor {
+    if (this.#loop === undefined) throw new ZgError("ZG_STATE", "monitorTransport() needs a started HeartbeatDealer");
+    this.#transport?.close();
+    this.#transport = new TransportMonitor(this.#loop.socket, { logger: this.logger });
+    return this.#transport;
   }
 
   /** Queues an application message (never blocks); postpones the next ping. @returns false if refused. */
@@ -242,7 +264,12 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
       if (this.stopping) return;
       const old = this.#loop;
       this.#counters.reconnects++;
-      void old?.close();
+      if (old !== undefined) {
+        const closing = old.close().finally(() => this.#retiring.delete(closing));
+        this.#retiring.add(closing);
+      }
+      this.#transport?.close();
+      this.#transport = undefined;
       this.#open();
       this.emit("link:reconnected", { attempt: this.#counters.reconnects });
     }, this.#reconnectDelay);

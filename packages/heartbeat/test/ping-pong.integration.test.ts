@@ -93,14 +93,19 @@ describe("ping-pong", () => {
     const ep = tcpEndpoint();
     const first = await router({}, ep);
     const d = closeAfter(new HeartbeatDealer({ endpoints: first.ep, interval: 100, routingId: "w" }));
+    expect(() => d.monitorTransport()).toThrow(expect.objectContaining({ code: "ZG_STATE" }));
     await d.start();
     await waitFor(() => d.alive);
+    const lost = d.monitorTransport().next("connection:lost");
     const dead = d.next("peer:expired");
     await first.r.close();
+    await lost; // the transport sees the closed connection at once; the application model waits L·I
     const t0 = performance.now();
+    const reconnected = d.next("link:reconnected");
     const { silentFor } = await dead;
     expect(silentFor).toBeGreaterThanOrEqual(300);
     expect(performance.now() - t0).toBeLessThan(700);
+    await reconnected; // a fresh socket (linger 0: nothing stale survives), then the router comes back
     const second = closeAfter(new HeartbeatRouter({ endpoints: first.ep, interval: 100 }));
     const joined = second.next("peer:joined");
     const back = d.next("peer:returned");
