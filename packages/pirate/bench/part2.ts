@@ -7,7 +7,8 @@
  *   ROUTER → ROUTER forwarder of ./raw-forwarder.ts, (b) the same raw
  *   forwarder applying the one-request-per-worker rule that every
  *   Majordomo broker must follow (7/MDP: "workers handle at most one request
- *   at a time"), and (c) the part-1 Paranoid Pirate queue; p50/p99 latency.
+ *   at a time"), (c) a raw zeromq.js relay moving the same MDP frames, and
+ *   (d) the part-1 Paranoid Pirate queue; p50/p99 latency.
  * - The AsyncMajordomoClient itself with 100 in flight from one client.
  * - Titanic durable `titanic.request` acknowledgements per second, fsync
  *   always vs never.
@@ -63,6 +64,67 @@ async function driveMdp(endpoint: string, clients: number, durationMs: number, w
   );
   for (const s of sockets) s.close();
   return { rate: count / (durationMs / 1000), latencies };
+}
+
+/**
+ * The same wire work as a Majordomo broker, in raw zeromq.js: one ROUTER,
+ * MDP/0.1 frames both ways, one request per worker at a time, no heartbeats,
+ * no expiry, no stats. The gap between this and `majordomo()` is the cost of
+ * the zg code; the gap between this and the raw forwarder is the cost of the
+ * protocol's extra frames (7/MDP "Known weaknesses").
+ */
+async function rawMdp(workers: number, inFlight: number, record: (l: number[]) => void): Promise<number> {
+  const router = new zmq.Router({ linger: 0 });
+  await router.bind("tcp://127.0.0.1:*");
+  const ep = router.lastEndpoint as string;
+  const E = Buffer.alloc(0);
+  const W01 = Buffer.from("MDPW01");
+  const C01 = Buffer.from("MDPC01");
+  const dealers = Array.from({ length: workers }, () => {
+    const d = new zmq.Dealer({ linger: 0 });
+    d.connect(ep);
+    return d;
+  });
+  const loops = dealers.map(async (d) => {
+    await d.send([E, W01, Buffer.from([1]), Buffer.from("echo")]);
+    try {
+      for await (const m of d) await d.send([E, W01, Buffer.from([3]), m[3] as Buffer, E, ...m.slice(5)]);
+    } catch {
+      /* closed */
+    }
+  });
+  const idle: Buffer[] = [];
+  const waiting: Buffer[][] = [];
+  let ready = 0;
+  const broker = (async () => {
+    try {
+      for await (const m of router) {
+        const id = m[0] as Buffer;
+        if ((m[2] as Buffer).equals(C01)) {
+          waiting.push([id, ...m.slice(4)]);
+        } else if ((m[3] as Buffer)[0] === 1) {
+          idle.push(id);
+          ready++;
+        } else {
+          await router.send([m[4] as Buffer, E, C01, Buffer.from("echo"), ...m.slice(6)]);
+          idle.push(id);
+        }
+        while (idle.length > 0 && waiting.length > 0) {
+          const w = idle.shift() as Buffer;
+          const [client, ...body] = waiting.shift() as Buffer[];
+          await router.send([w, E, W01, Buffer.from([2]), client as Buffer, E, ...body]);
+        }
+      }
+    } catch {
+      /* closed */
+    }
+  })();
+  while (ready < workers) await new Promise((r) => setTimeout(r, 5));
+  const { rate, latencies } = await driveMdp(ep, inFlight, DURATION);
+  record(latencies);
+  for (const s of [router, ...dealers]) s.close();
+  await Promise.allSettled([broker, ...loops]);
+  return rate;
 }
 
 async function majordomo(workers: number, inFlight: number, record: (l: number[]) => void): Promise<number> {
@@ -174,8 +236,14 @@ function latencyExtra(subject: number[], baseline: number[]): () => Record<strin
   };
 }
 
-/** Runs the part-2 rows into `suite`. */
-export async function runPart2(suite: BenchSuite): Promise<void> {
+/** Runs the part-2 rows into `suite` (`ZG_BENCH_FILTER=text` runs only rows whose name contains it). */
+export async function runPart2(all: BenchSuite): Promise<void> {
+  const filter = process.env["ZG_BENCH_FILTER"];
+  const suite = {
+    compare: async (spec: Parameters<BenchSuite["compare"]>[0]): Promise<void> => {
+      if (filter === undefined || spec.name.includes(filter)) await all.compare(spec);
+    },
+  };
   const shapes = [
     [1, 1],
     [1, 10],
@@ -204,6 +272,19 @@ export async function runPart2(suite: BenchSuite): Promise<void> {
       name: `Majordomo broker+worker vs raw forwarder with one request per worker, ${workers} worker(s), ${inFlight} in flight, 64 B, tcp`,
       unit: "rt/s",
       baseline: () => raw(workers, inFlight, true, (l) => (b = l)),
+      subject: () => majordomo(workers, inFlight, (l) => (s = l)),
+      target: 0.8,
+      rounds: ROUNDS,
+      extra: () => latencyExtra(s, b)(),
+    });
+  }
+  for (const [workers, inFlight] of shapes) {
+    let s: number[] = [];
+    let b: number[] = [];
+    await suite.compare({
+      name: `Majordomo broker+worker vs raw zeromq.js MDP relay (same frames, no heartbeats), ${workers} worker(s), ${inFlight} in flight, 64 B, tcp`,
+      unit: "rt/s",
+      baseline: () => rawMdp(workers, inFlight, (l) => (b = l)),
       subject: () => majordomo(workers, inFlight, (l) => (s = l)),
       target: 0.8,
       rounds: ROUNDS,
