@@ -74,6 +74,30 @@ describe("PirateQueue + PirateWorker (6/PPP)", () => {
     expect(queue.stats()).toMatchObject({ workers: 0, idleWorkers: 0, workersPurged: 1 });
   });
 
+  test("identity flood: 300 DEALERs send READY and go silent; the table is back to baseline within L·I + G of the last one", async () => {
+    const { queue, backend } = await queueWithWorkers(1);
+    let joined = 0;
+    const silences: number[] = [];
+    queue.on("worker:ready", (e) => {
+      if (e.joined && e.identity.startsWith("flood-")) joined++;
+    });
+    queue.on("worker:expired", (e) => {
+      if (e.identity.startsWith("flood-")) silences.push(e.silentFor);
+    });
+    const flood = Array.from({ length: 300 }, (_, i) => {
+      const d = closeAfter(new zmq.Dealer({ linger: 0, routingId: `flood-${i}` }));
+      d.connect(backend);
+      return d;
+    });
+    await Promise.all(flood.map((d) => d.send(Buffer.from([1]))));
+    await waitFor(() => joined === 300, { what: "300 flood workers registered" });
+    await waitFor(() => queue.stats().workers === 1, { timeout: 3000, interval: 5, what: "back to baseline" });
+    // Each flood entry left the table within L·I + G (+10 % jitter) of its last message.
+    expect(silences).toHaveLength(300);
+    expect(Math.max(...silences)).toBeLessThanOrEqual(3 * I + 10 + 0.1 * 3 * I);
+    expect(queue.stats()).toMatchObject({ workers: 1, workersPurged: 300 });
+  });
+
   test("queue restart: the worker judges it gone, reconnects with back-off on a new socket and re-sends READY", async () => {
     const q1 = new PirateQueue({ heartbeatInterval: I });
     const { frontend, backend } = await q1.start();
