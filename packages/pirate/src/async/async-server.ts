@@ -91,6 +91,7 @@ export interface AsyncServerEvents {
  * ```
  */
 export class AsyncServer<S = Record<string, unknown>> extends Component<AsyncServerEvents, AsyncServerStats, string[]> {
+  /** Silence after which a client's state is destroyed, ms. */
   readonly clientExpiry: number;
   readonly #endpoints: string[];
   readonly #handler: AsyncServerOptions<S>["handler"];

@@ -146,12 +146,19 @@ interface ServerState {
  * ```
  */
 export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceClientStats> {
+  /** The Freelance model spoken (1, 2 or 3). */
   readonly model: FreelanceModel;
+  /** Server endpoints in priority order. */
   readonly endpoints: string[];
+  /** Model 1: per-attempt timeout; models 2–3: global timeout, ms. */
   readonly timeout: number;
+  /** Model 1, single endpoint: attempts in all. */
   readonly retries: number;
+  /** Model 3 ping interval, ms. */
   readonly pingInterval: number;
+  /** Model 3 server TTL, ms. */
   readonly serverTtl: number;
+  /** Model 3 re-send interval, ms. */
   readonly resendInterval: number;
   #loop: SocketLoop | undefined;
   readonly #pending = new Map<string, Pending>();

@@ -75,6 +75,7 @@ export interface FreelanceServerEvents {
  * ```
  */
 export class FreelanceServer extends Component<FreelanceServerEvents, FreelanceServerStats, string> {
+  /** The Freelance model served (1, 2 or 3). */
   readonly model: FreelanceModel;
   readonly #endpoint: string;
   readonly #publicEndpoint: string | undefined;

@@ -115,8 +115,11 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
   static readonly echo = (reply: Message, request: Message): boolean =>
     reply.length === request.length && reply.every((f, i) => f.equals(request[i] as Buffer));
 
+  /** The endpoint every attempt connects to. */
   readonly endpoint: string;
+  /** Default per-attempt timeout, ms. */
   readonly timeout: number;
+  /** Default attempts per request (the first send included). */
   readonly retries: number;
   readonly #match: ((reply: Message, request: Message) => boolean) | undefined;
   #loop: SocketLoop | undefined;

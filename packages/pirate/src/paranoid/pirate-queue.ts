@@ -78,7 +78,9 @@ export interface PirateQueueOptions extends ComponentOptions {
  * ```
  */
 export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, BrokerEndpoints> {
+  /** Heartbeat interval, ms. */
   readonly heartbeatInterval: number;
+  /** Missed intervals before a worker is purged. */
   readonly heartbeatLiveness: number;
   readonly #frontendEndpoints: string[];
   readonly #backendEndpoints: string[];

@@ -97,7 +97,9 @@ export interface PirateWorkerEvents {
  * ```
  */
 export class PirateWorker extends Component<PirateWorkerEvents, PirateWorkerStats> {
+  /** Heartbeat interval, ms. */
   readonly heartbeatInterval: number;
+  /** Missed intervals before the queue is judged gone. */
   readonly heartbeatLiveness: number;
   readonly #endpoints: string[];
   readonly #handler: RequestHandler;
