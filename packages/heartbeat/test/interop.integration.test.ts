@@ -58,7 +58,10 @@ describe("interop with pyzmq peers", () => {
     expect(e.silentFor).toBeGreaterThanOrEqual(600);
     expect(e.silentFor).toBeLessThan(600 + 200);
     expect(router.stats()).toMatchObject({ badFrames: 0, unknownCommands: 0 });
-    expect(router.stats().pingsReceived).toBeGreaterThanOrEqual(2);
+    // Either side pings when its line is idle and the other answers: over 1.5 s at 200 ms, several exchanges.
+    const { pingsReceived, pongsReceived } = router.stats();
+    expect(pingsReceived).toBeGreaterThanOrEqual(1);
+    expect(pingsReceived + pongsReceived).toBeGreaterThanOrEqual(3);
   });
 
   pythonTest("a pyzmq PUB sending one-way heartbeats is alive to the monitor, then dead when it stops", async () => {
