@@ -43,6 +43,28 @@ describe("Titanic (9/TSP)", () => {
     expect(str(await raw.request("titanic.close", ["ABCDEF0123456789ABCDEF0123456789"]))).toEqual(["200"]);
   });
 
+  test("broker and worker restarts lose nothing: Titanic re-registers and retries until the service answers", async () => {
+    const { ep, broker: b1 } = await setup();
+    const t = titanic(ep, tempDir());
+    await t.start();
+    const ti = closeAfter(new TitanicClient({ broker: ep, timeout: 1000, attempts: 10 }));
+    await ti.start();
+    const w1 = closeAfter(new MajordomoWorker({ broker: ep, service: "flaky", handler: () => new Promise<never>(() => {}), ...HB, reconnectDelay: 100 }));
+    await w1.start(); // takes the first request and never answers
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await ti.submit("flaky", [`job ${i}`]));
+    await b1.close(); // broker gone: queued and in-progress calls are lost
+    await w1.close();
+    const b2 = closeAfter(new MajordomoBroker({ endpoints: ep, ...HB }));
+    await b2.start();
+    await closeAfter(new MajordomoWorker({ broker: ep, service: "flaky", handler: (r) => r, ...HB })).start();
+    for (const [i, id] of ids.entries()) {
+      await waitFor(async () => (await ti.reply(id)).status === "200", { timeout: 10_000, what: `reply ${i} after the restarts` });
+      expect(str((await ti.reply(id)).body)).toEqual([`job ${i}`]);
+    }
+    expect(t.stats().dispatchFailures).toBeGreaterThan(0);
+  }, 20_000);
+
   test("pending requests are replayed after a restart", async () => {
     const { ep } = await setup();
     const dir = tempDir();
