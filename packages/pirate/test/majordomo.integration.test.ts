@@ -119,6 +119,21 @@ describe("Majordomo behaviour", () => {
     expect(b.stats()).toMatchObject({ requeued: 1, lost: 0 });
   });
 
+  test("a handler that throws makes the worker re-register; the broker re-queues the request", async () => {
+    const { broker: b, ep } = await broker();
+    let calls = 0;
+    const w = await worker(ep, "fragile", (r) => {
+      if (calls++ === 0) throw new Error("boom");
+      return r;
+    });
+    await waitFor(() => b.stats().workers === 1);
+    const c = closeAfter(new MajordomoClient({ broker: ep, timeout: 3000, attempts: 1 }));
+    await c.start();
+    expect((await c.request("fragile", ["again"])).map(String)).toEqual(["again"]);
+    expect(w.stats()).toMatchObject({ handlerErrors: 1, handled: 1, connects: 2 });
+    expect(b.stats()).toMatchObject({ requeued: 1 });
+  });
+
   test("at-most-once services answer 502 instead of re-queuing", async () => {
     const { ep } = await broker(undefined, { atMostOnce: ["pay"] });
     const w = await worker(ep, "pay", async (_r, ctx) => {
