@@ -26,6 +26,22 @@ const app = defineApp({
         );
       },
     });
+    // The broker counts expired workers in total; count removals per service
+    // and reason from its events, for --metrics and the reference-system status.
+    const removed: Record<string, Record<string, number>> = {};
+    broker.on("worker:removed", ({ service, reason }) => {
+      const counts = (removed[service] ??= {
+        expired: 0,
+        disconnected: 0,
+        unreachable: 0,
+        violation: 0,
+      });
+      counts[reason] = (counts[reason] ?? 0) + 1;
+    });
+    ctx.add("majordomo_workers_removed", {
+      stats: () => ({ perService: removed }),
+      close: () => Promise.resolve(),
+    });
     const { endpoints } = await broker.start();
     if (directory === undefined) return { endpoints: { broker: endpoints } };
     // Titanic is an MDP worker (titanic.request/reply/close) and an MDP client of

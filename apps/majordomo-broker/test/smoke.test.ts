@@ -4,7 +4,7 @@ import { builtBin, expectCleanStop, runAppToExit, spawnApp } from "@zg/app-kit/t
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { MajordomoClient, MajordomoWorker, TitanicClient } from "@zg/pirate";
-import { closeAfter, delay, tempDir } from "@zg/testing";
+import { closeAfter, delay, tempDir, waitFor } from "@zg/testing";
 
 const bin = builtBin(import.meta.url);
 
@@ -31,6 +31,19 @@ describe("zg-majordomo-broker (built bin)", () => {
 
     const metrics = await (await fetch(String(ready["metrics"]))).text();
     expect(metrics).toMatch(/^zg_majordomo_broker_per_service_workers\{service="echo"\} 1$/m);
+
+    // A worker that leaves is counted per service and reason.
+    await worker.close();
+    await waitFor(
+      async () =>
+        (await (await fetch(String(ready["metrics"]))).text()).match(
+          /^zg_majordomo_workers_removed_per_service_disconnected\{service="echo"\} 1$/m,
+        ),
+      {
+        timeout: 5000,
+        what: "the removal counted in the metrics",
+      },
+    );
 
     await expectCleanStop(app);
   });

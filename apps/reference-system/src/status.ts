@@ -57,6 +57,11 @@ export interface DemoInputs {
   restarts: Map<string, number>;
 }
 
+/** Workers the broker removed for silence, a failed send or a protocol violation (not a clean DISCONNECT). */
+function purgedOf(counts: Json): number {
+  return num(counts["expired"]) + num(counts["unreachable"]) + num(counts["violation"]);
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? 0;
@@ -81,6 +86,9 @@ export function buildRows(
   const mdPrev = obj(obj(prev?.majordomo?.["components"])["majordomo_broker"]);
   const perService = obj(md["perService"]);
   const perServicePrev = obj(mdPrev["perService"]);
+  const removed = obj(
+    obj(obj(cur.majordomo?.["components"])["majordomo_workers_removed"])["perService"],
+  );
   for (const service of Object.keys(perService).sort()) {
     if (service.startsWith("mmi.") || service.startsWith("titanic.")) continue;
     const s = obj(perService[service]);
@@ -97,7 +105,7 @@ export function buildRows(
       p50: num(s["p50"]),
       p99: num(s["p99"]),
       expired: num(s["expired"]),
-      purged: undefined,
+      purged: purgedOf(obj(removed[service])),
       heartbeats: undefined,
       restarts: demo.restarts.get(key) ?? 0,
     });

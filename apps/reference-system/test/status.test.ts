@@ -19,6 +19,9 @@ const snapshot = (at: number, served: number, forwarded: number): BrokerSnapshot
           "mmi.service": { workers: 0, queued: 0, served: 1, expired: 0, p50: 0, p99: 0 },
         },
       },
+      majordomo_workers_removed: {
+        perService: { echo: { expired: 1, disconnected: 3, unreachable: 1, violation: 0 } },
+      },
       titanic: {
         accepted: 4,
         completed: 3,
@@ -60,7 +63,7 @@ describe("status", () => {
         p50: 0.5,
         p99: 2,
         expired: 0,
-        purged: undefined,
+        purged: 2,
         heartbeats: undefined,
         restarts: 2,
       },
