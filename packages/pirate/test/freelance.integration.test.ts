@@ -92,17 +92,19 @@ describe("Freelance", () => {
     })();
     const { endpoints } = await servers(3, 1);
     const client = closeAfter(
-      new FreelanceClient({ model: 3, endpoints: [frozenEndpoint, ...endpoints], timeout: 3000, pingInterval: 100, serverTtl: 300, resendInterval: 200 }),
+      new FreelanceClient({ model: 3, endpoints: [frozenEndpoint, ...endpoints], timeout: 3000, pingInterval: 100, serverTtl: 1000, resendInterval: 200 }),
     );
     const expired: string[] = [];
     client.on("server:expired", (e) => expired.push(`${e.endpoint}:${e.reason}`));
     await client.start();
     await waitFor(() => client.activeServers().length === 2, { what: "both alive" });
     answering = false; // frozen from now on
-    const [reply] = await client.request("x"); // first try goes to the frozen server (priority order), the re-send to s0
+    // The frozen server is still within its TTL, so it is first in the active list and gets the first try;
+    // the re-send 200 ms later goes to the next live server.
+    const [reply] = await client.request("x");
     expect(reply?.toString()).toBe("s0:x");
     expect(requestsSeen).toBeGreaterThanOrEqual(1);
-    await waitFor(() => expired.includes(`${frozenEndpoint}:ttl`), { timeout: 2000, what: "ttl expiry" });
+    await waitFor(() => expired.includes(`${frozenEndpoint}:ttl`), { timeout: 3000, what: "ttl expiry" });
     expect(client.activeServers()).toEqual(endpoints);
   });
 
