@@ -57,7 +57,7 @@ describe("Freelance", () => {
 
   test("model 3 (10/FLP): identity = endpoint, PING/PONG, control frame echoed, failover when a server dies", async () => {
     const { servers: list, endpoints, served } = await servers(3, 2);
-    const client = closeAfter(new FreelanceClient({ model: 3, endpoints, timeout: 2000, pingInterval: 100, serverTtl: 300, resendInterval: 150 }));
+    const client = closeAfter(new FreelanceClient({ model: 3, endpoints, timeout: 2000, pingInterval: 100, serverTtl: 1000, resendInterval: 150 }));
     await client.start();
     await waitFor(() => client.activeServers().length === 2, { what: "both servers alive" });
     expect((await client.request("a"))[0]?.toString()).toBe("s0:a");
