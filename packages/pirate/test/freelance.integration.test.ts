@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import * as zmq from "zeromq";
 import { closeAfter, waitFor } from "@zg/testing";
 import { FreelanceClient, FreelanceServer, type FreelanceModel } from "../src/index.js";
+import { flpRouter } from "./fixtures/flp-router.js";
 
 async function servers(model: FreelanceModel, n: number): Promise<{ servers: FreelanceServer[]; endpoints: string[]; served: string[][] }> {
   const served: string[][] = [];
@@ -71,12 +72,7 @@ describe("Freelance", () => {
 
   test("model 3: a connected but frozen server leaves the active list after serverTtl; re-sends go to the next live server", async () => {
     // A fake FLP server that answers PINGs, then freezes (connection kept open: only the TTL can catch it).
-    const probe = new zmq.Router({ linger: 0 });
-    await probe.bind("tcp://127.0.0.1:*");
-    const frozenEndpoint = probe.lastEndpoint as string;
-    probe.close();
-    const frozen = closeAfter(new zmq.Router({ linger: 0, routingId: frozenEndpoint }));
-    await frozen.bind(frozenEndpoint);
+    const { socket: frozen, endpoint: frozenEndpoint } = await flpRouter();
     let answering = true;
     let requestsSeen = 0;
     void (async () => {

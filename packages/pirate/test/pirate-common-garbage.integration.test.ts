@@ -13,6 +13,7 @@ import {
   PirateWorker,
   SimplePirateWorker,
 } from "../src/index.js";
+import { flpRouter } from "./fixtures/flp-router.js";
 
 const SEED = 20261122;
 const RUNS = 25;
@@ -159,12 +160,7 @@ describe("garbage at every socket: counted and dropped, good clients unaffected,
   }, 30_000);
 
   test("FreelanceClient model 3 (garbage from a server)", async () => {
-    const probe = new zmq.Router({ linger: 0 });
-    await probe.bind("tcp://127.0.0.1:*");
-    const endpoint = probe.lastEndpoint as string;
-    probe.close();
-    const server = closeAfter(new zmq.Router({ linger: 0, routingId: endpoint }));
-    await server.bind(endpoint);
+    const { socket: server, endpoint } = await flpRouter();
     let clientId: Buffer | undefined;
     const pending: Buffer[][] = [];
     void (async () => {

@@ -102,11 +102,23 @@ export class FreelanceServer extends Component<FreelanceServerEvents, FreelanceS
     let endpoint = this.#endpoint;
     let socket: Router;
     if (this.model === 3) {
-      if (/:(\*|0)$/.test(endpoint) && endpoint.startsWith("tcp://")) endpoint = await resolvePort(endpoint);
-      const identity = this.#publicEndpoint ?? endpoint;
-      socket = this.own(createRouter({ linger: this.#linger, routingId: identity }));
-      await bindWithRetry(socket, endpoint);
-      endpoint = identity;
+      const wildcard = /:(\*|0)$/.test(endpoint) && endpoint.startsWith("tcp://");
+      for (let attempt = 0; ; attempt++) {
+        const bindTo = wildcard ? await resolvePort(this.#endpoint) : this.#endpoint;
+        const identity = this.#publicEndpoint ?? bindTo;
+        const candidate = createRouter({ linger: this.#linger, routingId: identity });
+        try {
+          await bindWithRetry(candidate, bindTo);
+        } catch (error) {
+          candidate.close();
+          // A probed port taken by someone else in the meantime: probe another one.
+          if (wildcard && attempt < 3) continue;
+          throw error;
+        }
+        socket = this.own(candidate);
+        endpoint = identity;
+        break;
+      }
     } else {
       socket = this.own(createRouter({ linger: this.#linger }));
       [endpoint] = (await bindAll(socket, [endpoint])) as [string];
