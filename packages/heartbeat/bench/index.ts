@@ -79,6 +79,17 @@ async function trackingCpu(peers: number, mode: "harness" | "listen" | "ping"): 
   return { cpu: ((c.user + c.system) / 1000 / wall) * 100, heartbeats: (hb / wall) * 1000, expired };
 }
 
+/** CPU µs per message of each stream (both processes' sides live in this process): far less sensitive to other load than msg/s. */
+const cpuPerMessage = { raw: [] as number[], loops: [] as number[], heartbeat: [] as number[] };
+function cpuMicros(since: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(since);
+  return c.user + c.system;
+}
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+}
+
 async function rawStream(): Promise<number> {
   const router = new zmq.Router({ linger: 0 });
   await router.bind("tcp://127.0.0.1:*");
@@ -87,12 +98,14 @@ async function rawStream(): Promise<number> {
   await dealer.send(PAYLOAD);
   await router.receive();
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const rx = (async () => {
     for (let i = 0; i < N; i++) await router.receive();
   })();
   for (let i = 0; i < N; i++) await dealer.send(PAYLOAD);
   await rx;
   const rate = N / ((performance.now() - t0) / 1000);
+  cpuPerMessage.raw.push(cpuMicros(c0) / N);
   dealer.close();
   router.close();
   return rate;
@@ -117,12 +130,14 @@ async function loopStream(): Promise<number> {
   await tx.send(msg);
   got = 0;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   for (let i = 0; i < N; i++) {
     if (i % 100 === 99) await tx.send(msg);
     else tx.post(msg);
   }
   await finished;
   const rate = N / ((performance.now() - t0) / 1000);
+  cpuPerMessage.loops.push(cpuMicros(c0) / N);
   await tx.close();
   await rx.close();
   return rate;
@@ -145,6 +160,7 @@ async function heartbeatStream(): Promise<number> {
   await dealer.start();
   while (router.stats().peers === 0) await sleep(5);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const msg = [PAYLOAD];
   for (let i = 0; i < N; i++) {
     // post() without awaiting; every 100th message awaits its outcome, so the bounded queue never overflows.
@@ -153,6 +169,7 @@ async function heartbeatStream(): Promise<number> {
   }
   await finished;
   const rate = N / ((performance.now() - t0) / 1000);
+  cpuPerMessage.heartbeat.push(cpuMicros(c0) / N);
   lastPing = { dealer: dealer.stats().pingsSent, router: router.stats().pingsSent };
   if (router.stats().expired !== 0 || dealer.stats().expired !== 0) throw new Error("a peer expired during the stream");
   await dealer.close();
@@ -200,4 +217,16 @@ await suite.compare({
   rounds: 5,
   extra: () => ({ dealerPings: lastPing.dealer, routerPings: lastPing.router }),
 });
+const hbCpu = median(cpuPerMessage.heartbeat);
+for (const [name, base] of [["raw zeromq.js", median(cpuPerMessage.raw)], ["@zg/core SocketLoops", median(cpuPerMessage.loops)]] as const) {
+  suite.record({
+    name: `same stream, CPU per message: ping-pong vs ${name} (ratio = baseline / ping-pong)`,
+    unit: "µs/msg",
+    value: hbCpu,
+    baseline: base,
+    ratio: base / hbCpu,
+    target: 0.95,
+    met: base / hbCpu >= 0.95,
+  });
+}
 suite.finish();
