@@ -65,7 +65,7 @@ export interface HeartbeatDealerEvents {
   [type: string]: unknown;
   /** The peer was heard for the first time. */
   "peer:joined": { interval: number };
-  /** Nothing heard for one interval. */
+  /** Nothing heard for 1.5 intervals (a ping or pong really missing). */
   "peer:silent": { silentFor: number };
   /** Nothing heard for interval × liveness: the peer is dead. */
   "peer:expired": { silentFor: number };
@@ -160,6 +160,7 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
       interval: this.interval,
       liveness: this.liveness,
       pauseWhenSilent: options.pauseWhenSilent ?? true,
+      silentAfter: Math.min(1.5, this.liveness),
       clock: this.#clock,
       logger: this.logger,
       sendHeartbeat: () => this.#ping(),

@@ -1,4 +1,4 @@
-import { durationOption, integerOption, systemClock, type Clock, type Logger, type TimerHandle } from "@zg/core";
+import { assertArgument, durationOption, integerOption, systemClock, type Clock, type Logger, type TimerHandle } from "@zg/core";
 import { DEFAULT_HEARTBEAT_LIVENESS, MAX_HEARTBEAT_INTERVAL, MIN_HEARTBEAT_INTERVAL } from "./constants.js";
 
 /** Options of {@link LinkHeartbeat}. All durations in milliseconds. */
@@ -13,8 +13,15 @@ export interface LinkHeartbeatOptions {
    * idle"), and never while the peer is silent if {@link pauseWhenSilent} is set.
    */
   sendHeartbeat: () => void;
-  /** Called once when the peer has been silent for one interval. */
+  /** Called once when the peer has been silent for one interval (`silentAfter` intervals). */
   onSilent?: (silentFor: number) => void;
+  /**
+   * Report the peer silent after this many intervals without a message. 1
+   * also reports a heartbeat that is merely a little late on a link whose
+   * heartbeats arrive about once per interval; 1.5 reports one really missing.
+   * Between 1 and `liveness`. @defaultValue 1
+   */
+  silentAfter?: number;
   /** Called once when the peer has been silent for `interval × liveness`; the heartbeat then stops. */
   onDead: (silentFor: number) => void;
   /**
@@ -56,6 +63,7 @@ export class LinkHeartbeat {
   #lastHeard = 0;
   #lastSent = 0;
   #lastHeartbeat = -Infinity;
+  readonly #silentAfter: number;
   #timer: TimerHandle;
   #running = false;
   #silentReported = false;
@@ -66,6 +74,12 @@ export class LinkHeartbeat {
     this.liveness = integerOption("liveness", options.liveness, DEFAULT_HEARTBEAT_LIVENESS, { min: 1, max: 1000 });
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
+    const silentAfter = options.silentAfter ?? 1;
+    assertArgument(
+      typeof silentAfter === "number" && silentAfter >= 1 && silentAfter <= this.liveness,
+      `silentAfter must be a number between 1 and liveness (${this.liveness}), got ${String(silentAfter)}`,
+    );
+    this.#silentAfter = silentAfter;
   }
 
   /** True between {@link start} and {@link stop} (or death). */
@@ -128,7 +142,7 @@ export class LinkHeartbeat {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     const now = this.#clock.now();
     const deadAt = this.#lastHeard + this.interval * this.liveness;
-    const silentAt = this.#silentReported ? Infinity : this.#lastHeard + this.interval;
+    const silentAt = this.#silentReported ? Infinity : this.#lastHeard + this.interval * this.#silentAfter;
     const sendAt = this.#paused() ? Infinity : this.#lastSent + this.interval;
     const next = Math.min(deadAt, silentAt, sendAt);
     this.#timer = this.#clock.setTimeout(() => this.#tick(), Math.max(0, Math.ceil(next - now)));
@@ -144,7 +158,7 @@ export class LinkHeartbeat {
       this.#call("onDead", () => this.#options.onDead(silentFor));
       return;
     }
-    if (!this.#silentReported && silentFor >= this.interval) {
+    if (!this.#silentReported && silentFor >= this.interval * this.#silentAfter) {
       this.#silentReported = true;
       const onSilent = this.#options.onSilent;
       if (onSilent !== undefined) this.#call("onSilent", () => onSilent(silentFor));

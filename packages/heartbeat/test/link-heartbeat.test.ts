@@ -91,6 +91,19 @@ describe("LinkHeartbeat", () => {
     expect(log).toHaveLength(4);
   });
 
+  test("silentAfter reports silence after that many intervals; heartbeats and death are unchanged", () => {
+    const { clock, log, hb } = link({ silentAfter: 1.5 });
+    hb.start();
+    clock.advance(149);
+    expect(log).toEqual(["hb@1100"]);
+    clock.advance(1);
+    expect(log).toEqual(["hb@1100", "silent@1150:150"]);
+    clock.advance(150);
+    expect(log).toEqual(["hb@1100", "silent@1150:150", "hb@1200", "dead@1300:300"]);
+    expect(() => link({ silentAfter: 0.9 })).toThrow(expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }));
+    expect(() => link({ silentAfter: 3.5 })).toThrow(expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }));
+  });
+
   test("start() restarts after death; stop() is idempotent and leaves no timer", () => {
     const { clock, log, hb } = link();
     hb.start();
