@@ -16,13 +16,14 @@ test(`Lazy Pirate: server kill -9'd and restarted every 2 s while a client sends
   let kills = 0;
   let running = true;
   const chaos = (async () => {
+    await delay(1000); // first kill 1 s in, then one kill every 2 s (each down ≥ 300 ms, plus the restart time)
     while (running) {
-      await delay(2000);
       if (!running) break;
       await server.kill("SIGKILL");
       kills++;
       await delay(300);
       await server.start([endpoint]); // same endpoint, as a restarted server would
+      await delay(2000 - 300);
     }
   })();
   try {
