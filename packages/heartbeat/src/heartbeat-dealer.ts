@@ -100,8 +100,8 @@ export interface HeartbeatDealerStats {
  * out for one interval, answers every PING with a PONG, counts any message as
  * a pong, and declares the peer dead after interval × liveness of silence.
  * Pings are never queued for a dead peer: one probe per silence
- * (`pauseWhenSilent`), `immediate: true`, no ping while data is queued, and a
- * fresh socket (linger 0) after death.
+ * (`pauseWhenSilent`), `immediate: true`, at most one ping in flight and none
+ * while data is queued, and a fresh socket (linger 0) after death.
  *
  * The DEALER socket is created and owned by the component.
  *
@@ -128,6 +128,8 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #retiring = new Set<Promise<void>>();
   #transport: TransportMonitor | undefined;
+  /** The loop on which a ping is still being written (at most one ping in flight per socket). */
+  #pingInFlight: SocketLoop | undefined;
   readonly #counters: HeartbeatDealerStats = {
     pingsSent: 0,
     pongsSent: 0,
@@ -238,6 +240,7 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
       },
     });
     this.#loop = loop;
+    this.#pingInFlight = undefined;
     connectAll(socket, this.#endpoints);
     loop.start();
     this.#hb.start();
@@ -247,12 +250,17 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
   #ping(): void {
     const loop = this.#loop;
     if (loop === undefined || this.stopping) return;
-    if (loop.stats().queued > 0) {
-      this.#counters.pingsSkipped++; // data (or a ping) is already waiting: the line is not idle
+    if (this.#pingInFlight === loop || loop.stats().queued > 0) {
+      // A ping not yet written (no connection: immediate) or data waiting: the line is not idle,
+      // and a second ping would only be a stale one for the peer to receive later.
+      this.#counters.pingsSkipped++;
       return;
     }
     this.#counters.pingsSent++;
-    loop.post(encodeHeartbeat("ping", this.interval));
+    this.#pingInFlight = loop;
+    void loop.send(encodeHeartbeat("ping", this.interval)).then(() => {
+      if (this.#pingInFlight === loop) this.#pingInFlight = undefined;
+    });
   }
 
   #dead(silentFor: number): void {
