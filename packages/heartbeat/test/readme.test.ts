@@ -1,4 +1,6 @@
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { expect, test } from "vitest";
 import {
   DEFAULT_HEARTBEAT_INTERVAL,
@@ -25,4 +27,18 @@ test("the README options table states the exported defaults", () => {
 test("the README wire table matches the codec", () => {
   expect(readme).toContain("`ZGHB01`, 6 ASCII bytes");
   expect(readme).toContain("`0x01` HEARTBEAT (one-way), `0x02` PING, `0x03` PONG");
+});
+
+test("the README quick start runs: starts, uses and closes, and the process exits", () => {
+  const section = readme.slice(readme.indexOf("## Quick start"));
+  const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  expect(code).toBeDefined();
+  expect((code as string).trim().split("\n").length).toBeLessThanOrEqual(15);
+  // Inside the package (self-reference "@zg/heartbeat" resolves to src/ through the @zg/source condition).
+  const dir = fileURLToPath(new URL("../.tmp/", import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  const file = `${dir}quick-start.ts`;
+  writeFileSync(file, code as string);
+  const r = spawnSync(process.execPath, ["--conditions=@zg/source", "--import", "tsx", file], { encoding: "utf8", timeout: 15_000 });
+  expect(r.status, r.stderr).toBe(0);
 });
