@@ -37,6 +37,7 @@ export interface HeartbeatFrame {
  */
 export type DecodedHeartbeat = { kind: "data" } | { kind: "command"; frame: HeartbeatFrame } | { kind: "unknown"; code: number };
 
+const DATA: DecodedHeartbeat = Object.freeze({ kind: "data" });
 const NAMES: Record<number, HeartbeatCommandName> = { 0x01: "heartbeat", 0x02: "ping", 0x03: "pong" };
 const CODES: Record<HeartbeatCommandName, number> = { heartbeat: 0x01, ping: 0x02, pong: 0x03 };
 const COMMAND_FRAMES: Record<HeartbeatCommandName, Frame> = {
@@ -77,7 +78,7 @@ export function encodeHeartbeat(command: HeartbeatCommandName, interval?: number
  */
 export function decodeHeartbeat(body: readonly Frame[]): DecodedHeartbeat {
   const header = body[0];
-  if (!isHeartbeatHeader(header)) return { kind: "data" };
+  if (!isHeartbeatHeader(header)) return DATA;
   const h = header as Frame;
   if (h[4] !== 0x30 || h[5] !== 0x31) {
     throw new ProtocolError(`unknown heartbeat version ${JSON.stringify(h.subarray(4).toString("latin1"))}`);
