@@ -106,14 +106,14 @@ export function buildRows(
       p99: num(s["p99"]),
       expired: num(s["expired"]),
       purged: purgedOf(obj(removed[service])),
-      heartbeats: undefined,
+      heartbeats: (demo.workers.get(key) ?? []).reduce((sum, w) => sum + (w.heartbeatsSent ?? 0), 0),
       restarts: demo.restarts.get(key) ?? 0,
     });
   }
   if (cur.majordomo !== undefined) {
     notes.push(
       `majordomo broker: ${num(md["workers"])} workers, ${num(md["requests"])} requests, ${num(md["replies"])} replies, ` +
-        `workers expired ${num(md["workersExpired"])}, requests re-queued ${num(md["requeued"])}, expired ${num(md["expired"])}, refused ${num(md["refused"])}`,
+        `workers expired ${num(md["workersExpired"])}, heartbeats to workers ${num(md["heartbeatsSent"])}, requests re-queued ${num(md["requeued"])}, expired ${num(md["expired"])}, refused ${num(md["refused"])}`,
     );
     const ti = obj(obj(cur.majordomo["components"])["titanic"]);
     const store = obj(ti["store"]);

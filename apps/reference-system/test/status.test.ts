@@ -47,7 +47,16 @@ const snapshot = (at: number, served: number, forwarded: number): BrokerSnapshot
 describe("status", () => {
   it("computes per-service rows and rates from two snapshots", () => {
     const { rows, notes } = buildRows(snapshot(0, 10, 100), snapshot(2000, 30, 120), {
-      workers: new Map([["ppp", [{ type: "worker", handled: 1, heartbeatsSent: 2, connects: 1 }]]]),
+      workers: new Map([
+        ["ppp", [{ type: "worker", handled: 1, heartbeatsSent: 2, connects: 1 }]],
+        [
+          "mdp echo",
+          [
+            { type: "worker", handled: 3, heartbeatsSent: 4, connects: 1 },
+            { type: "worker", handled: 3, heartbeatsSent: 1, connects: 2 },
+          ],
+        ],
+      ]),
       client: {
         type: "client",
         flows: { "mdp echo": { ok: 5, failed: 1, latencies: [1, 2, 3], lastError: "timeout" } },
@@ -64,7 +73,7 @@ describe("status", () => {
         p99: 2,
         expired: 0,
         purged: 2,
-        heartbeats: undefined,
+        heartbeats: 5,
         restarts: 2,
       },
       {

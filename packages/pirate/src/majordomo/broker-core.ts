@@ -74,6 +74,8 @@ export interface MajordomoBrokerStats {
   disconnects: number;
   /** Workers expired by heartbeat silence. */
   workersExpired: number;
+  /** HEARTBEATs sent to idle workers. */
+  heartbeatsSent: number;
   /** Sends that failed (peer gone, HWM full, queue full). */
   sendFailures: number;
   /** Per service. */
@@ -264,7 +266,14 @@ export class BrokerCore {
         p99: l.p99,
       };
     }
-    return { workers: this.#workers.size, services: this.#services.size, queued, ...this.#c, perService };
+    return {
+      workers: this.#workers.size,
+      services: this.#services.size,
+      queued,
+      ...this.#c,
+      heartbeatsSent: this.#presence.stats().heartbeatsSent,
+      perService,
+    };
   }
 
   // -------------------------------------------------------------------------

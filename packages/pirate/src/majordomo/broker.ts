@@ -184,6 +184,7 @@ export class MajordomoBroker extends Component<MajordomoBrokerEvents, MajordomoB
       invalid: 0,
       disconnects: 0,
       workersExpired: 0,
+      heartbeatsSent: 0,
       sendFailures: 0,
       perService: {},
     };

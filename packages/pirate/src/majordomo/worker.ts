@@ -86,6 +86,8 @@ export interface MajordomoWorkerStats {
   staleReplies: number;
   /** Invalid messages from the broker, dropped. */
   invalid: number;
+  /** HEARTBEATs sent to the broker (over every link). */
+  heartbeatsSent: number;
   /** True while a handler runs. */
   busy: boolean;
 }
@@ -128,6 +130,7 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
   readonly #liveness: number;
   readonly #backoff: Backoff;
   #link: Link | undefined;
+  #heartbeatsOfClosedLinks = 0;
   #generation = 0;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #stats = { handled: 0, handlerErrors: 0, connects: 0, disconnectsReceived: 0, brokerDeaths: 0, staleReplies: 0, invalid: 0 };
@@ -151,7 +154,11 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
   }
 
   stats(): MajordomoWorkerStats {
-    return { ...this.#stats, busy: this.#busy };
+    return {
+      ...this.#stats,
+      heartbeatsSent: this.#heartbeatsOfClosedLinks + (this.#link?.heartbeat.heartbeatsSent ?? 0),
+      busy: this.#busy,
+    };
   }
 
   protected onStart(): Promise<void> {
@@ -271,6 +278,7 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
     this.#link = undefined;
     if (link === undefined) return;
     link.heartbeat.stop();
+    this.#heartbeatsOfClosedLinks += link.heartbeat.heartbeatsSent;
     link.abort.abort(new ZgError("ZG_CLOSED", "broker link replaced"));
     // Tell a live broker we are leaving (7/MDP: the worker MAY send DISCONNECT at any time).
     if (sayGoodbye) link.loop.post(encodeWorkerSignal(this.version, "DISCONNECT"));
