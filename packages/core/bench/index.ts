@@ -70,7 +70,7 @@ await suite.compare({
   baseline: raw,
   subject: () => loop("send"),
   target: 0.95,
-  rounds: 5,
+  rounds: 9,
 });
 await suite.compare({
   name: `SocketLoop.post (broker style) vs bare send/receive, 16 B, tcp, ${N} msgs`,
@@ -78,6 +78,6 @@ await suite.compare({
   baseline: raw,
   subject: () => loop("post"),
   target: 0.95,
-  rounds: 5,
+  rounds: 9,
 });
 suite.finish();

@@ -233,7 +233,11 @@ export class SocketLoop {
     this.#inFlight = item;
     let sending: Promise<void>;
     try {
-      sending = (this.socket as ReadWriteSocket & { send: (m: readonly FrameLike[]) => Promise<void> }).send(item.message);
+      const m = item.message;
+      // zeromq.js takes a lone frame on a cheaper path than a one-element array.
+      sending = (this.socket as ReadWriteSocket & { send: (m: readonly FrameLike[] | FrameLike) => Promise<void> }).send(
+        m.length === 1 ? (m[0] as FrameLike) : m,
+      );
     } catch (error) {
       this.#onSendError(error);
       return;
