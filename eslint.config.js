@@ -5,7 +5,16 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: ["**/dist/**", "**/.tsbuild/**", "**/coverage/**", "**/node_modules/**", "**/*.mjs", "**/*.cjs", "**/*.py", "**/generated/**"],
+    ignores: [
+      "**/dist/**",
+      "**/.tsbuild/**",
+      "**/coverage/**",
+      "**/node_modules/**",
+      "**/*.mjs",
+      "**/*.cjs",
+      "**/*.py",
+      "**/generated/**",
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -22,7 +31,10 @@ export default tseslint.config(
       "@typescript-eslint/await-thenable": "error",
       "@typescript-eslint/consistent-type-imports": "error",
       "@typescript-eslint/consistent-type-exports": "error",
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
+      ],
       "no-console": "error",
     },
   },

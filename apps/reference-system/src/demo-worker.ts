@@ -49,7 +49,12 @@ if (values.kind === "ppp") {
   onStop(() => worker.close());
   setInterval(() => {
     const s = worker.stats();
-    report({ type: "worker", handled: s.handled, heartbeatsSent: s.heartbeatsSent, connects: s.connects });
+    report({
+      type: "worker",
+      handled: s.handled,
+      heartbeatsSent: s.heartbeatsSent,
+      connects: s.connects,
+    });
   }, 1000).unref();
 }
 report({ type: "ready" });

@@ -106,7 +106,10 @@ export function buildRows(
       p99: num(s["p99"]),
       expired: num(s["expired"]),
       purged: purgedOf(obj(removed[service])),
-      heartbeats: (demo.workers.get(key) ?? []).reduce((sum, w) => sum + (w.heartbeatsSent ?? 0), 0),
+      heartbeats: (demo.workers.get(key) ?? []).reduce(
+        (sum, w) => sum + (w.heartbeatsSent ?? 0),
+        0,
+      ),
       restarts: demo.restarts.get(key) ?? 0,
     });
   }

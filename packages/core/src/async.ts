@@ -52,7 +52,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * Combines an optional caller signal and an optional timeout (ms) into one
  * signal (`AbortSignal.any` + `AbortSignal.timeout`), or `undefined` if neither.
  */
-export function combineSignals(signal: AbortSignal | undefined, timeout: number | undefined): AbortSignal | undefined {
+export function combineSignals(
+  signal: AbortSignal | undefined,
+  timeout: number | undefined,
+): AbortSignal | undefined {
   const t = timeout === undefined ? undefined : AbortSignal.timeout(timeout);
   if (signal === undefined) return t;
   if (t === undefined) return signal;
@@ -119,7 +122,8 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     this.#iterating = true;
     return {
       next: () => {
-        if (this.#items.length > 0) return Promise.resolve({ value: this.#items.shift() as T, done: false });
+        if (this.#items.length > 0)
+          return Promise.resolve({ value: this.#items.shift() as T, done: false });
         if (this.#ended) {
           return this.#error === undefined
             ? Promise.resolve({ value: undefined, done: true })

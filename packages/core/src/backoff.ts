@@ -46,11 +46,20 @@ export class Backoff {
   constructor(options: BackoffOptions = {}) {
     this.initial = durationOption("initial", options.initial, DEFAULT_BACKOFF_INITIAL);
     this.max = durationOption("max", options.max, Math.max(DEFAULT_BACKOFF_MAX, this.initial));
-    assertArgument(this.max >= this.initial, `max (${this.max}) must be >= initial (${this.initial})`);
+    assertArgument(
+      this.max >= this.initial,
+      `max (${this.max}) must be >= initial (${this.initial})`,
+    );
     this.factor = options.factor ?? 2;
-    assertArgument(Number.isFinite(this.factor) && this.factor >= 1, `factor must be >= 1, got ${this.factor}`);
+    assertArgument(
+      Number.isFinite(this.factor) && this.factor >= 1,
+      `factor must be >= 1, got ${this.factor}`,
+    );
     this.jitter = options.jitter ?? 0;
-    assertArgument(this.jitter >= 0 && this.jitter <= 1, `jitter must be within 0..1, got ${this.jitter}`);
+    assertArgument(
+      this.jitter >= 0 && this.jitter <= 1,
+      `jitter must be within 0..1, got ${this.jitter}`,
+    );
     this.#random = options.random ?? Math.random;
     this.#current = this.initial;
   }

@@ -35,7 +35,10 @@ export type Releasable = { close(): unknown } | (() => unknown);
  * @typeParam S - stats snapshot type
  * @typeParam R - what `start()` resolves with
  */
-export abstract class Component<E extends EventMap, S, R = void> extends TypedEmitter<E> implements AsyncDisposable {
+export abstract class Component<E extends EventMap, S, R = void>
+  extends TypedEmitter<E>
+  implements AsyncDisposable
+{
   /** The component's logger (silent unless one was passed). */
   protected readonly logger: Logger;
   readonly #closed = deferred<Error | undefined>();

@@ -42,7 +42,11 @@ export function wrap(id: Frame, body: readonly Frame[]): Frame[] {
  *
  * @throws {@link ProtocolError} on an empty message.
  */
-export function unwrap(message: readonly Frame[]): { id: Frame; body: Frame[]; delimited: boolean } {
+export function unwrap(message: readonly Frame[]): {
+  id: Frame;
+  body: Frame[];
+  delimited: boolean;
+} {
   const id = message[0];
   if (id === undefined) throw new ProtocolError("empty message has no routing id");
   const delimited = message[1]?.length === 0;

@@ -79,7 +79,10 @@ export class TypedEmitter<E extends EventMap> {
       try {
         (listener as Listener<E, K>)(event);
       } catch (error) {
-        this.listenerErrorLogger?.error("event listener threw", { event: type, error: String(error) });
+        this.listenerErrorLogger?.error("event listener threw", {
+          event: type,
+          error: String(error),
+        });
       }
     }
   }

@@ -74,7 +74,12 @@ export class ExpiryTable<K> {
     assertArgument(typeof options?.onExpire === "function", "onExpire must be a function");
     this.#onExpire = options.onExpire;
     this.#clock = options.clock ?? systemClock;
-    this.#granularity = durationOption("granularity", options.granularity, DEFAULT_EXPIRY_GRANULARITY, { max: 60_000 });
+    this.#granularity = durationOption(
+      "granularity",
+      options.granularity,
+      DEFAULT_EXPIRY_GRANULARITY,
+      { max: 60_000 },
+    );
   }
 
   /** Number of live keys. */
@@ -105,7 +110,10 @@ export class ExpiryTable<K> {
    * or `ZG_CLOSED` after {@link close}.
    */
   set(key: K, ttl: number): void {
-    assertArgument(Number.isFinite(ttl) && ttl >= 0, `ttl must be a finite number of ms >= 0, got ${ttl}`);
+    assertArgument(
+      Number.isFinite(ttl) && ttl >= 0,
+      `ttl must be a finite number of ms >= 0, got ${ttl}`,
+    );
     assertArgument(!this.#closed, "ExpiryTable is closed");
     const now = this.#clock.now();
     let slot = this.#slots.get(key);
@@ -181,7 +189,11 @@ export class ExpiryTable<K> {
         this.#slots.delete(top.key);
         slot.node = undefined;
         expired++;
-        this.#onExpire(top.key, { ttl: slot.ttl, lastSeen: slot.lastSeen, deadline: slot.deadline });
+        this.#onExpire(top.key, {
+          ttl: slot.ttl,
+          lastSeen: slot.lastSeen,
+          deadline: slot.deadline,
+        });
       }
     } finally {
       this.#sweeping = false;

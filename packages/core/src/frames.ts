@@ -112,7 +112,9 @@ export class FrameReader {
   takeEmpty(what = "empty delimiter frame"): void {
     const f = this.take(what);
     if (f.length !== 0) {
-      throw new ProtocolError(`expected ${what} at frame ${this.#index - 1}, got ${f.length} bytes`);
+      throw new ProtocolError(
+        `expected ${what} at frame ${this.#index - 1}, got ${f.length} bytes`,
+      );
     }
   }
 
@@ -189,10 +191,16 @@ export function decodeInt64BE(frame: Uint8Array, what = "64-bit integer frame"):
 /** Encodes a non-negative integer as ASCII decimal (Lazy Pirate and Freelance sequence numbers). */
 export function encodeDecimal(value: number | bigint): Frame {
   if (typeof value === "number" && (!Number.isSafeInteger(value) || value < 0)) {
-    throw new ZgError("ZG_INVALID_ARGUMENT", `decimal frames hold non-negative integers, got ${value}`);
+    throw new ZgError(
+      "ZG_INVALID_ARGUMENT",
+      `decimal frames hold non-negative integers, got ${value}`,
+    );
   }
   if (typeof value === "bigint" && value < 0n) {
-    throw new ZgError("ZG_INVALID_ARGUMENT", `decimal frames hold non-negative integers, got ${value}`);
+    throw new ZgError(
+      "ZG_INVALID_ARGUMENT",
+      `decimal frames hold non-negative integers, got ${value}`,
+    );
   }
   return Buffer.from(value.toString(10), "ascii");
 }
@@ -218,15 +226,18 @@ export function decodeDecimal(frame: Uint8Array, what = "decimal frame"): number
  * Encodes a `name=value\n` property block (CHP kvmsg properties, ZPL-like
  * headers). Names may not contain `=` or newline; values may not contain newline.
  */
-export function encodeProperties(props: Iterable<readonly [string, string]> | Record<string, string>): Frame {
+export function encodeProperties(
+  props: Iterable<readonly [string, string]> | Record<string, string>,
+): Frame {
   const entries: Iterable<readonly [string, string]> =
-    Symbol.iterator in props
-      ? (props)
-      : Object.entries(props);
+    Symbol.iterator in props ? props : Object.entries(props);
   let out = "";
   for (const [name, value] of entries) {
     if (name.length === 0 || /[=\n]/.test(name)) {
-      throw new ZgError("ZG_INVALID_ARGUMENT", `property name ${JSON.stringify(name)} is empty or holds '=' or newline`);
+      throw new ZgError(
+        "ZG_INVALID_ARGUMENT",
+        `property name ${JSON.stringify(name)} is empty or holds '=' or newline`,
+      );
     }
     if (value.includes("\n")) {
       throw new ZgError("ZG_INVALID_ARGUMENT", `property ${name} value holds a newline`);
@@ -242,7 +253,10 @@ export function encodeProperties(props: Iterable<readonly [string, string]> | Re
  *
  * @throws {@link ProtocolError} on a line without `=` or an empty name.
  */
-export function decodeProperties(frame: Uint8Array, { maxProperties = 1024 } = {}): Map<string, string> {
+export function decodeProperties(
+  frame: Uint8Array,
+  { maxProperties = 1024 } = {},
+): Map<string, string> {
   const text = Buffer.from(frame.buffer, frame.byteOffset, frame.length).toString("utf8");
   const out = new Map<string, string>();
   if (text.length === 0) return out;
@@ -253,7 +267,8 @@ export function decodeProperties(frame: Uint8Array, { maxProperties = 1024 } = {
   }
   for (const line of lines) {
     const eq = line.indexOf("=");
-    if (eq <= 0) throw new ProtocolError(`property line without a name: ${JSON.stringify(line.slice(0, 40))}`);
+    if (eq <= 0)
+      throw new ProtocolError(`property line without a name: ${JSON.stringify(line.slice(0, 40))}`);
     out.set(line.slice(0, eq), line.slice(eq + 1));
   }
   return out;

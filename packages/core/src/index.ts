@@ -4,10 +4,20 @@
  * @packageDocumentation
  */
 export { abortError, AsyncQueue, combineSignals, deferred, sleep, type Deferred } from "./async.js";
-export { Backoff, DEFAULT_BACKOFF_INITIAL, DEFAULT_BACKOFF_MAX, type BackoffOptions } from "./backoff.js";
+export {
+  Backoff,
+  DEFAULT_BACKOFF_INITIAL,
+  DEFAULT_BACKOFF_MAX,
+  type BackoffOptions,
+} from "./backoff.js";
 export { ManualClock, systemClock, type Clock, type TimerHandle } from "./clock.js";
 export type { Codec } from "./codec.js";
-export { Component, type ComponentOptions, type ComponentState, type Releasable } from "./component.js";
+export {
+  Component,
+  type ComponentOptions,
+  type ComponentState,
+  type Releasable,
+} from "./component.js";
 export {
   formatIdentity,
   identityFromKey,

@@ -32,7 +32,12 @@ export class LatencyWindow {
   summary(): LatencySummary {
     if (this.#count === 0) return { count: 0, p50: 0, p99: 0, max: 0 };
     const s = this.#samples.slice(0, this.#count).sort();
-    return { count: this.#count, p50: quantile(s, 0.5), p99: quantile(s, 0.99), max: s[s.length - 1] as number };
+    return {
+      count: this.#count,
+      p50: quantile(s, 0.5),
+      p99: quantile(s, 0.99),
+      max: s[s.length - 1] as number,
+    };
   }
 }
 

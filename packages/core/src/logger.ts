@@ -16,7 +16,12 @@ export interface Logger {
 const noop = (): void => {};
 
 /** The default logger: discards everything (components are silent by default). */
-export const silentLogger: Logger = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop });
+export const silentLogger: Logger = Object.freeze({
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+});
 
 /** A logger that adds `fields` (e.g. `{ component: "PirateQueue" }`) to every line of `logger`. */
 export function childLogger(logger: Logger, fields: LogFields): Logger {

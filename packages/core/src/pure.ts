@@ -9,7 +9,12 @@
  * @packageDocumentation
  */
 export { abortError, AsyncQueue, combineSignals, deferred, sleep, type Deferred } from "./async.js";
-export { Backoff, DEFAULT_BACKOFF_INITIAL, DEFAULT_BACKOFF_MAX, type BackoffOptions } from "./backoff.js";
+export {
+  Backoff,
+  DEFAULT_BACKOFF_INITIAL,
+  DEFAULT_BACKOFF_MAX,
+  type BackoffOptions,
+} from "./backoff.js";
 export { ManualClock, systemClock, type Clock, type TimerHandle } from "./clock.js";
 export type { Codec } from "./codec.js";
 export {

@@ -23,10 +23,15 @@ function versionAtLeast(v: string, min: string): boolean {
  *
  * @throws {@link ZgError} `ZG_STATE` naming the version or capability found.
  */
-export function assertLibzmq({ curve = false, draft = false }: { curve?: boolean; draft?: boolean } = {}): void {
+export function assertLibzmq({
+  curve = false,
+  draft = false,
+}: { curve?: boolean; draft?: boolean } = {}): void {
   if (!versionAtLeast(zmq.version, MIN_LIBZMQ_VERSION)) {
     throw new ZgError("ZG_STATE", `libzmq ${zmq.version} is older than ${MIN_LIBZMQ_VERSION}`);
   }
-  if (curve && zmq.capability.curve !== true) throw new ZgError("ZG_STATE", "libzmq was built without CURVE");
-  if (draft && zmq.capability.draft !== true) throw new ZgError("ZG_STATE", "libzmq was built without draft sockets");
+  if (curve && zmq.capability.curve !== true)
+    throw new ZgError("ZG_STATE", "libzmq was built without CURVE");
+  if (draft && zmq.capability.draft !== true)
+    throw new ZgError("ZG_STATE", "libzmq was built without draft sockets");
 }

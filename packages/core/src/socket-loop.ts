@@ -128,7 +128,8 @@ export class SocketLoop {
     this.#options = options;
     this.#logger = options.logger ?? silentLogger;
     this.#limit = options.sendQueueLimit ?? DEFAULT_SEND_QUEUE_LIMIT;
-    if (!(this.#limit >= 1)) throw new ZgError("ZG_INVALID_ARGUMENT", "sendQueueLimit must be >= 1");
+    if (!(this.#limit >= 1))
+      throw new ZgError("ZG_INVALID_ARGUMENT", "sendQueueLimit must be >= 1");
   }
 
   /** Starts the reader (if `onMessage` was given). Idempotent. */
@@ -235,9 +236,11 @@ export class SocketLoop {
     try {
       const m = item.message;
       // zeromq.js takes a lone frame on a cheaper path than a one-element array.
-      sending = (this.socket as ReadWriteSocket & { send: (m: readonly FrameLike[] | FrameLike) => Promise<void> }).send(
-        m.length === 1 ? (m[0] as FrameLike) : m,
-      );
+      sending = (
+        this.socket as ReadWriteSocket & {
+          send: (m: readonly FrameLike[] | FrameLike) => Promise<void>;
+        }
+      ).send(m.length === 1 ? (m[0] as FrameLike) : m);
     } catch (error) {
       this.#onSendError(error);
       return;
@@ -278,7 +281,11 @@ export class SocketLoop {
     if (code === "EHOSTUNREACH") return "unreachable";
     if (code === "EAGAIN") return this.socket.closed ? "closed" : "timeout";
     if (this.socket.closed || this.#closing !== undefined) return "closed";
-    this.#logger.warn("send failed", { socket: this.#options.name ?? "socket", code, error: String(error) });
+    this.#logger.warn("send failed", {
+      socket: this.#options.name ?? "socket",
+      code,
+      error: String(error),
+    });
     return "error";
   }
 
@@ -330,7 +337,10 @@ export class SocketLoop {
       } catch (error) {
         if (!(this.socket.closed || this.#closing !== undefined)) {
           failure = new ZgError("ZG_SOCKET", "receive failed", { cause: error });
-          this.#logger.error("receive failed; reader stopped", { socket: this.#options.name ?? "socket", error: String(error) });
+          this.#logger.error("receive failed; reader stopped", {
+            socket: this.#options.name ?? "socket",
+            error: String(error),
+          });
         }
         break;
       }

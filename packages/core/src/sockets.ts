@@ -136,16 +136,24 @@ export function connectAll(socket: zmq.Socket, endpoints: readonly string[]): vo
     try {
       socket.connect(endpoint);
     } catch (error) {
-      throw new ZgError("ZG_INVALID_ARGUMENT", `cannot connect to ${endpoint}: ${(error as Error).message}`, {
-        cause: error,
-        details: { endpoint },
-      });
+      throw new ZgError(
+        "ZG_INVALID_ARGUMENT",
+        `cannot connect to ${endpoint}: ${(error as Error).message}`,
+        {
+          cause: error,
+          details: { endpoint },
+        },
+      );
     }
   }
 }
 
 /** Validates an endpoint list option. @throws {@link ZgError} `ZG_INVALID_ARGUMENT`. */
-export function endpointsOption(name: string, value: string | readonly string[] | undefined, fallback?: readonly string[]): string[] {
+export function endpointsOption(
+  name: string,
+  value: string | readonly string[] | undefined,
+  fallback?: readonly string[],
+): string[] {
   const list = value === undefined ? fallback : typeof value === "string" ? [value] : value;
   if (list === undefined || list.length === 0) {
     throw new ZgError("ZG_INVALID_ARGUMENT", `${name} needs at least one endpoint`);

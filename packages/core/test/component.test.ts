@@ -98,7 +98,9 @@ describe("Component lifecycle", () => {
     const aborted = t.next("thing:happened", ac.signal);
     ac.abort(new Error("stop"));
     await expect(aborted).rejects.toThrow("stop");
-    await expect(t.next("thing:happened", AbortSignal.abort(new Error("pre")))).rejects.toThrow("pre");
+    await expect(t.next("thing:happened", AbortSignal.abort(new Error("pre")))).rejects.toThrow(
+      "pre",
+    );
     await t.close();
   });
 

@@ -34,7 +34,9 @@ describe("errors", () => {
   });
 
   test("option validation throws ZG_INVALID_ARGUMENT naming the option", () => {
-    expect(() => assertArgument(false, "nope")).toThrow(expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }) as Error);
+    expect(() => assertArgument(false, "nope")).toThrow(
+      expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }) as Error,
+    );
     expect(durationOption("timeout", undefined, 5)).toBe(5);
     expect(durationOption("timeout", 10, 5)).toBe(10);
     expect(() => durationOption("timeout", -1, 5)).toThrow(/timeout/);
@@ -46,7 +48,10 @@ describe("errors", () => {
   });
 
   test("socketError keeps zeromq.js code and errno", () => {
-    const e = socketError("bind failed", Object.assign(new Error("x"), { code: "EADDRINUSE", errno: 98 }));
+    const e = socketError(
+      "bind failed",
+      Object.assign(new Error("x"), { code: "EADDRINUSE", errno: 98 }),
+    );
     expect(e).toMatchObject({ code: "ZG_SOCKET", details: { code: "EADDRINUSE", errno: 98 } });
   });
 });

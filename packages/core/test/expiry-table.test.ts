@@ -4,7 +4,11 @@ import { ExpiryTable, ManualClock } from "../src/index.js";
 function table(granularity = 10) {
   const clock = new ManualClock(1000);
   const expired: { key: string; at: number }[] = [];
-  const t = new ExpiryTable<string>({ clock, granularity, onExpire: (key) => expired.push({ key, at: clock.now() }) });
+  const t = new ExpiryTable<string>({
+    clock,
+    granularity,
+    onExpire: (key) => expired.push({ key, at: clock.now() }),
+  });
   return { clock, expired, t };
 }
 
@@ -135,7 +139,9 @@ describe("ExpiryTable", () => {
   test("validates options and arguments; closed tables refuse keys", () => {
     const clock = new ManualClock();
     expect(() => new ExpiryTable({ clock } as never)).toThrow(/onExpire/);
-    expect(() => new ExpiryTable({ clock, onExpire: () => {}, granularity: -1 })).toThrow(/granularity/);
+    expect(() => new ExpiryTable({ clock, onExpire: () => {}, granularity: -1 })).toThrow(
+      /granularity/,
+    );
     const t = new ExpiryTable<string>({ clock, onExpire: () => {} });
     expect(() => t.set("a", -1)).toThrow(/ttl/);
     expect(() => t.set("a", Number.POSITIVE_INFINITY)).toThrow(/ttl/);

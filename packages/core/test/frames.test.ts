@@ -41,7 +41,11 @@ describe("frames", () => {
     try {
       frameAt([], 2, "service name");
     } catch (e) {
-      expect(e).toMatchObject({ code: "ZG_PROTOCOL", name: "ProtocolError", details: { index: 2, frames: 0 } });
+      expect(e).toMatchObject({
+        code: "ZG_PROTOCOL",
+        name: "ProtocolError",
+        details: { index: 2, frames: 0 },
+      });
       expect((e as Error).message).toContain("service name");
     }
   });
@@ -77,7 +81,9 @@ describe("frames", () => {
     expect(encodeUint64BE(258)).toEqual(Buffer.from([0, 0, 0, 0, 0, 0, 1, 2]));
     expect(decodeUint64BE(encodeUint64BE((1n << 64n) - 1n))).toBe((1n << 64n) - 1n);
     expect(decodeInt64BE(encodeUint64BE(-5n))).toBe(-5n);
-    expect(decodeUint64BE(new Uint8Array(Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 7])).subarray(1))).toBe(7n);
+    expect(
+      decodeUint64BE(new Uint8Array(Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 7])).subarray(1)),
+    ).toBe(7n);
     expect(() => decodeUint64BE(Buffer.alloc(7))).toThrow(ProtocolError);
     expect(() => decodeInt64BE(Buffer.alloc(9))).toThrow(ProtocolError);
     expect(() => encodeUint64BE(1n << 64n)).toThrow(/64 bits/);
@@ -99,14 +105,26 @@ describe("frames", () => {
   test("name=value property blocks", () => {
     const f = encodeProperties({ ttl: "30", uuid: "abc=def" });
     expect(f.toString()).toBe("ttl=30\nuuid=abc=def\n");
-    expect(decodeProperties(f)).toEqual(new Map([["ttl", "30"], ["uuid", "abc=def"]]));
+    expect(decodeProperties(f)).toEqual(
+      new Map([
+        ["ttl", "30"],
+        ["uuid", "abc=def"],
+      ]),
+    );
     expect(encodeProperties(new Map([["a", ""]])).toString()).toBe("a=\n");
-    expect(decodeProperties(Buffer.from("a=1\nb=2"))).toEqual(new Map([["a", "1"], ["b", "2"]]));
+    expect(decodeProperties(Buffer.from("a=1\nb=2"))).toEqual(
+      new Map([
+        ["a", "1"],
+        ["b", "2"],
+      ]),
+    );
     expect(decodeProperties(Buffer.alloc(0)).size).toBe(0);
     expect(decodeProperties(Buffer.from("a=1\na=2\n")).get("a")).toBe("2");
     expect(() => decodeProperties(Buffer.from("novalue\n"))).toThrow(ProtocolError);
     expect(() => decodeProperties(Buffer.from("=x\n"))).toThrow(ProtocolError);
-    expect(() => decodeProperties(Buffer.from("a=1\nb=2\n"), { maxProperties: 1 })).toThrow(/limit/);
+    expect(() => decodeProperties(Buffer.from("a=1\nb=2\n"), { maxProperties: 1 })).toThrow(
+      /limit/,
+    );
     expect(() => encodeProperties({ "a=b": "x" })).toThrow();
     expect(() => encodeProperties({ a: "x\ny" })).toThrow();
     expect(() => encodeProperties({ "": "x" })).toThrow();

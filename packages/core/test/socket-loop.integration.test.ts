@@ -1,7 +1,14 @@
 import { describe, expect, test } from "vitest";
 import * as zmq from "zeromq";
 import { closeAfter, tcpEndpoint, transports, waitFor, within } from "@zg/testing";
-import { bindAll, createDealer, createRouter, SocketLoop, toMessage, type Message } from "../src/index.js";
+import {
+  bindAll,
+  createDealer,
+  createRouter,
+  SocketLoop,
+  toMessage,
+  type Message,
+} from "../src/index.js";
 
 describe.each(Object.entries(transports))("SocketLoop over %s", (_name, endpoint) => {
   test("echo round trips through a ROUTER loop and a DEALER loop", async () => {
@@ -13,10 +20,14 @@ describe.each(Object.entries(transports))("SocketLoop over %s", (_name, endpoint
     const got: Message[] = [];
     const dealer = createDealer({ linger: 0 });
     dealer.connect(ep as string);
-    const client = closeAfter(new SocketLoop(dealer, { onMessage: (m) => void got.push(m) }).start());
+    const client = closeAfter(
+      new SocketLoop(dealer, { onMessage: (m) => void got.push(m) }).start(),
+    );
     for (let i = 0; i < 100; i++) client.post(toMessage(`m${i}`));
     await waitFor(() => got.length === 100, { what: "100 echoes" });
-    expect(got.map((m) => m[0]?.toString())).toEqual(Array.from({ length: 100 }, (_, i) => `m${i}`));
+    expect(got.map((m) => m[0]?.toString())).toEqual(
+      Array.from({ length: 100 }, (_, i) => `m${i}`),
+    );
     expect(client.stats()).toMatchObject({ sent: 100, received: 100, queued: 0 });
   });
 });
@@ -26,7 +37,12 @@ describe("SocketLoop faults", () => {
     const router = createRouter({ linger: 0 });
     const [ep] = await bindAll(router, [tcpEndpoint()]);
     const failures: string[] = [];
-    const loop = closeAfter(new SocketLoop(router, { onMessage: () => {}, onSendFailure: (_m, o) => failures.push(o) }).start());
+    const loop = closeAfter(
+      new SocketLoop(router, {
+        onMessage: () => {},
+        onSendFailure: (_m, o) => failures.push(o),
+      }).start(),
+    );
     // No peer at all: with sendTimeout 0 this must not hang (protocols.md §3.3 case B).
     await expect(within(loop.send(toMessage("ghost", "", "x")), 1000)).resolves.toBe("unreachable");
     const dealer = closeAfter(createDealer({ linger: 0, routingId: "alive" }));
@@ -45,7 +61,9 @@ describe("SocketLoop faults", () => {
     const router = createRouter({ linger: 0, sendHighWaterMark: 10 });
     const [ep] = await bindAll(router, [tcpEndpoint()]);
     const loop = closeAfter(new SocketLoop(router, { onMessage: () => {} }).start());
-    const slow = closeAfter(createDealer({ linger: 0, routingId: "slow", receiveHighWaterMark: 10 }));
+    const slow = closeAfter(
+      createDealer({ linger: 0, routingId: "slow", receiveHighWaterMark: 10 }),
+    );
     const fast = closeAfter(createDealer({ linger: 0, routingId: "fast" }));
     slow.connect(ep as string);
     fast.connect(ep as string);
@@ -53,7 +71,11 @@ describe("SocketLoop faults", () => {
     await fast.send("hi");
     await waitFor(() => loop.stats().received === 2);
     const big = Buffer.alloc(64 * 1024);
-    const outcomes = await within(Promise.all(Array.from({ length: 2000 }, () => loop.send([Buffer.from("slow"), big]))), 10_000, "2000 sends to a slow peer");
+    const outcomes = await within(
+      Promise.all(Array.from({ length: 2000 }, () => loop.send([Buffer.from("slow"), big]))),
+      10_000,
+      "2000 sends to a slow peer",
+    );
     expect(outcomes).toContain("timeout");
     // The fast peer is still served right away.
     await expect(within(loop.send(toMessage("fast", "ok")), 1000)).resolves.toBe("sent");
@@ -80,7 +102,14 @@ describe("SocketLoop faults", () => {
     const pull = new zmq.Pull({ linger: 0 });
     await pull.bind("tcp://127.0.0.1:*");
     let n = 0;
-    const loop = closeAfter(new SocketLoop(pull, { onMessage: () => { n++; if (n % 2 === 0) throw new Error("boom"); } }).start());
+    const loop = closeAfter(
+      new SocketLoop(pull, {
+        onMessage: () => {
+          n++;
+          if (n % 2 === 0) throw new Error("boom");
+        },
+      }).start(),
+    );
     const push = closeAfter(new zmq.Push({ linger: 0 }));
     push.connect(pull.lastEndpoint as string);
     for (let i = 0; i < 10; i++) await push.send("x");

@@ -1,7 +1,16 @@
 import { describe, expect, test } from "vitest";
 import * as zmq from "zeromq";
 import { closeAfter, ipcEndpoint } from "@zg/testing";
-import { assertLibzmq, bindAll, connectAll, createDealer, createRouter, createSocket, endpointsOption, MIN_LIBZMQ_VERSION } from "../src/index.js";
+import {
+  assertLibzmq,
+  bindAll,
+  connectAll,
+  createDealer,
+  createRouter,
+  createSocket,
+  endpointsOption,
+  MIN_LIBZMQ_VERSION,
+} from "../src/index.js";
 
 describe("socket helpers", () => {
   test("bindAll returns real endpoints for tcp://127.0.0.1:* and ipc", async () => {
@@ -32,7 +41,9 @@ describe("socket helpers", () => {
     expect(d.routingId).toBe("me");
     expect(d.sendHighWaterMark).toBe(5);
     connectAll(d, ["tcp://127.0.0.1:1"]);
-    expect(() => connectAll(d, ["bogus://x"])).toThrow(expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }) as Error);
+    expect(() => connectAll(d, ["bogus://x"])).toThrow(
+      expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }) as Error,
+    );
     const pub = closeAfter(createSocket(zmq.Publisher, { linger: 0, sendHighWaterMark: 7 }));
     expect(pub.linger).toBe(0);
     expect(pub.sendHighWaterMark).toBe(7);

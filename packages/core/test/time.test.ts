@@ -1,10 +1,22 @@
 import { describe, expect, test, vi } from "vitest";
-import { AsyncQueue, Backoff, combineSignals, deferred, LatencyWindow, ManualClock, quantile, sleep, systemClock } from "../src/index.js";
+import {
+  AsyncQueue,
+  Backoff,
+  combineSignals,
+  deferred,
+  LatencyWindow,
+  ManualClock,
+  quantile,
+  sleep,
+  systemClock,
+} from "../src/index.js";
 
 describe("Backoff", () => {
   test("doubles from the Guide's 1 s to 32 s and resets", () => {
     const b = new Backoff();
-    expect(Array.from({ length: 8 }, () => b.next())).toEqual([1000, 2000, 4000, 8000, 16000, 32000, 32000, 32000]);
+    expect(Array.from({ length: 8 }, () => b.next())).toEqual([
+      1000, 2000, 4000, 8000, 16000, 32000, 32000, 32000,
+    ]);
     expect(b.attempts).toBe(8);
     b.reset();
     expect(b.current).toBe(1000);
@@ -12,7 +24,12 @@ describe("Backoff", () => {
   });
 
   test("jitter spreads delays within [d·(1−j), d]", () => {
-    const b = new Backoff({ initial: 100, max: 800, jitter: 0.5, random: () => 1 - Number.EPSILON });
+    const b = new Backoff({
+      initial: 100,
+      max: 800,
+      jitter: 0.5,
+      random: () => 1 - Number.EPSILON,
+    });
     expect(b.next()).toBeCloseTo(50, 5);
     const c = new Backoff({ initial: 100, max: 800, jitter: 0.5, random: () => 0 });
     expect(c.next()).toBe(100);
@@ -65,7 +82,9 @@ describe("async helpers", () => {
     ac.abort();
     await expect(p).rejects.toMatchObject({ code: "ZG_ABORTED" });
     await expect(sleep(1, ac.signal)).rejects.toMatchObject({ code: "ZG_ABORTED" });
-    await expect(sleep(10_000, AbortSignal.timeout(5))).rejects.toMatchObject({ code: "ZG_TIMEOUT" });
+    await expect(sleep(10_000, AbortSignal.timeout(5))).rejects.toMatchObject({
+      code: "ZG_TIMEOUT",
+    });
   });
 
   test("combineSignals", () => {

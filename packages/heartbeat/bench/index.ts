@@ -40,7 +40,10 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * (one-way receivers); "ping" = plus one heartbeat per peer per second (an
  * idle ping-pong table).
  */
-async function trackingCpu(peers: number, mode: "harness" | "listen" | "ping"): Promise<{ cpu: number; heartbeats: number; expired: number }> {
+async function trackingCpu(
+  peers: number,
+  mode: "harness" | "listen" | "ping",
+): Promise<{ cpu: number; heartbeats: number; expired: number }> {
   const pinging = mode === "ping";
   const plain = new Map<string, number>();
   let heartbeats = 0;
@@ -53,7 +56,10 @@ async function trackingCpu(peers: number, mode: "harness" | "listen" | "ping"): 
   let expired = 0;
   tracker.on("peer:expired", () => expired++);
   const keys = Array.from({ length: peers }, (_, i) => `peer-${i}`);
-  const seen = mode === "harness" ? (k: string) => void plain.set(k, plain.size) : (k: string) => void tracker.seen(k);
+  const seen =
+    mode === "harness"
+      ? (k: string) => void plain.set(k, plain.size)
+      : (k: string) => void tracker.seen(k);
   for (const k of keys) seen(k); // all join up front (a one-off cost, outside the window)
   // Then every peer is heard once per second, in 100 slices of 10 ms (its own phase). The feed is
   // time-driven: a late tick catches up, so each peer is heard once per real second.
@@ -79,7 +85,11 @@ async function trackingCpu(peers: number, mode: "harness" | "listen" | "ping"): 
   const hb = heartbeats - hb0;
   clearInterval(feed);
   tracker.close();
-  return { cpu: ((c.user + c.system) / 1000 / wall) * 100, heartbeats: (hb / wall) * 1000, expired };
+  return {
+    cpu: ((c.user + c.system) / 1000 / wall) * 100,
+    heartbeats: (hb / wall) * 1000,
+    expired,
+  };
 }
 
 /** CPU µs per message of each stream (both processes' sides live in this process): far less sensitive to other load than msg/s. */
@@ -165,7 +175,11 @@ async function heartbeatStream(): Promise<number> {
     },
   });
   const [ep] = await router.start();
-  const dealer = new HeartbeatDealer({ endpoints: ep as string, interval: STREAM_INTERVAL, routingId: "bench" });
+  const dealer = new HeartbeatDealer({
+    endpoints: ep as string,
+    interval: STREAM_INTERVAL,
+    routingId: "bench",
+  });
   await dealer.start();
   while (router.stats().peers === 0) await sleep(5);
   const t0 = performance.now();
@@ -186,7 +200,8 @@ async function heartbeatStream(): Promise<number> {
   const rate = N / ((performance.now() - t0) / 1000);
   cpuPerMessage.heartbeat.push(cpuMicros(c0) / N);
   lastPing = { dealer: dealer.stats().pingsSent, router: router.stats().pingsSent };
-  if (router.stats().expired !== 0 || dealer.stats().expired !== 0) throw new Error("a peer expired during the stream");
+  if (router.stats().expired !== 0 || dealer.stats().expired !== 0)
+    throw new Error("a peer expired during the stream");
   await dealer.close();
   await router.close();
   return rate;
@@ -233,7 +248,10 @@ await suite.compare({
   extra: () => ({ dealerPings: lastPing.dealer, routerPings: lastPing.router }),
 });
 const hbCpu = median(cpuPerMessage.heartbeat);
-for (const [name, base] of [["raw zeromq.js", median(cpuPerMessage.raw)], ["@zg/core SocketLoops", median(cpuPerMessage.loops)]] as const) {
+for (const [name, base] of [
+  ["raw zeromq.js", median(cpuPerMessage.raw)],
+  ["@zg/core SocketLoops", median(cpuPerMessage.loops)],
+] as const) {
   suite.record({
     name: `same stream, CPU per message: ping-pong vs ${name} (ratio = baseline / ping-pong)`,
     unit: "µs/msg",

@@ -151,8 +151,14 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
     super("HeartbeatDealer", options);
     this.#options = options;
     this.#endpoints = endpointsOption("endpoints", options.endpoints);
-    this.interval = durationOption("interval", options.interval, DEFAULT_HEARTBEAT_INTERVAL, { min: 10, max: 3_600_000 });
-    this.liveness = integerOption("liveness", options.liveness, DEFAULT_HEARTBEAT_LIVENESS, { min: 1, max: 1000 });
+    this.interval = durationOption("interval", options.interval, DEFAULT_HEARTBEAT_INTERVAL, {
+      min: 10,
+      max: 3_600_000,
+    });
+    this.liveness = integerOption("liveness", options.liveness, DEFAULT_HEARTBEAT_LIVENESS, {
+      min: 1,
+      max: 1000,
+    });
     this.#reconnectDelay =
       options.reconnectDelay !== undefined && options.reconnectDelay < 0
         ? -1
@@ -198,7 +204,8 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
    * @throws {@link ZgError} `ZG_STATE` before start.
    */
   monitorTransport(): TransportMonitor {
-    if (this.#loop === undefined) throw new ZgError("ZG_STATE", "monitorTransport() needs a started HeartbeatDealer");
+    if (this.#loop === undefined)
+      throw new ZgError("ZG_STATE", "monitorTransport() needs a started HeartbeatDealer");
     this.#transport?.close();
     this.#transport = new TransportMonitor(this.#loop.socket, { logger: this.logger });
     return this.#transport;
@@ -303,7 +310,9 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
       decoded = decodeHeartbeat(message);
     } catch (error) {
       this.#counters.badFrames++;
-      this.logger.warn("bad heartbeat frame dropped", { error: isZgError(error) ? error.message : String(error) });
+      this.logger.warn("bad heartbeat frame dropped", {
+        error: isZgError(error) ? error.message : String(error),
+      });
       return;
     }
     if (decoded.kind === "data") {

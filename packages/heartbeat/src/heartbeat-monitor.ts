@@ -99,7 +99,9 @@ export class HeartbeatMonitor extends Component<HeartbeatMonitorEvents, Heartbea
     this.#tracker.on("peer:silent", ({ key, silentFor }) => {
       if (this.#heard.has(key)) this.emit("publisher:silent", { publisher: key, silentFor });
     });
-    this.#tracker.on("peer:expired", ({ key, silentFor }) => this.emit("publisher:dead", { publisher: key, silentFor }));
+    this.#tracker.on("peer:expired", ({ key, silentFor }) =>
+      this.emit("publisher:dead", { publisher: key, silentFor }),
+    );
   }
 
   /**
@@ -109,7 +111,8 @@ export class HeartbeatMonitor extends Component<HeartbeatMonitorEvents, Heartbea
    */
   publisherState(publisher: string): PublisherState {
     const p = this.#tracker.get(publisher);
-    if (p === undefined) return this.state !== "idle" && this.#publishers.includes(publisher) ? "dead" : "unknown";
+    if (p === undefined)
+      return this.state !== "idle" && this.#publishers.includes(publisher) ? "dead" : "unknown";
     if (p.state === "silent") return "silent";
     return this.#heard.has(publisher) ? "alive" : "unknown";
   }
@@ -122,7 +125,11 @@ export class HeartbeatMonitor extends Component<HeartbeatMonitorEvents, Heartbea
       sub.subscribe(HEARTBEAT_HEADER);
       for (const t of topics) sub.subscribe(typeof t === "string" ? t : Buffer.from(t));
       const loop = this.own(
-        new SocketLoop(sub, { name: "heartbeat-monitor", logger: this.logger, onMessage: (m) => this.#onMessage(m, publisher) }),
+        new SocketLoop(sub, {
+          name: "heartbeat-monitor",
+          logger: this.logger,
+          onMessage: (m) => this.#onMessage(m, publisher),
+        }),
       );
       connectAll(sub, [publisher]);
       loop.start();
@@ -135,7 +142,12 @@ export class HeartbeatMonitor extends Component<HeartbeatMonitorEvents, Heartbea
     const t = this.#tracker.stats();
     let alive = 0;
     for (const p of this.#publishers) if (this.publisherState(p) === "alive") alive++;
-    return { ...this.#counters, clampedIntervals: t.clampedIntervals, alive, dead: this.#publishers.length - t.peers };
+    return {
+      ...this.#counters,
+      clampedIntervals: t.clampedIntervals,
+      alive,
+      dead: this.#publishers.length - t.peers,
+    };
   }
 
   #onMessage(message: Message, publisher: string): void {
@@ -154,11 +166,15 @@ export class HeartbeatMonitor extends Component<HeartbeatMonitorEvents, Heartbea
       }
     } catch (error) {
       this.#counters.badFrames++;
-      this.logger.warn("bad heartbeat frame dropped", { publisher, error: isZgError(error) ? error.message : String(error) });
+      this.logger.warn("bad heartbeat frame dropped", {
+        publisher,
+        error: isZgError(error) ? error.message : String(error),
+      });
     }
     const r = this.#tracker.seen(publisher, interval);
     if (r === "returned") this.emit("publisher:alive", { publisher, returned: true });
-    else if (!this.#heard.has(publisher)) this.emit("publisher:alive", { publisher, returned: false });
+    else if (!this.#heard.has(publisher))
+      this.emit("publisher:alive", { publisher, returned: false });
     this.#heard.add(publisher);
     if (data) this.#options.onMessage?.(message, publisher);
   }

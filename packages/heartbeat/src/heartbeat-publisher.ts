@@ -49,7 +49,11 @@ export interface HeartbeatPublisherStats {
  * await pub.close();
  * ```
  */
-export class HeartbeatPublisher extends Component<Record<string, never>, HeartbeatPublisherStats, string[]> {
+export class HeartbeatPublisher extends Component<
+  Record<string, never>,
+  HeartbeatPublisherStats,
+  string[]
+> {
   readonly #endpoints: string[];
   readonly #options: HeartbeatPublisherOptions;
   readonly #sender: HeartbeatSender;
@@ -77,9 +81,13 @@ export class HeartbeatPublisher extends Component<Record<string, never>, Heartbe
   protected async onStart(): Promise<string[]> {
     const socket = createSocket(zmq.Publisher, {
       linger: 0,
-      ...(this.#options.sendHighWaterMark === undefined ? {} : { sendHighWaterMark: this.#options.sendHighWaterMark }),
+      ...(this.#options.sendHighWaterMark === undefined
+        ? {}
+        : { sendHighWaterMark: this.#options.sendHighWaterMark }),
     });
-    this.#loop = this.own(new SocketLoop(socket, { name: "heartbeat-publisher", logger: this.logger }));
+    this.#loop = this.own(
+      new SocketLoop(socket, { name: "heartbeat-publisher", logger: this.logger }),
+    );
     this.own(() => this.#sender.stop());
     const bound = await bindAll(socket, this.#endpoints);
     this.#loop.start();

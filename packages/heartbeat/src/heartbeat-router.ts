@@ -99,7 +99,11 @@ export interface HeartbeatRouterStats {
  * await router.close();
  * ```
  */
-export class HeartbeatRouter extends Component<HeartbeatRouterEvents, HeartbeatRouterStats, string[]> {
+export class HeartbeatRouter extends Component<
+  HeartbeatRouterEvents,
+  HeartbeatRouterStats,
+  string[]
+> {
   readonly interval: number;
   readonly #options: HeartbeatRouterOptions;
   readonly #endpoints: string[];
@@ -123,7 +127,10 @@ export class HeartbeatRouter extends Component<HeartbeatRouterEvents, HeartbeatR
     super("HeartbeatRouter", options);
     this.#options = options;
     this.#endpoints = endpointsOption("endpoints", options.endpoints);
-    this.interval = durationOption("interval", options.interval, DEFAULT_HEARTBEAT_INTERVAL, { min: 10, max: 3_600_000 });
+    this.interval = durationOption("interval", options.interval, DEFAULT_HEARTBEAT_INTERVAL, {
+      min: 10,
+      max: 3_600_000,
+    });
     this.#tracker = new PresenceTracker<string>({
       interval: this.interval,
       liveness: options.liveness ?? DEFAULT_HEARTBEAT_LIVENESS,
@@ -158,7 +165,8 @@ export class HeartbeatRouter extends Component<HeartbeatRouterEvents, HeartbeatR
    * @throws {@link ZgError} `ZG_STATE` before start.
    */
   monitorTransport(): TransportMonitor {
-    if (this.#loop === undefined) throw new ZgError("ZG_STATE", "monitorTransport() needs a started HeartbeatRouter");
+    if (this.#loop === undefined)
+      throw new ZgError("ZG_STATE", "monitorTransport() needs a started HeartbeatRouter");
     return this.own(new TransportMonitor(this.#loop.socket, { logger: this.logger }));
   }
 
@@ -225,7 +233,9 @@ export class HeartbeatRouter extends Component<HeartbeatRouterEvents, HeartbeatR
     } catch (error) {
       this.#tracker.seen(key); // malformed, but the peer is alive
       this.#counters.badFrames++;
-      this.logger.warn("bad heartbeat frame dropped", { error: isZgError(error) ? error.message : String(error) });
+      this.logger.warn("bad heartbeat frame dropped", {
+        error: isZgError(error) ? error.message : String(error),
+      });
       return;
     }
     if (decoded.kind === "data") {

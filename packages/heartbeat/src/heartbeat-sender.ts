@@ -1,5 +1,9 @@
 import { durationOption, systemClock, type Clock, type Logger, type TimerHandle } from "@zg/core";
-import { DEFAULT_HEARTBEAT_INTERVAL, MAX_HEARTBEAT_INTERVAL, MIN_HEARTBEAT_INTERVAL } from "./constants.js";
+import {
+  DEFAULT_HEARTBEAT_INTERVAL,
+  MAX_HEARTBEAT_INTERVAL,
+  MIN_HEARTBEAT_INTERVAL,
+} from "./constants.js";
 
 /** Options of {@link HeartbeatSender}. Durations in milliseconds. */
 export interface HeartbeatSenderOptions {
@@ -91,7 +95,9 @@ export class HeartbeatSender {
       try {
         this.#options.sendHeartbeat();
       } catch (error) {
-        this.#options.logger?.error("HeartbeatSender sendHeartbeat callback threw", { error: String(error) });
+        this.#options.logger?.error("HeartbeatSender sendHeartbeat callback threw", {
+          error: String(error),
+        });
       }
     }
     this.#arm();

@@ -1,5 +1,17 @@
-import { assertArgument, durationOption, integerOption, systemClock, type Clock, type Logger, type TimerHandle } from "@zg/core";
-import { DEFAULT_HEARTBEAT_LIVENESS, MAX_HEARTBEAT_INTERVAL, MIN_HEARTBEAT_INTERVAL } from "./constants.js";
+import {
+  assertArgument,
+  durationOption,
+  integerOption,
+  systemClock,
+  type Clock,
+  type Logger,
+  type TimerHandle,
+} from "@zg/core";
+import {
+  DEFAULT_HEARTBEAT_LIVENESS,
+  MAX_HEARTBEAT_INTERVAL,
+  MIN_HEARTBEAT_INTERVAL,
+} from "./constants.js";
 
 /** Options of {@link LinkHeartbeat}. All durations in milliseconds. */
 export interface LinkHeartbeatOptions {
@@ -70,8 +82,14 @@ export class LinkHeartbeat {
   #heartbeatsSent = 0;
 
   constructor(options: LinkHeartbeatOptions) {
-    this.interval = durationOption("interval", options.interval, 0, { min: MIN_HEARTBEAT_INTERVAL, max: MAX_HEARTBEAT_INTERVAL });
-    this.liveness = integerOption("liveness", options.liveness, DEFAULT_HEARTBEAT_LIVENESS, { min: 1, max: 1000 });
+    this.interval = durationOption("interval", options.interval, 0, {
+      min: MIN_HEARTBEAT_INTERVAL,
+      max: MAX_HEARTBEAT_INTERVAL,
+    });
+    this.liveness = integerOption("liveness", options.liveness, DEFAULT_HEARTBEAT_LIVENESS, {
+      min: 1,
+      max: 1000,
+    });
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     const silentAfter = options.silentAfter ?? 1;
@@ -142,7 +160,9 @@ export class LinkHeartbeat {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     const now = this.#clock.now();
     const deadAt = this.#lastHeard + this.interval * this.liveness;
-    const silentAt = this.#silentReported ? Infinity : this.#lastHeard + this.interval * this.#silentAfter;
+    const silentAt = this.#silentReported
+      ? Infinity
+      : this.#lastHeard + this.interval * this.#silentAfter;
     const sendAt = this.#paused() ? Infinity : this.#lastSent + this.interval;
     const next = Math.min(deadAt, silentAt, sendAt);
     this.#timer = this.#clock.setTimeout(() => this.#tick(), Math.max(0, Math.ceil(next - now)));
@@ -175,7 +195,11 @@ export class LinkHeartbeat {
 
   /** pauseWhenSilent: silent, and a heartbeat already went out since the peer was last heard. */
   #paused(): boolean {
-    return this.#options.pauseWhenSilent === true && this.#silentReported && this.#lastHeartbeat >= this.#lastHeard;
+    return (
+      this.#options.pauseWhenSilent === true &&
+      this.#silentReported &&
+      this.#lastHeartbeat >= this.#lastHeard
+    );
   }
 
   #call(name: string, fn: () => void): void {

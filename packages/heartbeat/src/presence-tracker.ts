@@ -153,13 +153,23 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
       min: MIN_HEARTBEAT_INTERVAL,
       max: MAX_HEARTBEAT_INTERVAL,
     });
-    this.liveness = integerOption("liveness", options.liveness, DEFAULT_HEARTBEAT_LIVENESS, { min: 1, max: 1000 });
+    this.liveness = integerOption("liveness", options.liveness, DEFAULT_HEARTBEAT_LIVENESS, {
+      min: 1,
+      max: 1000,
+    });
     this.#maxPeers = integerOption("maxPeers", options.maxPeers, 1_000_000, { min: 1 });
-    this.#rememberExpired = integerOption("rememberExpired", options.rememberExpired, 10_000, { min: 0 });
+    this.#rememberExpired = integerOption("rememberExpired", options.rememberExpired, 10_000, {
+      min: 0,
+    });
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger;
     this.listenerErrorLogger = options.logger;
-    const granularity = durationOption("granularity", options.granularity, DEFAULT_EXPIRY_GRANULARITY, { max: 60_000 });
+    const granularity = durationOption(
+      "granularity",
+      options.granularity,
+      DEFAULT_EXPIRY_GRANULARITY,
+      { max: 60_000 },
+    );
     this.#wheel = new DeadlineWheel<Slot<K>>(
       this.#clock,
       granularity,
@@ -200,12 +210,19 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
 
   /** Clamps a peer-announced interval into [10 ms, 1 h] (counted and logged when clamped). */
   clampInterval(interval: number): number {
-    if (!Number.isFinite(interval) || interval < MIN_HEARTBEAT_INTERVAL || interval > MAX_HEARTBEAT_INTERVAL) {
+    if (
+      !Number.isFinite(interval) ||
+      interval < MIN_HEARTBEAT_INTERVAL ||
+      interval > MAX_HEARTBEAT_INTERVAL
+    ) {
       this.#stats.clampedIntervals++;
       const clamped = !Number.isFinite(interval)
         ? this.interval
         : Math.min(MAX_HEARTBEAT_INTERVAL, Math.max(MIN_HEARTBEAT_INTERVAL, interval));
-      this.#logger?.warn("peer announced an out-of-range heartbeat interval; clamped", { interval, clamped });
+      this.#logger?.warn("peer announced an out-of-range heartbeat interval; clamped", {
+        interval,
+        clamped,
+      });
       return clamped;
     }
     return interval;
@@ -240,7 +257,12 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
       }
       return "alive";
     }
-    const iv = interval === undefined ? (p?.interval ?? this.interval) : p === undefined ? this.clampInterval(interval) : interval;
+    const iv =
+      interval === undefined
+        ? (p?.interval ?? this.interval)
+        : p === undefined
+          ? this.clampInterval(interval)
+          : interval;
     if (p === undefined && this.#peers.size >= this.#maxPeers) {
       this.#stats.refused++;
       return "refused";
@@ -275,7 +297,8 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
   /** Records that something was sent to `key`: postpones its next heartbeat. */
   sent(key: K): void {
     const beat = this.#peers.get(key)?.beat;
-    if (beat !== undefined && beat.filed !== -1) beat.deadline = this.#clock.now() + beat.peer.interval;
+    if (beat !== undefined && beat.filed !== -1)
+      beat.deadline = this.#clock.now() + beat.peer.interval;
   }
 
   /** Stops tracking `key` (it left cleanly); no `peer:expired` event. */
@@ -307,7 +330,10 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
     const p = { key, interval, silent: false, beaten: false, lastSeen: now } as PeerInfo<K>;
     p.expiry = { peer: p, kind: EXPIRY, deadline: Infinity, filed: -1 };
     p.silence = { peer: p, kind: SILENCE, deadline: Infinity, filed: -1 };
-    p.beat = this.#sendHeartbeat === undefined ? undefined : { peer: p, kind: BEAT, deadline: Infinity, filed: -1 };
+    p.beat =
+      this.#sendHeartbeat === undefined
+        ? undefined
+        : { peer: p, kind: BEAT, deadline: Infinity, filed: -1 };
     return p;
   }
 

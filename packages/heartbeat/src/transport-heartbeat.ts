@@ -44,12 +44,20 @@ export interface TransportHeartbeatSocketOptions {
  * @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for an interval or timeout
  * outside [1 ms, 1 h], or a TTL outside [100 ms, 6 553 599 ms].
  */
-export function transportHeartbeatOptions(options: TransportHeartbeatOptions): TransportHeartbeatSocketOptions {
+export function transportHeartbeatOptions(
+  options: TransportHeartbeatOptions,
+): TransportHeartbeatSocketOptions {
   const interval = durationOption("interval", options.interval, 0, { min: 1, max: 3_600_000 });
   const timeout = durationOption("timeout", options.timeout, interval, { min: 1, max: 3_600_000 });
-  const out: TransportHeartbeatSocketOptions = { heartbeatInterval: interval, heartbeatTimeout: timeout };
+  const out: TransportHeartbeatSocketOptions = {
+    heartbeatInterval: interval,
+    heartbeatTimeout: timeout,
+  };
   if (options.timeToLive !== undefined && options.timeToLive !== 0) {
-    out.heartbeatTimeToLive = durationOption("timeToLive", options.timeToLive, 0, { min: 100, max: MAX_TRANSPORT_HEARTBEAT_TTL });
+    out.heartbeatTimeToLive = durationOption("timeToLive", options.timeToLive, 0, {
+      min: 100,
+      max: MAX_TRANSPORT_HEARTBEAT_TTL,
+    });
   }
   return out;
 }
@@ -95,7 +103,13 @@ export interface TransportMonitorStats {
  */
 export class TransportMonitor extends TypedEmitter<TransportMonitorEvents> {
   readonly #observer: zmq.Observer;
-  readonly #counters: TransportMonitorStats = { opened: 0, ready: 0, lost: 0, retries: 0, failed: 0 };
+  readonly #counters: TransportMonitorStats = {
+    opened: 0,
+    ready: 0,
+    lost: 0,
+    retries: 0,
+    failed: 0,
+  };
 
   readonly #logger: Logger | undefined;
   #closed = false;
@@ -103,7 +117,10 @@ export class TransportMonitor extends TypedEmitter<TransportMonitorEvents> {
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` when `socket` is not a zeromq.js socket. */
   constructor(socket: zmq.Socket, { logger }: { logger?: Logger } = {}) {
     super();
-    assertArgument(socket !== null && typeof socket === "object" && "events" in socket, "socket must be a zeromq.js socket");
+    assertArgument(
+      socket !== null && typeof socket === "object" && "events" in socket,
+      "socket must be a zeromq.js socket",
+    );
     this.listenerErrorLogger = logger;
     this.#logger = logger;
     this.#observer = socket.events;
@@ -148,7 +165,10 @@ export class TransportMonitor extends TypedEmitter<TransportMonitorEvents> {
       case "handshake:error:auth":
       case "handshake:error:other":
         this.#counters.failed++;
-        this.emit("connection:failed", { address: e.address, reason: `${e.type}: ${e.error.message}` });
+        this.emit("connection:failed", {
+          address: e.address,
+          reason: `${e.type}: ${e.error.message}`,
+        });
         break;
       default:
         break;

@@ -11,24 +11,43 @@ const PEERS_PER_CHILD = 10; // 5 kills × 10 independent peers (staggered phases
 const fixture = new URL("./fixtures/dealers.ts", import.meta.url);
 
 test(`a peer killed with -9 is declared dead at (L−1)·I < t − t₀ ≤ L·I + G + 10% (${CHILDREN * PEERS_PER_CHILD} trials)`, async () => {
-  const router = closeAfter(new HeartbeatRouter({ endpoints: tcpEndpoint(), interval: I, liveness: L, granularity: G }));
+  const router = closeAfter(
+    new HeartbeatRouter({ endpoints: tcpEndpoint(), interval: I, liveness: L, granularity: G }),
+  );
   const [endpoint] = await router.start();
   const detected = new Map<string, { at: number; lastSeen: number }>();
-  router.on("peer:expired", (e) => detected.set(e.key, { at: performance.now(), lastSeen: e.lastSeen }));
+  router.on("peer:expired", (e) =>
+    detected.set(e.key, { at: performance.now(), lastSeen: e.lastSeen }),
+  );
   const sinceLast: number[] = [];
   const sinceKill: number[] = [];
   // One child at a time, so the measuring process carries only the peers under test.
   for (let c = 0; c < CHILDREN; c++) {
     const child = await spawnChild(fixture, {
-      args: [JSON.stringify({ endpoint, count: PEERS_PER_CHILD, interval: I, liveness: L, prefix: `c${c}`, stagger: true })],
+      args: [
+        JSON.stringify({
+          endpoint,
+          count: PEERS_PER_CHILD,
+          interval: I,
+          liveness: L,
+          prefix: `c${c}`,
+          stagger: true,
+        }),
+      ],
     });
     const keys = Array.from({ length: PEERS_PER_CHILD }, (_, i) => `c${c}-${i}`);
-    await waitFor(() => keys.every((k) => router.tracker.has(k)), { what: `peers of child ${c} tracked`, timeout: 10_000 });
+    await waitFor(() => keys.every((k) => router.tracker.has(k)), {
+      what: `peers of child ${c} tracked`,
+      timeout: 10_000,
+    });
     // A random phase relative to the heartbeats, from the test's own clock.
     await new Promise((r) => setTimeout(r, 2 * I + Math.random() * I));
     const killedAt = performance.now();
     await child.kill("SIGKILL");
-    await waitFor(() => keys.every((k) => detected.has(k)), { what: `expiry of child ${c}`, timeout: 3000 });
+    await waitFor(() => keys.every((k) => detected.has(k)), {
+      what: `expiry of child ${c}`,
+      timeout: 3000,
+    });
     for (const k of keys) {
       const d = detected.get(k) as { at: number; lastSeen: number };
       expect(d.lastSeen).toBeLessThanOrEqual(killedAt + 1);

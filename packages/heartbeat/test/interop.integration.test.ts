@@ -44,35 +44,45 @@ print("bye", flush=True)
 `;
 
 describe("interop with pyzmq peers", () => {
-  pythonTest("a pyzmq DEALER speaking the ping-pong wire form is tracked by its announced interval, then expires", async () => {
-    const router = closeAfter(new HeartbeatRouter({ endpoints: tcpEndpoint(), interval: 1000 }));
-    const [ep] = await router.start();
-    const joined = router.next("peer:joined");
-    const py = spawnPython(PING_PONG_PEER, [ep as string]);
-    expect((await joined).key).toBe("py");
-    expect(router.peer(Buffer.from("py"))?.interval).toBe(200);
-    await py.waitForLine(/^pong$/);
-    await py.waitForLine(/^bye$/, 5000);
-    const e = await router.next("peer:expired");
-    expect(e.key).toBe("py");
-    expect(e.silentFor).toBeGreaterThanOrEqual(600);
-    expect(e.silentFor).toBeLessThan(600 + 200);
-    expect(router.stats()).toMatchObject({ badFrames: 0, unknownCommands: 0 });
-    // Either side pings when its line is idle and the other answers: over 1.5 s at 200 ms, several exchanges.
-    const { pingsReceived, pongsReceived } = router.stats();
-    expect(pingsReceived).toBeGreaterThanOrEqual(1);
-    expect(pingsReceived + pongsReceived).toBeGreaterThanOrEqual(3);
-  });
+  pythonTest(
+    "a pyzmq DEALER speaking the ping-pong wire form is tracked by its announced interval, then expires",
+    async () => {
+      const router = closeAfter(new HeartbeatRouter({ endpoints: tcpEndpoint(), interval: 1000 }));
+      const [ep] = await router.start();
+      const joined = router.next("peer:joined");
+      const py = spawnPython(PING_PONG_PEER, [ep as string]);
+      expect((await joined).key).toBe("py");
+      expect(router.peer(Buffer.from("py"))?.interval).toBe(200);
+      await py.waitForLine(/^pong$/);
+      await py.waitForLine(/^bye$/, 5000);
+      const e = await router.next("peer:expired");
+      expect(e.key).toBe("py");
+      expect(e.silentFor).toBeGreaterThanOrEqual(600);
+      expect(e.silentFor).toBeLessThan(600 + 200);
+      expect(router.stats()).toMatchObject({ badFrames: 0, unknownCommands: 0 });
+      // Either side pings when its line is idle and the other answers: over 1.5 s at 200 ms, several exchanges.
+      const { pingsReceived, pongsReceived } = router.stats();
+      expect(pingsReceived).toBeGreaterThanOrEqual(1);
+      expect(pingsReceived + pongsReceived).toBeGreaterThanOrEqual(3);
+    },
+  );
 
-  pythonTest("a pyzmq PUB sending one-way heartbeats is alive to the monitor, then dead when it stops", async () => {
-    const py = spawnPython(PUBLISHER);
-    const [endpoint] = (await py.waitForLine(/^(tcp:\/\/\S+)$/)).slice(1);
-    const monitor = closeAfter(new HeartbeatMonitor({ publishers: endpoint as string, interval: 1000 }));
-    await monitor.start();
-    await waitFor(() => monitor.publisherState(endpoint as string) === "alive", { what: "alive" });
-    const dead = await monitor.next("publisher:dead");
-    expect(dead.silentFor).toBeGreaterThanOrEqual(300); // judged by the announced 100 ms, not the 1000 ms default
-    expect(dead.silentFor).toBeLessThan(1000);
-    expect(monitor.stats().heartbeats).toBeGreaterThanOrEqual(3);
-  });
+  pythonTest(
+    "a pyzmq PUB sending one-way heartbeats is alive to the monitor, then dead when it stops",
+    async () => {
+      const py = spawnPython(PUBLISHER);
+      const [endpoint] = (await py.waitForLine(/^(tcp:\/\/\S+)$/)).slice(1);
+      const monitor = closeAfter(
+        new HeartbeatMonitor({ publishers: endpoint as string, interval: 1000 }),
+      );
+      await monitor.start();
+      await waitFor(() => monitor.publisherState(endpoint as string) === "alive", {
+        what: "alive",
+      });
+      const dead = await monitor.next("publisher:dead");
+      expect(dead.silentFor).toBeGreaterThanOrEqual(300); // judged by the announced 100 ms, not the 1000 ms default
+      expect(dead.silentFor).toBeLessThan(1000);
+      expect(monitor.stats().heartbeats).toBeGreaterThanOrEqual(3);
+    },
+  );
 });

@@ -100,8 +100,12 @@ describe("LinkHeartbeat", () => {
     expect(log).toEqual(["hb@1100", "silent@1150:150"]);
     clock.advance(150);
     expect(log).toEqual(["hb@1100", "silent@1150:150", "hb@1200", "dead@1300:300"]);
-    expect(() => link({ silentAfter: 0.9 })).toThrow(expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }));
-    expect(() => link({ silentAfter: 3.5 })).toThrow(expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }));
+    expect(() => link({ silentAfter: 0.9 })).toThrow(
+      expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }),
+    );
+    expect(() => link({ silentAfter: 3.5 })).toThrow(
+      expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }),
+    );
   });
 
   test("start() restarts after death; stop() is idempotent and leaves no timer", () => {
@@ -145,7 +149,9 @@ describe("LinkHeartbeat", () => {
   test("absurd intervals and liveness are refused at construction", () => {
     const base = { sendHeartbeat: () => {}, onDead: () => {} };
     for (const interval of [0, -1, 5, Number.NaN, Infinity, 3_600_001]) {
-      expect(() => new LinkHeartbeat({ ...base, interval })).toThrow(expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }));
+      expect(() => new LinkHeartbeat({ ...base, interval })).toThrow(
+        expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }),
+      );
     }
     for (const liveness of [0, 1.5, -3, 1001]) {
       expect(() => new LinkHeartbeat({ ...base, interval: 100, liveness })).toThrow(

@@ -17,12 +17,23 @@ describe("one-way heartbeat (PUB→SUB)", () => {
     const never = tcpEndpoint().replace("*", "1"); // nothing listens on port 1
     const got: string[] = [];
     const monitor = closeAfter(
-      new HeartbeatMonitor({ publishers: [endpoint, never], interval: 100, onMessage: (m, from) => got.push(`${from === endpoint ? "A" : "?"}:${m[1]?.toString() ?? ""}`) }),
+      new HeartbeatMonitor({
+        publishers: [endpoint, never],
+        interval: 100,
+        onMessage: (m, from) =>
+          got.push(`${from === endpoint ? "A" : "?"}:${m[1]?.toString() ?? ""}`),
+      }),
     );
     const events: string[] = [];
-    monitor.on("publisher:alive", (e) => events.push(`alive ${e.publisher === endpoint ? "A" : "N"} ${e.returned}`));
-    monitor.on("publisher:silent", (e) => events.push(`silent ${e.publisher === endpoint ? "A" : "N"}`));
-    monitor.on("publisher:dead", (e) => events.push(`dead ${e.publisher === endpoint ? "A" : "N"}`));
+    monitor.on("publisher:alive", (e) =>
+      events.push(`alive ${e.publisher === endpoint ? "A" : "N"} ${e.returned}`),
+    );
+    monitor.on("publisher:silent", (e) =>
+      events.push(`silent ${e.publisher === endpoint ? "A" : "N"}`),
+    );
+    monitor.on("publisher:dead", (e) =>
+      events.push(`dead ${e.publisher === endpoint ? "A" : "N"}`),
+    );
     expect(monitor.publisherState(endpoint)).toBe("unknown");
     await monitor.start();
     await waitFor(() => monitor.publisherState(endpoint) === "alive", { what: "publisher alive" });
@@ -44,12 +55,22 @@ describe("one-way heartbeat (PUB→SUB)", () => {
     expect(events).toContain("dead N");
     // The publisher dies: silent after I, dead after L·I.
     await pub.close();
-    await waitFor(() => monitor.publisherState(endpoint) === "dead", { what: "publisher dead", timeout: 2000 });
-    expect(events.filter((e) => e.endsWith(" A") || e.includes(" A "))).toEqual(["alive A false", "silent A", "dead A"]);
+    await waitFor(() => monitor.publisherState(endpoint) === "dead", {
+      what: "publisher dead",
+      timeout: 2000,
+    });
+    expect(events.filter((e) => e.endsWith(" A") || e.includes(" A "))).toEqual([
+      "alive A false",
+      "silent A",
+      "dead A",
+    ]);
     // It comes back on the same endpoint: reported returned.
     const again = closeAfter(new HeartbeatPublisher({ endpoints: endpoint, interval: 100 }));
     await again.start();
-    await waitFor(() => monitor.publisherState(endpoint) === "alive", { what: "publisher back", timeout: 3000 });
+    await waitFor(() => monitor.publisherState(endpoint) === "alive", {
+      what: "publisher back",
+      timeout: 3000,
+    });
     expect(events.at(-1)).toBe("alive A true");
     expect(monitor.stats()).toMatchObject({ alive: 1, dead: 1, badFrames: 0 });
   });
@@ -59,7 +80,12 @@ describe("one-way heartbeat (PUB→SUB)", () => {
     const [ep] = await pub.start();
     const got: string[] = [];
     const monitor = closeAfter(
-      new HeartbeatMonitor({ publishers: ep as string, topics: ["news"], interval: 100, onMessage: (m) => got.push(m[0]?.toString() ?? "") }),
+      new HeartbeatMonitor({
+        publishers: ep as string,
+        topics: ["news"],
+        interval: 100,
+        onMessage: (m) => got.push(m[0]?.toString() ?? ""),
+      }),
     );
     await monitor.start();
     await delay(100);
@@ -83,6 +109,11 @@ describe("one-way heartbeat (PUB→SUB)", () => {
     await raw.send([Buffer.from("ZGHB09"), Buffer.from([0x01])]);
     await raw.send([Buffer.from("ZGHB01"), Buffer.from([0x42])]);
     await waitFor(() => monitor.stats().received === 3);
-    expect(monitor.stats()).toMatchObject({ heartbeats: 1, badFrames: 1, unknownCommands: 1, clampedIntervals: 1 });
+    expect(monitor.stats()).toMatchObject({
+      heartbeats: 1,
+      badFrames: 1,
+      unknownCommands: 1,
+      clampedIntervals: 1,
+    });
   });
 });

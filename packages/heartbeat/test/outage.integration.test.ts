@@ -12,13 +12,19 @@ const routerFixture = new URL("./fixtures/router.ts", import.meta.url);
 function burst(samples: { at: number; pings: number }[]): number {
   const first = samples[1];
   const base = samples[0]?.pings ?? 0;
-  return first === undefined ? 0 : Math.max(...samples.filter((s) => s.at <= first.at + 50).map((s) => s.pings)) - base;
+  return first === undefined
+    ? 0
+    : Math.max(...samples.filter((s) => s.at <= first.at + 50).map((s) => s.pings)) - base;
 }
 
 async function setup() {
-  const router = closeAfter(new HeartbeatRouter({ endpoints: tcpEndpoint(), interval: I, liveness: L }));
+  const router = closeAfter(
+    new HeartbeatRouter({ endpoints: tcpEndpoint(), interval: I, liveness: L }),
+  );
   const [endpoint] = await router.start();
-  const child = await spawnChild(fixture, { args: [JSON.stringify({ endpoint, count: 1, interval: I, liveness: L, prefix: "z" })] });
+  const child = await spawnChild(fixture, {
+    args: [JSON.stringify({ endpoint, count: 1, interval: I, liveness: L, prefix: "z" })],
+  });
   await waitFor(() => router.tracker.has("z-0"), { what: "peer tracked" });
   await delay(3 * I); // settle into the idle ping-pong rhythm
   return { router, child };
@@ -43,7 +49,9 @@ test("SIGSTOP for 5·I: declared dead within the A1 window; SIGCONT: reported re
   const r = await returned;
   expect(r.key).toBe("z-0");
   expect(r.downFor).toBeGreaterThan(0);
-  process.stdout.write(`SIGSTOP 5·I: dead after ${detectedAfter.toFixed(1)} ms (silent ${e.silentFor.toFixed(1)} ms); returned ${(performance.now() - resumedAt).toFixed(1)} ms after SIGCONT\n`);
+  process.stdout.write(
+    `SIGSTOP 5·I: dead after ${detectedAfter.toFixed(1)} ms (silent ${e.silentFor.toFixed(1)} ms); returned ${(performance.now() - resumedAt).toFixed(1)} ms after SIGCONT\n`,
+  );
   // Tracked again: it stays alive through several intervals.
   await delay(5 * I);
   expect(router.peer(Buffer.from("z-0"))?.state).toBe("alive");
@@ -62,7 +70,9 @@ test("after a 5 s outage the returning peer receives at most 2 heartbeats genera
   await delay(500);
   // Everything sent during the outage sat in socket buffers and arrives in one burst right after SIGCONT.
   const received = burst((await child.call<{ at: number; pings: number }[]>("watched")) ?? []);
-  process.stdout.write(`5 s outage: pings generated for the silent peer ${generated}; received in the burst after SIGCONT ${received}\n`);
+  process.stdout.write(
+    `5 s outage: pings generated for the silent peer ${generated}; received in the burst after SIGCONT ${received}\n`,
+  );
   expect(generated).toBeLessThanOrEqual(2);
   expect(received).toBeLessThanOrEqual(2);
   // Without pauseWhenSilent the router would have pinged every interval until expiry (≈ L pings), and a
@@ -71,7 +81,14 @@ test("after a 5 s outage the returning peer receives at most 2 heartbeats genera
 
 test("the same 5 s outage seen from the DEALER side: the returning ROUTER receives at most 2 stale pings", async () => {
   const child = await spawnChild(routerFixture, { args: [String(I)] });
-  const dealer = closeAfter(new HeartbeatDealer({ endpoints: child.endpoints["router"] as string, interval: I, liveness: L, routingId: "d" }));
+  const dealer = closeAfter(
+    new HeartbeatDealer({
+      endpoints: child.endpoints["router"] as string,
+      interval: I,
+      liveness: L,
+      routingId: "d",
+    }),
+  );
   await dealer.start();
   await waitFor(() => dealer.alive, { what: "router heard" });
   await delay(3 * I);

@@ -3,8 +3,13 @@ import { createDealer, identityKey } from "@zg/core";
 import { closeAfter, delay, tcpEndpoint, transports, waitFor } from "@zg/testing";
 import { encodeHeartbeat, HeartbeatDealer, HeartbeatRouter } from "../src/index.js";
 
-async function router(extra: Partial<ConstructorParameters<typeof HeartbeatRouter>[0]> = {}, endpoint = tcpEndpoint()) {
-  const r = closeAfter(new HeartbeatRouter({ endpoints: endpoint, interval: 100, liveness: 3, ...extra }));
+async function router(
+  extra: Partial<ConstructorParameters<typeof HeartbeatRouter>[0]> = {},
+  endpoint = tcpEndpoint(),
+) {
+  const r = closeAfter(
+    new HeartbeatRouter({ endpoints: endpoint, interval: 100, liveness: 3, ...extra }),
+  );
   const [ep] = await r.start();
   return { r, ep: ep as string };
 }
@@ -12,9 +17,17 @@ async function router(extra: Partial<ConstructorParameters<typeof HeartbeatRoute
 describe.each(Object.entries(transports))("ping-pong over %s", (_name, endpoint) => {
   test("data flows both ways; heartbeats never reach the application; pings only on an idle line", async () => {
     const got: string[] = [];
-    const { r, ep } = await router({ onMessage: (id, body) => r.send(id, [`echo:${body[0]?.toString() ?? ""}`]) }, endpoint());
+    const { r, ep } = await router(
+      { onMessage: (id, body) => r.send(id, [`echo:${body[0]?.toString() ?? ""}`]) },
+      endpoint(),
+    );
     const d = closeAfter(
-      new HeartbeatDealer({ endpoints: ep, interval: 100, routingId: "d1", onMessage: (m) => got.push(m[0]?.toString() ?? "") }),
+      new HeartbeatDealer({
+        endpoints: ep,
+        interval: 100,
+        routingId: "d1",
+        onMessage: (m) => got.push(m[0]?.toString() ?? ""),
+      }),
     );
     const joined = r.next("peer:joined");
     await d.start();
@@ -44,8 +57,12 @@ describe.each(Object.entries(transports))("ping-pong over %s", (_name, endpoint)
 describe("ping-pong", () => {
   test("per-peer intervals: an aggressive 100 ms peer and a relaxed 30 s peer on one socket, each judged by its own", async () => {
     const { r, ep } = await router({ interval: 1000 });
-    const fast = closeAfter(new HeartbeatDealer({ endpoints: ep, interval: 100, routingId: "fast" }));
-    const slow = closeAfter(new HeartbeatDealer({ endpoints: ep, interval: 30_000, routingId: "slow" }));
+    const fast = closeAfter(
+      new HeartbeatDealer({ endpoints: ep, interval: 100, routingId: "fast" }),
+    );
+    const slow = closeAfter(
+      new HeartbeatDealer({ endpoints: ep, interval: 30_000, routingId: "slow" }),
+    );
     await fast.start();
     await slow.start();
     await waitFor(() => r.stats().peers === 2);
@@ -92,7 +109,9 @@ describe("ping-pong", () => {
   test("dealer: the router's death is detected after L·I; a new socket reconnects and the router sees the peer return", async () => {
     const ep = tcpEndpoint();
     const first = await router({}, ep);
-    const d = closeAfter(new HeartbeatDealer({ endpoints: first.ep, interval: 100, routingId: "w" }));
+    const d = closeAfter(
+      new HeartbeatDealer({ endpoints: first.ep, interval: 100, routingId: "w" }),
+    );
     expect(() => d.monitorTransport()).toThrow(expect.objectContaining({ code: "ZG_STATE" }));
     await d.start();
     await waitFor(() => d.alive);

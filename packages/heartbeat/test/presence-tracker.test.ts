@@ -1,6 +1,11 @@
 import { describe, expect, test, vi } from "vitest";
 import { ManualClock, systemClock } from "@zg/core";
-import { MAX_HEARTBEAT_INTERVAL, MIN_HEARTBEAT_INTERVAL, PresenceTracker, type PresenceTrackerOptions } from "../src/index.js";
+import {
+  MAX_HEARTBEAT_INTERVAL,
+  MIN_HEARTBEAT_INTERVAL,
+  PresenceTracker,
+  type PresenceTrackerOptions,
+} from "../src/index.js";
 
 function tracker(over: Partial<PresenceTrackerOptions<string>> = {}) {
   const clock = new ManualClock(5000);
@@ -151,7 +156,12 @@ describe("PresenceTracker", () => {
 
   test("absurd announced intervals are clamped, counted and logged; no stuck or runaway timer", () => {
     const warnings: unknown[] = [];
-    const logger = { debug() {}, info() {}, error() {}, warn: (_m: string, f?: unknown) => warnings.push(f) };
+    const logger = {
+      debug() {},
+      info() {},
+      error() {},
+      warn: (_m: string, f?: unknown) => warnings.push(f),
+    };
     const { clock, t } = tracker({ logger, interval: 1000 });
     t.seen("zero", 0);
     t.seen("negative", -5);
@@ -189,8 +199,12 @@ describe("PresenceTracker", () => {
     expect(log.at(-1)).toBe("silent a@5150");
     clock.advance(150);
     expect(log.at(-1)).toBe("expired a@5300 silentFor=300");
-    expect(() => tracker({ silentAfter: 0.5 })).toThrow(expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }));
-    expect(() => tracker({ silentAfter: 4 })).toThrow(expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }));
+    expect(() => tracker({ silentAfter: 0.5 })).toThrow(
+      expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }),
+    );
+    expect(() => tracker({ silentAfter: 4 })).toThrow(
+      expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }),
+    );
   });
 
   test("maxPeers refuses new keys; rememberExpired bounds the memory of expired keys", () => {

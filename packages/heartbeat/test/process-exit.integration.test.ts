@@ -4,7 +4,9 @@ import { expect, test } from "vitest";
 
 test("a process that starts and closes every component exits on its own, with code 0", async () => {
   const script = fileURLToPath(new URL("./fixtures/exit.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--conditions=@zg/source", "--import", "tsx", script], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--conditions=@zg/source", "--import", "tsx", script], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));

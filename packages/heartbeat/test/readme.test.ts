@@ -39,6 +39,9 @@ test("the README quick start runs: starts, uses and closes, and the process exit
   mkdirSync(dir, { recursive: true });
   const file = `${dir}quick-start.ts`;
   writeFileSync(file, code as string);
-  const r = spawnSync(process.execPath, ["--conditions=@zg/source", "--import", "tsx", file], { encoding: "utf8", timeout: 15_000 });
+  const r = spawnSync(process.execPath, ["--conditions=@zg/source", "--import", "tsx", file], {
+    encoding: "utf8",
+    timeout: 15_000,
+  });
   expect(r.status, r.stderr).toBe(0);
 });

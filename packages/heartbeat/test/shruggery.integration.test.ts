@@ -1,9 +1,21 @@
 // Model 1, "shrugging it off" (no heartbeat): its consequences, shown, and what the other models change.
 import { describe, expect, test } from "vitest";
 import * as zmq from "zeromq";
-import { bindAll, createDealer, createRouter, createSocket, identityKey, SocketLoop } from "@zg/core";
+import {
+  bindAll,
+  createDealer,
+  createRouter,
+  createSocket,
+  identityKey,
+  SocketLoop,
+} from "@zg/core";
 import { closeAfter, delay, tcpEndpoint, waitFor } from "@zg/testing";
-import { HeartbeatDealer, HeartbeatMonitor, HeartbeatPublisher, HeartbeatRouter } from "../src/index.js";
+import {
+  HeartbeatDealer,
+  HeartbeatMonitor,
+  HeartbeatPublisher,
+  HeartbeatRouter,
+} from "../src/index.js";
 
 const ROUNDS = 5;
 const PER_ROUND = 20;
@@ -15,7 +27,9 @@ describe("no heartbeat", () => {
     const router = createRouter({ linger: 0 });
     const [ep] = await bindAll(router, [tcpEndpoint()]);
     const loop = closeAfter(
-      new SocketLoop(router, { onMessage: (m) => void state.set(identityKey(m[0] as Buffer), { hello: Date.now() }) }).start(),
+      new SocketLoop(router, {
+        onMessage: (m) => void state.set(identityKey(m[0] as Buffer), { hello: Date.now() }),
+      }).start(),
     );
     // With ping-pong heartbeats.
     const tracked = closeAfter(new HeartbeatRouter({ endpoints: tcpEndpoint(), interval: 100 }));
@@ -27,16 +41,29 @@ describe("no heartbeat", () => {
         d.connect(ep as string);
         return d;
       });
-      const hbPeers = Array.from({ length: PER_ROUND }, (_, i) => new HeartbeatDealer({ endpoints: hbEp as string, interval: 100, routingId: `r${round}-${i}` }));
+      const hbPeers = Array.from(
+        { length: PER_ROUND },
+        (_, i) =>
+          new HeartbeatDealer({
+            endpoints: hbEp as string,
+            interval: 100,
+            routingId: `r${round}-${i}`,
+          }),
+      );
       await Promise.all(peers.map((d) => d.send("hello")));
       await Promise.all(hbPeers.map((d) => d.start()));
-      await waitFor(() => state.size === (round + 1) * PER_ROUND && tracked.stats().peers === PER_ROUND, { what: `round ${round}` });
+      await waitFor(
+        () => state.size === (round + 1) * PER_ROUND && tracked.stats().peers === PER_ROUND,
+        { what: `round ${round}` },
+      );
       for (const d of peers) d.close();
       await Promise.all(hbPeers.map((d) => d.close()));
       await waitFor(() => tracked.stats().peers === 0, { what: "purge", timeout: 2000 });
       sizes.push(state.size);
     }
-    process.stdout.write(`no heartbeat: per-peer state after each round ${sizes.join(", ")}; with heartbeats: ${tracked.stats().peers} (expired ${tracked.stats().expired})\n`);
+    process.stdout.write(
+      `no heartbeat: per-peer state after each round ${sizes.join(", ")}; with heartbeats: ${tracked.stats().peers} (expired ${tracked.stats().expired})\n`,
+    );
     expect(sizes).toEqual(Array.from({ length: ROUNDS }, (_, r) => (r + 1) * PER_ROUND));
     expect(tracked.stats()).toMatchObject({ peers: 0, expired: ROUNDS * PER_ROUND });
     expect(loop.stats().received).toBe(ROUNDS * PER_ROUND);
@@ -66,9 +93,13 @@ describe("no heartbeat", () => {
     expect(await observe(idle.lastEndpoint as string)).toBe("EAGAIN");
     expect(await observe(doomedEp)).toBe("EAGAIN");
     // With one-way heartbeats: alive vs dead.
-    const alivePub = closeAfter(new HeartbeatPublisher({ endpoints: tcpEndpoint(), interval: 100 }));
+    const alivePub = closeAfter(
+      new HeartbeatPublisher({ endpoints: tcpEndpoint(), interval: 100 }),
+    );
     const [aliveEp] = await alivePub.start();
-    const monitor = closeAfter(new HeartbeatMonitor({ publishers: [aliveEp as string, doomedEp], interval: 100 }));
+    const monitor = closeAfter(
+      new HeartbeatMonitor({ publishers: [aliveEp as string, doomedEp], interval: 100 }),
+    );
     await monitor.start();
     await delay(500);
     expect(monitor.publisherState(aliveEp as string)).toBe("alive");

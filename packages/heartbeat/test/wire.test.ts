@@ -1,6 +1,12 @@
 import { describe, expect, test } from "vitest";
 import { ManualClock } from "@zg/core";
-import { decodeHeartbeat, encodeHeartbeat, HEARTBEAT_HEADER, HeartbeatSender, isHeartbeatHeader } from "../src/index.js";
+import {
+  decodeHeartbeat,
+  encodeHeartbeat,
+  HEARTBEAT_HEADER,
+  HeartbeatSender,
+  isHeartbeatHeader,
+} from "../src/index.js";
 
 const b = (...bytes: number[]) => Buffer.from(bytes);
 const s = (text: string) => Buffer.from(text);
@@ -8,16 +14,32 @@ const s = (text: string) => Buffer.from(text);
 describe("heartbeat wire form (README 'Wire format')", () => {
   test("golden frames", () => {
     expect(HEARTBEAT_HEADER).toEqual(s("ZGHB01"));
-    expect(encodeHeartbeat("heartbeat", 1000)).toEqual([s("ZGHB01"), b(0x01), s("interval=1000\n")]);
+    expect(encodeHeartbeat("heartbeat", 1000)).toEqual([
+      s("ZGHB01"),
+      b(0x01),
+      s("interval=1000\n"),
+    ]);
     expect(encodeHeartbeat("ping", 250)).toEqual([s("ZGHB01"), b(0x02), s("interval=250\n")]);
     expect(encodeHeartbeat("pong")).toEqual([s("ZGHB01"), b(0x03)]);
   });
 
   test("round trips and classification", () => {
-    expect(decodeHeartbeat(encodeHeartbeat("ping", 100))).toEqual({ kind: "command", frame: { command: "ping", interval: 100 } });
-    expect(decodeHeartbeat(encodeHeartbeat("pong"))).toEqual({ kind: "command", frame: { command: "pong" } });
-    expect(decodeHeartbeat([s("ZGHB01"), b(0x01), s("")])).toEqual({ kind: "command", frame: { command: "heartbeat" } });
-    expect(decodeHeartbeat([s("ZGHB01"), b(0x01), s("other=1\n")])).toEqual({ kind: "command", frame: { command: "heartbeat" } });
+    expect(decodeHeartbeat(encodeHeartbeat("ping", 100))).toEqual({
+      kind: "command",
+      frame: { command: "ping", interval: 100 },
+    });
+    expect(decodeHeartbeat(encodeHeartbeat("pong"))).toEqual({
+      kind: "command",
+      frame: { command: "pong" },
+    });
+    expect(decodeHeartbeat([s("ZGHB01"), b(0x01), s("")])).toEqual({
+      kind: "command",
+      frame: { command: "heartbeat" },
+    });
+    expect(decodeHeartbeat([s("ZGHB01"), b(0x01), s("other=1\n")])).toEqual({
+      kind: "command",
+      frame: { command: "heartbeat" },
+    });
     // Application data: anything whose first frame is not a 6-byte ZGHB header.
     expect(decodeHeartbeat([s("hello")])).toEqual({ kind: "data" });
     expect(decodeHeartbeat([s("ZGHB0"), b(0x02)])).toEqual({ kind: "data" });
@@ -42,11 +64,19 @@ describe("heartbeat wire form (README 'Wire format')", () => {
       [s("ZGHB01"), b(0x02), Buffer.alloc(2000, 0x61)],
     ];
     for (const frames of bad) {
-      expect(() => decodeHeartbeat(frames)).toThrow(expect.objectContaining({ code: "ZG_PROTOCOL" }));
+      expect(() => decodeHeartbeat(frames)).toThrow(
+        expect.objectContaining({ code: "ZG_PROTOCOL" }),
+      );
     }
     // Absurd but well-formed intervals decode; the tracker clamps them.
-    expect(decodeHeartbeat([s("ZGHB01"), b(0x02), s("interval=-5\n")])).toEqual({ kind: "command", frame: { command: "ping", interval: -5 } });
-    expect(decodeHeartbeat([s("ZGHB01"), b(0x02), s("interval=0\n")])).toEqual({ kind: "command", frame: { command: "ping", interval: 0 } });
+    expect(decodeHeartbeat([s("ZGHB01"), b(0x02), s("interval=-5\n")])).toEqual({
+      kind: "command",
+      frame: { command: "ping", interval: -5 },
+    });
+    expect(decodeHeartbeat([s("ZGHB01"), b(0x02), s("interval=0\n")])).toEqual({
+      kind: "command",
+      frame: { command: "ping", interval: 0 },
+    });
   });
 });
 
@@ -54,7 +84,11 @@ describe("HeartbeatSender (one-way)", () => {
   test("a heartbeat only after one interval with nothing else sent", () => {
     const clock = new ManualClock();
     const beats: number[] = [];
-    const sender = new HeartbeatSender({ interval: 100, clock, sendHeartbeat: () => beats.push(clock.now()) });
+    const sender = new HeartbeatSender({
+      interval: 100,
+      clock,
+      sendHeartbeat: () => beats.push(clock.now()),
+    });
     sender.start();
     for (let i = 0; i < 10; i++) {
       clock.advance(60);

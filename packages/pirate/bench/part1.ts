@@ -12,10 +12,17 @@ import { driveClients, startRawForwarder } from "./raw-forwarder.js";
 const DURATION = Number(process.env["ZG_BENCH_DURATION"] ?? 1000);
 const ROUNDS = Number(process.env["ZG_BENCH_ROUNDS"] ?? 5);
 
-async function pirate(workers: number, clients: number, record: (l: number[]) => void): Promise<number> {
+async function pirate(
+  workers: number,
+  clients: number,
+  record: (l: number[]) => void,
+): Promise<number> {
   const queue = new PirateQueue();
   const { frontend, backend } = await queue.start();
-  const list = Array.from({ length: workers }, () => new PirateWorker({ endpoint: backend, handler: (b) => b }));
+  const list = Array.from(
+    { length: workers },
+    () => new PirateWorker({ endpoint: backend, handler: (b) => b }),
+  );
   for (const w of list) await w.start();
   while (queue.stats().idleWorkers < workers) await new Promise((r) => setTimeout(r, 5));
   const { rate, latencies } = await driveClients(frontend[0] as string, clients, DURATION);
@@ -25,7 +32,12 @@ async function pirate(workers: number, clients: number, record: (l: number[]) =>
   return rate;
 }
 
-async function raw(workers: number, clients: number, record: (l: number[]) => void, oneAtATime = false): Promise<number> {
+async function raw(
+  workers: number,
+  clients: number,
+  record: (l: number[]) => void,
+  oneAtATime = false,
+): Promise<number> {
   const fwd = await startRawForwarder(workers, { oneAtATime });
   const { rate, latencies } = await driveClients(fwd.frontend, clients, DURATION);
   record(latencies);

@@ -37,13 +37,23 @@ const DURATION = Number(process.env["ZG_BENCH_DURATION"] ?? 1000);
 const ROUNDS = Number(process.env["ZG_BENCH_ROUNDS"] ?? 3);
 
 /** Sequential MDPC01 round trips from `clients` raw DEALERs (one in flight each). */
-async function driveMdp(endpoint: string, clients: number, durationMs: number, warmupMs = 200): Promise<DriveResult> {
+async function driveMdp(
+  endpoint: string,
+  clients: number,
+  durationMs: number,
+  warmupMs = 200,
+): Promise<DriveResult> {
   const sockets = Array.from({ length: clients }, () => {
     const d = new zmq.Dealer({ linger: 0 });
     d.connect(endpoint);
     return d;
   });
-  const request = [Buffer.alloc(0), Buffer.from("MDPC01"), Buffer.from("echo"), Buffer.alloc(64, 7)];
+  const request = [
+    Buffer.alloc(0),
+    Buffer.from("MDPC01"),
+    Buffer.from("echo"),
+    Buffer.alloc(64, 7),
+  ];
   const latencies: number[] = [];
   let count = 0;
   const start = performance.now() + warmupMs;
@@ -73,7 +83,11 @@ async function driveMdp(endpoint: string, clients: number, durationMs: number, w
  * the zg code; the gap between this and the raw forwarder is the cost of the
  * protocol's extra frames (7/MDP "Known weaknesses").
  */
-async function rawMdp(workers: number, inFlight: number, record: (l: number[]) => void): Promise<number> {
+async function rawMdp(
+  workers: number,
+  inFlight: number,
+  record: (l: number[]) => void,
+): Promise<number> {
   const router = new zmq.Router({ linger: 0 });
   await router.bind("tcp://127.0.0.1:*");
   const ep = router.lastEndpoint as string;
@@ -88,7 +102,8 @@ async function rawMdp(workers: number, inFlight: number, record: (l: number[]) =
   const loops = dealers.map(async (d) => {
     await d.send([E, W01, Buffer.from([1]), Buffer.from("echo")]);
     try {
-      for await (const m of d) await d.send([E, W01, Buffer.from([3]), m[3] as Buffer, E, ...m.slice(5)]);
+      for await (const m of d)
+        await d.send([E, W01, Buffer.from([3]), m[3] as Buffer, E, ...m.slice(5)]);
     } catch {
       /* closed */
     }
@@ -127,12 +142,20 @@ async function rawMdp(workers: number, inFlight: number, record: (l: number[]) =
   return rate;
 }
 
-async function majordomo(workers: number, inFlight: number, record: (l: number[]) => void): Promise<number> {
+async function majordomo(
+  workers: number,
+  inFlight: number,
+  record: (l: number[]) => void,
+): Promise<number> {
   const broker = new MajordomoBroker({ endpoints: "tcp://127.0.0.1:*" });
   const ep = (await broker.start()).endpoints[0] as string;
-  const list = Array.from({ length: workers }, () => new MajordomoWorker({ broker: ep, service: "echo", handler: (r) => r }));
+  const list = Array.from(
+    { length: workers },
+    () => new MajordomoWorker({ broker: ep, service: "echo", handler: (r) => r }),
+  );
   for (const w of list) await w.start();
-  while ((broker.stats().perService["echo"]?.idleWorkers ?? 0) < workers) await new Promise((r) => setTimeout(r, 5));
+  while ((broker.stats().perService["echo"]?.idleWorkers ?? 0) < workers)
+    await new Promise((r) => setTimeout(r, 5));
   const { rate, latencies } = await driveMdp(ep, inFlight, DURATION);
   record(latencies);
   for (const w of list) await w.close();
@@ -140,7 +163,12 @@ async function majordomo(workers: number, inFlight: number, record: (l: number[]
   return rate;
 }
 
-async function raw(workers: number, inFlight: number, oneAtATime: boolean, record: (l: number[]) => void): Promise<number> {
+async function raw(
+  workers: number,
+  inFlight: number,
+  oneAtATime: boolean,
+  record: (l: number[]) => void,
+): Promise<number> {
   const fwd = await startRawForwarder(workers, { oneAtATime });
   const { rate, latencies } = await driveClients(fwd.frontend, inFlight, DURATION);
   record(latencies);
@@ -148,10 +176,17 @@ async function raw(workers: number, inFlight: number, oneAtATime: boolean, recor
   return rate;
 }
 
-async function pirate(workers: number, inFlight: number, record: (l: number[]) => void): Promise<number> {
+async function pirate(
+  workers: number,
+  inFlight: number,
+  record: (l: number[]) => void,
+): Promise<number> {
   const queue = new PirateQueue();
   const { frontend, backend } = await queue.start();
-  const list = Array.from({ length: workers }, () => new PirateWorker({ endpoint: backend, handler: (b) => b }));
+  const list = Array.from(
+    { length: workers },
+    () => new PirateWorker({ endpoint: backend, handler: (b) => b }),
+  );
   for (const w of list) await w.start();
   while (queue.stats().idleWorkers < workers) await new Promise((r) => setTimeout(r, 5));
   const { rate, latencies } = await driveClients(frontend[0] as string, inFlight, DURATION);
@@ -161,12 +196,20 @@ async function pirate(workers: number, inFlight: number, record: (l: number[]) =
   return rate;
 }
 
-async function asyncClient(workers: number, inFlight: number, record: (l: number[]) => void): Promise<number> {
+async function asyncClient(
+  workers: number,
+  inFlight: number,
+  record: (l: number[]) => void,
+): Promise<number> {
   const broker = new MajordomoBroker({ endpoints: "tcp://127.0.0.1:*" });
   const ep = (await broker.start()).endpoints[0] as string;
-  const list = Array.from({ length: workers }, () => new MajordomoWorker({ broker: ep, service: "echo", handler: (r) => r }));
+  const list = Array.from(
+    { length: workers },
+    () => new MajordomoWorker({ broker: ep, service: "echo", handler: (r) => r }),
+  );
   for (const w of list) await w.start();
-  while ((broker.stats().perService["echo"]?.idleWorkers ?? 0) < workers) await new Promise((r) => setTimeout(r, 5));
+  while ((broker.stats().perService["echo"]?.idleWorkers ?? 0) < workers)
+    await new Promise((r) => setTimeout(r, 5));
   const client = new AsyncMajordomoClient({ broker: ep, timeout: 10_000 });
   await client.start();
   const body = [Buffer.alloc(64, 7)];
@@ -194,14 +237,22 @@ async function asyncClient(workers: number, inFlight: number, record: (l: number
   return count / (DURATION / 1000);
 }
 
-async function titanic(fsync: TitanicFsyncPolicy, clients: number, record: (l: number[]) => void): Promise<number> {
+async function titanic(
+  fsync: TitanicFsyncPolicy,
+  clients: number,
+  record: (l: number[]) => void,
+): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), "zg-titanic-bench-"));
   const broker = new MajordomoBroker({ endpoints: "tcp://127.0.0.1:*" });
   const ep = (await broker.start()).endpoints[0] as string;
   const t = new Titanic({ broker: ep, directory: dir, fsync, workers: clients });
   await t.start();
-  while ((broker.stats().perService["titanic.request"]?.idleWorkers ?? 0) < clients) await new Promise((r) => setTimeout(r, 5));
-  const list = Array.from({ length: clients }, () => new TitanicClient({ broker: ep, timeout: 10_000 }));
+  while ((broker.stats().perService["titanic.request"]?.idleWorkers ?? 0) < clients)
+    await new Promise((r) => setTimeout(r, 5));
+  const list = Array.from(
+    { length: clients },
+    () => new TitanicClient({ broker: ep, timeout: 10_000 }),
+  );
   for (const c of list) await c.start();
   const latencies: number[] = [];
   let count = 0;

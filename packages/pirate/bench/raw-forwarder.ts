@@ -28,7 +28,10 @@ export interface RawForwarder {
  * requests sit in a plain array. This isolates the cost of the zg code from
  * the cost of the rule itself.
  */
-export async function startRawForwarder(workers: number, { oneAtATime = false }: { oneAtATime?: boolean } = {}): Promise<RawForwarder> {
+export async function startRawForwarder(
+  workers: number,
+  { oneAtATime = false }: { oneAtATime?: boolean } = {},
+): Promise<RawForwarder> {
   const front = new zmq.Router({ linger: 0 });
   const back = new zmq.Router({ linger: 0 });
   await front.bind("tcp://127.0.0.1:*");
@@ -122,7 +125,12 @@ export interface DriveResult {
  * REQ-style round trips (`[""][body]`, one in flight), for `durationMs` after
  * a short warm-up.
  */
-export async function driveClients(endpoint: string, clients: number, durationMs: number, warmupMs = 200): Promise<DriveResult> {
+export async function driveClients(
+  endpoint: string,
+  clients: number,
+  durationMs: number,
+  warmupMs = 200,
+): Promise<DriveResult> {
   const sockets = Array.from({ length: clients }, () => {
     const d = new zmq.Dealer({ linger: 0 });
     d.connect(endpoint);

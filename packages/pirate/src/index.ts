@@ -5,7 +5,11 @@
  */
 
 // --- part 1: load balancing, async client/server, Lazy / Simple / Paranoid Pirate, Freelance ---
-export { type BrokerEndpoints, type BrokerStats, DEFAULT_BIND_ENDPOINT } from "./common/broker-types.js";
+export {
+  type BrokerEndpoints,
+  type BrokerStats,
+  DEFAULT_BIND_ENDPOINT,
+} from "./common/broker-types.js";
 export { replyFrames, type HandlerResult, type RequestHandler } from "./common/handler.js";
 export {
   DEFAULT_MAX_QUEUED,
@@ -115,7 +119,11 @@ export {
   type AsyncMajordomoClientStats,
   type AsyncMajordomoRequestOptions,
 } from "./majordomo/async-client.js";
-export type { MajordomoBrokerEvents, MajordomoBrokerStats, MajordomoServiceStats } from "./majordomo/broker-core.js";
+export type {
+  MajordomoBrokerEvents,
+  MajordomoBrokerStats,
+  MajordomoServiceStats,
+} from "./majordomo/broker-core.js";
 export { MajordomoBroker, type MajordomoBrokerOptions } from "./majordomo/broker.js";
 export {
   brokerError,

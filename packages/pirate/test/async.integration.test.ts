@@ -12,7 +12,8 @@ test("async client/server: 0..n replies per request, per-client state destroyed 
       handler: (request, ctx) => {
         ctx.state.count++;
         const n = Number(request[0]?.toString().split("#")[1] ?? 0) % 3; // 0, 1 or 2 replies
-        for (let i = 0; i < n; i++) setTimeout(() => ctx.reply([`${request[0]?.toString() ?? ""}/${i}`]), 5 * i);
+        for (let i = 0; i < n; i++)
+          setTimeout(() => ctx.reply([`${request[0]?.toString() ?? ""}/${i}`]), 5 * i);
       },
     }),
   );
@@ -26,19 +27,31 @@ test("async client/server: 0..n replies per request, per-client state destroyed 
     b.send(`request #${i}`);
   }
   // 6 requests → 0+1+2+0+1+2 = 6 replies each.
-  await waitFor(() => a.stats().received === 6 && b.stats().received === 6, { what: "6 replies each" });
+  await waitFor(() => a.stats().received === 6 && b.stats().received === 6, {
+    what: "6 replies each",
+  });
   const got: string[] = [];
   for await (const r of a.replies()) {
     got.push(r[0]?.toString() ?? "");
     if (got.length === 6) break;
   }
-  expect(got.sort()).toEqual(["request #1/0", "request #2/0", "request #2/1", "request #4/0", "request #5/0", "request #5/1"]);
+  expect(got.sort()).toEqual([
+    "request #1/0",
+    "request #2/0",
+    "request #2/1",
+    "request #4/0",
+    "request #5/0",
+    "request #5/1",
+  ]);
   expect(server.stats()).toMatchObject({ clients: 2, requests: 12, replies: 12 });
   expect(server.stateOf(Buffer.from("AAAA-0001"))).toEqual({ count: 6 });
   // b keeps talking, a goes silent: only a's state is destroyed.
   const keepAlive = setInterval(() => b.send("request #0"), 50);
   try {
-    await waitFor(() => destroyed.includes("AAAA-0001"), { timeout: 2000, what: "a's state destroyed" });
+    await waitFor(() => destroyed.includes("AAAA-0001"), {
+      timeout: 2000,
+      what: "a's state destroyed",
+    });
     expect(destroyed).not.toContain("BBBB-0002");
     expect(server.stats().clients).toBe(1);
   } finally {

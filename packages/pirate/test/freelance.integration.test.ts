@@ -4,7 +4,10 @@ import { closeAfter, waitFor } from "@zg/testing";
 import { FreelanceClient, FreelanceServer, type FreelanceModel } from "../src/index.js";
 import { flpRouter } from "./fixtures/flp-router.js";
 
-async function servers(model: FreelanceModel, n: number): Promise<{ servers: FreelanceServer[]; endpoints: string[]; served: string[][] }> {
+async function servers(
+  model: FreelanceModel,
+  n: number,
+): Promise<{ servers: FreelanceServer[]; endpoints: string[]; served: string[][] }> {
   const served: string[][] = [];
   const list: FreelanceServer[] = [];
   const endpoints: string[] = [];
@@ -28,7 +31,10 @@ async function servers(model: FreelanceModel, n: number): Promise<{ servers: Fre
 
 describe("Freelance", () => {
   test("model 1: sequential failover tries each endpoint once, in order", async () => {
-    const { servers: [s0], endpoints } = await servers(1, 2);
+    const {
+      servers: [s0],
+      endpoints,
+    } = await servers(1, 2);
     const client = closeAfter(new FreelanceClient({ model: 1, endpoints, timeout: 200 }));
     await client.start();
     expect((await client.request("a"))[0]?.toString()).toBe("s0:a");
@@ -38,11 +44,19 @@ describe("Freelance", () => {
   });
 
   test("model 1: a single dead endpoint is tried `retries` times, then ZG_RETRIES_EXHAUSTED", async () => {
-    const { servers: [s0], endpoints } = await servers(1, 1);
+    const {
+      servers: [s0],
+      endpoints,
+    } = await servers(1, 1);
     await s0?.close();
-    const client = closeAfter(new FreelanceClient({ model: 1, endpoints, timeout: 80, retries: 3 }));
+    const client = closeAfter(
+      new FreelanceClient({ model: 1, endpoints, timeout: 80, retries: 3 }),
+    );
     await client.start();
-    await expect(client.request("x")).rejects.toMatchObject({ code: "ZG_RETRIES_EXHAUSTED", details: { attempts: 3 } });
+    await expect(client.request("x")).rejects.toMatchObject({
+      code: "ZG_RETRIES_EXHAUSTED",
+      details: { attempts: 3 },
+    });
   });
 
   test("model 2: shotgun, first reply wins, duplicates discarded", async () => {
@@ -58,7 +72,16 @@ describe("Freelance", () => {
 
   test("model 3 (10/FLP): identity = endpoint, PING/PONG, control frame echoed, failover when a server dies", async () => {
     const { servers: list, endpoints, served } = await servers(3, 2);
-    const client = closeAfter(new FreelanceClient({ model: 3, endpoints, timeout: 2000, pingInterval: 100, serverTtl: 1000, resendInterval: 150 }));
+    const client = closeAfter(
+      new FreelanceClient({
+        model: 3,
+        endpoints,
+        timeout: 2000,
+        pingInterval: 100,
+        serverTtl: 1000,
+        resendInterval: 150,
+      }),
+    );
     await client.start();
     await waitFor(() => client.activeServers().length === 2, { what: "both servers alive" });
     expect((await client.request("a"))[0]?.toString()).toBe("s0:a");
@@ -66,7 +89,9 @@ describe("Freelance", () => {
     const t0 = performance.now();
     expect((await client.request("b"))[0]?.toString()).toBe("s1:b");
     expect(performance.now() - t0).toBeLessThan(1000);
-    await waitFor(() => !client.activeServers().includes(endpoints[0] as string), { what: "s0 left the active list" });
+    await waitFor(() => !client.activeServers().includes(endpoints[0] as string), {
+      what: "s0 left the active list",
+    });
     expect(served[1]).toContain("b");
   });
 
@@ -88,7 +113,14 @@ describe("Freelance", () => {
     })();
     const { endpoints } = await servers(3, 1);
     const client = closeAfter(
-      new FreelanceClient({ model: 3, endpoints: [frozenEndpoint, ...endpoints], timeout: 3000, pingInterval: 100, serverTtl: 1000, resendInterval: 200 }),
+      new FreelanceClient({
+        model: 3,
+        endpoints: [frozenEndpoint, ...endpoints],
+        timeout: 3000,
+        pingInterval: 100,
+        serverTtl: 1000,
+        resendInterval: 200,
+      }),
     );
     const expired: string[] = [];
     client.on("server:expired", (e) => expired.push(`${e.endpoint}:${e.reason}`));
@@ -100,7 +132,10 @@ describe("Freelance", () => {
     const [reply] = await client.request("x");
     expect(reply?.toString()).toBe("s0:x");
     expect(requestsSeen).toBeGreaterThanOrEqual(1);
-    await waitFor(() => expired.includes(`${frozenEndpoint}:ttl`), { timeout: 3000, what: "ttl expiry" });
+    await waitFor(() => expired.includes(`${frozenEndpoint}:ttl`), {
+      timeout: 3000,
+      what: "ttl expiry",
+    });
     expect(client.activeServers()).toEqual(endpoints);
   });
 
@@ -118,7 +153,9 @@ describe("Freelance", () => {
   });
 
   test("model 3: no live server → ZG_TIMEOUT after the global timeout", async () => {
-    const client = closeAfter(new FreelanceClient({ model: 3, endpoints: ["tcp://127.0.0.1:1"], timeout: 200 }));
+    const client = closeAfter(
+      new FreelanceClient({ model: 3, endpoints: ["tcp://127.0.0.1:1"], timeout: 200 }),
+    );
     await client.start();
     await expect(client.request("x")).rejects.toMatchObject({ code: "ZG_TIMEOUT" });
   });

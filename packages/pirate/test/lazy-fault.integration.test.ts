@@ -37,7 +37,8 @@ test(`Lazy Pirate: server kill -9'd and restarted every 2 s while a client sends
         if (got !== id) mismatched++;
         history.ok(got);
       } catch (error) {
-        if (isZgError(error, "ZG_RETRIES_EXHAUSTED")) history.fail(id, "client", "ZG_RETRIES_EXHAUSTED");
+        if (isZgError(error, "ZG_RETRIES_EXHAUSTED"))
+          history.fail(id, "client", "ZG_RETRIES_EXHAUSTED");
         else untyped++;
       }
     }
@@ -46,7 +47,9 @@ test(`Lazy Pirate: server kill -9'd and restarted every 2 s while a client sends
     await chaos;
   }
   const report = checkHistory(history, { delivered: "acks" });
-  console.log(`lazy pirate chaos: ${kills} kills, ${report.acked} answered, ${report.failed} typed failures, p99 ${report.latency.p99.toFixed(1)} ms, stale discarded ${client.stats().staleReplies}`);
+  console.log(
+    `lazy pirate chaos: ${kills} kills, ${report.acked} answered, ${report.failed} typed failures, p99 ${report.latency.p99.toFixed(1)} ms, stale discarded ${client.stats().staleReplies}`,
+  );
   expect(kills).toBeGreaterThanOrEqual(2);
   expect(mismatched).toBe(0); // 0 replies matched to the wrong request
   expect(untyped).toBe(0);

@@ -3,7 +3,9 @@ import * as zmq from "zeromq";
 import { closeAfter, ScriptedPeer, tcpEndpoint, within } from "@zg/testing";
 import { LazyPirateClient } from "../src/index.js";
 
-async function echoServer(endpoint = tcpEndpoint()): Promise<{ socket: zmq.Reply; endpoint: string }> {
+async function echoServer(
+  endpoint = tcpEndpoint(),
+): Promise<{ socket: zmq.Reply; endpoint: string }> {
   const socket = closeAfter(new zmq.Reply({ linger: 0 }));
   await socket.bind(endpoint);
   void (async () => {
@@ -21,7 +23,8 @@ describe("LazyPirateClient", () => {
     const { endpoint } = await echoServer();
     const client = closeAfter(new LazyPirateClient({ endpoint, match: LazyPirateClient.echo }));
     await client.start();
-    for (let i = 0; i < 20; i++) expect((await client.request(String(i)))[0]?.toString()).toBe(String(i));
+    for (let i = 0; i < 20; i++)
+      expect((await client.request(String(i)))[0]?.toString()).toBe(String(i));
     // Concurrent calls are serialized, each gets its own reply.
     const replies = await Promise.all(["a", "b", "c"].map((x) => client.request(x)));
     expect(replies.map((r) => r[0]?.toString())).toEqual(["a", "b", "c"]);
@@ -47,7 +50,9 @@ describe("LazyPirateClient", () => {
 
   test("a late reply to an earlier attempt and a duplicate reply are discarded, never returned", async () => {
     const server = await ScriptedPeer.create("router", { bind: [tcpEndpoint()] });
-    const client = closeAfter(new LazyPirateClient({ endpoint: server.endpoints[0] as string, timeout: 150, retries: 3 }));
+    const client = closeAfter(
+      new LazyPirateClient({ endpoint: server.endpoints[0] as string, timeout: 150, retries: 3 }),
+    );
     await client.start();
     const p = client.request("req-1");
     const first = await server.receive(); // attempt 1, socket A
@@ -72,7 +77,13 @@ describe("LazyPirateClient", () => {
 
   test("match discards foreign replies; abort and close reject with typed errors", async () => {
     const server = await ScriptedPeer.create("router", { bind: [tcpEndpoint()] });
-    const client = closeAfter(new LazyPirateClient({ endpoint: server.endpoints[0] as string, timeout: 2000, match: LazyPirateClient.echo }));
+    const client = closeAfter(
+      new LazyPirateClient({
+        endpoint: server.endpoints[0] as string,
+        timeout: 2000,
+        match: LazyPirateClient.echo,
+      }),
+    );
     await client.start();
     const p = client.request("mine");
     const m = await server.receive();
@@ -90,7 +101,9 @@ describe("LazyPirateClient", () => {
   });
 
   test("bad options throw synchronously", () => {
-    expect(() => new LazyPirateClient({ endpoint: "nope" })).toThrow(expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }) as Error);
+    expect(() => new LazyPirateClient({ endpoint: "nope" })).toThrow(
+      expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }) as Error,
+    );
     expect(() => new LazyPirateClient({ endpoint: "tcp://127.0.0.1:1", retries: 0 })).toThrow(
       expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }) as Error,
     );

@@ -4,7 +4,11 @@ import { closeAfter, transports, waitFor, within } from "@zg/testing";
 import { LoadBalancingBroker } from "../src/index.js";
 
 /** A Guide-style REQ worker: sends its ready signal, then echoes "<name>:<body>". */
-function reqWorker(endpoint: string, name: string, ready: string | Buffer): { socket: zmq.Request; served: string[] } {
+function reqWorker(
+  endpoint: string,
+  name: string,
+  ready: string | Buffer,
+): { socket: zmq.Request; served: string[] } {
   const socket = closeAfter(new zmq.Request({ linger: 0, routingId: name }));
   socket.connect(endpoint);
   const served: string[] = [];
@@ -24,8 +28,10 @@ function reqWorker(endpoint: string, name: string, ready: string | Buffer): { so
 }
 
 describe.each(Object.entries(transports))("LoadBalancingBroker over %s", (_t, endpoint) => {
-  test("REQ clients and workers announcing \"\\001\" or \"READY\": every request answered, only idle workers used", async () => {
-    const broker = closeAfter(new LoadBalancingBroker({ frontend: endpoint(), backend: endpoint() }));
+  test('REQ clients and workers announcing "\\001" or "READY": every request answered, only idle workers used', async () => {
+    const broker = closeAfter(
+      new LoadBalancingBroker({ frontend: endpoint(), backend: endpoint() }),
+    );
     const { frontend, backend } = await broker.start();
     const w1 = reqWorker(backend[0] as string, "w1", Buffer.from([1]));
     const w2 = reqWorker(backend[0] as string, "w2", "READY");
@@ -48,7 +54,13 @@ describe.each(Object.entries(transports))("LoadBalancingBroker over %s", (_t, en
     // Both workers share the load (LRU, not one worker hogging it).
     expect(Math.min(w1.served.length, w2.served.length)).toBeGreaterThan(10);
     const s = broker.stats();
-    expect(s).toMatchObject({ workers: 2, requestsForwarded: 100, repliesForwarded: 100, queued: 0, protocolErrors: 0 });
+    expect(s).toMatchObject({
+      workers: 2,
+      requestsForwarded: 100,
+      repliesForwarded: 100,
+      queued: 0,
+      protocolErrors: 0,
+    });
     expect(s.latency.count).toBe(100);
   });
 });

@@ -1,7 +1,13 @@
 import { describe, expect, test } from "vitest";
 import { ManualClock, type Frame } from "@zg/core";
 import { BrokerCore } from "../src/majordomo/broker-core.js";
-import { encodeClientRequest, encodeReady, encodeWorkerReply, encodeWorkerSignal, parseBrokerError } from "../src/index.js";
+import {
+  encodeClientRequest,
+  encodeReady,
+  encodeWorkerReply,
+  encodeWorkerSignal,
+  parseBrokerError,
+} from "../src/index.js";
 
 const B = (...xs: string[]): Buffer[] => xs.map((x) => Buffer.from(x));
 const W = (id: string): Buffer => Buffer.from(id);
@@ -23,7 +29,10 @@ function setup(over: Partial<ConstructorParameters<typeof BrokerCore>[0]> = {}) 
     emit: (type, event) => void events.push({ type, event }),
     ...over,
   });
-  const take = (): string[][] => out.splice(0).map((m) => m.map((f) => (f.length === 1 && f[0]! < 10 ? `0x0${f[0]}` : f.toString())));
+  const take = (): string[][] =>
+    out
+      .splice(0)
+      .map((m) => m.map((f) => (f.length === 1 && f[0]! < 10 ? `0x0${f[0]}` : f.toString())));
   return { clock, out, core, events, take };
 }
 
@@ -46,7 +55,12 @@ describe("BrokerCore (Majordomo state machine, ManualClock)", () => {
     ]);
     core.handle([W("c3"), ...encodeClientRequest("MDP/0.1", "echo", B("c"))]);
     expect(take()[0]?.[0]).toBe("w2"); // w2 has been idle longer
-    expect(core.stats().perService["echo"]).toMatchObject({ served: 2, workers: 2, idleWorkers: 1, queued: 0 });
+    expect(core.stats().perService["echo"]).toMatchObject({
+      served: 2,
+      workers: 2,
+      idleWorkers: 1,
+      queued: 0,
+    });
   });
 
   test("valid but unexpected commands get DISCONNECT; invalid ones are counted and dropped", () => {
@@ -107,7 +121,9 @@ describe("BrokerCore (Majordomo state machine, ManualClock)", () => {
     core.handle([W("c1"), ...encodeClientRequest("MDP/0.1", "pay", B("once"))]);
     take();
     core.sendFailed([W("w1")]); // worker unreachable
-    expect(parseBrokerError((take()[0] ?? []).slice(4).map((s) => Buffer.from(s)))?.status).toBe("502");
+    expect(parseBrokerError((take()[0] ?? []).slice(4).map((s) => Buffer.from(s)))?.status).toBe(
+      "502",
+    );
     expect(core.stats()).toMatchObject({ requeued: 0, lost: 1 });
   });
 
@@ -127,10 +143,15 @@ describe("BrokerCore (Majordomo state machine, ManualClock)", () => {
 
   test("bounded queue: the newest request is refused with 503", () => {
     const { core, take } = setup();
-    for (let i = 0; i < 4; i++) core.handle([W(`c${i}`), ...encodeClientRequest("MDP/0.1", "q", B(`${i}`))]);
+    for (let i = 0; i < 4; i++)
+      core.handle([W(`c${i}`), ...encodeClientRequest("MDP/0.1", "q", B(`${i}`))]);
     const out = take();
     expect(out).toHaveLength(1);
-    expect(out[0]?.slice(0, 1).concat(out[0]?.slice(4, 6) ?? [])).toEqual(["c3", "zg.mdp.error", "503"]);
+    expect(out[0]?.slice(0, 1).concat(out[0]?.slice(4, 6) ?? [])).toEqual([
+      "c3",
+      "zg.mdp.error",
+      "503",
+    ]);
     expect(core.stats().perService["q"]).toMatchObject({ queued: 3, refused: 1 });
   });
 

@@ -4,7 +4,9 @@ import { expect, test } from "vitest";
 
 test("a process that starts and closes every Majordomo and Titanic component exits by itself with code 0", async () => {
   const script = fileURLToPath(new URL("./fixtures/majordomo-exit.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--conditions=@zg/source", "--import", "tsx", script], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--conditions=@zg/source", "--import", "tsx", script], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr.on("data", (d: Buffer) => (output += d.toString()));

@@ -25,7 +25,9 @@ const PART2 = [
 
 test("README part-2 sections state the exported Majordomo and Titanic defaults", () => {
   const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
-  const part2 = readme.slice(readme.indexOf("<!-- part 2: Majordomo and Titanic sections below -->"));
+  const part2 = readme.slice(
+    readme.indexOf("<!-- part 2: Majordomo and Titanic sections below -->"),
+  );
   const stated = new Map<string, number>();
   for (const m of part2.matchAll(/`(DEFAULT_[A-Z0-9_]+)` = (\d[\d ]*)/g)) {
     stated.set(m[1] as string, Number((m[2] as string).replace(/ /g, "")));

@@ -1,14 +1,35 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
-import { checkHistory, closeAfter, History, ipcEndpoint, spawnChild, tcpEndpoint, waitFor, type ChildHandle } from "@zg/testing";
-import { AsyncMajordomoClient, MajordomoBroker, MajordomoClient, MajordomoWorker, type MajordomoBrokerStats } from "../src/index.js";
+import {
+  checkHistory,
+  closeAfter,
+  History,
+  ipcEndpoint,
+  spawnChild,
+  tcpEndpoint,
+  waitFor,
+  type ChildHandle,
+} from "@zg/testing";
+import {
+  AsyncMajordomoClient,
+  MajordomoBroker,
+  MajordomoClient,
+  MajordomoWorker,
+  type MajordomoBrokerStats,
+} from "../src/index.js";
 
 const WORKER = fileURLToPath(new URL("./fixtures/majordomo-worker.ts", import.meta.url));
 const BROKER = fileURLToPath(new URL("./fixtures/majordomo-broker.ts", import.meta.url));
 const HB = { heartbeatInterval: 100, heartbeatLiveness: 3 };
 
 /** Runs `total` requests from `clients` sync clients (ids `c<k>-<n>`), recording a History. */
-async function drive(ep: string, clients: number, total: number, history: History, done: { stop: boolean }): Promise<void> {
+async function drive(
+  ep: string,
+  clients: number,
+  total: number,
+  history: History,
+  done: { stop: boolean },
+): Promise<void> {
   const perClient = Math.ceil(total / clients);
   await Promise.all(
     Array.from({ length: clients }, async (_, k) => {
@@ -37,7 +58,9 @@ describe("Majordomo faults (real processes)", () => {
   test("worker churn: 10 000 requests, 0 lost, 0 duplicated", async () => {
     const broker = closeAfter(new MajordomoBroker({ endpoints: tcpEndpoint(), ...HB }));
     const ep = (await broker.start()).endpoints[0] as string;
-    const workers: ChildHandle[] = await Promise.all(Array.from({ length: 4 }, () => spawnChild(WORKER, { args: [ep, "echo"] })));
+    const workers: ChildHandle[] = await Promise.all(
+      Array.from({ length: 4 }, () => spawnChild(WORKER, { args: [ep, "echo"] })),
+    );
     await waitFor(() => broker.stats().perService["echo"]?.workers === 4, { what: "4 workers" });
     const history = new History();
     const done = { stop: false };
@@ -77,7 +100,10 @@ describe("Majordomo faults (real processes)", () => {
     expect(history.events.filter((e) => e.kind === "info")).toEqual([]); // no reply ever went to the wrong request
     expect(kills).toBeGreaterThanOrEqual(5);
     // No dead worker stays registered: 4 live ones once the churn stops.
-    await waitFor(() => broker.stats().perService["echo"]?.workers === 4, { timeout: 2000, what: "4 live workers after churn" });
+    await waitFor(() => broker.stats().perService["echo"]?.workers === 4, {
+      timeout: 2000,
+      what: "4 live workers after churn",
+    });
   }, 90_000);
 
   // B6/A4: a worker frozen mid-request (SIGSTOP) is expired, its request re-queued to
@@ -86,10 +112,17 @@ describe("Majordomo faults (real processes)", () => {
   test("a frozen worker's late reply is dropped after reassignment; it re-registers on resume", async () => {
     const broker = closeAfter(new MajordomoBroker({ endpoints: tcpEndpoint(), ...HB }));
     const ep = (await broker.start()).endpoints[0] as string;
-    const frozen = await spawnChild(WORKER, { args: [ep, "echo", "MDP/0.1", "100", "500", "late"] });
+    const frozen = await spawnChild(WORKER, {
+      args: [ep, "echo", "MDP/0.1", "100", "500", "late"],
+    });
     await waitFor(() => broker.stats().perService["echo"]?.workers === 1);
     await closeAfter(
-      new MajordomoWorker({ broker: ep, service: "echo", handler: (r) => [Buffer.from("fresh"), ...r], ...HB }),
+      new MajordomoWorker({
+        broker: ep,
+        service: "echo",
+        handler: (r) => [Buffer.from("fresh"), ...r],
+        ...HB,
+      }),
     ).start();
     await waitFor(() => broker.stats().perService["echo"]?.workers === 2);
     const client = closeAfter(new AsyncMajordomoClient({ broker: ep, timeout: 5000 }));
@@ -100,8 +133,14 @@ describe("Majordomo faults (real processes)", () => {
     expect((await reply).map(String)).toEqual(["fresh", "job"]);
     expect(broker.stats()).toMatchObject({ requeued: 1 });
     frozen.resume();
-    await waitFor(() => broker.stats().disconnects >= 1, { timeout: 3000, what: "late reply refused with DISCONNECT" });
-    await waitFor(() => broker.stats().perService["echo"]?.workers === 2, { timeout: 3000, what: "frozen worker registered again" });
+    await waitFor(() => broker.stats().disconnects >= 1, {
+      timeout: 3000,
+      what: "late reply refused with DISCONNECT",
+    });
+    await waitFor(() => broker.stats().perService["echo"]?.workers === 2, {
+      timeout: 3000,
+      what: "frozen worker registered again",
+    });
     await new Promise((r) => setTimeout(r, 300));
     expect(client.stats()).toMatchObject({ replies: 1, unmatched: 0 });
     expect(broker.stats().perService["echo"]?.served).toBe(1);
@@ -113,7 +152,16 @@ describe("Majordomo faults (real processes)", () => {
     const broker = await spawnChild(BROKER, { args: [ep, "100"] });
     const workers = await Promise.all(
       [0, 1].map(async () => {
-        const w = closeAfter(new MajordomoWorker({ broker: ep, service: "echo", handler: (r) => r, ...HB, reconnectDelay: 100, reconnectMaxDelay: 800 }));
+        const w = closeAfter(
+          new MajordomoWorker({
+            broker: ep,
+            service: "echo",
+            handler: (r) => r,
+            ...HB,
+            reconnectDelay: 100,
+            reconnectMaxDelay: 800,
+          }),
+        );
         await w.start();
         return w;
       }),
@@ -138,7 +186,9 @@ describe("Majordomo faults (real processes)", () => {
     done.stop = true;
     await traffic;
     const report = checkHistory(history, { delivered: "acks" });
-    console.log(`MDP broker restarts: ${report.acked} ok, re-registration ms ${reRegister.map((x) => x.toFixed(0)).join(", ")}, p99 ${report.latency.p99.toFixed(0)} ms`);
+    console.log(
+      `MDP broker restarts: ${report.acked} ok, re-registration ms ${reRegister.map((x) => x.toFixed(0)).join(", ")}, p99 ${report.latency.p99.toFixed(0)} ms`,
+    );
     expect(report.failed).toBe(0);
     expect(report.acked).toBe(report.attempted);
     expect(report.lost.total).toBe(0);

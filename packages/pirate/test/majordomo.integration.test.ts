@@ -12,14 +12,24 @@ import {
 
 const HB = { heartbeatInterval: 100, heartbeatLiveness: 3 };
 
-async function broker(endpoint = transports.tcp(), extra: Partial<MajordomoBrokerOptions> = {}): Promise<{ broker: MajordomoBroker; ep: string }> {
+async function broker(
+  endpoint = transports.tcp(),
+  extra: Partial<MajordomoBrokerOptions> = {},
+): Promise<{ broker: MajordomoBroker; ep: string }> {
   const b = closeAfter(new MajordomoBroker({ endpoints: endpoint, ...HB, ...extra }));
   const { endpoints } = await b.start();
   return { broker: b, ep: endpoints[0] as string };
 }
 
-async function worker(ep: string, service: string, handler: MajordomoHandler = (req) => req, version: MdpVersion = "MDP/0.1"): Promise<MajordomoWorker> {
-  const w = closeAfter(new MajordomoWorker({ broker: ep, service, handler, version, ...HB, reconnectDelay: 100 }));
+async function worker(
+  ep: string,
+  service: string,
+  handler: MajordomoHandler = (req) => req,
+  version: MdpVersion = "MDP/0.1",
+): Promise<MajordomoWorker> {
+  const w = closeAfter(
+    new MajordomoWorker({ broker: ep, service, handler, version, ...HB, reconnectDelay: 100 }),
+  );
   await w.start();
   return w;
 }
@@ -54,11 +64,15 @@ describe("Majordomo behaviour", () => {
     await c.start();
     expect(str(await c.request("mmi.service", ["echo"]))).toEqual(["404"]);
     const w = await worker(ep, "echo");
-    await waitFor(async () => str(await c.request("mmi.service", ["echo"]))[0] === "200", { what: "echo registered" });
+    await waitFor(async () => str(await c.request("mmi.service", ["echo"]))[0] === "200", {
+      what: "echo registered",
+    });
     expect(str(await c.request("mmi.services", ["x"]))).toEqual(["200", "echo"]);
     expect(str(await c.request("mmi.nope", ["x"]))).toEqual(["501"]);
     await w.close(); // sends DISCONNECT
-    await waitFor(async () => str(await c.request("mmi.service", ["echo"]))[0] === "404", { what: "echo gone" });
+    await waitFor(async () => str(await c.request("mmi.service", ["echo"]))[0] === "404", {
+      what: "echo gone",
+    });
   });
 
   test("a request for a service without workers expires with a 504 error reply", async () => {
@@ -66,16 +80,26 @@ describe("Majordomo behaviour", () => {
     const c = closeAfter(new MajordomoClient({ broker: ep, timeout: 2000, attempts: 1 }));
     await c.start();
     const t0 = performance.now();
-    await expect(c.request("nobody", ["x"])).rejects.toMatchObject({ code: "ZG_TIMEOUT", details: { status: "504" } });
+    await expect(c.request("nobody", ["x"])).rejects.toMatchObject({
+      code: "ZG_TIMEOUT",
+      details: { status: "504" },
+    });
     expect(performance.now() - t0).toBeGreaterThanOrEqual(190);
     expect(b.stats()).toMatchObject({ expired: 1 });
-    await waitFor(() => b.stats().perService["nobody"] === undefined, { what: "empty service removed" });
+    await waitFor(() => b.stats().perService["nobody"] === undefined, {
+      what: "empty service removed",
+    });
   });
 
   test("sync client: retries exhausted without a broker, recovers when the broker appears", async () => {
-    const c = closeAfter(new MajordomoClient({ broker: "tcp://127.0.0.1:1", timeout: 50, attempts: 3 }));
+    const c = closeAfter(
+      new MajordomoClient({ broker: "tcp://127.0.0.1:1", timeout: 50, attempts: 3 }),
+    );
     await c.start();
-    await expect(c.request("echo", ["x"])).rejects.toMatchObject({ code: "ZG_RETRIES_EXHAUSTED", details: { attempts: 3 } });
+    await expect(c.request("echo", ["x"])).rejects.toMatchObject({
+      code: "ZG_RETRIES_EXHAUSTED",
+      details: { attempts: 3 },
+    });
     expect(c.stats()).toMatchObject({ timeouts: 3, exhausted: 1 });
     const ac = new AbortController();
     const p = c.request("echo", ["x"], { signal: ac.signal, timeout: 5000 });
@@ -86,10 +110,16 @@ describe("Majordomo behaviour", () => {
   test("async client: many in flight, matched by correlation, out-of-order workers, abort per request", async () => {
     const { ep } = await broker();
     // Workers answer after a random delay, so replies come back out of order.
-    for (let i = 0; i < 4; i++) await worker(ep, "slow", async (r) => { await delay(Math.random() * 20); return r; });
+    for (let i = 0; i < 4; i++)
+      await worker(ep, "slow", async (r) => {
+        await delay(Math.random() * 20);
+        return r;
+      });
     const c = closeAfter(new AsyncMajordomoClient({ broker: ep, timeout: 5000 }));
     await c.start();
-    const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => c.request("slow", [`n${i}`])));
+    const replies = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => c.request("slow", [`n${i}`])),
+    );
     expect(replies.map((r) => str(r)[0])).toEqual(Array.from({ length: 200 }, (_, i) => `n${i}`));
     const ac = new AbortController();
     const p = c.request("slow", ["abort me"], { signal: ac.signal });
@@ -154,18 +184,32 @@ describe("Majordomo behaviour", () => {
     await c.start();
     const a = c.request("q", ["1"]);
     const bb = c.request("q", ["2"]);
-    await expect(c.request("q", ["3"])).rejects.toMatchObject({ code: "ZG_OVERFLOW", details: { status: "503" } });
+    await expect(c.request("q", ["3"])).rejects.toMatchObject({
+      code: "ZG_OVERFLOW",
+      details: { status: "503" },
+    });
     await worker(ep, "q");
     await expect(Promise.all([a, bb])).resolves.toHaveLength(2);
   });
 
   test("18/MDP partial replies reach 0.2 clients; 0.1 clients get only the final", async () => {
     const { ep } = await broker();
-    await worker(ep, "stream", (r, ctx) => { ctx.partial(["p1"]); ctx.partial(["p2"]); return r; }, "MDP/0.2");
+    await worker(
+      ep,
+      "stream",
+      (r, ctx) => {
+        ctx.partial(["p1"]);
+        ctx.partial(["p2"]);
+        return r;
+      },
+      "MDP/0.2",
+    );
     const partials: string[] = [];
     const c2 = closeAfter(new MajordomoClient({ broker: ep, version: "MDP/0.2", timeout: 2000 }));
     await c2.start();
-    expect(str(await c2.request("stream", ["final"], { onPartial: (b) => partials.push(...str(b)) }))).toEqual(["final"]);
+    expect(
+      str(await c2.request("stream", ["final"], { onPartial: (b) => partials.push(...str(b)) })),
+    ).toEqual(["final"]);
     expect(partials).toEqual(["p1", "p2"]);
     const c1 = closeAfter(new MajordomoClient({ broker: ep, version: "MDP/0.1", timeout: 2000 }));
     await c1.start();
@@ -193,7 +237,9 @@ describe("Majordomo behaviour", () => {
     const b2 = closeAfter(new MajordomoBroker({ endpoints: ep, ...HB }));
     await b2.start();
     await expect(lost).rejects.toMatchObject({ code: "ZG_TIMEOUT" });
-    expect((await Promise.all(kept)).map((r) => str(r)[0])).toEqual(Array.from({ length: 10 }, (_, i) => `r${i}`));
+    expect((await Promise.all(kept)).map((r) => str(r)[0])).toEqual(
+      Array.from({ length: 10 }, (_, i) => `r${i}`),
+    );
     expect(retry.stats().resends).toBeGreaterThan(0);
     expect(retry.stats().inFlight).toBe(0);
   });

@@ -2,7 +2,16 @@ import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { isZgError } from "@zg/core";
-import { checkHistory, closeAfter, delay, History, spawnChild, tempDir, waitFor, type ChildHandle } from "@zg/testing";
+import {
+  checkHistory,
+  closeAfter,
+  delay,
+  History,
+  spawnChild,
+  tempDir,
+  waitFor,
+  type ChildHandle,
+} from "@zg/testing";
 import { LazyPirateClient, PirateQueue, PirateWorker } from "../src/index.js";
 
 const I = 100;
@@ -12,7 +21,13 @@ const JITTER = 0.1 * L * I; // reliability-battery.md §2.2 allowance
 const queueModule = new URL("./fixtures/pirate-queue-child.ts", import.meta.url);
 const workerModule = new URL("./fixtures/pirate-worker-child.ts", import.meta.url);
 
-async function runClients(n: number, total: number, endpoint: string, opts: { timeout: number; retries: number }, pace = 0) {
+async function runClients(
+  n: number,
+  total: number,
+  endpoint: string,
+  opts: { timeout: number; retries: number },
+  pace = 0,
+) {
   const history = new History();
   let mismatched = 0;
   let untyped = 0;
@@ -55,9 +70,14 @@ describe("Paranoid Pirate under faults (real processes)", () => {
     const backend = (queue.endpoints["backend"] as string[])[0] as string;
     let logSeq = 0;
     const workers: ChildHandle[] = await Promise.all(
-      Array.from({ length: 4 }, () => spawnChild(workerModule, { args: [backend, String(I), join(dir, `w${logSeq++}.log`)] })),
+      Array.from({ length: 4 }, () =>
+        spawnChild(workerModule, { args: [backend, String(I), join(dir, `w${logSeq++}.log`)] }),
+      ),
     );
-    await waitFor(async () => (await queue.call<{ idleWorkers: number }>("stats")).idleWorkers === 4, { timeout: 10_000, what: "4 workers" });
+    await waitFor(
+      async () => (await queue.call<{ idleWorkers: number }>("stats")).idleWorkers === 4,
+      { timeout: 10_000, what: "4 workers" },
+    );
     let kills = 0;
     let running = true;
     const respawns: Promise<unknown>[] = [];
@@ -94,14 +114,21 @@ describe("Paranoid Pirate under faults (real processes)", () => {
     const executed: string[] = [];
     for (let i = 0; i < logSeq; i++) {
       const f = join(dir, `w${i}.log`);
-      if (existsSync(f)) executed.push(...readFileSync(f, "utf8").split("\n").filter((x) => x.length > 0));
+      if (existsSync(f))
+        executed.push(
+          ...readFileSync(f, "utf8")
+            .split("\n")
+            .filter((x) => x.length > 0),
+        );
     }
     const duplicateExecutions = executed.length - new Set(executed).size;
     // After the chaos no dead worker remains in the table (every purge has had time to happen).
     await delay(L * I + TICK + JITTER);
     const live = (await queue.call<{ workers: number }>("stats")).workers;
     // How long dead workers stayed in the queue's table (from the queue's own expiry events).
-    const silences = [...queue.events].filter((e) => e.name === "expired" || e.name === "gone").map((e) => (e.data as { silentFor: number }).silentFor);
+    const silences = [...queue.events]
+      .filter((e) => e.name === "expired" || e.name === "gone")
+      .map((e) => (e.data as { silentFor: number }).silentFor);
     console.log(
       `ppp chaos: ${kills} kills, ${report.acked} answered, ${report.failed} failed, ${duplicateExecutions} duplicate executions, ` +
         `purges ${silences.length} (max silence ${Math.max(0, ...silences).toFixed(0)} ms), p50 ${report.latency.p50.toFixed(2)} p99 ${report.latency.p99.toFixed(1)} ms`,
@@ -125,12 +152,23 @@ describe("Paranoid Pirate under faults (real processes)", () => {
     const backend = (queue.endpoints["backend"] as string[])[0] as string;
     const workers = await Promise.all(
       Array.from({ length: 3 }, async () => {
-        const w = closeAfter(new PirateWorker({ endpoint: backend, heartbeatInterval: I, reconnectInitial: I, reconnectMax: 4 * I, handler: (b) => b }));
+        const w = closeAfter(
+          new PirateWorker({
+            endpoint: backend,
+            heartbeatInterval: I,
+            reconnectInitial: I,
+            reconnectMax: 4 * I,
+            handler: (b) => b,
+          }),
+        );
         await w.start();
         return w;
       }),
     );
-    await waitFor(async () => (await queue.call<{ idleWorkers: number }>("stats")).idleWorkers === 3, { timeout: 5000 });
+    await waitFor(
+      async () => (await queue.call<{ idleWorkers: number }>("stats")).idleWorkers === 3,
+      { timeout: 5000 },
+    );
     let restartedAt = 0;
     let registeredAfter = Infinity;
     const chaos = (async () => {
@@ -138,7 +176,10 @@ describe("Paranoid Pirate under faults (real processes)", () => {
       await queue.kill("SIGKILL");
       await queue.start([`frontend=${frontend}`, `backend=${backend}`]);
       restartedAt = performance.now();
-      await waitFor(async () => (await queue.call<{ workers: number }>("stats")).workers === 3, { timeout: 5000, what: "3 workers re-registered" });
+      await waitFor(async () => (await queue.call<{ workers: number }>("stats")).workers === 3, {
+        timeout: 5000,
+        what: "3 workers re-registered",
+      });
       registeredAfter = performance.now() - restartedAt;
     })();
     const result = await runClients(2, 1000, frontend, { timeout: 300, retries: 10 }, 5);
@@ -152,7 +193,9 @@ describe("Paranoid Pirate under faults (real processes)", () => {
     expect(report.failed).toBe(0);
     expect(report.duplicateAcks).toEqual([]);
     // All workers registered within L·I (detection) + the current back-off (≤ 4·I) after the restart, plus slack for a loaded host.
-    console.log(`ppp queue restart: workers re-registered ${registeredAfter.toFixed(0)} ms after the new queue was ready`);
+    console.log(
+      `ppp queue restart: workers re-registered ${registeredAfter.toFixed(0)} ms after the new queue was ready`,
+    );
     expect(registeredAfter).toBeLessThan(L * I + 4 * I + 500);
     expect(workers.every((w) => w.stats().reconnects >= 1)).toBe(true);
   }, 60_000);
@@ -167,11 +210,18 @@ describe("Paranoid Pirate under faults (real processes)", () => {
     // Both hold their next request; whichever gets job-1 (LRU, normally a) is frozen, the other released.
     await a.call("hold");
     await b.call("hold");
-    const client = closeAfter(new LazyPirateClient({ endpoint: frontend[0] as string, timeout: 400, retries: 3 }));
+    const client = closeAfter(
+      new LazyPirateClient({ endpoint: frontend[0] as string, timeout: 400, retries: 3 }),
+    );
     await client.start();
     const p = client.request("job-1");
     const holder = await Promise.race(
-      [a, b].map((w) => w.waitForEvent("held", { timeout: 5000 }).then(() => w, () => new Promise<never>(() => {}))),
+      [a, b].map((w) =>
+        w.waitForEvent("held", { timeout: 5000 }).then(
+          () => w,
+          () => new Promise<never>(() => {}),
+        ),
+      ),
     );
     const other = holder === a ? b : a;
     holder.pause(); // SIGSTOP while holding job-1
@@ -183,7 +233,8 @@ describe("Paranoid Pirate under faults (real processes)", () => {
     await holder.call("release");
     await delay(5 * I);
     // Later requests get their own replies, never job-1's stale one.
-    for (let i = 2; i <= 10; i++) expect((await client.request(`job-${i}`))[0]?.toString()).toBe(`job-${i}`);
+    for (let i = 2; i <= 10; i++)
+      expect((await client.request(`job-${i}`))[0]?.toString()).toBe(`job-${i}`);
     expect(client.stats().replies).toBe(10);
     const staleAtWorker = await holder.call<{ staleReplies: number; replies: number }>("stats");
     const queueStats = queue.stats();

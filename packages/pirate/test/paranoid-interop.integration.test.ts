@@ -89,31 +89,53 @@ while True:
     for wid in [w for w, exp in workers.items() if exp < now]: del workers[wid]
 `;
 
-pythonTest("our PirateQueue with a Python PPP worker and a Python Lazy Pirate client", async () => {
-  const queue = closeAfter(new PirateQueue({ heartbeatInterval: 200 }));
-  const { frontend, backend } = await queue.start();
-  const worker = spawnPython(PY_PPP_WORKER, [backend[0] as string, "200"]);
-  await worker.waitForLine(/^ready/);
-  await waitFor(() => queue.stats().idleWorkers === 1, { what: "python worker registered" });
-  const client = spawnPython(PY_LP_CLIENT, [frontend[0] as string, "50"]);
-  await client.waitForLine(/^done/, 15_000);
-  expect(client.output).not.toMatch(/malformed|abandoning/);
-  // Heartbeats keep both sides alive for a while.
-  await new Promise((r) => setTimeout(r, 1000));
-  expect(worker.output).not.toMatch(/invalid|queue lost/);
-  expect(queue.stats()).toMatchObject({ workers: 1, repliesForwarded: 50, protocolErrors: 0, workersPurged: 0 });
-}, 30_000);
+pythonTest(
+  "our PirateQueue with a Python PPP worker and a Python Lazy Pirate client",
+  async () => {
+    const queue = closeAfter(new PirateQueue({ heartbeatInterval: 200 }));
+    const { frontend, backend } = await queue.start();
+    const worker = spawnPython(PY_PPP_WORKER, [backend[0] as string, "200"]);
+    await worker.waitForLine(/^ready/);
+    await waitFor(() => queue.stats().idleWorkers === 1, { what: "python worker registered" });
+    const client = spawnPython(PY_LP_CLIENT, [frontend[0] as string, "50"]);
+    await client.waitForLine(/^done/, 15_000);
+    expect(client.output).not.toMatch(/malformed|abandoning/);
+    // Heartbeats keep both sides alive for a while.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(worker.output).not.toMatch(/invalid|queue lost/);
+    expect(queue.stats()).toMatchObject({
+      workers: 1,
+      repliesForwarded: 50,
+      protocolErrors: 0,
+      workersPurged: 0,
+    });
+  },
+  30_000,
+);
 
-pythonTest("our PirateWorker and LazyPirateClient with a Python PPP queue", async () => {
-  const pyQueue = spawnPython(PY_PPP_QUEUE, ["200"]);
-  const [, frontend, backend] = await pyQueue.waitForLine(/^endpoints (\S+) (\S+)/);
-  const worker = closeAfter(new PirateWorker({ endpoint: backend as string, heartbeatInterval: 200, handler: (b) => [`echo:${b[0]?.toString() ?? ""}`] }));
-  await worker.start();
-  await pyQueue.waitForLine(/^worker ready/);
-  const client = closeAfter(new LazyPirateClient({ endpoint: frontend as string, timeout: 1000 }));
-  await client.start();
-  for (let i = 0; i < 50; i++) expect((await client.request(String(i)))[0]?.toString()).toBe(`echo:${i}`);
-  await new Promise((r) => setTimeout(r, 1000));
-  expect(worker.stats()).toMatchObject({ reconnects: 0, protocolErrors: 0, connected: true });
-  expect(pyQueue.output).not.toMatch(/bad worker message/);
-}, 30_000);
+pythonTest(
+  "our PirateWorker and LazyPirateClient with a Python PPP queue",
+  async () => {
+    const pyQueue = spawnPython(PY_PPP_QUEUE, ["200"]);
+    const [, frontend, backend] = await pyQueue.waitForLine(/^endpoints (\S+) (\S+)/);
+    const worker = closeAfter(
+      new PirateWorker({
+        endpoint: backend as string,
+        heartbeatInterval: 200,
+        handler: (b) => [`echo:${b[0]?.toString() ?? ""}`],
+      }),
+    );
+    await worker.start();
+    await pyQueue.waitForLine(/^worker ready/);
+    const client = closeAfter(
+      new LazyPirateClient({ endpoint: frontend as string, timeout: 1000 }),
+    );
+    await client.start();
+    for (let i = 0; i < 50; i++)
+      expect((await client.request(String(i)))[0]?.toString()).toBe(`echo:${i}`);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(worker.stats()).toMatchObject({ reconnects: 0, protocolErrors: 0, connected: true });
+    expect(pyQueue.output).not.toMatch(/bad worker message/);
+  },
+  30_000,
+);

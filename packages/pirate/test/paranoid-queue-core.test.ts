@@ -5,7 +5,8 @@ import { PirateQueueCore, type PirateQueueCoreOptions } from "../src/paranoid/qu
 const I = 100;
 const L = 3;
 const G = 10;
-const f = (...xs: (string | number)[]): Buffer[] => xs.map((x) => (typeof x === "number" ? Buffer.from([x]) : Buffer.from(x)));
+const f = (...xs: (string | number)[]): Buffer[] =>
+  xs.map((x) => (typeof x === "number" ? Buffer.from([x]) : Buffer.from(x)));
 const READY = 1;
 const HEARTBEAT = 2;
 
@@ -25,12 +26,15 @@ function setup(over: Partial<PirateQueueCoreOptions> = {}) {
     emit: (type, event) => void events.push({ type, event }),
     ...over,
   });
-  const show = (ms: Message[]): string[][] => ms.splice(0).map((m) => m.map((x) => (x.length === 1 && x[0]! < 10 ? `0x0${x[0]}` : x.toString())));
+  const show = (ms: Message[]): string[][] =>
+    ms
+      .splice(0)
+      .map((m) => m.map((x) => (x.length === 1 && x[0]! < 10 ? `0x0${x[0]}` : x.toString())));
   return { clock, core, events, workers: () => show(toWorkers), clients: () => show(toClients) };
 }
 
 describe("PirateQueueCore (6/PPP state machine, ManualClock)", () => {
-  test("LRU dispatch of [C][\"\"][body] as [W][C][\"\"][body]; replies go back as [C][\"\"][body]", () => {
+  test('LRU dispatch of [C][""][body] as [W][C][""][body]; replies go back as [C][""][body]', () => {
     const { core, workers, clients } = setup();
     core.onWorker(f("w1", READY));
     core.onWorker(f("w2", READY));
@@ -85,7 +89,10 @@ describe("PirateQueueCore (6/PPP state machine, ManualClock)", () => {
     expect(core.workers()).toEqual(["w1"]);
     clock.advance(1 + G);
     expect(core.workers()).toEqual([]);
-    const expired = events.find((e) => e.type === "worker:expired")?.event as { identity: string; silentFor: number };
+    const expired = events.find((e) => e.type === "worker:expired")?.event as {
+      identity: string;
+      silentFor: number;
+    };
     expect(expired.identity).toBe("w1");
     expect(expired.silentFor).toBeGreaterThanOrEqual(L * I);
     expect(expired.silentFor).toBeLessThanOrEqual(L * I + G);
@@ -119,7 +126,12 @@ describe("PirateQueueCore (6/PPP state machine, ManualClock)", () => {
     core.onWorkerSendFailure(f("dead", "c1", "", "a"));
     expect(workers()).toEqual([["live", "c1", "", "a"]]);
     expect(events.some((e) => e.type === "worker:gone")).toBe(true);
-    expect(core.stats()).toMatchObject({ workers: 1, redispatched: 1, requestsForwarded: 1, workersPurged: 1 });
+    expect(core.stats()).toMatchObject({
+      workers: 1,
+      redispatched: 1,
+      requestsForwarded: 1,
+      workersPurged: 1,
+    });
   });
 
   test("overflow: drop-newest counts and drops; backpressure returns a promise released by dispatch", async () => {
@@ -142,10 +154,14 @@ describe("PirateQueueCore (6/PPP state machine, ManualClock)", () => {
     core.onWorker(f("w2", READY));
     expect(core.stats()).toMatchObject({ workers: 1, workersRefused: 1 });
     for (const bad of [f("w3"), f("w3", 9), f("w3", "c", "x"), f("w3", "", "x")]) {
-      expect(() => core.onWorker(bad)).toThrow(expect.objectContaining({ code: "ZG_PROTOCOL" }) as Error);
+      expect(() => core.onWorker(bad)).toThrow(
+        expect.objectContaining({ code: "ZG_PROTOCOL" }) as Error,
+      );
     }
     for (const bad of [f("c"), f("c", "x"), f("c", "")]) {
-      expect(() => core.onClient(bad)).toThrow(expect.objectContaining({ code: "ZG_PROTOCOL" }) as Error);
+      expect(() => core.onClient(bad)).toThrow(
+        expect.objectContaining({ code: "ZG_PROTOCOL" }) as Error,
+      );
     }
     expect(core.workers()).toEqual(["w1"]); // garbage never registers a worker
   });

@@ -6,12 +6,23 @@ import { LazyPirateClient, PirateQueue, PirateWorker } from "../src/index.js";
 
 const I = 100; // CI tier heartbeat interval (reliability-battery.md §2.2)
 
-async function queueWithWorkers(n: number, interval = I): Promise<{ queue: PirateQueue; frontend: string; backend: string; workers: PirateWorker[] }> {
+async function queueWithWorkers(
+  n: number,
+  interval = I,
+): Promise<{ queue: PirateQueue; frontend: string; backend: string; workers: PirateWorker[] }> {
   const queue = closeAfter(new PirateQueue({ heartbeatInterval: interval }));
   const { frontend, backend } = await queue.start();
   const workers: PirateWorker[] = [];
   for (let i = 0; i < n; i++) {
-    const w = closeAfter(new PirateWorker({ endpoint: backend, heartbeatInterval: interval, reconnectInitial: interval, reconnectMax: interval * 8, handler: (b) => b }));
+    const w = closeAfter(
+      new PirateWorker({
+        endpoint: backend,
+        heartbeatInterval: interval,
+        reconnectInitial: interval,
+        reconnectMax: interval * 8,
+        handler: (b) => b,
+      }),
+    );
     await w.start();
     workers.push(w);
   }
@@ -22,12 +33,21 @@ async function queueWithWorkers(n: number, interval = I): Promise<{ queue: Pirat
 describe("PirateQueue + PirateWorker (6/PPP)", () => {
   test("round trips; heartbeats flow both ways while idle", async () => {
     const { queue, frontend, workers } = await queueWithWorkers(2);
-    const client = closeAfter(new LazyPirateClient({ endpoint: frontend, timeout: 500, match: LazyPirateClient.echo }));
+    const client = closeAfter(
+      new LazyPirateClient({ endpoint: frontend, timeout: 500, match: LazyPirateClient.echo }),
+    );
     await client.start();
-    for (let i = 0; i < 50; i++) expect((await client.request(`r${i}`))[0]?.toString()).toBe(`r${i}`);
+    for (let i = 0; i < 50; i++)
+      expect((await client.request(`r${i}`))[0]?.toString()).toBe(`r${i}`);
     await new Promise((r) => setTimeout(r, 4 * I));
     const s = queue.stats();
-    expect(s).toMatchObject({ workers: 2, requestsForwarded: 50, repliesForwarded: 50, protocolErrors: 0, workersPurged: 0 });
+    expect(s).toMatchObject({
+      workers: 2,
+      requestsForwarded: 50,
+      repliesForwarded: 50,
+      protocolErrors: 0,
+      workersPurged: 0,
+    });
     expect(s.heartbeatsSent).toBeGreaterThanOrEqual(4);
     expect(workers.every((w) => w.stats().heartbeatsSent >= 2 && w.stats().connected)).toBe(true);
   });
@@ -42,7 +62,7 @@ describe("PirateQueue + PirateWorker (6/PPP)", () => {
     await within(queue.close(), 1000, "close under backpressure");
   });
 
-  test("the exact wire: READY [0x01], HEARTBEAT [0x02], request [C][\"\"][body]", async () => {
+  test('the exact wire: READY [0x01], HEARTBEAT [0x02], request [C][""][body]', async () => {
     const queue = closeAfter(new PirateQueue({ heartbeatInterval: I }));
     const { frontend, backend } = await queue.start();
     const worker = await ScriptedPeer.create("dealer", { connect: backend, routingId: "W1" });
@@ -91,7 +111,11 @@ describe("PirateQueue + PirateWorker (6/PPP)", () => {
     });
     await Promise.all(flood.map((d) => d.send(Buffer.from([1]))));
     await waitFor(() => joined === 300, { what: "300 flood workers registered" });
-    await waitFor(() => queue.stats().workers === 1, { timeout: 3000, interval: 5, what: "back to baseline" });
+    await waitFor(() => queue.stats().workers === 1, {
+      timeout: 3000,
+      interval: 5,
+      what: "back to baseline",
+    });
     // Each flood entry left the table within L·I + G (+10 % jitter) of its last message.
     expect(silences).toHaveLength(300);
     expect(Math.max(...silences)).toBeLessThanOrEqual(3 * I + 10 + 0.1 * 3 * I);
@@ -101,7 +125,15 @@ describe("PirateQueue + PirateWorker (6/PPP)", () => {
   test("queue restart: the worker judges it gone, reconnects with back-off on a new socket and re-sends READY", async () => {
     const q1 = new PirateQueue({ heartbeatInterval: I });
     const { frontend, backend } = await q1.start();
-    const worker = closeAfter(new PirateWorker({ endpoint: backend, heartbeatInterval: I, reconnectInitial: I, reconnectMax: 8 * I, handler: (b) => b }));
+    const worker = closeAfter(
+      new PirateWorker({
+        endpoint: backend,
+        heartbeatInterval: I,
+        reconnectInitial: I,
+        reconnectMax: 8 * I,
+        handler: (b) => b,
+      }),
+    );
     const lost: number[] = [];
     worker.on("queue:lost", (e) => lost.push(e.delay));
     await worker.start();
@@ -110,18 +142,30 @@ describe("PirateQueue + PirateWorker (6/PPP)", () => {
     await new Promise((r) => setTimeout(r, 18 * I)); // detect 300 + wait 100 + 300 + 200 + 300 + 400
     const q2 = closeAfter(new PirateQueue({ frontend, backend, heartbeatInterval: I }));
     await q2.start();
-    await waitFor(() => q2.stats().idleWorkers === 1, { timeout: 3000, what: "worker re-registered" });
+    await waitFor(() => q2.stats().idleWorkers === 1, {
+      timeout: 3000,
+      what: "worker re-registered",
+    });
     // Doubling back-off capped at reconnectMax: I, 2·I, 4·I, 8·I, 8·I … (at least two losses while the queue was down).
     expect(lost.length).toBeGreaterThanOrEqual(2);
     expect(lost).toEqual(lost.map((_, i) => Math.min(I * 2 ** i, 8 * I)));
-    const client = closeAfter(new LazyPirateClient({ endpoint: frontend[0] as string, timeout: 500 }));
+    const client = closeAfter(
+      new LazyPirateClient({ endpoint: frontend[0] as string, timeout: 500 }),
+    );
     await client.start();
     expect((await client.request("after restart"))[0]?.toString()).toBe("after restart");
   });
 
   test("garbage at every socket (fast-check, fixed seed): counted and dropped, good round trip right after, tables bounded", async () => {
     const { queue, frontend, backend } = await queueWithWorkers(2);
-    const good = closeAfter(new LazyPirateClient({ endpoint: frontend, timeout: 400, retries: 5, match: LazyPirateClient.echo }));
+    const good = closeAfter(
+      new LazyPirateClient({
+        endpoint: frontend,
+        timeout: 400,
+        retries: 5,
+        match: LazyPirateClient.echo,
+      }),
+    );
     await good.start();
     const frontAttacker = closeAfter(new zmq.Dealer({ linger: 0, sendTimeout: 0 }));
     const backAttacker = closeAfter(new zmq.Dealer({ linger: 0, sendTimeout: 0 }));
@@ -129,7 +173,16 @@ describe("PirateQueue + PirateWorker (6/PPP)", () => {
     backAttacker.connect(backend);
     const frame = fc.oneof(
       { weight: 4, arbitrary: fc.uint8Array({ maxLength: 16 }) },
-      { weight: 2, arbitrary: fc.constantFrom(new Uint8Array([]), new Uint8Array([1]), new Uint8Array([2]), new Uint8Array([3]), new Uint8Array([0xff])) },
+      {
+        weight: 2,
+        arbitrary: fc.constantFrom(
+          new Uint8Array([]),
+          new Uint8Array([1]),
+          new Uint8Array([2]),
+          new Uint8Array([3]),
+          new Uint8Array([0xff]),
+        ),
+      },
       { weight: 1, arbitrary: fc.constant(new Uint8Array(1024 * 1024)) },
     );
     const message = fc.array(frame, { minLength: 0, maxLength: 6 });

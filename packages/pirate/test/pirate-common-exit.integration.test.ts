@@ -4,7 +4,9 @@ import { expect, test } from "vitest";
 
 test("a process that starts and closes every part-1 component exits by itself with code 0", async () => {
   const script = fileURLToPath(new URL("./fixtures/part1-exit.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--conditions=@zg/source", "--import", "tsx", script], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--conditions=@zg/source", "--import", "tsx", script], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr.on("data", (d: Buffer) => (output += d.toString()));

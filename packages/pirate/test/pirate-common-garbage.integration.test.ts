@@ -20,19 +20,39 @@ const RUNS = 25;
 
 const frame = fc.oneof(
   { weight: 4, arbitrary: fc.uint8Array({ maxLength: 16 }) },
-  { weight: 2, arbitrary: fc.constantFrom(new Uint8Array([]), new Uint8Array([1]), new Uint8Array([2]), new Uint8Array([0xff]), Buffer.from("PING"), Buffer.from("READY")) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      new Uint8Array([]),
+      new Uint8Array([1]),
+      new Uint8Array([2]),
+      new Uint8Array([0xff]),
+      Buffer.from("PING"),
+      Buffer.from("READY"),
+    ),
+  },
   { weight: 1, arbitrary: fc.constant(new Uint8Array(1024 * 1024)) },
 );
-const batch = fc.array(fc.array(frame, { minLength: 0, maxLength: 6 }), { minLength: 1, maxLength: 8 });
+const batch = fc.array(fc.array(frame, { minLength: 0, maxLength: 6 }), {
+  minLength: 1,
+  maxLength: 8,
+});
 
 /** Sends each garbage batch from every attacker, then requires a good round trip within 1 s. */
-async function fuzz(attackers: zmq.Socket[], roundTrip: (run: number) => Promise<void>, prefix: (s: zmq.Socket) => Buffer[] = () => []): Promise<void> {
+async function fuzz(
+  attackers: zmq.Socket[],
+  roundTrip: (run: number) => Promise<void>,
+  prefix: (s: zmq.Socket) => Buffer[] = () => [],
+): Promise<void> {
   let run = 0;
   await fc.assert(
     fc.asyncProperty(batch, async (messages) => {
       for (const m of messages) {
         for (const a of attackers) {
-          const frames = [...prefix(a), ...(m.length === 0 ? [new Uint8Array([])] : m).map((f) => Buffer.from(f))];
+          const frames = [
+            ...prefix(a),
+            ...(m.length === 0 ? [new Uint8Array([])] : m).map((f) => Buffer.from(f)),
+          ];
           try {
             await (a as zmq.Dealer).send(frames);
           } catch {
@@ -67,7 +87,14 @@ describe("garbage at every socket: counted and dropped, good clients unaffected,
       }
     })();
     await waitFor(() => broker.stats().idleWorkers === 1);
-    const client = closeAfter(new LazyPirateClient({ endpoint: frontend[0] as string, timeout: 200, retries: 4, match: LazyPirateClient.echo }));
+    const client = closeAfter(
+      new LazyPirateClient({
+        endpoint: frontend[0] as string,
+        timeout: 200,
+        retries: 4,
+        match: LazyPirateClient.echo,
+      }),
+    );
     await client.start();
     await fuzz([dealer(frontend[0] as string), dealer(backend[0] as string)], async (run) => {
       expect((await client.request(`ok-${run}`))[0]?.toString()).toBe(`ok-${run}`);
@@ -78,7 +105,13 @@ describe("garbage at every socket: counted and dropped, good clients unaffected,
   }, 30_000);
 
   test("AsyncServer", async () => {
-    const server = closeAfter(new AsyncServer({ handler: (req, ctx) => void ctx.reply(req), clientExpiry: 500, maxClients: 10 }));
+    const server = closeAfter(
+      new AsyncServer({
+        handler: (req, ctx) => void ctx.reply(req),
+        clientExpiry: 500,
+        maxClients: 10,
+      }),
+    );
     const [endpoint] = await server.start();
     const client = closeAfter(new AsyncClient({ endpoint: endpoint as string }));
     await client.start();
@@ -95,7 +128,9 @@ describe("garbage at every socket: counted and dropped, good clients unaffected,
   test("FreelanceServer (10/FLP) and FreelanceClient", async () => {
     const server = closeAfter(new FreelanceServer({ handler: (b) => b }));
     const endpoint = await server.start();
-    const client = closeAfter(new FreelanceClient({ endpoints: [endpoint], pingInterval: 100, timeout: 1000 }));
+    const client = closeAfter(
+      new FreelanceClient({ endpoints: [endpoint], pingInterval: 100, timeout: 1000 }),
+    );
     await client.start();
     await waitFor(() => client.activeServers().length === 1);
     await fuzz([dealer(endpoint)], async (run) => {
@@ -107,7 +142,13 @@ describe("garbage at every socket: counted and dropped, good clients unaffected,
 
   test("PirateWorker (garbage from its queue) and LazyPirateClient (garbage replies)", async () => {
     const fakeQueue = await ScriptedPeer.create("router", { bind: [tcpEndpoint()] });
-    const worker = closeAfter(new PirateWorker({ endpoint: fakeQueue.endpoints[0] as string, heartbeatInterval: 1000, handler: (b) => b }));
+    const worker = closeAfter(
+      new PirateWorker({
+        endpoint: fakeQueue.endpoints[0] as string,
+        heartbeatInterval: 1000,
+        handler: (b) => b,
+      }),
+    );
     await worker.start();
     const ready = await fakeQueue.receive({ predicate: (m) => m[1]?.[0] === 1 });
     const workerId = ready[0] as Buffer;
@@ -115,7 +156,10 @@ describe("garbage at every socket: counted and dropped, good clients unaffected,
       [fakeQueue.socket],
       async (run) => {
         await fakeQueue.send(workerId, "client", "", `ok-${run}`);
-        const reply = await fakeQueue.receive({ timeout: 1000, predicate: (m) => m.length === 4 && m[3]?.toString() === `ok-${run}` });
+        const reply = await fakeQueue.receive({
+          timeout: 1000,
+          predicate: (m) => m.length === 4 && m[3]?.toString() === `ok-${run}`,
+        });
         expect(reply[1]?.toString()).toBe("client");
       },
       () => [workerId],
@@ -125,13 +169,20 @@ describe("garbage at every socket: counted and dropped, good clients unaffected,
 
     // A server that answers each request with garbage first, then the echo.
     const server = await ScriptedPeer.create("router", { bind: [tcpEndpoint()] });
-    const client = closeAfter(new LazyPirateClient({ endpoint: server.endpoints[0] as string, timeout: 1000, match: LazyPirateClient.echo }));
+    const client = closeAfter(
+      new LazyPirateClient({
+        endpoint: server.endpoints[0] as string,
+        timeout: 1000,
+        match: LazyPirateClient.echo,
+      }),
+    );
     await client.start();
     await fc.assert(
       fc.asyncProperty(batch, async (messages) => {
         const p = client.request("mine");
         const req = await server.receive();
-        for (const m of messages) await server.send(req[0] as Buffer, ...m.map((f) => Buffer.from(f)));
+        for (const m of messages)
+          await server.send(req[0] as Buffer, ...m.map((f) => Buffer.from(f)));
         await server.send(req[0] as Buffer, "", "mine");
         expect((await within(p, 1000))[0]?.toString()).toBe("mine");
       }),
@@ -142,7 +193,9 @@ describe("garbage at every socket: counted and dropped, good clients unaffected,
 
   test("SimplePirateWorker (garbage from its broker)", async () => {
     const fakeBroker = await ScriptedPeer.create("router", { bind: [tcpEndpoint()] });
-    const worker = closeAfter(new SimplePirateWorker({ endpoint: fakeBroker.endpoints[0] as string, handler: (b) => b }));
+    const worker = closeAfter(
+      new SimplePirateWorker({ endpoint: fakeBroker.endpoints[0] as string, handler: (b) => b }),
+    );
     await worker.start();
     const ready = await fakeBroker.receive();
     const workerId = ready[0] as Buffer;
@@ -150,7 +203,10 @@ describe("garbage at every socket: counted and dropped, good clients unaffected,
       [fakeBroker.socket],
       async (run) => {
         await fakeBroker.send(workerId, "", "client", "", `ok-${run}`);
-        const reply = await fakeBroker.receive({ timeout: 1000, predicate: (m) => m[4]?.toString() === `ok-${run}` });
+        const reply = await fakeBroker.receive({
+          timeout: 1000,
+          predicate: (m) => m[4]?.toString() === `ok-${run}`,
+        });
         expect(reply[2]?.toString()).toBe("client");
       },
       () => [workerId],
@@ -174,7 +230,14 @@ describe("garbage at every socket: counted and dropped, good clients unaffected,
         /* closed */
       }
     })();
-    const client = closeAfter(new FreelanceClient({ endpoints: [endpoint], pingInterval: 100, timeout: 1000, resendInterval: 500 }));
+    const client = closeAfter(
+      new FreelanceClient({
+        endpoints: [endpoint],
+        pingInterval: 100,
+        timeout: 1000,
+        resendInterval: 500,
+      }),
+    );
     await client.start();
     await waitFor(() => client.activeServers().length === 1 && clientId !== undefined);
     await fuzz(

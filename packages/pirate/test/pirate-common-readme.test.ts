@@ -33,7 +33,9 @@ const PART1 = [
 test("README option tables state the exported part-1 defaults", () => {
   const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
   const stated = new Map<string, number>();
-  for (const m of readme.matchAll(/(\d[\d ]*)(?: ms)?(?: per attempt)? \(`(DEFAULT_[A-Z0-9_]+)`\)/g)) {
+  for (const m of readme.matchAll(
+    /(\d[\d ]*)(?: ms)?(?: per attempt)? \(`(DEFAULT_[A-Z0-9_]+)`\)/g,
+  )) {
     stated.set(m[2] as string, Number((m[1] as string).replace(/ /g, "")));
   }
   for (const name of PART1) {
@@ -51,8 +53,14 @@ test("the README quick start runs as written (starts, uses, closes; the process 
   expect(lines.length).toBeLessThanOrEqual(15); // conventions §7
   const src = fileURLToPath(new URL("../src/index.ts", import.meta.url));
   const file = join(tempDir("zg-readme-"), "quickstart.mts");
-  writeFileSync(file, (block as string).replace(/from "@zg\/pirate"/, `from ${JSON.stringify(src)}`));
-  const r = spawnSync(process.execPath, ["--conditions=@zg/source", "--import", "tsx", file], { encoding: "utf8", timeout: 15_000 });
+  writeFileSync(
+    file,
+    (block as string).replace(/from "@zg\/pirate"/, `from ${JSON.stringify(src)}`),
+  );
+  const r = spawnSync(process.execPath, ["--conditions=@zg/source", "--import", "tsx", file], {
+    encoding: "utf8",
+    timeout: 15_000,
+  });
   expect(r.status, r.stderr).toBe(0);
   expect(r.stdout).toContain("echo hello");
 }, 20_000);

@@ -15,7 +15,7 @@ describe("6/PPP codec (golden frames)", () => {
     expect(encodePppHeartbeat()).toEqual([Buffer.from([0x02])]);
   });
 
-  test("worker messages: READY, HEARTBEAT, reply [C][\"\"][body]", () => {
+  test('worker messages: READY, HEARTBEAT, reply [C][""][body]', () => {
     expect(decodePppWorkerMessage([Buffer.from([1])])).toEqual({ type: "ready" });
     expect(decodePppWorkerMessage([Buffer.from([2])])).toEqual({ type: "heartbeat" });
     expect(decodePppWorkerMessage(toMessage("C", "", "body"))).toEqual({
@@ -33,13 +33,17 @@ describe("6/PPP codec (golden frames)", () => {
     ["reply without address", toMessage("", "body")],
     ["reply without body", toMessage("C", "")],
   ])("worker message rejected: %s", (_name, frames) => {
-    expect(() => decodePppWorkerMessage(frames)).toThrow(expect.objectContaining({ code: "ZG_PROTOCOL" }) as Error);
+    expect(() => decodePppWorkerMessage(frames)).toThrow(
+      expect.objectContaining({ code: "ZG_PROTOCOL" }) as Error,
+    );
   });
 
   test("queue messages: HEARTBEAT and 3-frame requests; READY from a queue is invalid", () => {
     expect(decodePppQueueMessage([Buffer.from([2])])).toEqual({ type: "heartbeat" });
     expect(decodePppQueueMessage(toMessage("C", "", "x"))).toMatchObject({ type: "request" });
-    expect(() => decodePppQueueMessage([Buffer.from([1])])).toThrow(expect.objectContaining({ code: "ZG_PROTOCOL" }) as Error);
+    expect(() => decodePppQueueMessage([Buffer.from([1])])).toThrow(
+      expect.objectContaining({ code: "ZG_PROTOCOL" }) as Error,
+    );
   });
 });
 
@@ -85,8 +89,12 @@ describe("RequestQueue overflow policies", () => {
   });
 
   test("bad options throw ZG_INVALID_ARGUMENT", () => {
-    expect(() => new RequestQueue({ limit: 0 })).toThrow(expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }) as Error);
-    expect(() => new RequestQueue({ policy: "nope" as never })).toThrow(expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }) as Error);
+    expect(() => new RequestQueue({ limit: 0 })).toThrow(
+      expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }) as Error,
+    );
+    expect(() => new RequestQueue({ policy: "nope" as never })).toThrow(
+      expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }) as Error,
+    );
   });
 });
 

@@ -19,11 +19,20 @@ test("Simple Pirate: Lazy Pirate clients, queue and READY 0x01 workers; a dead w
   });
   await doomed.start();
   await waitFor(() => queue.stats().idleWorkers === 1);
-  const client = closeAfter(new LazyPirateClient({ endpoint: frontend[0] as string, timeout: 300, retries: 3, match: LazyPirateClient.echo }));
+  const client = closeAfter(
+    new LazyPirateClient({
+      endpoint: frontend[0] as string,
+      timeout: 300,
+      retries: 3,
+      match: LazyPirateClient.echo,
+    }),
+  );
   await client.start();
   expect((await client.request("one"))[0]?.toString()).toBe("one");
   dieOnNext = true;
-  const healthy = closeAfter(new SimplePirateWorker({ endpoint: backend, routingId: "healthy", handler: (b) => b }));
+  const healthy = closeAfter(
+    new SimplePirateWorker({ endpoint: backend, routingId: "healthy", handler: (b) => b }),
+  );
   await healthy.start();
   await waitFor(() => queue.stats().idleWorkers === 2);
   // LRU: "doomed" has been idle longest, so it takes the next request and dies with it.

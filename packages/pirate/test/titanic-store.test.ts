@@ -20,7 +20,11 @@ describe("TitanicStore", () => {
     expect(await s1.putReply(a, [b("again")])).toBe(false); // idempotent: first reply wins
     await s1.close();
     const s2 = await TitanicStore.open(dir);
-    expect(s2.get(a.toUpperCase())).toEqual({ service: "echo", request: [b("one"), b("")], reply: [b("ONE")] });
+    expect(s2.get(a.toUpperCase())).toEqual({
+      service: "echo",
+      request: [b("one"), b("")],
+      reply: [b("ONE")],
+    });
     expect(s2.pending()).toEqual([c]);
     await s2.remove(a);
     await s2.remove(a); // idempotent
@@ -92,7 +96,8 @@ describe("TitanicStore", () => {
         const s = await TitanicStore.open(dir, { fsync, fsyncInterval: 5 });
         abandoned.push(s);
         expect(s.pending().length + replied.size).toBe(acked.length);
-        for (const id of acked) expect(s.get(id), `acked request ${id} lost at cycle ${i}`).toBeDefined();
+        for (const id of acked)
+          expect(s.get(id), `acked request ${id} lost at cycle ${i}`).toBeDefined();
         const id = uuid();
         await s.putRequest(id, "svc", [b(`r${i}`)]);
         acked.push(id); // acknowledged: the "crash" happens right after
@@ -114,7 +119,9 @@ describe("TitanicStore", () => {
 
   test("concurrent writes share fsyncs (group commit) under the always policy", async () => {
     const s = await TitanicStore.open(tempDir());
-    await Promise.all(Array.from({ length: 200 }, (_, i) => s.putRequest(uuid(), "svc", [b(`${i}`)])));
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) => s.putRequest(uuid(), "svc", [b(`${i}`)])),
+    );
     const st = s.stats();
     expect(st.writes).toBe(200);
     expect(st.fsyncs).toBeLessThan(200);
@@ -123,8 +130,12 @@ describe("TitanicStore", () => {
 
   test("rejects a malformed UUID and refuses writes after close", async () => {
     const s = await TitanicStore.open(tempDir());
-    await expect(s.putRequest("not-a-uuid", "svc", [b("x")])).rejects.toMatchObject({ code: "ZG_INVALID_ARGUMENT" });
+    await expect(s.putRequest("not-a-uuid", "svc", [b("x")])).rejects.toMatchObject({
+      code: "ZG_INVALID_ARGUMENT",
+    });
     await s.close();
-    await expect(s.putRequest(uuid(), "svc", [b("x")])).rejects.toMatchObject({ code: "ZG_CLOSED" });
+    await expect(s.putRequest(uuid(), "svc", [b("x")])).rejects.toMatchObject({
+      code: "ZG_CLOSED",
+    });
   });
 });

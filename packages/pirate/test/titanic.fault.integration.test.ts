@@ -19,8 +19,24 @@ describe("Titanic under kill -9", () => {
   test(`${TARGET_ACKS} acknowledged requests across kill -9 restarts: none lost, every reply retrievable`, async () => {
     const broker = closeAfter(new MajordomoBroker({ endpoints: tcpEndpoint(), ...HB }));
     const ep = (await broker.start()).endpoints[0] as string;
-    await closeAfter(new MajordomoWorker({ broker: ep, service: "echo", handler: (r) => r, ...HB, reconnectDelay: 100 })).start();
-    await closeAfter(new MajordomoWorker({ broker: ep, service: "echo", handler: (r) => r, ...HB, reconnectDelay: 100 })).start();
+    await closeAfter(
+      new MajordomoWorker({
+        broker: ep,
+        service: "echo",
+        handler: (r) => r,
+        ...HB,
+        reconnectDelay: 100,
+      }),
+    ).start();
+    await closeAfter(
+      new MajordomoWorker({
+        broker: ep,
+        service: "echo",
+        handler: (r) => r,
+        ...HB,
+        reconnectDelay: 100,
+      }),
+    ).start();
     const dir = tempDir();
     const child = await spawnChild(FIXTURE, { args: [ep, dir, "always"] });
     const clients = await Promise.all(
@@ -68,7 +84,8 @@ describe("Titanic under kill -9", () => {
       async () => {
         for (const id of [...missing]) {
           const r = await ti.reply(id);
-          if (r.status === "400") throw new Error(`acknowledged request ${id} is unknown after restart: LOST`);
+          if (r.status === "400")
+            throw new Error(`acknowledged request ${id} is unknown after restart: LOST`);
           if (r.status === "200") {
             expect(r.body.map((f) => f.toString())).toEqual([acked.get(id)]);
             missing.delete(id);

@@ -1,6 +1,12 @@
 import { describe, expect, test } from "vitest";
 import { closeAfter, tcpEndpoint, tempDir, waitFor } from "@zg/testing";
-import { MajordomoBroker, MajordomoClient, MajordomoWorker, Titanic, TitanicClient } from "../src/index.js";
+import {
+  MajordomoBroker,
+  MajordomoClient,
+  MajordomoWorker,
+  Titanic,
+  TitanicClient,
+} from "../src/index.js";
 
 const HB = { heartbeatInterval: 100, heartbeatLiveness: 3 };
 const str = (f: Buffer[]): string[] => f.map((x) => x.toString());
@@ -12,7 +18,16 @@ async function setup(): Promise<{ ep: string; broker: MajordomoBroker }> {
 }
 
 function titanic(ep: string, directory: string): Titanic {
-  return closeAfter(new Titanic({ broker: ep, directory, ...HB, reconnectDelay: 100, dispatchInterval: 100, dispatchTimeout: 500 }));
+  return closeAfter(
+    new Titanic({
+      broker: ep,
+      directory,
+      ...HB,
+      reconnectDelay: 100,
+      dispatchInterval: 100,
+      dispatchTimeout: 500,
+    }),
+  );
 }
 
 describe("Titanic (9/TSP)", () => {
@@ -26,7 +41,9 @@ describe("Titanic (9/TSP)", () => {
     const uuid = await ti.submit("echo", ["Hello world"]);
     expect(uuid).toMatch(/^[0-9a-f]{32}$/);
     expect((await ti.reply(uuid)).status).toBe("300"); // no echo worker yet
-    await closeAfter(new MajordomoWorker({ broker: ep, service: "echo", handler: (r) => r, ...HB })).start();
+    await closeAfter(
+      new MajordomoWorker({ broker: ep, service: "echo", handler: (r) => r, ...HB }),
+    ).start();
     await waitFor(async () => (await ti.reply(uuid)).status === "200", { what: "reply stored" });
     const r = await ti.reply(uuid.toUpperCase()); // either case; idempotent
     expect(r.status).toBe("200");
@@ -34,13 +51,17 @@ describe("Titanic (9/TSP)", () => {
     await ti.closeRequest(uuid);
     await ti.closeRequest(uuid); // always 200
     expect((await ti.reply(uuid)).status).toBe("400");
-    expect(str(await ti.request("echo", ["via helper"], { firstPoll: 20 }))).toEqual(["via helper"]);
+    expect(str(await ti.request("echo", ["via helper"], { firstPoll: 20 }))).toEqual([
+      "via helper",
+    ]);
     // Raw 9/TSP frames, as a Guide client would send them.
     const raw = closeAfter(new MajordomoClient({ broker: ep, timeout: 2000 }));
     await raw.start();
     expect(str(await raw.request("titanic.request", ["echo"]))[0]).toBe("500"); // no body frame
     expect(str(await raw.request("titanic.reply", ["nonsense"]))).toEqual(["400"]);
-    expect(str(await raw.request("titanic.close", ["ABCDEF0123456789ABCDEF0123456789"]))).toEqual(["200"]);
+    expect(str(await raw.request("titanic.close", ["ABCDEF0123456789ABCDEF0123456789"]))).toEqual([
+      "200",
+    ]);
   });
 
   test("broker and worker restarts lose nothing: Titanic re-registers and retries until the service answers", async () => {
@@ -49,7 +70,15 @@ describe("Titanic (9/TSP)", () => {
     await t.start();
     const ti = closeAfter(new TitanicClient({ broker: ep, timeout: 1000, attempts: 10 }));
     await ti.start();
-    const w1 = closeAfter(new MajordomoWorker({ broker: ep, service: "flaky", handler: () => new Promise<never>(() => {}), ...HB, reconnectDelay: 100 }));
+    const w1 = closeAfter(
+      new MajordomoWorker({
+        broker: ep,
+        service: "flaky",
+        handler: () => new Promise<never>(() => {}),
+        ...HB,
+        reconnectDelay: 100,
+      }),
+    );
     await w1.start(); // takes the first request and never answers
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push(await ti.submit("flaky", [`job ${i}`]));
@@ -57,9 +86,14 @@ describe("Titanic (9/TSP)", () => {
     await w1.close();
     const b2 = closeAfter(new MajordomoBroker({ endpoints: ep, ...HB }));
     await b2.start();
-    await closeAfter(new MajordomoWorker({ broker: ep, service: "flaky", handler: (r) => r, ...HB })).start();
+    await closeAfter(
+      new MajordomoWorker({ broker: ep, service: "flaky", handler: (r) => r, ...HB }),
+    ).start();
     for (const [i, id] of ids.entries()) {
-      await waitFor(async () => (await ti.reply(id)).status === "200", { timeout: 10_000, what: `reply ${i} after the restarts` });
+      await waitFor(async () => (await ti.reply(id)).status === "200", {
+        timeout: 10_000,
+        what: `reply ${i} after the restarts`,
+      });
       expect(str((await ti.reply(id)).body)).toEqual([`job ${i}`]);
     }
     expect(t.stats().dispatchFailures).toBeGreaterThan(0);
@@ -78,7 +112,14 @@ describe("Titanic (9/TSP)", () => {
     const t2 = titanic(ep, dir);
     await t2.start();
     expect(t2.stats().replayed).toBe(5);
-    await closeAfter(new MajordomoWorker({ broker: ep, service: "later", handler: (r) => [Buffer.from("done"), ...r], ...HB })).start();
+    await closeAfter(
+      new MajordomoWorker({
+        broker: ep,
+        service: "later",
+        handler: (r) => [Buffer.from("done"), ...r],
+        ...HB,
+      }),
+    ).start();
     for (const [i, id] of ids.entries()) {
       await waitFor(async () => (await ti.reply(id)).status === "200", { what: `reply ${i}` });
       expect(str((await ti.reply(id)).body)).toEqual(["done", `job ${i}`]);

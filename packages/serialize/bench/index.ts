@@ -8,7 +8,13 @@ import { fileURLToPath } from "node:url";
 import type { Codec } from "@zg/core";
 import { BenchSuite } from "@zg/testing/bench";
 import type protobuf from "protobufjs";
-import { jsonCodec, loadProtoRootSync, protobufCodec, staticProtobufCodec, type ProtobufValue } from "../src/index.js";
+import {
+  jsonCodec,
+  loadProtoRootSync,
+  protobufCodec,
+  staticProtobufCodec,
+  type ProtobufValue,
+} from "../src/index.js";
 import { zg } from "../src/generated/examples.js";
 
 const ROUND_MS = Number(process.env["BENCH_ROUND_MS"] ?? 150);
@@ -19,8 +25,19 @@ type EchoRequest = ProtobufValue<zg.examples.EchoRequest>;
 
 // The same logical values as JSON must carry them: uint64 as a decimal
 // string (a JSON number loses precision past 2^53), bytes as base64 / hex.
-interface KeyValueJson { key: string; sequence: string; uuid: string; properties: Record<string, string>; body: string }
-interface EchoRequestJson { id: number; text: string; priority: number; deadline: string }
+interface KeyValueJson {
+  key: string;
+  sequence: string;
+  uuid: string;
+  properties: Record<string, string>;
+  body: string;
+}
+interface EchoRequestJson {
+  id: number;
+  text: string;
+  priority: number;
+  deadline: string;
+}
 
 const kv: KeyValue = {
   key: "/config/servers/alpha",
@@ -29,7 +46,12 @@ const kv: KeyValue = {
   properties: { ttl: "30", owner: "node-7" },
   body: Buffer.alloc(100, 0x61).fill(0x7a, 50),
 };
-const request: EchoRequest = { id: 4242, text: "hello, echo service", priority: 2, deadline: 1_732_230_000_000n };
+const request: EchoRequest = {
+  id: 4242,
+  text: "hello, echo service",
+  priority: 2,
+  deadline: 1_732_230_000_000n,
+};
 
 const kvJson = jsonCodec<KeyValueJson>();
 const requestJson = jsonCodec<EchoRequestJson>();
@@ -37,15 +59,34 @@ const requestJson = jsonCodec<EchoRequestJson>();
 /** JSON as a user of the JSON codec must do it for the same typed value. */
 const kvViaJson: Codec<KeyValue> = {
   contentType: kvJson.contentType,
-  encode: (v) => kvJson.encode({ key: v.key, sequence: v.sequence.toString(), uuid: Buffer.from(v.uuid).toString("hex"), properties: v.properties, body: Buffer.from(v.body).toString("base64") }),
+  encode: (v) =>
+    kvJson.encode({
+      key: v.key,
+      sequence: v.sequence.toString(),
+      uuid: Buffer.from(v.uuid).toString("hex"),
+      properties: v.properties,
+      body: Buffer.from(v.body).toString("base64"),
+    }),
   decode: (frames) => {
     const j = kvJson.decode(frames);
-    return { key: j.key, sequence: BigInt(j.sequence), uuid: Buffer.from(j.uuid, "hex"), properties: j.properties, body: Buffer.from(j.body, "base64") };
+    return {
+      key: j.key,
+      sequence: BigInt(j.sequence),
+      uuid: Buffer.from(j.uuid, "hex"),
+      properties: j.properties,
+      body: Buffer.from(j.body, "base64"),
+    };
   },
 };
 const requestViaJson: Codec<EchoRequest> = {
   contentType: requestJson.contentType,
-  encode: (v) => requestJson.encode({ id: v.id, text: v.text, priority: v.priority, deadline: v.deadline.toString() }),
+  encode: (v) =>
+    requestJson.encode({
+      id: v.id,
+      text: v.text,
+      priority: v.priority,
+      deadline: v.deadline.toString(),
+    }),
   decode: (frames) => {
     const j = requestJson.decode(frames);
     return { id: j.id, text: j.text, priority: j.priority, deadline: BigInt(j.deadline) };
@@ -62,7 +103,10 @@ const requestStatic = staticProtobufCodec(zg.examples.EchoRequest);
 
 let sink = 0;
 
-const loops = new Map<Codec<unknown>, (codec: Codec<unknown>, value: unknown, n: number) => number>();
+const loops = new Map<
+  Codec<unknown>,
+  (codec: Codec<unknown>, value: unknown, n: number) => number
+>();
 
 /**
  * Encode+decode round trips per CPU second, measured over `ROUND_MS` of CPU time. Each codec gets its own
@@ -75,7 +119,12 @@ function roundTrips<T>(codec: Codec<T>, value: T): number {
   let loop = loops.get(c);
   if (loop === undefined) {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- a fresh function per codec, on purpose (see above)
-    loop = new Function("codec", "value", "n", "let k = 0; for (let i = 0; i < n; i++) { if (codec.decode(codec.encode(value)) !== undefined) k++; } return k;") as (codec: Codec<unknown>, value: unknown, n: number) => number;
+    loop = new Function(
+      "codec",
+      "value",
+      "n",
+      "let k = 0; for (let i = 0; i < n; i++) { if (codec.decode(codec.encode(value)) !== undefined) k++; } return k;",
+    ) as (codec: Codec<unknown>, value: unknown, n: number) => number;
     loops.set(c, loop);
   }
   // CPU time of this process, not wall time: on a shared machine the
@@ -100,7 +149,12 @@ function roundTrips<T>(codec: Codec<T>, value: T): number {
  * `encode(fromObject(v))` and `toObject(decode(bytes), { longs: BigInt, enums: Number, defaults: true })`,
  * with no size limit, no error wrapping and no frame handling.
  */
-function direct<T>(type: { encode(m: object): protobuf.Writer; decode(r: Uint8Array): object; fromObject(o: Record<string, unknown>): object; toObject(m: object, o: protobuf.IConversionOptions): Record<string, unknown> }): Codec<T> {
+function direct<T>(type: {
+  encode(m: object): protobuf.Writer;
+  decode(r: Uint8Array): object;
+  fromObject(o: Record<string, unknown>): object;
+  toObject(m: object, o: protobuf.IConversionOptions): Record<string, unknown>;
+}): Codec<T> {
   const options: protobuf.IConversionOptions = { longs: BigInt, enums: Number, defaults: true };
   return {
     contentType: "direct",
@@ -110,12 +164,27 @@ function direct<T>(type: { encode(m: object): protobuf.Writer; decode(r: Uint8Ar
 }
 
 /** protobufjs with no conversions at all: message instances with Long fields (not a drop-in: the types differ). */
-function rawProtobufjs(type: { encode(m: object): protobuf.Writer; decode(r: Uint8Array): object; create(o: Record<string, unknown>): object }, value: Record<string, unknown>): number {
+function rawProtobufjs(
+  type: {
+    encode(m: object): protobuf.Writer;
+    decode(r: Uint8Array): object;
+    create(o: Record<string, unknown>): object;
+  },
+  value: Record<string, unknown>,
+): number {
   const message = type.create(value);
-  return roundTrips<object>({ contentType: "raw", encode: (m) => [type.encode(m).finish() as Buffer], decode: (f) => type.decode(f[0] as Buffer) }, message);
+  return roundTrips<object>(
+    {
+      contentType: "raw",
+      encode: (m) => [type.encode(m).finish() as Buffer],
+      decode: (f) => type.decode(f[0] as Buffer),
+    },
+    message,
+  );
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+const median = (xs: number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 /**
  * Like BenchSuite.compare, but the ratio is the median of per-pair ratios
@@ -123,7 +192,16 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
  * alternating order). On a shared, loaded machine this tracks the relative
  * speed far better than the ratio of two medians taken at different moments.
  */
-function comparePairs(suite: BenchSuite, spec: { name: string; baseline: () => number; subject: () => number; target: number; extra?: () => Record<string, number | string> }): void {
+function comparePairs(
+  suite: BenchSuite,
+  spec: {
+    name: string;
+    baseline: () => number;
+    subject: () => number;
+    target: number;
+    extra?: () => Record<string, number | string>;
+  },
+): void {
   const b: number[] = [];
   const v: number[] = [];
   const ratios: number[] = [];
@@ -151,21 +229,48 @@ function comparePairs(suite: BenchSuite, spec: { name: string; baseline: () => n
     ratio,
     target: spec.target,
     met: ratio >= spec.target,
-    extra: { pairs: ROUNDS, ratioP25: sorted[Math.floor(ROUNDS / 4)] ?? 0, ratioP75: sorted[Math.floor((3 * ROUNDS) / 4)] ?? 0, ...(spec.extra?.() ?? {}) },
+    extra: {
+      pairs: ROUNDS,
+      ratioP25: sorted[Math.floor(ROUNDS / 4)] ?? 0,
+      ratioP75: sorted[Math.floor((3 * ROUNDS) / 4)] ?? 0,
+      ...(spec.extra?.() ?? {}),
+    },
   });
 }
 
-const size = <T>(codec: Codec<T>, value: T): number => codec.encode(value).reduce((n, f) => n + f.length, 0);
+const size = <T>(codec: Codec<T>, value: T): number =>
+  codec.encode(value).reduce((n, f) => n + f.length, 0);
 
 function main(): void {
   const suite = new BenchSuite("@zg/serialize");
   const shapes = [
-    { label: "kv update", json: kvViaJson as Codec<unknown>, reflection: kvReflection as Codec<unknown>, generated: kvStatic as Codec<unknown>, value: kv as unknown, type: kvType, directReflection: direct(kvType), directStatic: direct(zg.examples.KeyValue as unknown as Parameters<typeof direct>[0]) },
-    { label: "request record", json: requestViaJson as Codec<unknown>, reflection: requestReflection as Codec<unknown>, generated: requestStatic as Codec<unknown>, value: request as unknown, type: requestType, directReflection: direct(requestType), directStatic: direct(zg.examples.EchoRequest as unknown as Parameters<typeof direct>[0]) },
+    {
+      label: "kv update",
+      json: kvViaJson as Codec<unknown>,
+      reflection: kvReflection as Codec<unknown>,
+      generated: kvStatic as Codec<unknown>,
+      value: kv as unknown,
+      type: kvType,
+      directReflection: direct(kvType),
+      directStatic: direct(zg.examples.KeyValue as unknown as Parameters<typeof direct>[0]),
+    },
+    {
+      label: "request record",
+      json: requestViaJson as Codec<unknown>,
+      reflection: requestReflection as Codec<unknown>,
+      generated: requestStatic as Codec<unknown>,
+      value: request as unknown,
+      type: requestType,
+      directReflection: direct(requestType),
+      directStatic: direct(zg.examples.EchoRequest as unknown as Parameters<typeof direct>[0]),
+    },
   ];
   for (const s of shapes) {
     const jsonBytes = size(s.json, s.value);
-    for (const [kind, codec] of [["reflection", s.reflection], ["static", s.generated]] as const) {
+    for (const [kind, codec] of [
+      ["reflection", s.reflection],
+      ["static", s.generated],
+    ] as const) {
       comparePairs(suite, {
         name: `${s.label}: protobuf ${kind} vs JSON, encode+decode (baseline = JSON)`,
         baseline: () => roundTrips(s.json, s.value),
@@ -175,7 +280,16 @@ function main(): void {
     }
     const pbBytes = size(s.generated, s.value);
     const ratio = pbBytes / jsonBytes;
-    suite.record({ name: `${s.label}: bytes on the wire, protobuf / JSON`, unit: "bytes", value: pbBytes, baseline: jsonBytes, ratio, target: 0.7, met: ratio <= 0.7, extra: { lowerIsBetter: "yes", reflectionBytes: size(s.reflection, s.value) } });
+    suite.record({
+      name: `${s.label}: bytes on the wire, protobuf / JSON`,
+      unit: "bytes",
+      value: pbBytes,
+      baseline: jsonBytes,
+      ratio,
+      target: 0.7,
+      met: ratio <= 0.7,
+      extra: { lowerIsBetter: "yes", reflectionBytes: size(s.reflection, s.value) },
+    });
   }
 
   for (const s of shapes) {
@@ -184,7 +298,12 @@ function main(): void {
       baseline: () => roundTrips(s.directReflection, s.value),
       subject: () => roundTrips(s.reflection, s.value),
       target: 0.9,
-      extra: () => ({ rawProtobufjsNoConversion: rawProtobufjs(s.type, s.type.fromObject(s.value as Record<string, unknown>)) }),
+      extra: () => ({
+        rawProtobufjsNoConversion: rawProtobufjs(
+          s.type,
+          s.type.fromObject(s.value as Record<string, unknown>),
+        ),
+      }),
     });
     comparePairs(suite, {
       name: `${s.label}: codec vs protobufjs direct, static (baseline = direct)`,

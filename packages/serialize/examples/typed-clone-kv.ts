@@ -6,7 +6,18 @@
 // (ICANHAZ-style) which ends with ["KTHXBAI"][sequence].
 //
 // Type-checked by `tsc -b` and run by test/examples.integration.test.ts.
-import { bindAll, createDealer, createRouter, decodeUint64BE, encodeUint64BE, SocketLoop, toFrame, unwrap, type Frame, type Message } from "@zg/core";
+import {
+  bindAll,
+  createDealer,
+  createRouter,
+  decodeUint64BE,
+  encodeUint64BE,
+  SocketLoop,
+  toFrame,
+  unwrap,
+  type Frame,
+  type Message,
+} from "@zg/core";
 import { staticProtobufCodec, TypedEnvelope, type ProtobufValue } from "@zg/serialize";
 import { zg } from "../src/generated/examples.js";
 
@@ -14,11 +25,16 @@ import { zg } from "../src/generated/examples.js";
 export type KeyValue = ProtobufValue<zg.examples.KeyValue>;
 
 /** The store's wire schema: one type, one version. */
-export const cloneEnvelope = new TypedEnvelope({ "clone.KeyValue": { 1: staticProtobufCodec(zg.examples.KeyValue) } });
+export const cloneEnvelope = new TypedEnvelope({
+  "clone.KeyValue": { 1: staticProtobufCodec(zg.examples.KeyValue) },
+});
 
 /** Encodes an update as [key][header][payload]. */
 export function encodeUpdate(kv: KeyValue): Frame[] {
-  return [toFrame(kv.key), ...cloneEnvelope.encode({ type: "clone.KeyValue", version: 1, value: kv })];
+  return [
+    toFrame(kv.key),
+    ...cloneEnvelope.encode({ type: "clone.KeyValue", version: 1, value: kv }),
+  ];
 }
 
 /** Decodes [key][header][payload]; the key frame must match the payload's key. Throws ZG_DECODE on bad input. */
@@ -30,7 +46,9 @@ export function decodeUpdate(frames: readonly Frame[]): KeyValue {
 }
 
 /** The server: SET assigns the next sequence and stores; ICANHAZ answers with the whole store. */
-export async function startCloneServer(endpoint: string): Promise<{ endpoint: string; close: () => Promise<void> }> {
+export async function startCloneServer(
+  endpoint: string,
+): Promise<{ endpoint: string; close: () => Promise<void> }> {
   const store = new Map<string, KeyValue>();
   let sequence = 0n;
   const router = createRouter({ linger: 0 });
@@ -52,20 +70,29 @@ export async function startCloneServer(endpoint: string): Promise<{ endpoint: st
 }
 
 /** Sets three keys, fetches the snapshot and returns it with the final sequence. */
-export async function main(endpoint = "tcp://127.0.0.1:*"): Promise<{ snapshot: KeyValue[]; sequence: bigint }> {
+export async function main(
+  endpoint = "tcp://127.0.0.1:*",
+): Promise<{ snapshot: KeyValue[]; sequence: bigint }> {
   const server = await startCloneServer(endpoint);
   const dealer = createDealer({ linger: 0, receiveTimeout: 2500 });
   dealer.connect(server.endpoint);
   try {
     for (const key of ["/a", "/b", "/a"]) {
-      const kv: KeyValue = { key, sequence: 0n, uuid: Buffer.alloc(16, 7), properties: { ttl: "30" }, body: Buffer.from(`value of ${key}`) };
+      const kv: KeyValue = {
+        key,
+        sequence: 0n,
+        uuid: Buffer.alloc(16, 7),
+        properties: { ttl: "30" },
+        body: Buffer.from(`value of ${key}`),
+      };
       await dealer.send([toFrame("SET"), ...encodeUpdate(kv)]);
     }
     await dealer.send("ICANHAZ");
     const snapshot: KeyValue[] = [];
     for (;;) {
       const [command, ...rest] = await dealer.receive();
-      if (command?.toString() === "KTHXBAI") return { snapshot, sequence: decodeUint64BE(rest[0] as Frame) };
+      if (command?.toString() === "KTHXBAI")
+        return { snapshot, sequence: decodeUint64BE(rest[0] as Frame) };
       snapshot.push(decodeUpdate(rest));
     }
   } finally {

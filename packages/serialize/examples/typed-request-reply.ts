@@ -6,7 +6,15 @@
 //
 // Type-checked by `tsc -b` (examples/ is in the package tsconfig) and run by
 // test/examples.integration.test.ts.
-import { bindAll, createDealer, createRouter, SocketLoop, toFrame, unwrap, type Message } from "@zg/core";
+import {
+  bindAll,
+  createDealer,
+  createRouter,
+  SocketLoop,
+  toFrame,
+  unwrap,
+  type Message,
+} from "@zg/core";
 import {
   createVersionResponder,
   isNegotiationMessage,
@@ -20,7 +28,10 @@ import { zg } from "../src/generated/examples.js";
 
 /** The echo service's schemas: v1 JSON, v2 protobuf. */
 export const echoSchemas = {
-  "echo.Request": { 1: jsonCodec<{ text: string }>(), 2: staticProtobufCodec(zg.examples.EchoRequest) },
+  "echo.Request": {
+    1: jsonCodec<{ text: string }>(),
+    2: staticProtobufCodec(zg.examples.EchoRequest),
+  },
   "echo.Reply": { 1: jsonCodec<{ text: string }>(), 2: staticProtobufCodec(zg.examples.EchoReply) },
 };
 /** One envelope for every message of the service. */
@@ -28,7 +39,9 @@ export const echo = new TypedEnvelope(echoSchemas);
 type EchoMessage = EnvelopeMessage<typeof echoSchemas>;
 
 /** The service: answers negotiation HELLOs and typed requests; bad input is counted and dropped. */
-export async function startEchoService(endpoint: string): Promise<{ endpoint: string; dropped: () => number; close: () => Promise<void> }> {
+export async function startEchoService(
+  endpoint: string,
+): Promise<{ endpoint: string; dropped: () => number; close: () => Promise<void> }> {
   const respond = createVersionResponder({ echo: [1, 2] });
   const router = createRouter({ linger: 0 });
   const [bound] = await bindAll(router, [endpoint]);
@@ -49,7 +62,16 @@ export async function startEchoService(endpoint: string): Promise<{ endpoint: st
       const reply: EchoMessage =
         request.version === 1
           ? { type: "echo.Reply", version: 1, value: { text: request.value.text } }
-          : { type: "echo.Reply", version: 2, value: { id: request.value.id, text: request.value.text, status: zg.examples.Status.STATUS_OK, servedAt: BigInt(Date.now()) } };
+          : {
+              type: "echo.Reply",
+              version: 2,
+              value: {
+                id: request.value.id,
+                text: request.value.text,
+                status: zg.examples.Status.STATUS_OK,
+                servedAt: BigInt(Date.now()),
+              },
+            };
       loop.post([id, toFrame("echo"), ...echo.encode(reply)]);
     },
   }).start();
@@ -57,7 +79,10 @@ export async function startEchoService(endpoint: string): Promise<{ endpoint: st
 }
 
 /** A client: negotiates, then sends one request at a time (strictly sequential: one await per socket). */
-export async function echoClient(endpoint: string, versions: number[]): Promise<{ version: number; request: (text: string) => Promise<string>; close: () => void }> {
+export async function echoClient(
+  endpoint: string,
+  versions: number[],
+): Promise<{ version: number; request: (text: string) => Promise<string>; close: () => void }> {
   const dealer = createDealer({ linger: 0, receiveTimeout: 2500 });
   dealer.connect(endpoint);
   const version = await negotiateVersion(dealer, { protocol: "echo", versions });
@@ -68,7 +93,11 @@ export async function echoClient(endpoint: string, versions: number[]): Promise<
       const request: EchoMessage =
         version === 1
           ? { type: "echo.Request", version: 1, value: { text } }
-          : { type: "echo.Request", version: 2, value: { id: ++id, text, priority: zg.examples.Priority.PRIORITY_HIGH, deadline: 0n } };
+          : {
+              type: "echo.Request",
+              version: 2,
+              value: { id: ++id, text, priority: zg.examples.Priority.PRIORITY_HIGH, deadline: 0n },
+            };
       await dealer.send([toFrame("echo"), ...echo.encode(request)]);
       const [, ...payload] = await dealer.receive();
       const reply = echo.decode(payload);
@@ -80,7 +109,9 @@ export async function echoClient(endpoint: string, versions: number[]): Promise<
 }
 
 /** Starts the service, talks to it with a v1-only and a v1/v2 client, and closes everything. */
-export async function main(endpoint = "tcp://127.0.0.1:*"): Promise<{ versions: number[]; replies: string[] }> {
+export async function main(
+  endpoint = "tcp://127.0.0.1:*",
+): Promise<{ versions: number[]; replies: string[] }> {
   const service = await startEchoService(endpoint);
   const old = await echoClient(service.endpoint, [1]);
   const current = await echoClient(service.endpoint, [1, 2]);

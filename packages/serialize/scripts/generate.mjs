@@ -16,7 +16,21 @@ for (const name of ["examples"]) {
   const dts = join(out, `${name}.d.ts`);
   execFileSync(
     bin("pbjs"),
-    ["-t", "static-module", "-w", "es6", "--es6", "--dependency", "protobufjs/minimal.js", "--no-verify", "--no-delimited", "--no-service", "-o", js, join(root, "proto", `${name}.proto`)],
+    [
+      "-t",
+      "static-module",
+      "-w",
+      "es6",
+      "--es6",
+      "--dependency",
+      "protobufjs/minimal.js",
+      "--no-verify",
+      "--no-delimited",
+      "--no-service",
+      "-o",
+      js,
+      join(root, "proto", `${name}.proto`),
+    ],
     { stdio: "inherit" },
   );
   execFileSync(bin("pbts"), ["-o", dts, js], { stdio: "inherit" });

@@ -41,7 +41,11 @@ export type CodecValue<C> = C extends Codec<infer T> ? T : never;
  */
 export type EnvelopeMessage<S extends EnvelopeSchemas> = {
   [K in keyof S & string]: {
-    [V in keyof S[K] & number]: { readonly type: K; readonly version: V; readonly value: CodecValue<S[K][V]> };
+    [V in keyof S[K] & number]: {
+      readonly type: K;
+      readonly version: V;
+      readonly value: CodecValue<S[K][V]>;
+    };
   }[keyof S[K] & number];
 }[keyof S & string];
 
@@ -71,9 +75,16 @@ export interface EnvelopeHeader {
  * @throws `ZG_INVALID_ARGUMENT` for a bad type name or version.
  */
 export function encodeEnvelopeHeader(type: string, version: number): Frame {
-  if (!TYPE_NAME.test(type)) assertArgument(false, `envelope type must match ${String(TYPE_NAME)}, got ${JSON.stringify(type)}`);
+  if (!TYPE_NAME.test(type))
+    assertArgument(
+      false,
+      `envelope type must match ${String(TYPE_NAME)}, got ${JSON.stringify(type)}`,
+    );
   if (!(Number.isInteger(version) && version >= 1 && version <= MAX_SCHEMA_VERSION)) {
-    assertArgument(false, `envelope version must be an integer 1..${MAX_SCHEMA_VERSION}, got ${String(version)}`);
+    assertArgument(
+      false,
+      `envelope version must be an integer 1..${MAX_SCHEMA_VERSION}, got ${String(version)}`,
+    );
   }
   return Buffer.from(`${ENVELOPE_SIGNATURE} ${type} ${version}`, "latin1");
 }
@@ -85,13 +96,16 @@ export function encodeEnvelopeHeader(type: string, version: number): Frame {
  * @throws {@link DecodeError} `header` when it starts with the signature but is malformed.
  */
 export function decodeEnvelopeHeader(frame: Frame | undefined): EnvelopeHeader | undefined {
-  if (!(frame instanceof Uint8Array) || frame.length < ENVELOPE_SIGNATURE.length + 1) return undefined;
+  if (!(frame instanceof Uint8Array) || frame.length < ENVELOPE_SIGNATURE.length + 1)
+    return undefined;
   if (latin1(frame, ENVELOPE_SIGNATURE.length + 1) !== `${ENVELOPE_SIGNATURE} `) return undefined;
-  if (frame.length > MAX_HEADER) throw new DecodeError("header", `envelope header is ${frame.length} bytes, over ${MAX_HEADER}`);
+  if (frame.length > MAX_HEADER)
+    throw new DecodeError("header", `envelope header is ${frame.length} bytes, over ${MAX_HEADER}`);
   const match = HEADER.exec(latin1(frame, frame.length));
   if (match === null) throw new DecodeError("header", "malformed envelope header");
   const version = Number(match[2]);
-  if (version > MAX_SCHEMA_VERSION) throw new DecodeError("header", `envelope version ${version} over ${MAX_SCHEMA_VERSION}`);
+  if (version > MAX_SCHEMA_VERSION)
+    throw new DecodeError("header", `envelope version ${version} over ${MAX_SCHEMA_VERSION}`);
   return { type: match[1] as string, version };
 }
 
@@ -129,23 +143,38 @@ export class TypedEnvelope<S extends EnvelopeSchemas> implements Codec<EnvelopeM
 
   constructor(schemas: S, options: TypedEnvelopeOptions = {}) {
     for (const type of Object.keys(schemas)) {
-      assertArgument(TYPE_NAME.test(type), `envelope type must match ${String(TYPE_NAME)}, got ${JSON.stringify(type)}`);
+      assertArgument(
+        TYPE_NAME.test(type),
+        `envelope type must match ${String(TYPE_NAME)}, got ${JSON.stringify(type)}`,
+      );
       const versions = new Map<number, Codec<unknown>>();
       const byVersion = schemas[type] as Readonly<Record<number, Codec<unknown>>>;
       for (const key of Object.keys(byVersion)) {
         const version = Number(key);
-        assertArgument(Number.isInteger(version) && version >= 1 && version <= MAX_SCHEMA_VERSION, `${type}: version must be an integer 1..${MAX_SCHEMA_VERSION}, got ${key}`);
+        assertArgument(
+          Number.isInteger(version) && version >= 1 && version <= MAX_SCHEMA_VERSION,
+          `${type}: version must be an integer 1..${MAX_SCHEMA_VERSION}, got ${key}`,
+        );
         const codec = byVersion[version];
-        assertArgument(codec !== undefined && typeof codec.decode === "function", `${type} v${version}: not a codec`);
+        assertArgument(
+          codec !== undefined && typeof codec.decode === "function",
+          `${type} v${version}: not a codec`,
+        );
         versions.set(version, codec);
       }
       assertArgument(versions.size > 0, `${type}: no versions`);
       this.#codecs.set(type, versions);
-      this.#headers.set(type, new Map([...versions.keys()].map((v) => [v, encodeEnvelopeHeader(type, v)])));
+      this.#headers.set(
+        type,
+        new Map([...versions.keys()].map((v) => [v, encodeEnvelopeHeader(type, v)])),
+      );
     }
     if (options.headerless !== undefined) {
       const { type, version } = options.headerless;
-      assertArgument(this.#codecs.get(type)?.has(version) === true, `headerless: ${type} v${version} is not in the schemas`);
+      assertArgument(
+        this.#codecs.get(type)?.has(version) === true,
+        `headerless: ${type} v${version} is not in the schemas`,
+      );
       this.#headerless = { type, version };
     }
   }
@@ -169,7 +198,8 @@ export class TypedEnvelope<S extends EnvelopeSchemas> implements Codec<EnvelopeM
     const m = message as { type: string; version: number; value: unknown };
     const codec = this.#codecs.get(m.type)?.get(m.version);
     const header = this.#headers.get(m.type)?.get(m.version);
-    if (codec === undefined || header === undefined) assertArgument(false, `no codec for ${m.type} v${m.version}`);
+    if (codec === undefined || header === undefined)
+      assertArgument(false, `no codec for ${m.type} v${m.version}`);
     const payload = codec.encode(m.value);
     return payload.length === 1 ? [header, payload[0] as Frame] : [header, ...payload];
   }
@@ -185,7 +215,10 @@ export class TypedEnvelope<S extends EnvelopeSchemas> implements Codec<EnvelopeM
     let type: string;
     let version: number;
     if (header === undefined) {
-      if (this.#headerless === undefined) throw new DecodeError("header", "message has no envelope header", { details: { contentType: ENVELOPE_CONTENT_TYPE } });
+      if (this.#headerless === undefined)
+        throw new DecodeError("header", "message has no envelope header", {
+          details: { contentType: ENVELOPE_CONTENT_TYPE },
+        });
       ({ type, version } = this.#headerless);
       payload = frames;
     } else {
@@ -194,15 +227,23 @@ export class TypedEnvelope<S extends EnvelopeSchemas> implements Codec<EnvelopeM
     }
     const versions = this.#codecs.get(type);
     if (versions === undefined) {
-      throw new DecodeError("unknown-type", `unknown envelope type ${JSON.stringify(type)} (known: ${this.types().join(", ")})`, {
-        details: { type, version, known: this.types() },
-      });
+      throw new DecodeError(
+        "unknown-type",
+        `unknown envelope type ${JSON.stringify(type)} (known: ${this.types().join(", ")})`,
+        {
+          details: { type, version, known: this.types() },
+        },
+      );
     }
     const codec = versions.get(version);
     if (codec === undefined) {
-      throw new DecodeError("unknown-version", `${type}: unknown version ${version} (known: ${this.versions(type).join(", ")})`, {
-        details: { type, version, known: this.versions(type) },
-      });
+      throw new DecodeError(
+        "unknown-version",
+        `${type}: unknown version ${version} (known: ${this.versions(type).join(", ")})`,
+        {
+          details: { type, version, known: this.versions(type) },
+        },
+      );
     }
     return { type, version, value: codec.decode(payload) } as EnvelopeMessage<S>;
   }

@@ -41,7 +41,11 @@ export class DecodeError extends ZgError<"ZG_DECODE"> {
   /** Why decoding failed. */
   readonly reason: DecodeFailure;
 
-  constructor(reason: DecodeFailure, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+  constructor(
+    reason: DecodeFailure,
+    message: string,
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
     super("ZG_DECODE", message, { cause: options.cause, details: { reason, ...options.details } });
     this.reason = reason;
   }
@@ -64,11 +68,23 @@ export class VersionError extends ZgError<"ZG_VERSION"> {
   /** The versions the peer supports, ascending (empty if the peer does not know the protocol). */
   readonly remote: readonly number[];
 
-  constructor(protocol: string, local: readonly number[], remote: readonly number[], reason?: string) {
+  constructor(
+    protocol: string,
+    local: readonly number[],
+    remote: readonly number[],
+    reason?: string,
+  ) {
     super(
       "ZG_VERSION",
       `no common version of ${protocol}: local [${local.join(",")}], remote [${remote.join(",")}]${reason ? ` (${reason})` : ""}`,
-      { details: { protocol, local: [...local], remote: [...remote], ...(reason ? { reason } : {}) } },
+      {
+        details: {
+          protocol,
+          local: [...local],
+          remote: [...remote],
+          ...(reason ? { reason } : {}),
+        },
+      },
     );
     this.protocol = protocol;
     this.local = local;
@@ -84,5 +100,8 @@ export class VersionError extends ZgError<"ZG_VERSION"> {
 export function asDecodeError(error: unknown, contentType: string): DecodeError {
   if (isZgError(error, "ZG_DECODE")) return error as DecodeError;
   const message = error instanceof Error ? error.message : String(error);
-  return new DecodeError("malformed", `${contentType}: ${message}`, { cause: error, details: { contentType } });
+  return new DecodeError("malformed", `${contentType}: ${message}`, {
+    cause: error,
+    details: { contentType },
+  });
 }

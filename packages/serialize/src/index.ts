@@ -21,7 +21,12 @@ export {
   type TypedEnvelopeOptions,
 } from "./envelope.js";
 export { DecodeError, VersionError, type DecodeFailure } from "./errors.js";
-export { FORBIDDEN_JSON_KEYS, JSON_CONTENT_TYPE, jsonCodec, type JsonCodecOptions } from "./json-codec.js";
+export {
+  FORBIDDEN_JSON_KEYS,
+  JSON_CONTENT_TYPE,
+  jsonCodec,
+  type JsonCodecOptions,
+} from "./json-codec.js";
 export { DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, type CodecLimits } from "./limits.js";
 export {
   chooseVersion,

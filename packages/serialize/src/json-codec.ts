@@ -1,13 +1,23 @@
 import { isUtf8 } from "node:buffer";
 import { assertArgument, integerOption, type Codec, type Frame } from "@zg/core/pure";
 import { asDecodeError, DecodeError } from "./errors.js";
-import { checkEncodedSize, DEFAULT_MAX_DEPTH, maxBytesOption, singleFrame, type CodecLimits } from "./limits.js";
+import {
+  checkEncodedSize,
+  DEFAULT_MAX_DEPTH,
+  maxBytesOption,
+  singleFrame,
+  type CodecLimits,
+} from "./limits.js";
 
 /** Content type of {@link jsonCodec}. */
 export const JSON_CONTENT_TYPE = "application/json";
 
 /** Keys that can reach `Object.prototype` when a parsed object is later merged or assigned. */
-export const FORBIDDEN_JSON_KEYS: readonly string[] = Object.freeze(["__proto__", "constructor", "prototype"]);
+export const FORBIDDEN_JSON_KEYS: readonly string[] = Object.freeze([
+  "__proto__",
+  "constructor",
+  "prototype",
+]);
 
 /** Options of {@link jsonCodec}. */
 export interface JsonCodecOptions<T> extends CodecLimits {
@@ -56,10 +66,15 @@ const FORBIDDEN = new Set(FORBIDDEN_JSON_KEYS);
  */
 export function jsonCodec<T = unknown>(options: JsonCodecOptions<T> = {}): Codec<T> {
   const maxBytes = maxBytesOption(options.maxBytes);
-  const maxDepth = integerOption("maxDepth", options.maxDepth, DEFAULT_MAX_DEPTH, { min: 1, max: 10_000 });
+  const maxDepth = integerOption("maxDepth", options.maxDepth, DEFAULT_MAX_DEPTH, {
+    min: 1,
+    max: 10_000,
+  });
   const strip = (options.forbiddenKeys ?? "reject") === "strip";
   assertArgument(
-    options.forbiddenKeys === undefined || options.forbiddenKeys === "reject" || options.forbiddenKeys === "strip",
+    options.forbiddenKeys === undefined ||
+      options.forbiddenKeys === "reject" ||
+      options.forbiddenKeys === "strip",
     `forbiddenKeys must be "reject" or "strip", got ${String(options.forbiddenKeys)}`,
   );
   const parse = options.parse;
@@ -72,19 +87,28 @@ export function jsonCodec<T = unknown>(options: JsonCodecOptions<T> = {}): Codec
       try {
         text = JSON.stringify(value);
       } catch (error) {
-        assertArgument(false, `${ct}: value cannot be encoded: ${error instanceof Error ? error.message : String(error)}`);
+        assertArgument(
+          false,
+          `${ct}: value cannot be encoded: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
-      if (typeof text !== "string") assertArgument(false, `${ct}: value cannot be encoded (undefined, a function or a symbol)`);
+      if (typeof text !== "string")
+        assertArgument(false, `${ct}: value cannot be encoded (undefined, a function or a symbol)`);
       const frame = Buffer.from(text, "utf8");
       checkEncodedSize(frame.length, maxBytes, ct);
       return [frame];
     },
     decode(frames: readonly Frame[]): T {
       const frame = singleFrame(frames, maxBytes, ct);
-      if (!isUtf8(frame)) throw new DecodeError("malformed", `${ct}: invalid UTF-8`, { details: { contentType: ct } });
+      if (!isUtf8(frame))
+        throw new DecodeError("malformed", `${ct}: invalid UTF-8`, {
+          details: { contentType: ct },
+        });
       let value: unknown;
       try {
-        value = JSON.parse(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString("utf8"));
+        value = JSON.parse(
+          Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString("utf8"),
+        );
       } catch (error) {
         throw asDecodeError(error, ct);
       }
@@ -93,10 +117,14 @@ export function jsonCodec<T = unknown>(options: JsonCodecOptions<T> = {}): Codec
       try {
         return parse(value);
       } catch (error) {
-        throw new DecodeError("invalid", `${ct}: rejected by parse: ${error instanceof Error ? error.message : String(error)}`, {
-          cause: error,
-          details: { contentType: ct },
-        });
+        throw new DecodeError(
+          "invalid",
+          `${ct}: rejected by parse: ${error instanceof Error ? error.message : String(error)}`,
+          {
+            cause: error,
+            details: { contentType: ct },
+          },
+        );
       }
     },
   };
@@ -109,7 +137,11 @@ export function jsonCodec<T = unknown>(options: JsonCodecOptions<T> = {}): Codec
 function sanitize(value: unknown, depth: number, maxDepth: number, strip: boolean): void {
   if (typeof value !== "object" || value === null) return;
   if (depth > maxDepth) {
-    throw new DecodeError("too-deep", `${JSON_CONTENT_TYPE}: nesting exceeds maxDepth ${maxDepth}`, { details: { contentType: JSON_CONTENT_TYPE, maxDepth } });
+    throw new DecodeError(
+      "too-deep",
+      `${JSON_CONTENT_TYPE}: nesting exceeds maxDepth ${maxDepth}`,
+      { details: { contentType: JSON_CONTENT_TYPE, maxDepth } },
+    );
   }
   if (Array.isArray(value)) {
     for (const item of value) sanitize(item, depth + 1, maxDepth, strip);
@@ -119,7 +151,11 @@ function sanitize(value: unknown, depth: number, maxDepth: number, strip: boolea
   for (const key of Object.keys(record)) {
     if (FORBIDDEN.has(key)) {
       if (!strip) {
-        throw new DecodeError("forbidden-key", `${JSON_CONTENT_TYPE}: forbidden key ${JSON.stringify(key)}`, { details: { contentType: JSON_CONTENT_TYPE, key } });
+        throw new DecodeError(
+          "forbidden-key",
+          `${JSON_CONTENT_TYPE}: forbidden key ${JSON.stringify(key)}`,
+          { details: { contentType: JSON_CONTENT_TYPE, key } },
+        );
       }
       delete record[key];
       continue;

@@ -27,7 +27,10 @@ export interface CodecLimits {
 /** Validates `maxBytes`. @internal */
 export function maxBytesOption(value: number | undefined): number {
   if (value === undefined) return DEFAULT_MAX_BYTES;
-  assertArgument(Number.isSafeInteger(value) && value >= 1, `maxBytes must be a positive integer, got ${String(value)}`);
+  assertArgument(
+    Number.isSafeInteger(value) && value >= 1,
+    `maxBytes must be a positive integer, got ${String(value)}`,
+  );
   return value;
 }
 
@@ -37,16 +40,28 @@ export function maxBytesOption(value: number | undefined): number {
  *
  * @throws {@link DecodeError} `frames` or `too-large`.
  */
-export function singleFrame(frames: readonly Frame[], maxBytes: number, contentType: string): Frame {
+export function singleFrame(
+  frames: readonly Frame[],
+  maxBytes: number,
+  contentType: string,
+): Frame {
   if (frames.length !== 1) {
-    throw new DecodeError("frames", `${contentType}: expected 1 frame, got ${frames.length}`, { details: { contentType, frames: frames.length } });
+    throw new DecodeError("frames", `${contentType}: expected 1 frame, got ${frames.length}`, {
+      details: { contentType, frames: frames.length },
+    });
   }
   const frame = frames[0] as Frame;
   if (!(frame instanceof Uint8Array)) {
-    throw new DecodeError("malformed", `${contentType}: frame is not bytes`, { details: { contentType } });
+    throw new DecodeError("malformed", `${contentType}: frame is not bytes`, {
+      details: { contentType },
+    });
   }
   if (frame.length > maxBytes) {
-    throw new DecodeError("too-large", `${contentType}: ${frame.length} bytes exceeds maxBytes ${maxBytes}`, { details: { contentType, size: frame.length, maxBytes } });
+    throw new DecodeError(
+      "too-large",
+      `${contentType}: ${frame.length} bytes exceeds maxBytes ${maxBytes}`,
+      { details: { contentType, size: frame.length, maxBytes } },
+    );
   }
   return frame;
 }
@@ -54,5 +69,9 @@ export function singleFrame(frames: readonly Frame[], maxBytes: number, contentT
 /** Throws `ZG_INVALID_ARGUMENT` when an encoded value is over `maxBytes`. @internal */
 export function checkEncodedSize(size: number, maxBytes: number, contentType: string): void {
   // Not assertArgument(cond, `template`): that would build the message on every encode.
-  if (size > maxBytes) assertArgument(false, `${contentType}: encoded value is ${size} bytes, over maxBytes ${maxBytes}`);
+  if (size > maxBytes)
+    assertArgument(
+      false,
+      `${contentType}: encoded value is ${size} bytes, over maxBytes ${maxBytes}`,
+    );
 }

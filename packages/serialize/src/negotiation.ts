@@ -1,4 +1,15 @@
-import { assertArgument, decodeCommand, durationOption, encodeCommand, FrameReader, isZgError, ProtocolError, socketError, ZgError, type Frame } from "@zg/core/pure";
+import {
+  assertArgument,
+  decodeCommand,
+  durationOption,
+  encodeCommand,
+  FrameReader,
+  isZgError,
+  ProtocolError,
+  socketError,
+  ZgError,
+  type Frame,
+} from "@zg/core/pure";
 import { VersionError } from "./errors.js";
 
 /**
@@ -31,7 +42,12 @@ const VERSION_LIST = /^[1-9][0-9]{0,4}(,[1-9][0-9]{0,4}){0,63}$/;
 export type NegotiationMessage =
   | { readonly command: "hello"; readonly protocol: string; readonly versions: readonly number[] }
   | { readonly command: "welcome"; readonly protocol: string; readonly version: number }
-  | { readonly command: "reject"; readonly protocol: string; readonly versions: readonly number[]; readonly reason: string };
+  | {
+      readonly command: "reject";
+      readonly protocol: string;
+      readonly versions: readonly number[];
+      readonly reason: string;
+    };
 
 /**
  * Validates and normalises a version set: integers 1..65535, at most
@@ -42,15 +58,24 @@ export type NegotiationMessage =
 export function normaliseVersions(versions: Iterable<number>, what = "versions"): number[] {
   const set = new Set<number>();
   for (const v of versions) {
-    assertArgument(Number.isInteger(v) && v >= 1 && v <= 65_535, `${what}: each version must be an integer 1..65535, got ${String(v)}`);
+    assertArgument(
+      Number.isInteger(v) && v >= 1 && v <= 65_535,
+      `${what}: each version must be an integer 1..65535, got ${String(v)}`,
+    );
     set.add(v);
   }
-  assertArgument(set.size >= 1 && set.size <= MAX_OFFERED_VERSIONS, `${what}: 1..${MAX_OFFERED_VERSIONS} versions, got ${set.size}`);
+  assertArgument(
+    set.size >= 1 && set.size <= MAX_OFFERED_VERSIONS,
+    `${what}: 1..${MAX_OFFERED_VERSIONS} versions, got ${set.size}`,
+  );
   return [...set].sort((a, b) => a - b);
 }
 
 /** The highest version in both sets, or `undefined` when they share none. */
-export function chooseVersion(local: Iterable<number>, remote: Iterable<number>): number | undefined {
+export function chooseVersion(
+  local: Iterable<number>,
+  remote: Iterable<number>,
+): number | undefined {
   const mine = new Set(local);
   let best: number | undefined;
   for (const v of remote) if (mine.has(v) && (best === undefined || v > best)) best = v;
@@ -58,23 +83,40 @@ export function chooseVersion(local: Iterable<number>, remote: Iterable<number>)
 }
 
 function protocolFrame(protocol: string): Frame {
-  assertArgument(PROTOCOL_NAME.test(protocol), `protocol must match ${String(PROTOCOL_NAME)}, got ${JSON.stringify(protocol)}`);
+  assertArgument(
+    PROTOCOL_NAME.test(protocol),
+    `protocol must match ${String(PROTOCOL_NAME)}, got ${JSON.stringify(protocol)}`,
+  );
   return Buffer.from(protocol, "latin1");
 }
 
 /** Encodes HELLO: `["ZGNEG1"][0x01][protocol][versions]`, versions as ASCII decimals joined by commas, ascending. */
 export function encodeHello(protocol: string, versions: Iterable<number>): Frame[] {
-  return [HEADER, encodeCommand(NEGOTIATION_HELLO), protocolFrame(protocol), Buffer.from(normaliseVersions(versions).join(","), "latin1")];
+  return [
+    HEADER,
+    encodeCommand(NEGOTIATION_HELLO),
+    protocolFrame(protocol),
+    Buffer.from(normaliseVersions(versions).join(","), "latin1"),
+  ];
 }
 
 /** Encodes WELCOME: `["ZGNEG1"][0x02][protocol][version]`. */
 export function encodeWelcome(protocol: string, version: number): Frame[] {
   normaliseVersions([version], "version");
-  return [HEADER, encodeCommand(NEGOTIATION_WELCOME), protocolFrame(protocol), Buffer.from(String(version), "latin1")];
+  return [
+    HEADER,
+    encodeCommand(NEGOTIATION_WELCOME),
+    protocolFrame(protocol),
+    Buffer.from(String(version), "latin1"),
+  ];
 }
 
 /** Encodes REJECT: `["ZGNEG1"][0x03][protocol][server versions, may be empty][reason]`. */
-export function encodeReject(protocol: string, versions: Iterable<number>, reason: string): Frame[] {
+export function encodeReject(
+  protocol: string,
+  versions: Iterable<number>,
+  reason: string,
+): Frame[] {
   const list = [...versions];
   return [
     HEADER,
@@ -93,7 +135,8 @@ export function isNegotiationMessage(frames: readonly Frame[]): boolean {
 
 function parseVersions(frame: Frame, allowEmpty: boolean): number[] {
   if (frame.length === 0 && allowEmpty) return [];
-  if (frame.length > MAX_OFFERED_VERSIONS * 6) throw new ProtocolError("negotiation: version list too long");
+  if (frame.length > MAX_OFFERED_VERSIONS * 6)
+    throw new ProtocolError("negotiation: version list too long");
   const text = frame.toString("latin1");
   if (!VERSION_LIST.test(text)) throw new ProtocolError("negotiation: malformed version list");
   const versions = text.split(",").map(Number);
@@ -107,13 +150,15 @@ function parseVersions(frame: Frame, allowEmpty: boolean): number[] {
  * @throws {@link ProtocolError} when it is not a well-formed HELLO, WELCOME or REJECT.
  */
 export function decodeNegotiation(frames: readonly Frame[]): NegotiationMessage {
-  if (!isNegotiationMessage(frames)) throw new ProtocolError(`negotiation: first frame is not ${NEGOTIATION_HEADER}`);
+  if (!isNegotiationMessage(frames))
+    throw new ProtocolError(`negotiation: first frame is not ${NEGOTIATION_HEADER}`);
   const r = new FrameReader(frames);
   r.take("header");
   const command = decodeCommand(r.take("command"));
   const protocolBytes = r.take("protocol");
   const protocol = protocolBytes.toString("latin1");
-  if (!PROTOCOL_NAME.test(protocol)) throw new ProtocolError("negotiation: malformed protocol name");
+  if (!PROTOCOL_NAME.test(protocol))
+    throw new ProtocolError("negotiation: malformed protocol name");
   switch (command) {
     case NEGOTIATION_HELLO: {
       const versions = parseVersions(r.take("versions"), false);
@@ -134,7 +179,9 @@ export function decodeNegotiation(frames: readonly Frame[]): NegotiationMessage 
       return { command: "reject", protocol, versions, reason: reasonFrame.toString("utf8") };
     }
     default:
-      throw new ProtocolError(`negotiation: unknown command 0x${command.toString(16).padStart(2, "0")}`);
+      throw new ProtocolError(
+        `negotiation: unknown command 0x${command.toString(16).padStart(2, "0")}`,
+      );
   }
 }
 
@@ -172,7 +219,9 @@ export type VersionResponder = (hello: readonly Frame[]) => NegotiationOutcome;
  * if (isNegotiationMessage(body)) loop.post([id, ...respond(body).reply]);
  * ```
  */
-export function createVersionResponder(supported: Readonly<Record<string, readonly number[]>>): VersionResponder {
+export function createVersionResponder(
+  supported: Readonly<Record<string, readonly number[]>>,
+): VersionResponder {
   const table = new Map<string, number[]>();
   for (const protocol of Object.keys(supported)) {
     protocolFrame(protocol);
@@ -181,18 +230,34 @@ export function createVersionResponder(supported: Readonly<Record<string, readon
   assertArgument(table.size > 0, "createVersionResponder needs at least one protocol");
   return (hello) => {
     const m = decodeNegotiation(hello);
-    if (m.command !== "hello") throw new ProtocolError(`negotiation: expected HELLO, got ${m.command.toUpperCase()}`);
+    if (m.command !== "hello")
+      throw new ProtocolError(`negotiation: expected HELLO, got ${m.command.toUpperCase()}`);
     const local = table.get(m.protocol);
     if (local === undefined) {
       const reason = "unknown protocol";
-      return { reply: encodeReject(m.protocol, [], reason), protocol: m.protocol, remote: m.versions, error: new VersionError(m.protocol, [], m.versions, reason) };
+      return {
+        reply: encodeReject(m.protocol, [], reason),
+        protocol: m.protocol,
+        remote: m.versions,
+        error: new VersionError(m.protocol, [], m.versions, reason),
+      };
     }
     const version = chooseVersion(local, m.versions);
     if (version === undefined) {
       const reason = "no common version";
-      return { reply: encodeReject(m.protocol, local, reason), protocol: m.protocol, remote: m.versions, error: new VersionError(m.protocol, local, m.versions, reason) };
+      return {
+        reply: encodeReject(m.protocol, local, reason),
+        protocol: m.protocol,
+        remote: m.versions,
+        error: new VersionError(m.protocol, local, m.versions, reason),
+      };
     }
-    return { reply: encodeWelcome(m.protocol, version), protocol: m.protocol, remote: m.versions, version };
+    return {
+      reply: encodeWelcome(m.protocol, version),
+      protocol: m.protocol,
+      remote: m.versions,
+      version,
+    };
   };
 }
 
@@ -239,16 +304,31 @@ export interface NegotiateOptions {
  * const version = await negotiateVersion(dealer, { protocol: "echo", versions: [1, 2] });
  * ```
  */
-export async function negotiateVersion(port: NegotiationPort, options: NegotiateOptions): Promise<number> {
+export async function negotiateVersion(
+  port: NegotiationPort,
+  options: NegotiateOptions,
+): Promise<number> {
   const local = normaliseVersions(options.versions);
   const hello = encodeHello(options.protocol, local);
-  const timeout = durationOption("timeout", options.timeout, DEFAULT_NEGOTIATION_TIMEOUT, { min: 1 });
+  const timeout = durationOption("timeout", options.timeout, DEFAULT_NEGOTIATION_TIMEOUT, {
+    min: 1,
+  });
   const { signal } = options;
   if (signal?.aborted) throw new ZgError("ZG_ABORTED", "version negotiation aborted");
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const stop = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new ZgError("ZG_TIMEOUT", `version negotiation of ${options.protocol} timed out after ${timeout} ms`, { details: { protocol: options.protocol, timeout } })), timeout);
+    timer = setTimeout(
+      () =>
+        reject(
+          new ZgError(
+            "ZG_TIMEOUT",
+            `version negotiation of ${options.protocol} timed out after ${timeout} ms`,
+            { details: { protocol: options.protocol, timeout } },
+          ),
+        ),
+      timeout,
+    );
     onAbort = () => reject(new ZgError("ZG_ABORTED", "version negotiation aborted"));
     signal?.addEventListener("abort", onAbort, { once: true });
   });
@@ -262,14 +342,20 @@ export async function negotiateVersion(port: NegotiationPort, options: Negotiate
       const m = decodeNegotiation(body);
       if (m.protocol !== options.protocol) continue;
       if (m.command === "welcome") {
-        if (!local.includes(m.version)) throw new ProtocolError(`negotiation: server chose version ${m.version}, not offered [${local.join(",")}]`);
+        if (!local.includes(m.version))
+          throw new ProtocolError(
+            `negotiation: server chose version ${m.version}, not offered [${local.join(",")}]`,
+          );
         return m.version;
       }
-      if (m.command === "reject") throw new VersionError(options.protocol, local, m.versions, m.reason);
+      if (m.command === "reject")
+        throw new VersionError(options.protocol, local, m.versions, m.reason);
     }
   };
   const running = exchange().catch((error: unknown) => {
-    throw isZgError(error) ? error : socketError(`version negotiation of ${options.protocol}: socket failed`, error);
+    throw isZgError(error)
+      ? error
+      : socketError(`version negotiation of ${options.protocol}: socket failed`, error);
   });
   // A late failure of the abandoned exchange (socket closed after a timeout) is not an unhandled rejection.
   running.catch(() => {});

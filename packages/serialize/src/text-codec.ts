@@ -28,7 +28,10 @@ export function textCodec(options: CodecLimits = {}): Codec<string> {
     },
     decode(frames: readonly Frame[]): string {
       const frame = singleFrame(frames, maxBytes, TEXT_CONTENT_TYPE);
-      if (!isUtf8(frame)) throw new DecodeError("malformed", `${TEXT_CONTENT_TYPE}: invalid UTF-8`, { details: { contentType: TEXT_CONTENT_TYPE } });
+      if (!isUtf8(frame))
+        throw new DecodeError("malformed", `${TEXT_CONTENT_TYPE}: invalid UTF-8`, {
+          details: { contentType: TEXT_CONTENT_TYPE },
+        });
       return Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString("utf8");
     },
   };

@@ -30,7 +30,13 @@ const RED = v1Root.lookupEnum("evo.Color").values["RED"];
 const CRIMSON = v2Root.lookupEnum("evo.Color").values["CRIMSON"];
 const BLUE = v2Root.lookupEnum("evo.Color").values["BLUE"]!;
 
-const oldTask: TaskV1 = { id: 2n ** 64n - 2n, name: "build", color: RED!, tags: ["a", "b"], offset: -5n };
+const oldTask: TaskV1 = {
+  id: 2n ** 64n - 2n,
+  name: "build",
+  color: RED!,
+  tags: ["a", "b"],
+  offset: -5n,
+};
 const newTask: TaskV2 = {
   id: 7n,
   name: "deploy",
@@ -44,7 +50,15 @@ const newTask: TaskV2 = {
 describe("schema evolution (protobuf, reflection)", () => {
   test("new reader, old writer: removed field skipped, added fields take their defaults, renamed enum keeps its number", () => {
     const read = v2.decode(v1.encode(oldTask));
-    expect(read).toEqual({ id: oldTask.id, name: "build", color: CRIMSON, offset: -5n, note: "", owner: null, children: [] });
+    expect(read).toEqual({
+      id: oldTask.id,
+      name: "build",
+      color: CRIMSON,
+      offset: -5n,
+      note: "",
+      owner: null,
+      children: [],
+    });
     expect(RED).toBe(CRIMSON);
     expect(read).not.toHaveProperty("tags");
   });
@@ -67,7 +81,10 @@ describe("schema evolution (protobuf, reflection)", () => {
     expect((seen as { $unknowns?: unknown[] }).$unknowns).toHaveLength(3); // note, owner, children (packed: one record)
     const changed = { ...seen, name: "deploy-2" };
     // A spread copies only enumerable properties: the relay must keep the original object (or copy $unknowns).
-    Object.defineProperty(changed, "$unknowns", { value: (seen as { $unknowns?: unknown[] }).$unknowns, enumerable: false });
+    Object.defineProperty(changed, "$unknowns", {
+      value: (seen as { $unknowns?: unknown[] }).$unknowns,
+      enumerable: false,
+    });
     expect(v2.decode(relay.encode(changed))).toEqual({ ...newTask, name: "deploy-2" });
   });
 
@@ -79,11 +96,22 @@ describe("schema evolution (protobuf, reflection)", () => {
 
   test("old and new peers agree on shared fields in both directions over many values", () => {
     for (let i = 0; i < 50; i++) {
-      const t: TaskV1 = { id: BigInt(i) * 2n ** 40n, name: `t${i}`, color: i % 3, tags: [String(i)], offset: BigInt(-i) };
+      const t: TaskV1 = {
+        id: BigInt(i) * 2n ** 40n,
+        name: `t${i}`,
+        color: i % 3,
+        tags: [String(i)],
+        offset: BigInt(-i),
+      };
       const up = v2.decode(v1.encode(t));
       expect([up.id, up.name, up.color, up.offset]).toEqual([t.id, t.name, t.color, t.offset]);
       const down = v1.decode(v2.encode(up));
-      expect([down.id, down.name, down.color, down.offset]).toEqual([t.id, t.name, t.color, t.offset]);
+      expect([down.id, down.name, down.color, down.offset]).toEqual([
+        t.id,
+        t.name,
+        t.color,
+        t.offset,
+      ]);
     }
   });
 });

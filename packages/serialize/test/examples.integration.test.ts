@@ -4,7 +4,10 @@ import * as requestReply from "../examples/typed-request-reply.js";
 import * as cloneKv from "../examples/typed-clone-kv.js";
 
 test("README example: typed Majordomo-style request/reply serves a v1 and a v2 client", async () => {
-  await expect(requestReply.main(transports.tcp())).resolves.toEqual({ versions: [1, 2], replies: ["hello from v1", "hello from v2"] });
+  await expect(requestReply.main(transports.tcp())).resolves.toEqual({
+    versions: [1, 2],
+    replies: ["hello from v1", "hello from v2"],
+  });
 });
 
 test("README example: typed request/reply drops what it cannot decode", async () => {
@@ -32,5 +35,10 @@ test("README example: typed Clone-style key-value snapshot", async () => {
     ["/a", 3n, "value of /a"],
     ["/b", 2n, "value of /b"],
   ]);
-  expect(() => cloneKv.decodeUpdate([Buffer.from("/x"), ...cloneKv.encodeUpdate({ ...snapshot[0]!, key: "/y" }).slice(1)])).toThrow("key frame does not match");
+  expect(() =>
+    cloneKv.decodeUpdate([
+      Buffer.from("/x"),
+      ...cloneKv.encodeUpdate({ ...snapshot[0]!, key: "/y" }).slice(1),
+    ]),
+  ).toThrow("key frame does not match");
 });

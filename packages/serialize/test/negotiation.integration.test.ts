@@ -1,10 +1,28 @@
 import { describe, expect, test } from "vitest";
-import { bindAll, createDealer, createRouter, isZgError, ProtocolError, SocketLoop, unwrap, wrap, type Message } from "@zg/core";
+import {
+  bindAll,
+  createDealer,
+  createRouter,
+  isZgError,
+  ProtocolError,
+  SocketLoop,
+  unwrap,
+  wrap,
+  type Message,
+} from "@zg/core";
 import { closeAfter, pythonTest, spawnPython, transports } from "@zg/testing";
-import { createVersionResponder, isNegotiationMessage, negotiateVersion, type NegotiationOutcome } from "../src/index.js";
+import {
+  createVersionResponder,
+  isNegotiationMessage,
+  negotiateVersion,
+  type NegotiationOutcome,
+} from "../src/index.js";
 
 /** A ROUTER loop that answers negotiation HELLOs and records what it decided. */
-async function startResponder(endpoint: string, supported: Record<string, number[]>): Promise<{ endpoint: string; outcomes: NegotiationOutcome[]; loop: SocketLoop }> {
+async function startResponder(
+  endpoint: string,
+  supported: Record<string, number[]>,
+): Promise<{ endpoint: string; outcomes: NegotiationOutcome[]; loop: SocketLoop }> {
   const respond = createVersionResponder(supported);
   const router = createRouter({ linger: 0 });
   const [bound] = await bindAll(router, [endpoint]);
@@ -23,34 +41,50 @@ async function startResponder(endpoint: string, supported: Record<string, number
   return { endpoint: bound as string, outcomes, loop };
 }
 
-describe.each(Object.entries(transports))("version negotiation over DEALER/ROUTER (%s)", (_name, endpoint) => {
-  test("two peers agree on the highest common version", async () => {
-    const server = await startResponder(endpoint(), { echo: [1, 2, 3] });
-    const dealer = closeAfter(createDealer({ linger: 0 }));
-    dealer.connect(server.endpoint);
-    await expect(negotiateVersion(dealer, { protocol: "echo", versions: [2, 3, 4], timeout: 5000 })).resolves.toBe(3);
-    expect(server.outcomes).toMatchObject([{ protocol: "echo", version: 3, remote: [2, 3, 4] }]);
-  });
+describe.each(Object.entries(transports))(
+  "version negotiation over DEALER/ROUTER (%s)",
+  (_name, endpoint) => {
+    test("two peers agree on the highest common version", async () => {
+      const server = await startResponder(endpoint(), { echo: [1, 2, 3] });
+      const dealer = closeAfter(createDealer({ linger: 0 }));
+      dealer.connect(server.endpoint);
+      await expect(
+        negotiateVersion(dealer, { protocol: "echo", versions: [2, 3, 4], timeout: 5000 }),
+      ).resolves.toBe(3);
+      expect(server.outcomes).toMatchObject([{ protocol: "echo", version: 3, remote: [2, 3, 4] }]);
+    });
 
-  test("no common version fails fast on both sides, naming both sets", async () => {
-    const server = await startResponder(endpoint(), { echo: [1, 2] });
-    const dealer = closeAfter(createDealer({ linger: 0 }));
-    dealer.connect(server.endpoint);
-    const started = performance.now();
-    const p = negotiateVersion(dealer, { protocol: "echo", versions: [3, 4], timeout: 5000 });
-    await expect(p).rejects.toMatchObject({ code: "ZG_VERSION", local: [3, 4], remote: [1, 2] });
-    expect(performance.now() - started).toBeLessThan(2500); // an answer, not the timeout
-    expect(server.outcomes[0]?.error).toMatchObject({ code: "ZG_VERSION", local: [1, 2], remote: [3, 4] });
-  });
-});
+    test("no common version fails fast on both sides, naming both sets", async () => {
+      const server = await startResponder(endpoint(), { echo: [1, 2] });
+      const dealer = closeAfter(createDealer({ linger: 0 }));
+      dealer.connect(server.endpoint);
+      const started = performance.now();
+      const p = negotiateVersion(dealer, { protocol: "echo", versions: [3, 4], timeout: 5000 });
+      await expect(p).rejects.toMatchObject({ code: "ZG_VERSION", local: [3, 4], remote: [1, 2] });
+      expect(performance.now() - started).toBeLessThan(2500); // an answer, not the timeout
+      expect(server.outcomes[0]?.error).toMatchObject({
+        code: "ZG_VERSION",
+        local: [1, 2],
+        remote: [3, 4],
+      });
+    });
+  },
+);
 
 test("garbage on the server is counted and dropped by the loop; the next HELLO is still answered", async () => {
   const server = await startResponder(transports.tcp(), { echo: [1] });
   const dealer = closeAfter(createDealer({ linger: 0 }));
   dealer.connect(server.endpoint);
-  await dealer.send([Buffer.from("ZGNEG1"), Buffer.from([0x01]), Buffer.from("echo"), Buffer.from("x,y")]);
+  await dealer.send([
+    Buffer.from("ZGNEG1"),
+    Buffer.from([0x01]),
+    Buffer.from("echo"),
+    Buffer.from("x,y"),
+  ]);
   await dealer.send("junk");
-  await expect(negotiateVersion(dealer, { protocol: "echo", versions: [1], timeout: 5000 })).resolves.toBe(1);
+  await expect(
+    negotiateVersion(dealer, { protocol: "echo", versions: [1], timeout: 5000 }),
+  ).resolves.toBe(1);
   expect(server.outcomes).toHaveLength(1);
   expect(server.loop.stats()).toMatchObject({ received: 3, protocolErrors: 2, handlerErrors: 0 });
 });
@@ -60,7 +94,11 @@ test("a silent server times out with ZG_TIMEOUT", async () => {
   const [ep] = await bindAll(router, [transports.tcp()]);
   const dealer = closeAfter(createDealer({ linger: 0 }));
   dealer.connect(ep as string);
-  const err: unknown = await negotiateVersion(dealer, { protocol: "echo", versions: [1], timeout: 200 }).catch((e: unknown) => e);
+  const err: unknown = await negotiateVersion(dealer, {
+    protocol: "echo",
+    versions: [1],
+    timeout: 200,
+  }).catch((e: unknown) => e);
   expect(isZgError(err, "ZG_TIMEOUT")).toBe(true);
 });
 
@@ -103,8 +141,12 @@ pythonTest("interop: our client negotiates with a pyzmq server", async () => {
   const [, port] = await py.waitForLine(/^READY (\d+)/);
   const dealer = closeAfter(createDealer({ linger: 0 }));
   dealer.connect(`tcp://127.0.0.1:${port}`);
-  await expect(negotiateVersion(dealer, { protocol: "echo", versions: [2, 3, 5, 6], timeout: 5000 })).resolves.toBe(5);
-  await expect(negotiateVersion(dealer, { protocol: "echo", versions: [3], timeout: 5000 })).rejects.toMatchObject({ code: "ZG_VERSION", remote: [1, 2, 5] });
+  await expect(
+    negotiateVersion(dealer, { protocol: "echo", versions: [2, 3, 5, 6], timeout: 5000 }),
+  ).resolves.toBe(5);
+  await expect(
+    negotiateVersion(dealer, { protocol: "echo", versions: [3], timeout: 5000 }),
+  ).rejects.toMatchObject({ code: "ZG_VERSION", remote: [1, 2, 5] });
 });
 
 pythonTest("interop: a pyzmq client negotiates with our responder", async () => {
@@ -112,5 +154,7 @@ pythonTest("interop: a pyzmq client negotiates with our responder", async () => 
   const ok = spawnPython(PY_CLIENT, [server.endpoint, "2,9"]);
   await expect(ok.waitForLine(/^REPLY (.*)/)).resolves.toMatchObject({ 1: "ZGNEG1|02|echo|2" });
   const no = spawnPython(PY_CLIENT, [server.endpoint, "9"]);
-  await expect(no.waitForLine(/^REPLY (.*)/)).resolves.toMatchObject({ 1: "ZGNEG1|03|echo|1,2|no common version" });
+  await expect(no.waitForLine(/^REPLY (.*)/)).resolves.toMatchObject({
+    1: "ZGNEG1|03|echo|1,2|no common version",
+  });
 });

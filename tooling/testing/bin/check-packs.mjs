@@ -23,20 +23,33 @@ for (const d of readdirSync(pkgsDir)) {
 const only = process.argv.slice(2);
 const targets = only.length > 0 ? only : [...manifests.keys()];
 
-const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+const run = (cmd, args, cwd) =>
+  execFileSync(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
 
 function zgDeps(name, seen = new Set()) {
   if (seen.has(name)) return seen;
   seen.add(name);
   const { manifest } = manifests.get(name) ?? {};
   if (!manifest) throw new Error(`${name} is not a publishable workspace package`);
-  for (const dep of Object.keys(manifest.dependencies ?? {})) if (dep.startsWith("@zg/")) zgDeps(dep, seen);
+  for (const dep of Object.keys(manifest.dependencies ?? {}))
+    if (dep.startsWith("@zg/")) zgDeps(dep, seen);
   return seen;
 }
 
 const needed = new Set(targets.flatMap((t) => [...zgDeps(t)]));
 console.log(`building ${[...needed].join(", ")} …`);
-run("pnpm", ["exec", "turbo", "run", "build", ...[...needed].map((n) => `--filter=${n}`), "--output-logs=errors-only"], root);
+run(
+  "pnpm",
+  [
+    "exec",
+    "turbo",
+    "run",
+    "build",
+    ...[...needed].map((n) => `--filter=${n}`),
+    "--output-logs=errors-only",
+  ],
+  root,
+);
 
 const packDir = mkdtempSync(join(tmpdir(), "zg-packs-"));
 const tarballs = new Map();
@@ -57,12 +70,29 @@ for (const name of targets) {
   const deps = [...zgDeps(name)];
   const project = mkdtempSync(join(tmpdir(), "zg-install-"));
   try {
-    writeFileSync(join(project, "package.json"), JSON.stringify({ name: "zg-install-check", private: true, type: "module" }));
-    run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...deps.map((d) => tarballs.get(d))], project);
+    writeFileSync(
+      join(project, "package.json"),
+      JSON.stringify({ name: "zg-install-check", private: true, type: "module" }),
+    );
+    run(
+      "npm",
+      [
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--loglevel=error",
+        ...deps.map((d) => tarballs.get(d)),
+      ],
+      project,
+    );
     const probe = `const m = await import(${JSON.stringify(name)}); const n = Object.keys(m).length; if (n === 0) throw new Error("no exports"); console.log(n);`;
     const n = run("node", ["--input-type=module", "-e", probe], project).trim();
-    const installed = readdirSync(join(project, "node_modules", "@zg")).sort().join(", ");
-    console.log(`✓ ${name}: packed, installed alone (node_modules/@zg: ${installed}), ${n} exports import from plain Node`);
+    const installed = readdirSync(join(project, "node_modules", "@zg"))
+      .sort()
+      .join(", ");
+    console.log(
+      `✓ ${name}: packed, installed alone (node_modules/@zg: ${installed}), ${n} exports import from plain Node`,
+    );
   } catch (e) {
     failures++;
     console.error(`✗ ${name}: ${e.message}\n${e.stdout ?? ""}${e.stderr ?? ""}`);

@@ -106,7 +106,14 @@ export class BenchSuite {
     const dir = join(repoRoot(), "bench-results");
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `${this.name.replace(/[@/]/g, "_")}.json`);
-    writeFileSync(file, JSON.stringify({ suite: this.name, at: new Date().toISOString(), node: process.version, rows: this.rows }, null, 2));
+    writeFileSync(
+      file,
+      JSON.stringify(
+        { suite: this.name, at: new Date().toISOString(), node: process.version, rows: this.rows },
+        null,
+        2,
+      ),
+    );
     process.stdout.write(`\n${formatTable(this.rows)}\nresults: ${file}\n`);
   }
 }
@@ -120,7 +127,11 @@ function fmt(n: number | undefined): string {
 
 /** One row as a line. */
 export function formatRow(r: BenchRow): string {
-  const extra = r.extra ? Object.entries(r.extra).map(([k, v]) => `${k}=${typeof v === "number" ? fmt(v) : v}`).join(" ") : "";
+  const extra = r.extra
+    ? Object.entries(r.extra)
+        .map(([k, v]) => `${k}=${typeof v === "number" ? fmt(v) : v}`)
+        .join(" ")
+    : "";
   return `${r.suite} | ${r.name} | ${fmt(r.value)} ${r.unit} | raw ${fmt(r.baseline)} | ratio ${r.ratio === undefined ? "-" : r.ratio.toFixed(3)} | target ${r.target ?? "-"} ${r.met === undefined ? "" : r.met ? "ok" : "MISSED"} ${extra}`;
 }
 
@@ -133,10 +144,22 @@ export function formatTable(rows: readonly BenchRow[]): string {
     `${fmt(r.value)} ${r.unit}`,
     r.baseline === undefined ? "-" : `${fmt(r.baseline)} ${r.unit}`,
     r.ratio === undefined ? "-" : r.ratio.toFixed(3),
-    r.target === undefined ? "-" : `${r.target}${r.met === undefined ? "" : r.met ? " ok" : " MISSED"}`,
-    r.extra ? Object.entries(r.extra).map(([k, v]) => `${k}=${typeof v === "number" ? fmt(v) : v}`).join(" ") : "",
+    r.target === undefined
+      ? "-"
+      : `${r.target}${r.met === undefined ? "" : r.met ? " ok" : " MISSED"}`,
+    r.extra
+      ? Object.entries(r.extra)
+          .map(([k, v]) => `${k}=${typeof v === "number" ? fmt(v) : v}`)
+          .join(" ")
+      : "",
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? "").length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ").trimEnd();
+  const widths = head.map((h, i) =>
+    Math.max(h.length, ...body.map((row) => (row[i] ?? "").length)),
+  );
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join(" | ")
+      .trimEnd();
   return [line(head), widths.map((w) => "-".repeat(w)).join("-|-"), ...body.map(line)].join("\n");
 }

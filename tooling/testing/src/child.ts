@@ -80,14 +80,20 @@ export class ChildHandle {
     proc.stderr?.on("data", append);
     this.#exited = new Promise((resolve) => {
       proc.once("exit", (code, signal) => {
-        for (const p of this.#pending.values()) p.reject(new Error(`child exited (${code ?? signal}) before replying`));
+        for (const p of this.#pending.values())
+          p.reject(new Error(`child exited (${code ?? signal}) before replying`));
         this.#pending.clear();
         resolve({ code, signal });
       });
     });
     const ready = new Promise<Record<string, string | string[]>>((resolve, reject) => {
       const timeout = setTimeout(
-        () => reject(new Error(`child ${this.module} not ready within ${this.options.readyTimeout ?? 15000} ms\n${this.output}`)),
+        () =>
+          reject(
+            new Error(
+              `child ${this.module} not ready within ${this.options.readyTimeout ?? 15000} ms\n${this.output}`,
+            ),
+          ),
         this.options.readyTimeout ?? 15000,
       );
       proc.on("message", (raw) => {
@@ -110,7 +116,9 @@ export class ChildHandle {
       });
       void this.#exited.then(({ code, signal }) => {
         clearTimeout(timeout);
-        reject(new Error(`child ${this.module} exited (${code ?? signal}) before ready\n${this.output}`));
+        reject(
+          new Error(`child ${this.module} exited (${code ?? signal}) before ready\n${this.output}`),
+        );
       });
     });
     return ready;
@@ -126,7 +134,13 @@ export class ChildHandle {
   }
 
   /** Waits for an event named `name` (optionally matching `predicate`) and returns it. */
-  async waitForEvent(name: string, { timeout = 5000, predicate }: { timeout?: number; predicate?: (data: unknown) => boolean } = {}): Promise<{ name: string; data?: unknown; at: number }> {
+  async waitForEvent(
+    name: string,
+    {
+      timeout = 5000,
+      predicate,
+    }: { timeout?: number; predicate?: (data: unknown) => boolean } = {},
+  ): Promise<{ name: string; data?: unknown; at: number }> {
     const deadline = performance.now() + timeout;
     let from = 0;
     for (;;) {
@@ -139,7 +153,10 @@ export class ChildHandle {
       }
       from = this.events.length;
       const left = deadline - performance.now();
-      if (left <= 0) throw new Error(`child: no ${name} event within ${timeout} ms\n${this.output.slice(-2000)}`);
+      if (left <= 0)
+        throw new Error(
+          `child: no ${name} event within ${timeout} ms\n${this.output.slice(-2000)}`,
+        );
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
         this.#eventWaiters.push(() => {
@@ -183,7 +200,10 @@ export class ChildHandle {
  * {@link childMain} from `@zg/testing/child`) in a child process and waits
  * for it to report ready. The child is killed when the test finishes.
  */
-export async function spawnChild(module: string | URL, options: SpawnChildOptions = {}): Promise<ChildHandle> {
+export async function spawnChild(
+  module: string | URL,
+  options: SpawnChildOptions = {},
+): Promise<ChildHandle> {
   const path = module instanceof URL ? fileURLToPath(module) : module;
   const child = new ChildHandle(path, options);
   try {

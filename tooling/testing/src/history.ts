@@ -29,7 +29,13 @@ export class History {
   }
 
   #add(kind: HistoryEvent["kind"], id: string, process: string, detail?: string): void {
-    const e: HistoryEvent = { kind, id, process, at: performance.now(), ...(detail === undefined ? {} : { detail }) };
+    const e: HistoryEvent = {
+      kind,
+      id,
+      process,
+      at: performance.now(),
+      ...(detail === undefined ? {} : { detail }),
+    };
     this.events.push(e);
     if (this.#file !== undefined) appendFileSync(this.#file, `${JSON.stringify(e)}\n`);
   }
@@ -85,7 +91,10 @@ export interface HistoryReport {
  * `delivered: "acks"` when acknowledgement *is* delivery (request-reply: the
  * client's own reply is the delivery).
  */
-export function checkHistory(history: History, { delivered = "deliver" }: { delivered?: "deliver" | "acks" } = {}): HistoryReport {
+export function checkHistory(
+  history: History,
+  { delivered = "deliver" }: { delivered?: "deliver" | "acks" } = {},
+): HistoryReport {
   const invokedAt = new Map<string, number>();
   const ackCount = new Map<string, number>();
   const failed = new Set<string>();
@@ -116,7 +125,12 @@ export function checkHistory(history: History, { delivered = "deliver" }: { deli
   const order = [...invokedAt.entries()].sort((a, b) => a[1] - b[1]).map(([id]) => id);
   const third = Math.ceil(order.length / 3);
   const position = new Map(order.map((id, i) => [id, i]));
-  const lost = { prefix: [] as string[], middle: [] as string[], postfix: [] as string[], total: 0 };
+  const lost = {
+    prefix: [] as string[],
+    middle: [] as string[],
+    postfix: [] as string[],
+    total: 0,
+  };
   for (const id of ackCount.keys()) {
     if (deliverCount.has(id)) continue;
     const p = position.get(id) ?? 0;
@@ -133,7 +147,9 @@ export function checkHistory(history: History, { delivered = "deliver" }: { deli
     duplicated: sorted([...deliverCount].filter(([, n]) => n > 1).map(([id]) => id)),
     duplicateAcks: sorted([...ackCount].filter(([, n]) => n > 1).map(([id]) => id)),
     unexpected: sorted([...deliverCount.keys()].filter((id) => !invokedAt.has(id))),
-    recovered: sorted([...deliverCount.keys()].filter((id) => invokedAt.has(id) && !ackCount.has(id))),
+    recovered: sorted(
+      [...deliverCount.keys()].filter((id) => invokedAt.has(id) && !ackCount.has(id)),
+    ),
     latency: percentiles(latencies),
   };
 }

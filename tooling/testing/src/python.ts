@@ -34,12 +34,18 @@ export function pythonTest(name: string, fn: () => Promise<void>, timeout?: numb
     test.skip(`${name} [skipped: python3-zmq not installed; apt-get install python3-zmq]`, fn);
     return;
   }
-  test(name, async () => {
-    if (findPythonZmq() === undefined) {
-      throw new Error("python3-zmq is required in CI for interoperability tests (apt-get install python3-zmq)");
-    }
-    await fn();
-  }, timeout);
+  test(
+    name,
+    async () => {
+      if (findPythonZmq() === undefined) {
+        throw new Error(
+          "python3-zmq is required in CI for interoperability tests (apt-get install python3-zmq)",
+        );
+      }
+      await fn();
+    },
+    timeout,
+  );
 }
 
 /** A running Python peer. */
@@ -83,7 +89,10 @@ export class PythonPeer {
       }
       from = this.lines.length;
       const left = deadline - performance.now();
-      if (left <= 0) throw new Error(`python peer: no line matching ${pattern} within ${timeout} ms\n${this.output}`);
+      if (left <= 0)
+        throw new Error(
+          `python peer: no line matching ${pattern} within ${timeout} ms\n${this.output}`,
+        );
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
         this.#waiters.push(() => {
@@ -109,7 +118,8 @@ export class PythonPeer {
  */
 export function spawnPython(source: string, args: string[] = []): PythonPeer {
   const py = findPythonZmq();
-  if (py === undefined) throw new Error("python3-zmq is not installed (apt-get install python3-zmq)");
+  if (py === undefined)
+    throw new Error("python3-zmq is not installed (apt-get install python3-zmq)");
   const proc = spawn(py, ["-u", "-c", source, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   const peer = new PythonPeer(proc);
   try {

@@ -4,7 +4,8 @@ import { onTestFinished } from "vitest";
 type FrameInput = Buffer | string | Uint8Array;
 
 /** Which socket a {@link ScriptedPeer} uses. */
-export type ScriptedPeerKind = "dealer" | "router" | "req" | "rep" | "pub" | "sub" | "push" | "pull";
+export type ScriptedPeerKind =
+  "dealer" | "router" | "req" | "rep" | "pub" | "sub" | "push" | "pull";
 
 /** Options of {@link ScriptedPeer}. */
 export interface ScriptedPeerOptions {
@@ -39,7 +40,10 @@ export class ScriptedPeer {
   }
 
   /** Creates, binds/connects and starts reading. */
-  static async create(kind: ScriptedPeerKind, options: ScriptedPeerOptions = {}): Promise<ScriptedPeer> {
+  static async create(
+    kind: ScriptedPeerKind,
+    options: ScriptedPeerOptions = {},
+  ): Promise<ScriptedPeer> {
     const base = { linger: 0, ...(options.socketOptions ?? {}) } as Record<string, unknown>;
     if (options.routingId !== undefined) base["routingId"] = options.routingId;
     const ctor: Record<ScriptedPeerKind, new (o: Record<string, unknown>) => zmq.Socket> = {
@@ -64,7 +68,8 @@ export class ScriptedPeer {
       peer.endpoints.push(socket.lastEndpoint ?? ep);
     }
     for (const ep of options.connect ?? []) socket.connect(ep);
-    if (kind === "sub") for (const t of options.subscribe ?? [""]) (socket as zmq.Subscriber).subscribe(t);
+    if (kind === "sub")
+      for (const t of options.subscribe ?? [""]) (socket as zmq.Subscriber).subscribe(t);
     if (kind !== "pub" && kind !== "push") peer.#startReading();
     return peer;
   }
@@ -111,9 +116,10 @@ export class ScriptedPeer {
    * Waits for the next received message matching `predicate` (searching from
    * `from`, default: messages not yet taken) and returns it.
    */
-  async receive(
-    { timeout = 2000, predicate }: { timeout?: number; predicate?: (m: Buffer[]) => boolean } = {},
-  ): Promise<Buffer[]> {
+  async receive({
+    timeout = 2000,
+    predicate,
+  }: { timeout?: number; predicate?: (m: Buffer[]) => boolean } = {}): Promise<Buffer[]> {
     const deadline = performance.now() + timeout;
     for (;;) {
       const i = this.received.findIndex((m) => predicate === undefined || predicate(m));

@@ -10,13 +10,18 @@ export function delay(ms: number): Promise<void> {
  */
 export async function waitFor<T>(
   predicate: () => T | Promise<T>,
-  { timeout = 5000, interval = 10, what = "condition" }: { timeout?: number; interval?: number; what?: string } = {},
+  {
+    timeout = 5000,
+    interval = 10,
+    what = "condition",
+  }: { timeout?: number; interval?: number; what?: string } = {},
 ): Promise<NonNullable<T>> {
   const deadline = performance.now() + timeout;
   for (;;) {
     const v = await predicate();
     if (v) return v;
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    if (performance.now() > deadline)
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
     await delay(interval);
   }
 }
@@ -37,8 +42,15 @@ export async function within<T>(promise: Promise<T>, ms: number, what = "operati
 }
 
 /** p50 / p99 / max of samples, nearest rank. */
-export function percentiles(samples: readonly number[]): { count: number; p50: number; p99: number; max: number; min: number } {
+export function percentiles(samples: readonly number[]): {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+  min: number;
+} {
   const s = [...samples].sort((a, b) => a - b);
-  const q = (p: number): number => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] ?? 0;
+  const q = (p: number): number =>
+    s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] ?? 0;
   return { count: s.length, p50: q(0.5), p99: q(0.99), max: s[s.length - 1] ?? 0, min: s[0] ?? 0 };
 }

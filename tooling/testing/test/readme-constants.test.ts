@@ -16,13 +16,22 @@ const packages = readdirSync(join(root, "packages")).filter((d) =>
 function spellings(value: number): string[] {
   const plain = String(value);
   const grouped = value.toLocaleString("en-US");
-  return [plain, grouped, grouped.replace(/,/g, " "), grouped.replace(/,/g, "\u202f"), grouped.replace(/,/g, "_")];
+  return [
+    plain,
+    grouped,
+    grouped.replace(/,/g, " "),
+    grouped.replace(/,/g, "\u202f"),
+    grouped.replace(/,/g, "_"),
+  ];
 }
 
 describe.each(packages)("packages/%s README documents its defaults", (dir) => {
   test("every exported numeric DEFAULT_/MIN_/MAX_ constant is in the README with its value", async () => {
     const readme = readFileSync(join(root, "packages", dir, "README.md"), "utf8");
-    const mod = (await import(join(root, "packages", dir, "src", "index.ts"))) as Record<string, unknown>;
+    const mod = (await import(join(root, "packages", dir, "src", "index.ts"))) as Record<
+      string,
+      unknown
+    >;
     const missing: string[] = [];
     for (const [name, value] of Object.entries(mod)) {
       if (!/^(DEFAULT|MIN|MAX)_[A-Z0-9_]+$/.test(name) || typeof value !== "number") continue;
@@ -31,6 +40,9 @@ describe.each(packages)("packages/%s README documents its defaults", (dir) => {
         missing.push(`${name} = ${value}`);
       }
     }
-    expect(missing, `constants missing from packages/${dir}/README.md (name and value on one line)`).toEqual([]);
+    expect(
+      missing,
+      `constants missing from packages/${dir}/README.md (name and value on one line)`,
+    ).toEqual([]);
   });
 });

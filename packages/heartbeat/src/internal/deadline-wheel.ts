@@ -31,7 +31,12 @@ export class DeadlineWheel<S extends WheelSlot> {
   #processing = false;
   #closed = false;
 
-  constructor(clock: Clock, granularity: number, fire: (slot: S, now: number) => void, onError: (error: unknown) => void) {
+  constructor(
+    clock: Clock,
+    granularity: number,
+    fire: (slot: S, now: number) => void,
+    onError: (error: unknown) => void,
+  ) {
     this.#clock = clock;
     this.#granularity = granularity > 0 ? granularity : 1;
     this.#fire = fire;

@@ -35,10 +35,15 @@ export interface HeartbeatFrame {
  * - `command`: a heartbeat command;
  * - `unknown`: version 1 header with an unknown command code (count and drop).
  */
-export type DecodedHeartbeat = { kind: "data" } | { kind: "command"; frame: HeartbeatFrame } | { kind: "unknown"; code: number };
+export type DecodedHeartbeat =
+  { kind: "data" } | { kind: "command"; frame: HeartbeatFrame } | { kind: "unknown"; code: number };
 
 const DATA: DecodedHeartbeat = Object.freeze({ kind: "data" });
-const NAMES: Record<number, HeartbeatCommandName> = { 0x01: "heartbeat", 0x02: "ping", 0x03: "pong" };
+const NAMES: Record<number, HeartbeatCommandName> = {
+  0x01: "heartbeat",
+  0x02: "ping",
+  0x03: "pong",
+};
 const CODES: Record<HeartbeatCommandName, number> = { heartbeat: 0x01, ping: 0x02, pong: 0x03 };
 const COMMAND_FRAMES: Record<HeartbeatCommandName, Frame> = {
   heartbeat: Buffer.from([0x01]),
@@ -63,8 +68,12 @@ export function isHeartbeatHeader(frame: Uint8Array | undefined): boolean {
  * becomes the property block `interval=<ms>\n`.
  */
 export function encodeHeartbeat(command: HeartbeatCommandName, interval?: number): Frame[] {
-  const frames: Frame[] = [HEARTBEAT_HEADER, COMMAND_FRAMES[command] ?? Buffer.from([CODES[command]])];
-  if (interval !== undefined) frames.push(encodeProperties({ interval: String(Math.round(interval)) }));
+  const frames: Frame[] = [
+    HEARTBEAT_HEADER,
+    COMMAND_FRAMES[command] ?? Buffer.from([CODES[command]]),
+  ];
+  if (interval !== undefined)
+    frames.push(encodeProperties({ interval: String(Math.round(interval)) }));
   return frames;
 }
 
@@ -81,19 +90,28 @@ export function decodeHeartbeat(body: readonly Frame[]): DecodedHeartbeat {
   if (!isHeartbeatHeader(header)) return DATA;
   const h = header as Frame;
   if (h[4] !== 0x30 || h[5] !== 0x31) {
-    throw new ProtocolError(`unknown heartbeat version ${JSON.stringify(h.subarray(4).toString("latin1"))}`);
+    throw new ProtocolError(
+      `unknown heartbeat version ${JSON.stringify(h.subarray(4).toString("latin1"))}`,
+    );
   }
   const cmd = body[1];
-  if (cmd === undefined || cmd.length !== 1) throw new ProtocolError("heartbeat command frame missing or not 1 byte");
+  if (cmd === undefined || cmd.length !== 1)
+    throw new ProtocolError("heartbeat command frame missing or not 1 byte");
   const code = cmd[0] as number;
   const name = NAMES[code];
   if (name === undefined) return { kind: "unknown", code };
-  if (body.length > 3) throw new ProtocolError(`heartbeat ${name} has ${body.length} frames, at most 3 allowed`);
+  if (body.length > 3)
+    throw new ProtocolError(`heartbeat ${name} has ${body.length} frames, at most 3 allowed`);
   const props = body[2];
-  if (props === undefined || props.length === 0) return { kind: "command", frame: { command: name } };
-  if (props.length > 1024) throw new ProtocolError(`heartbeat property block of ${props.length} bytes, limit 1024`);
+  if (props === undefined || props.length === 0)
+    return { kind: "command", frame: { command: name } };
+  if (props.length > 1024)
+    throw new ProtocolError(`heartbeat property block of ${props.length} bytes, limit 1024`);
   const raw = decodeProperties(props, { maxProperties: 16 }).get("interval");
   if (raw === undefined) return { kind: "command", frame: { command: name } };
-  if (!/^-?\d{1,15}$/.test(raw)) throw new ProtocolError(`heartbeat interval ${JSON.stringify(raw.slice(0, 20))} is not an integer`);
+  if (!/^-?\d{1,15}$/.test(raw))
+    throw new ProtocolError(
+      `heartbeat interval ${JSON.stringify(raw.slice(0, 20))} is not an integer`,
+    );
   return { kind: "command", frame: { command: name, interval: Number(raw) } };
 }

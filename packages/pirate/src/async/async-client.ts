@@ -71,12 +71,19 @@ export class AsyncClient extends Component<AsyncClientEvents, AsyncClientStats> 
     this.#endpoints = endpointsOption("endpoint", options.endpoint);
     this.#routingId = options.routingId;
     this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
-    this.#replies = new AsyncQueue<Message>(integerOption("bufferLimit", options.bufferLimit, DEFAULT_ASYNC_CLIENT_BUFFER, { min: 1 }));
+    this.#replies = new AsyncQueue<Message>(
+      integerOption("bufferLimit", options.bufferLimit, DEFAULT_ASYNC_CLIENT_BUFFER, { min: 1 }),
+    );
   }
 
   /** Connects. */
   protected onStart(): Promise<void> {
-    const socket = this.own(createDealer({ linger: this.#linger, ...(this.#routingId === undefined ? {} : { routingId: this.#routingId }) }));
+    const socket = this.own(
+      createDealer({
+        linger: this.#linger,
+        ...(this.#routingId === undefined ? {} : { routingId: this.#routingId }),
+      }),
+    );
     connectAll(socket, this.#endpoints);
     this.#loop = this.own(
       new SocketLoop(socket, {
@@ -108,7 +115,9 @@ export class AsyncClient extends Component<AsyncClientEvents, AsyncClientStats> 
   send(body: FrameLike | readonly FrameLike[]): boolean {
     const loop = this.#loop;
     if (loop === undefined || !this.running) throw new ZgError("ZG_STATE", "client is not running");
-    const frames = Array.isArray(body) ? (body as readonly FrameLike[]).map(toFrame) : [toFrame(body as FrameLike)];
+    const frames = Array.isArray(body)
+      ? (body as readonly FrameLike[]).map(toFrame)
+      : [toFrame(body as FrameLike)];
     const ok = loop.post(frames);
     if (ok) this.#stats.sent++;
     return ok;

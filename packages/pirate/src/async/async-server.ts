@@ -90,7 +90,11 @@ export interface AsyncServerEvents {
  * await server.close();
  * ```
  */
-export class AsyncServer<S = Record<string, unknown>> extends Component<AsyncServerEvents, AsyncServerStats, string[]> {
+export class AsyncServer<S = Record<string, unknown>> extends Component<
+  AsyncServerEvents,
+  AsyncServerStats,
+  string[]
+> {
   /** Silence after which a client's state is destroyed, ms. */
   readonly clientExpiry: number;
   readonly #endpoints: string[];
@@ -102,7 +106,15 @@ export class AsyncServer<S = Record<string, unknown>> extends Component<AsyncSer
   readonly #states = new Map<string, S>();
   #tracker: PresenceTracker<string> | undefined;
   #loop: SocketLoop | undefined;
-  readonly #stats = { requests: 0, replies: 0, repliesDropped: 0, clientsExpired: 0, clientsRefused: 0, handlerErrors: 0, protocolErrors: 0 };
+  readonly #stats = {
+    requests: 0,
+    replies: 0,
+    repliesDropped: 0,
+    clientsExpired: 0,
+    clientsRefused: 0,
+    handlerErrors: 0,
+    protocolErrors: 0,
+  };
 
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: AsyncServerOptions<S>) {
@@ -112,8 +124,15 @@ export class AsyncServer<S = Record<string, unknown>> extends Component<AsyncSer
     this.#handler = options.handler;
     this.#createState = options.createState ?? ((): S => ({}) as S);
     this.#destroyState = options.destroyState;
-    this.clientExpiry = durationOption("clientExpiry", options.clientExpiry, DEFAULT_CLIENT_EXPIRY, { min: 10 });
-    this.#maxClients = integerOption("maxClients", options.maxClients, DEFAULT_MAX_CLIENTS, { min: 1 });
+    this.clientExpiry = durationOption(
+      "clientExpiry",
+      options.clientExpiry,
+      DEFAULT_CLIENT_EXPIRY,
+      { min: 10 },
+    );
+    this.#maxClients = integerOption("maxClients", options.maxClients, DEFAULT_MAX_CLIENTS, {
+      min: 1,
+    });
     this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
   }
 
@@ -199,7 +218,9 @@ export class AsyncServer<S = Record<string, unknown>> extends Component<AsyncSer
       state,
       reply: (reply) => {
         if (this.stopping) return false;
-        const frames = Array.isArray(reply) ? (reply as readonly FrameLike[]).map(toFrame) : [toFrame(reply as FrameLike)];
+        const frames = Array.isArray(reply)
+          ? (reply as readonly FrameLike[]).map(toFrame)
+          : [toFrame(reply as FrameLike)];
         const ok = loop.post([id, ...frames]);
         if (ok) this.#stats.replies++;
         return ok;

@@ -4,7 +4,8 @@ import { toFrame, type FrameLike, type Message } from "@zg/core";
  * What a request handler returns: one frame, several frames, or a promise of
  * either. Shared type (src/common, owned by part 1 of @zg/pirate).
  */
-export type HandlerResult = FrameLike | readonly FrameLike[] | Promise<FrameLike | readonly FrameLike[]>;
+export type HandlerResult =
+  FrameLike | readonly FrameLike[] | Promise<FrameLike | readonly FrameLike[]>;
 
 /**
  * A worker's or server's request handler: receives the request body frames,

@@ -167,20 +167,50 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
   readonly #model1Sockets = new Set<SocketLoop>();
   #sequence = 0;
   readonly #latency = new LatencyWindow();
-  readonly #stats = { requests: 0, replies: 0, failures: 0, resends: 0, staleReplies: 0, pingsSent: 0 };
+  readonly #stats = {
+    requests: 0,
+    replies: 0,
+    failures: 0,
+    resends: 0,
+    staleReplies: 0,
+    pingsSent: 0,
+  };
 
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: FreelanceClientOptions) {
     super("FreelanceClient", options);
     this.model = options.model ?? 3;
-    assertArgument(this.model === 1 || this.model === 2 || this.model === 3, `model must be 1, 2 or 3, got ${String(options.model)}`);
+    assertArgument(
+      this.model === 1 || this.model === 2 || this.model === 3,
+      `model must be 1, 2 or 3, got ${String(options.model)}`,
+    );
     this.endpoints = endpointsOption("endpoints", options.endpoints);
-    const defaultTimeout = this.model === 1 ? DEFAULT_FL1_TIMEOUT : this.model === 2 ? DEFAULT_FL2_TIMEOUT : DEFAULT_FL3_TIMEOUT;
+    const defaultTimeout =
+      this.model === 1
+        ? DEFAULT_FL1_TIMEOUT
+        : this.model === 2
+          ? DEFAULT_FL2_TIMEOUT
+          : DEFAULT_FL3_TIMEOUT;
     this.timeout = durationOption("timeout", options.timeout, defaultTimeout, { min: 1 });
-    this.retries = integerOption("retries", options.retries, DEFAULT_FL1_RETRIES, { min: 1, max: 1000 });
-    this.pingInterval = durationOption("pingInterval", options.pingInterval, DEFAULT_FL3_PING_INTERVAL, { min: 10 });
-    this.serverTtl = durationOption("serverTtl", options.serverTtl, DEFAULT_FL3_SERVER_TTL, { min: 10 });
-    this.resendInterval = durationOption("resendInterval", options.resendInterval, DEFAULT_FL3_RESEND_INTERVAL, { min: 10 });
+    this.retries = integerOption("retries", options.retries, DEFAULT_FL1_RETRIES, {
+      min: 1,
+      max: 1000,
+    });
+    this.pingInterval = durationOption(
+      "pingInterval",
+      options.pingInterval,
+      DEFAULT_FL3_PING_INTERVAL,
+      { min: 10 },
+    );
+    this.serverTtl = durationOption("serverTtl", options.serverTtl, DEFAULT_FL3_SERVER_TTL, {
+      min: 10,
+    });
+    this.resendInterval = durationOption(
+      "resendInterval",
+      options.resendInterval,
+      DEFAULT_FL3_RESEND_INTERVAL,
+      { min: 10 },
+    );
   }
 
   /** Connects (models 2 and 3) and starts pinging (model 3). */
@@ -188,14 +218,26 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
     if (this.model === 2) {
       const socket = this.own(createDealer({ linger: 0, sendTimeout: 0 }));
       connectAll(socket, this.endpoints);
-      this.#loop = this.own(new SocketLoop(socket, { name: "client", logger: this.logger, onMessage: (m) => this.#onShotgunReply(m) }));
+      this.#loop = this.own(
+        new SocketLoop(socket, {
+          name: "client",
+          logger: this.logger,
+          onMessage: (m) => this.#onShotgunReply(m),
+        }),
+      );
       this.#loop.start();
     } else if (this.model === 3) {
       const socket = this.own(createRouter({ linger: 0 }));
       connectAll(socket, this.endpoints);
       const now = performance.now();
       for (const endpoint of this.endpoints) {
-        const s: ServerState = { endpoint, id: Buffer.from(endpoint), alive: false, expiresAt: 0, pingAt: now };
+        const s: ServerState = {
+          endpoint,
+          id: Buffer.from(endpoint),
+          alive: false,
+          expiresAt: 0,
+          pingAt: now,
+        };
         this.#servers.set(identityKey(s.id), s);
         this.#order.push(s);
       }
@@ -208,7 +250,10 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
         }),
       );
       this.#loop.start();
-      this.setInterval(() => this.#tick(), Math.min(DEFAULT_FL3_CONNECT_PING, this.pingInterval, this.resendInterval) / 2);
+      this.setInterval(
+        () => this.#tick(),
+        Math.min(DEFAULT_FL3_CONNECT_PING, this.pingInterval, this.resendInterval) / 2,
+      );
     }
     return Promise.resolve();
   }
@@ -223,7 +268,11 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
 
   /** Counters. */
   stats(): FreelanceClientStats {
-    return { ...this.#stats, serversAlive: this.activeServers().length, latency: this.#latency.summary() };
+    return {
+      ...this.#stats,
+      serversAlive: this.activeServers().length,
+      latency: this.#latency.summary(),
+    };
   }
 
   /** Model 3: endpoints of the servers in the active list, in priority order. */
@@ -237,16 +286,24 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
    * @throws {@link ZgError} `ZG_RETRIES_EXHAUSTED` (model 1), `ZG_TIMEOUT`
    * (models 2, 3), `ZG_ABORTED`, `ZG_CLOSED`, `ZG_STATE` before `start()`.
    */
-  async request(body: FrameLike | readonly FrameLike[], options: FreelanceRequestOptions = {}): Promise<Message> {
+  async request(
+    body: FrameLike | readonly FrameLike[],
+    options: FreelanceRequestOptions = {},
+  ): Promise<Message> {
     const timeout = durationOption("timeout", options.timeout, this.timeout, { min: 1 });
     const frames = bodyFrames(body);
-    if (frames.length === 0) throw new ZgError("ZG_INVALID_ARGUMENT", "request body needs at least one frame");
-    if (!this.running) throw new ZgError(this.stopping ? "ZG_CLOSED" : "ZG_STATE", "client is not running");
+    if (frames.length === 0)
+      throw new ZgError("ZG_INVALID_ARGUMENT", "request body needs at least one frame");
+    if (!this.running)
+      throw new ZgError(this.stopping ? "ZG_CLOSED" : "ZG_STATE", "client is not running");
     const signal = options.signal;
     if (signal?.aborted) throw abortError(signal, "request");
     this.#stats.requests++;
     const started = performance.now();
-    const reply = this.model === 1 ? await this.#sequential(frames, timeout, signal) : await this.#correlated(frames, timeout, signal);
+    const reply =
+      this.model === 1
+        ? await this.#sequential(frames, timeout, signal)
+        : await this.#correlated(frames, timeout, signal);
     this.#stats.replies++;
     this.#latency.record(performance.now() - started);
     return reply;
@@ -254,8 +311,15 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
 
   // ---- model 1 ---------------------------------------------------------------
 
-  async #sequential(body: Message, timeout: number, signal: AbortSignal | undefined): Promise<Message> {
-    const plan = this.endpoints.length === 1 ? Array.from({ length: this.retries }, () => this.endpoints[0] as string) : this.endpoints;
+  async #sequential(
+    body: Message,
+    timeout: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Message> {
+    const plan =
+      this.endpoints.length === 1
+        ? Array.from({ length: this.retries }, () => this.endpoints[0] as string)
+        : this.endpoints;
     const sequence = ++this.#sequence;
     for (const [i, endpoint] of plan.entries()) {
       if (i > 0) this.#stats.resends++;
@@ -264,12 +328,21 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
     }
     this.#stats.failures++;
     this.emit("request:failed", { sequence, endpoints: this.endpoints });
-    throw new ZgError("ZG_RETRIES_EXHAUSTED", `no reply after ${plan.length} attempts (${this.endpoints.join(", ")})`, {
-      details: { attempts: plan.length, endpoints: this.endpoints, timeout },
-    });
+    throw new ZgError(
+      "ZG_RETRIES_EXHAUSTED",
+      `no reply after ${plan.length} attempts (${this.endpoints.join(", ")})`,
+      {
+        details: { attempts: plan.length, endpoints: this.endpoints, timeout },
+      },
+    );
   }
 
-  async #tryOnce(endpoint: string, body: Message, timeout: number, signal: AbortSignal | undefined): Promise<Message | undefined> {
+  async #tryOnce(
+    endpoint: string,
+    body: Message,
+    timeout: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Message | undefined> {
     const done = deferred<Message>();
     const socket = createDealer({ linger: 0 });
     socket.connect(endpoint);
@@ -304,10 +377,21 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
 
   // ---- models 2 and 3 ---------------------------------------------------------
 
-  async #correlated(body: Message, timeout: number, signal: AbortSignal | undefined): Promise<Message> {
+  async #correlated(
+    body: Message,
+    timeout: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Message> {
     const sequence = ++this.#sequence;
     const control = encodeDecimal(sequence);
-    const pending: Pending = { sequence, control, body, done: deferred<Message>(), resendAt: 0, sends: 0 };
+    const pending: Pending = {
+      sequence,
+      control,
+      body,
+      done: deferred<Message>(),
+      resendAt: 0,
+      sends: 0,
+    };
     const key = identityKey(control);
     this.#pending.set(key, pending);
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -315,7 +399,8 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
       if (this.model === 2) {
-        for (let i = 0; i < this.endpoints.length; i++) this.#loop?.post([EMPTY_FRAME, control, ...body]);
+        for (let i = 0; i < this.endpoints.length; i++)
+          this.#loop?.post([EMPTY_FRAME, control, ...body]);
         this.#stats.resends += this.endpoints.length - 1;
       } else {
         this.#flpSend(pending);
@@ -342,7 +427,10 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
   #onShotgunReply(message: Message): void {
     // [""][seq][reply…]
     const control = message[1];
-    const pending = control === undefined || message[0]?.length !== 0 ? undefined : this.#pending.get(identityKey(control));
+    const pending =
+      control === undefined || message[0]?.length !== 0
+        ? undefined
+        : this.#pending.get(identityKey(control));
     if (pending === undefined || message.length < 3) {
       this.#stats.staleReplies++;
       return;
@@ -372,7 +460,9 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
     for (const s of this.#order) {
       if (s.alive && now >= s.expiresAt) this.#markDead(s, "ttl");
       if (now >= s.pingAt) {
-        s.pingAt = now + (s.alive ? this.pingInterval : Math.min(DEFAULT_FL3_CONNECT_PING, this.pingInterval));
+        s.pingAt =
+          now +
+          (s.alive ? this.pingInterval : Math.min(DEFAULT_FL3_CONNECT_PING, this.pingInterval));
         this.#stats.pingsSent++;
         loop.post([s.id, FLP_PING]);
       }

@@ -74,7 +74,11 @@ export interface FreelanceServerEvents {
  * await server.close();
  * ```
  */
-export class FreelanceServer extends Component<FreelanceServerEvents, FreelanceServerStats, string> {
+export class FreelanceServer extends Component<
+  FreelanceServerEvents,
+  FreelanceServerStats,
+  string
+> {
   /** The Freelance model served (1, 2 or 3). */
   readonly model: FreelanceModel;
   readonly #endpoint: string;
@@ -82,15 +86,28 @@ export class FreelanceServer extends Component<FreelanceServerEvents, FreelanceS
   readonly #handler: RequestHandler;
   readonly #linger: number;
   #loop: SocketLoop | undefined;
-  readonly #stats: FreelanceServerStats = { requests: 0, replies: 0, pings: 0, repliesDropped: 0, handlerErrors: 0, protocolErrors: 0 };
+  readonly #stats: FreelanceServerStats = {
+    requests: 0,
+    replies: 0,
+    pings: 0,
+    repliesDropped: 0,
+    handlerErrors: 0,
+    protocolErrors: 0,
+  };
 
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: FreelanceServerOptions) {
     super("FreelanceServer", options);
     this.model = options.model ?? 3;
-    assertArgument(this.model === 1 || this.model === 2 || this.model === 3, `model must be 1, 2 or 3, got ${String(options.model)}`);
+    assertArgument(
+      this.model === 1 || this.model === 2 || this.model === 3,
+      `model must be 1, 2 or 3, got ${String(options.model)}`,
+    );
     this.#endpoint = options.endpoint ?? "tcp://127.0.0.1:*";
-    assertArgument(typeof this.#endpoint === "string" && /^[a-z]+:\/\/./.test(this.#endpoint), `not an endpoint: ${String(options.endpoint)}`);
+    assertArgument(
+      typeof this.#endpoint === "string" && /^[a-z]+:\/\/./.test(this.#endpoint),
+      `not an endpoint: ${String(options.endpoint)}`,
+    );
     this.#publicEndpoint = options.publicEndpoint;
     assertArgument(typeof options.handler === "function", "handler must be a function");
     this.#handler = options.handler;
@@ -212,9 +229,9 @@ async function bindWithRetry(socket: Router, endpoint: string): Promise<void> {
       await bindAll(socket, [endpoint]);
       return;
     } catch (error) {
-      if (i >= 20 || !(isZgError(error, "ZG_SOCKET") && error.details["code"] === "EADDRINUSE")) throw error;
+      if (i >= 20 || !(isZgError(error, "ZG_SOCKET") && error.details["code"] === "EADDRINUSE"))
+        throw error;
       await new Promise((r) => setTimeout(r, 25));
     }
   }
 }
-

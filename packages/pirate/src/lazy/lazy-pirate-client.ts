@@ -128,14 +128,26 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
   #turn: Promise<unknown> = Promise.resolve();
   readonly #latency = new LatencyWindow();
   readonly #closedSignal = new AbortController();
-  readonly #stats = { requests: 0, replies: 0, retries: 0, failures: 0, staleReplies: 0, foreignReplies: 0 };
+  readonly #stats = {
+    requests: 0,
+    replies: 0,
+    retries: 0,
+    failures: 0,
+    staleReplies: 0,
+    foreignReplies: 0,
+  };
 
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: LazyPirateClientOptions) {
     super("LazyPirateClient", options);
     this.endpoint = endpointsOption("endpoint", options.endpoint)[0] as string;
-    this.timeout = durationOption("timeout", options.timeout, DEFAULT_LAZY_PIRATE_TIMEOUT, { min: 1 });
-    this.retries = integerOption("retries", options.retries, DEFAULT_LAZY_PIRATE_RETRIES, { min: 1, max: 1000 });
+    this.timeout = durationOption("timeout", options.timeout, DEFAULT_LAZY_PIRATE_TIMEOUT, {
+      min: 1,
+    });
+    this.retries = integerOption("retries", options.retries, DEFAULT_LAZY_PIRATE_RETRIES, {
+      min: 1,
+      max: 1000,
+    });
     this.#match = options.match;
   }
 
@@ -165,18 +177,28 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
    * (details: `attempts`, `endpoint`, `timeout`); `ZG_ABORTED` when `signal`
    * fires; `ZG_CLOSED` when the client closes; `ZG_STATE` before `start()`.
    */
-  request(body: FrameLike | readonly FrameLike[], options: LazyPirateRequestOptions = {}): Promise<Message> {
+  request(
+    body: FrameLike | readonly FrameLike[],
+    options: LazyPirateRequestOptions = {},
+  ): Promise<Message> {
     const timeout = durationOption("timeout", options.timeout, this.timeout, { min: 1 });
     const retries = integerOption("retries", options.retries, this.retries, { min: 1, max: 1000 });
     const frames = bodyFrames(body);
-    if (frames.length === 0) throw new ZgError("ZG_INVALID_ARGUMENT", "request body needs at least one frame");
+    if (frames.length === 0)
+      throw new ZgError("ZG_INVALID_ARGUMENT", "request body needs at least one frame");
     const run = this.#turn.then(() => this.#run(frames, timeout, retries, options.signal));
     this.#turn = run.catch(() => undefined);
     return run;
   }
 
-  async #run(request: Message, timeout: number, retries: number, signal: AbortSignal | undefined): Promise<Message> {
-    if (!this.running) throw new ZgError(this.stopping ? "ZG_CLOSED" : "ZG_STATE", "client is not running");
+  async #run(
+    request: Message,
+    timeout: number,
+    retries: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Message> {
+    if (!this.running)
+      throw new ZgError(this.stopping ? "ZG_CLOSED" : "ZG_STATE", "client is not running");
     if (signal?.aborted) throw abortError(signal, "request");
     this.#stats.requests++;
     const started = performance.now();
@@ -200,15 +222,28 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
       }
     }
     this.#stats.failures++;
-    this.emit("request:failed", { sequence: this.#sequence, attempts: retries, endpoint: this.endpoint });
-    throw new ZgError("ZG_RETRIES_EXHAUSTED", `no reply from ${this.endpoint} after ${retries} attempts of ${timeout} ms`, {
-      details: { attempts: retries, endpoint: this.endpoint, timeout },
+    this.emit("request:failed", {
+      sequence: this.#sequence,
+      attempts: retries,
+      endpoint: this.endpoint,
     });
+    throw new ZgError(
+      "ZG_RETRIES_EXHAUSTED",
+      `no reply from ${this.endpoint} after ${retries} attempts of ${timeout} ms`,
+      {
+        details: { attempts: retries, endpoint: this.endpoint, timeout },
+      },
+    );
   }
 
-  async #wait(outstanding: Outstanding, timeout: number, signal: AbortSignal | undefined): Promise<Message | undefined> {
+  async #wait(
+    outstanding: Outstanding,
+    timeout: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Message | undefined> {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const onAbort = (): void => outstanding.done.reject(abortError(signal as AbortSignal, "request"));
+    const onAbort = (): void =>
+      outstanding.done.reject(abortError(signal as AbortSignal, "request"));
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
       return await Promise.race([
@@ -254,7 +289,11 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
       return;
     }
     const body = message.slice(1);
-    if (message[0]?.length !== 0 || body.length === 0 || (this.#match !== undefined && !this.#match(body, o.request))) {
+    if (
+      message[0]?.length !== 0 ||
+      body.length === 0 ||
+      (this.#match !== undefined && !this.#match(body, o.request))
+    ) {
       this.#stats.foreignReplies++;
       this.emit("reply:discarded", { sequence: o.sequence, reason: "foreign" });
       return;

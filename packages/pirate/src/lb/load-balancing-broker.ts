@@ -16,7 +16,11 @@ import {
   type Frame,
   type Message,
 } from "@zg/core";
-import { DEFAULT_BIND_ENDPOINT, type BrokerEndpoints, type BrokerStats } from "../common/broker-types.js";
+import {
+  DEFAULT_BIND_ENDPOINT,
+  type BrokerEndpoints,
+  type BrokerStats,
+} from "../common/broker-types.js";
 import { RequestQueue, type OverflowPolicy } from "../common/request-queue.js";
 import { WorkerList } from "../common/worker-list.js";
 
@@ -88,7 +92,11 @@ interface Busy {
  * await broker.close();
  * ```
  */
-export class LoadBalancingBroker extends Component<LoadBalancingBrokerEvents, LoadBalancingBrokerStats, BrokerEndpoints> {
+export class LoadBalancingBroker extends Component<
+  LoadBalancingBrokerEvents,
+  LoadBalancingBrokerStats,
+  BrokerEndpoints
+> {
   readonly #frontendEndpoints: string[];
   readonly #backendEndpoints: string[];
   readonly #linger: number;
@@ -111,10 +119,14 @@ export class LoadBalancingBroker extends Component<LoadBalancingBrokerEvents, Lo
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: LoadBalancingBrokerOptions = {}, name = "LoadBalancingBroker") {
     super(name, options);
-    this.#frontendEndpoints = endpointsOption("frontend", options.frontend, [DEFAULT_BIND_ENDPOINT]);
+    this.#frontendEndpoints = endpointsOption("frontend", options.frontend, [
+      DEFAULT_BIND_ENDPOINT,
+    ]);
     this.#backendEndpoints = endpointsOption("backend", options.backend, [DEFAULT_BIND_ENDPOINT]);
     this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
-    this.#maxWorkers = integerOption("maxWorkers", options.maxWorkers, DEFAULT_MAX_WORKERS, { min: 1 });
+    this.#maxWorkers = integerOption("maxWorkers", options.maxWorkers, DEFAULT_MAX_WORKERS, {
+      min: 1,
+    });
     this.#queue = new RequestQueue({
       ...(options.maxQueued === undefined ? {} : { limit: options.maxQueued }),
       ...(options.overflow === undefined ? {} : { policy: options.overflow }),
@@ -183,7 +195,8 @@ export class LoadBalancingBroker extends Component<LoadBalancingBrokerEvents, Lo
   #onFrontend(message: Message): void | Promise<void> {
     // [C…][""][body…]: at least one routing id, a delimiter, one body frame.
     const { envelope, body } = splitEnvelope(message);
-    if (envelope.length === 0) throw new ProtocolError("client message has no routing id before the delimiter");
+    if (envelope.length === 0)
+      throw new ProtocolError("client message has no routing id before the delimiter");
     if (body.length === 0) throw new ProtocolError("client request has no body");
     const { dropped, wait } = this.#queue.push(message);
     if (dropped !== undefined) this.emit("request:dropped", { reason: "overflow" });
@@ -195,7 +208,9 @@ export class LoadBalancingBroker extends Component<LoadBalancingBrokerEvents, Lo
     // [W][""][READY] or [W][""][C…][""][reply…]
     const id = message[0];
     if (id === undefined || message.length < 3 || message[1]?.length !== 0) {
-      throw new ProtocolError(`worker message must be [worker][""][…], got ${message.length} frames`);
+      throw new ProtocolError(
+        `worker message must be [worker][""][…], got ${message.length} frames`,
+      );
     }
     const key = identityKey(id);
     const rest = message.slice(2);

@@ -120,7 +120,10 @@ interface Pending {
  * await client.close();
  * ```
  */
-export class AsyncMajordomoClient extends Component<Record<string, never>, AsyncMajordomoClientStats> {
+export class AsyncMajordomoClient extends Component<
+  Record<string, never>,
+  AsyncMajordomoClientStats
+> {
   readonly version: MdpVersion;
   readonly #broker: string;
   readonly #timeout: number;
@@ -131,18 +134,41 @@ export class AsyncMajordomoClient extends Component<Record<string, never>, Async
   #nextId = 1n;
   readonly #byId = new Map<bigint, Pending>();
   readonly #fifo = new Map<string, Pending[]>();
-  readonly #stats = { requests: 0, replies: 0, resends: 0, timeouts: 0, aborted: 0, unmatched: 0, brokerErrors: 0 };
+  readonly #stats = {
+    requests: 0,
+    replies: 0,
+    resends: 0,
+    timeouts: 0,
+    aborted: 0,
+    unmatched: 0,
+    brokerErrors: 0,
+  };
 
   constructor(options: AsyncMajordomoClientOptions) {
     super("majordomo-async-client", options);
     this.#broker = endpointsOption("broker", options.broker)[0] as string;
-    assertArgument(options.version === undefined || options.version === "MDP/0.1" || options.version === "MDP/0.2", "version must be MDP/0.1 or MDP/0.2");
+    assertArgument(
+      options.version === undefined ||
+        options.version === "MDP/0.1" ||
+        options.version === "MDP/0.2",
+      "version must be MDP/0.1 or MDP/0.2",
+    );
     this.version = options.version ?? "MDP/0.1";
-    this.#timeout = durationOption("timeout", options.timeout, DEFAULT_MDP_CLIENT_TIMEOUT, { min: 1 });
+    this.#timeout = durationOption("timeout", options.timeout, DEFAULT_MDP_CLIENT_TIMEOUT, {
+      min: 1,
+    });
     this.#attempts = integerOption("attempts", options.attempts, 1, { min: 1 });
     this.#correlate = options.correlate ?? true;
-    assertArgument(this.#correlate || this.#attempts === 1, "attempts > 1 needs correlate: true (replies must be matched to resent requests)");
-    this.#maxInFlight = integerOption("maxInFlight", options.maxInFlight, DEFAULT_MDP_MAX_IN_FLIGHT, { min: 1 });
+    assertArgument(
+      this.#correlate || this.#attempts === 1,
+      "attempts > 1 needs correlate: true (replies must be matched to resent requests)",
+    );
+    this.#maxInFlight = integerOption(
+      "maxInFlight",
+      options.maxInFlight,
+      DEFAULT_MDP_MAX_IN_FLIGHT,
+      { min: 1 },
+    );
   }
 
   stats(): AsyncMajordomoClientStats {
@@ -160,7 +186,8 @@ export class AsyncMajordomoClient extends Component<Record<string, never>, Async
     this.#loop = loop;
     this.own(loop);
     this.own(() => {
-      for (const p of [...this.#byId.values()]) this.#settle(p, new ZgError("ZG_CLOSED", "client closed"));
+      for (const p of [...this.#byId.values()])
+        this.#settle(p, new ZgError("ZG_CLOSED", "client closed"));
     });
     loop.start();
     return Promise.resolve();
@@ -174,21 +201,35 @@ export class AsyncMajordomoClient extends Component<Record<string, never>, Async
    * `ZG_RETRIES_EXHAUSTED`, `ZG_ABORTED`, `ZG_CLOSED`, `ZG_OVERFLOW` (too many
    * in flight, or a broker `"503"`), `ZG_UNREACHABLE` (broker `"502"`).
    */
-  request(service: string, body: readonly FrameLike[], options: AsyncMajordomoRequestOptions = {}): Promise<Frame[]> {
-    assertArgument(typeof service === "string" && service.length > 0, "service must be a non-empty string");
+  request(
+    service: string,
+    body: readonly FrameLike[],
+    options: AsyncMajordomoRequestOptions = {},
+  ): Promise<Frame[]> {
+    assertArgument(
+      typeof service === "string" && service.length > 0,
+      "service must be a non-empty string",
+    );
     assertArgument(Array.isArray(body) && body.length > 0, "body must hold at least one frame");
     const timeout = durationOption("timeout", options.timeout, this.#timeout, { min: 1 });
     const attempts = integerOption("attempts", options.attempts, this.#attempts, { min: 1 });
     assertArgument(this.#correlate || attempts === 1, "attempts > 1 needs correlate: true");
     const signal = options.signal;
-    if (!this.running || this.#loop === undefined) return Promise.reject(new ZgError("ZG_CLOSED", "client is not running"));
+    if (!this.running || this.#loop === undefined)
+      return Promise.reject(new ZgError("ZG_CLOSED", "client is not running"));
     if (signal?.aborted) return Promise.reject(abortError(signal, "request"));
     if (this.#byId.size >= this.#maxInFlight) {
-      return Promise.reject(new ZgError("ZG_OVERFLOW", `${this.#byId.size} requests in flight (maxInFlight)`));
+      return Promise.reject(
+        new ZgError("ZG_OVERFLOW", `${this.#byId.size} requests in flight (maxInFlight)`),
+      );
     }
     const id = this.#nextId++;
     const payload = body.map(toFrame);
-    const frames = encodeClientRequest(this.version, service, this.#correlate ? [encodeCorrelation(id), ...payload] : payload);
+    const frames = encodeClientRequest(
+      this.version,
+      service,
+      this.#correlate ? [encodeCorrelation(id), ...payload] : payload,
+    );
     return new Promise<Frame[]>((resolve, reject) => {
       const onAbort = (): void => {
         this.#stats.aborted++;
@@ -233,10 +274,16 @@ export class AsyncMajordomoClient extends Component<Record<string, never>, Async
       this.#settle(
         p,
         p.attempts === 1
-          ? new ZgError("ZG_TIMEOUT", `no reply from ${p.service} within ${p.timeout} ms`, { details: { service: p.service } })
-          : new ZgError("ZG_RETRIES_EXHAUSTED", `no reply from ${p.service} after ${p.attempts} attempts`, {
-              details: { service: p.service, attempts: p.attempts },
-            }),
+          ? new ZgError("ZG_TIMEOUT", `no reply from ${p.service} within ${p.timeout} ms`, {
+              details: { service: p.service },
+            })
+          : new ZgError(
+              "ZG_RETRIES_EXHAUSTED",
+              `no reply from ${p.service} after ${p.attempts} attempts`,
+              {
+                details: { service: p.service, attempts: p.attempts },
+              },
+            ),
       );
     }, p.timeout);
   }

@@ -86,7 +86,11 @@ export interface MajordomoBrokerStats {
 export interface MajordomoBrokerEvents {
   [type: string]: unknown;
   "worker:ready": { identity: string; service: string; version: MdpVersion };
-  "worker:removed": { identity: string; service: string; reason: "expired" | "disconnected" | "unreachable" | "violation" };
+  "worker:removed": {
+    identity: string;
+    service: string;
+    reason: "expired" | "disconnected" | "unreachable" | "violation";
+  };
   "request:expired": { service: string; waited: number };
   "request:requeued": { service: string; attempts: number };
   "request:lost": { service: string; attempts: number };
@@ -114,7 +118,10 @@ export interface BrokerCoreOptions {
   /** Writes one message to the ROUTER (identity first). Never blocks. */
   post: (message: Frame[]) => void;
   /** Reports an event. */
-  emit: <K extends keyof MajordomoBrokerEvents & string>(type: K, event: MajordomoBrokerEvents[K]) => void;
+  emit: <K extends keyof MajordomoBrokerEvents & string>(
+    type: K,
+    event: MajordomoBrokerEvents[K],
+  ) => void;
 }
 
 interface Job {
@@ -205,8 +212,14 @@ export class BrokerCore {
       this.#c.workersExpired++;
       this.#removeWorker(w, "expired");
     });
-    this.#jobExpiry = new ExpiryTable<Job>({ clock: this.#clock, onExpire: (job) => this.#expireJob(job) });
-    this.#serviceExpiry = new ExpiryTable<string>({ clock: this.#clock, onExpire: (name) => this.#expireService(name) });
+    this.#jobExpiry = new ExpiryTable<Job>({
+      clock: this.#clock,
+      onExpire: (job) => this.#expireJob(job),
+    });
+    this.#serviceExpiry = new ExpiryTable<string>({
+      clock: this.#clock,
+      onExpire: (name) => this.#expireService(name),
+    });
   }
 
   /** Handles one message from the ROUTER (identity frame first). Never throws. */
@@ -297,22 +310,54 @@ export class BrokerCore {
       this.#refuse(client, version, name, service, "queue-full", body);
       return;
     }
-    const job: Job = { client, version, service, body, receivedAt: this.#clock.now(), attempts: 0, seq: ++this.#seq };
+    const job: Job = {
+      client,
+      version,
+      service,
+      body,
+      receivedAt: this.#clock.now(),
+      attempts: 0,
+      seq: ++this.#seq,
+    };
     service.requests.set(job.seq, job);
     this.#jobExpiry.set(job, this.#o.requestExpiry);
     this.#dispatch(service);
     this.#checkEmpty(service);
   }
 
-  #refuse(client: Frame, version: MdpVersion, name: string, service: Service | undefined, reason: "queue-full" | "too-many-services", body: Frame[]): void {
+  #refuse(
+    client: Frame,
+    version: MdpVersion,
+    name: string,
+    service: Service | undefined,
+    reason: "queue-full" | "too-many-services",
+    body: Frame[],
+  ): void {
     this.#c.refused++;
     if (service !== undefined) service.refused++;
     this.#o.emit("request:refused", { service: name, reason });
-    this.#replyError(client, version, name, "503", reason === "queue-full" ? "service queue full" : "too many services", body);
+    this.#replyError(
+      client,
+      version,
+      name,
+      "503",
+      reason === "queue-full" ? "service queue full" : "too many services",
+      body,
+    );
   }
 
-  #replyError(client: Frame, version: MdpVersion, name: string, status: BrokerErrorStatus, text: string, request: readonly Frame[]): void {
-    this.#o.post([client, ...encodeClientReply(version, "FINAL", name, brokerErrorBody(status, text, request))]);
+  #replyError(
+    client: Frame,
+    version: MdpVersion,
+    name: string,
+    status: BrokerErrorStatus,
+    text: string,
+    request: readonly Frame[],
+  ): void {
+    this.#o.post([
+      client,
+      ...encodeClientReply(version, "FINAL", name, brokerErrorBody(status, text, request)),
+    ]);
   }
 
   #mmi(client: Frame, version: MdpVersion, name: string, body: Frame[]): void {
@@ -324,7 +369,10 @@ export class BrokerCore {
       const live = (this.#services.get(target)?.workers.size ?? 0) > 0;
       reply = [Buffer.from(live ? "200" : "404")];
     } else if (name === "mmi.services") {
-      const names = [...this.#services.values()].filter((s) => s.workers.size > 0).map((s) => s.name).sort();
+      const names = [...this.#services.values()]
+        .filter((s) => s.workers.size > 0)
+        .map((s) => s.name)
+        .sort();
       reply = [Buffer.from("200"), ...names.map((n) => Buffer.from(n))];
     } else {
       reply = [Buffer.from("501")];
@@ -368,7 +416,11 @@ export class BrokerCore {
         service.workers.add(key);
         service.idle.set(key, worker);
         this.#presence.seen(key);
-        this.#o.emit("worker:ready", { identity: formatIdentity(id), service: service.name, version: m.version });
+        this.#o.emit("worker:ready", {
+          identity: formatIdentity(id),
+          service: service.name,
+          version: m.version,
+        });
         this.#checkEmpty(service);
         this.#dispatch(service);
         return;
@@ -393,7 +445,10 @@ export class BrokerCore {
           // A 0.1 client cannot take partials: it sees only the FINAL.
           if (job.version === "MDP/0.2") {
             this.#c.partials++;
-            this.#o.post([job.client, ...encodeClientReply(job.version, "PARTIAL", s.name, m.body)]);
+            this.#o.post([
+              job.client,
+              ...encodeClientReply(job.version, "PARTIAL", s.name, m.body),
+            ]);
           }
           return;
         }
@@ -407,7 +462,8 @@ export class BrokerCore {
         return;
       }
       case "HEARTBEAT":
-        if (w === undefined) this.#violation(id, m.version, undefined, "HEARTBEAT from an unknown worker");
+        if (w === undefined)
+          this.#violation(id, m.version, undefined, "HEARTBEAT from an unknown worker");
         return;
       case "DISCONNECT":
         if (w !== undefined) this.#removeWorker(w, "disconnected");
@@ -421,7 +477,10 @@ export class BrokerCore {
   /** Valid but unexpected: DISCONNECT, then silence (7/MDP). */
   #violation(id: Frame, version: MdpVersion, w: Worker | undefined, reason: string): void {
     this.#c.disconnects++;
-    this.#o.logger?.debug("valid but unexpected command; DISCONNECT", { identity: formatIdentity(id), reason });
+    this.#o.logger?.debug("valid but unexpected command; DISCONNECT", {
+      identity: formatIdentity(id),
+      reason,
+    });
     this.#o.emit("protocol:disconnect", { identity: formatIdentity(id), reason });
     this.#o.post([id, ...encodeWorkerSignal(w?.version ?? version, "DISCONNECT")]);
     if (w !== undefined) this.#removeWorker(w, "violation");
@@ -454,7 +513,14 @@ export class BrokerCore {
       } else {
         this.#c.lost++;
         this.#o.emit("request:lost", { service: s.name, attempts: job.attempts });
-        this.#replyError(job.client, job.version, s.name, "502", "worker lost while handling the request", job.body);
+        this.#replyError(
+          job.client,
+          job.version,
+          s.name,
+          "502",
+          "worker lost while handling the request",
+          job.body,
+        );
       }
     }
     this.#dispatch(s);
@@ -512,7 +578,14 @@ export class BrokerCore {
     s.expired++;
     const waited = this.#clock.now() - job.receivedAt;
     this.#o.emit("request:expired", { service: s.name, waited });
-    this.#replyError(job.client, job.version, s.name, "504", `no worker took the request within ${this.#o.requestExpiry} ms`, job.body);
+    this.#replyError(
+      job.client,
+      job.version,
+      s.name,
+      "504",
+      `no worker took the request within ${this.#o.requestExpiry} ms`,
+      job.body,
+    );
     this.#checkEmpty(s);
   }
 

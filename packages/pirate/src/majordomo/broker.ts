@@ -11,7 +11,11 @@ import {
   type ComponentOptions,
 } from "@zg/core";
 import { MIN_HEARTBEAT_INTERVAL } from "@zg/heartbeat";
-import { BrokerCore, type MajordomoBrokerEvents, type MajordomoBrokerStats } from "./broker-core.js";
+import {
+  BrokerCore,
+  type MajordomoBrokerEvents,
+  type MajordomoBrokerStats,
+} from "./broker-core.js";
 import {
   DEFAULT_MDP_HEARTBEAT_INTERVAL,
   DEFAULT_MDP_HEARTBEAT_LIVENESS,
@@ -83,7 +87,11 @@ export interface MajordomoBrokerOptions extends ComponentOptions {
  * await broker.close();
  * ```
  */
-export class MajordomoBroker extends Component<MajordomoBrokerEvents, MajordomoBrokerStats, { endpoints: string[] }> {
+export class MajordomoBroker extends Component<
+  MajordomoBrokerEvents,
+  MajordomoBrokerStats,
+  { endpoints: string[] }
+> {
   readonly #endpoints: string[];
   readonly #options: MajordomoBrokerOptions;
   readonly #heartbeatInterval: number;
@@ -100,17 +108,47 @@ export class MajordomoBroker extends Component<MajordomoBrokerEvents, MajordomoB
   constructor(options: MajordomoBrokerOptions) {
     super("majordomo-broker", options);
     this.#endpoints = endpointsOption("endpoints", options.endpoints);
-    this.#heartbeatInterval = durationOption("heartbeatInterval", options.heartbeatInterval, DEFAULT_MDP_HEARTBEAT_INTERVAL, {
-      min: MIN_HEARTBEAT_INTERVAL,
-    });
-    this.#liveness = integerOption("heartbeatLiveness", options.heartbeatLiveness, DEFAULT_MDP_HEARTBEAT_LIVENESS, { min: 1, max: 1000 });
-    this.#requestExpiry = durationOption("requestExpiry", options.requestExpiry, DEFAULT_MDP_REQUEST_EXPIRY, { min: 1 });
+    this.#heartbeatInterval = durationOption(
+      "heartbeatInterval",
+      options.heartbeatInterval,
+      DEFAULT_MDP_HEARTBEAT_INTERVAL,
+      {
+        min: MIN_HEARTBEAT_INTERVAL,
+      },
+    );
+    this.#liveness = integerOption(
+      "heartbeatLiveness",
+      options.heartbeatLiveness,
+      DEFAULT_MDP_HEARTBEAT_LIVENESS,
+      { min: 1, max: 1000 },
+    );
+    this.#requestExpiry = durationOption(
+      "requestExpiry",
+      options.requestExpiry,
+      DEFAULT_MDP_REQUEST_EXPIRY,
+      { min: 1 },
+    );
     this.#serviceTtl = durationOption("serviceTtl", options.serviceTtl, DEFAULT_MDP_SERVICE_TTL);
-    this.#maxQueued = integerOption("maxQueued", options.maxQueued, DEFAULT_MDP_MAX_QUEUED, { min: 1 });
-    this.#maxServices = integerOption("maxServices", options.maxServices, DEFAULT_MDP_MAX_SERVICES, { min: 1 });
-    this.#requeueLimit = integerOption("requeueLimit", options.requeueLimit, DEFAULT_MDP_REQUEUE_LIMIT, { max: 100 });
+    this.#maxQueued = integerOption("maxQueued", options.maxQueued, DEFAULT_MDP_MAX_QUEUED, {
+      min: 1,
+    });
+    this.#maxServices = integerOption(
+      "maxServices",
+      options.maxServices,
+      DEFAULT_MDP_MAX_SERVICES,
+      { min: 1 },
+    );
+    this.#requeueLimit = integerOption(
+      "requeueLimit",
+      options.requeueLimit,
+      DEFAULT_MDP_REQUEUE_LIMIT,
+      { max: 100 },
+    );
     const amo = options.atMostOnce;
-    assertArgument(amo === undefined || typeof amo === "function" || Array.isArray(amo), "atMostOnce must be a list or a function");
+    assertArgument(
+      amo === undefined || typeof amo === "function" || Array.isArray(amo),
+      "atMostOnce must be a list or a function",
+    );
     integerOption("sendQueueLimit", options.sendQueueLimit, 10_000, { min: 1 });
     this.#options = options;
   }
@@ -127,7 +165,9 @@ export class MajordomoBroker extends Component<MajordomoBrokerEvents, MajordomoB
       amo === undefined ? () => false : typeof amo === "function" ? amo : (s) => amo.includes(s);
     const router = createRouter({
       linger: 0,
-      ...(o.highWaterMark === undefined ? {} : { sendHighWaterMark: o.highWaterMark, receiveHighWaterMark: o.highWaterMark }),
+      ...(o.highWaterMark === undefined
+        ? {}
+        : { sendHighWaterMark: o.highWaterMark, receiveHighWaterMark: o.highWaterMark }),
     });
     this.own(() => {
       if (!router.closed) router.close();

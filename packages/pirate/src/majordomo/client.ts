@@ -17,7 +17,12 @@ import {
   type FrameLike,
 } from "@zg/core";
 import { DEFAULT_MDP_CLIENT_ATTEMPTS, DEFAULT_MDP_CLIENT_TIMEOUT } from "./constants.js";
-import { decodeClientInbound, encodeClientRequest, parseBrokerError, type MdpVersion } from "./protocol.js";
+import {
+  decodeClientInbound,
+  encodeClientRequest,
+  parseBrokerError,
+  type MdpVersion,
+} from "./protocol.js";
 
 /** Options of {@link MajordomoClient}. Durations in milliseconds. */
 export interface MajordomoClientOptions extends ComponentOptions {
@@ -63,8 +68,11 @@ export interface MajordomoClientStats {
  * (details: `status`, `service`).
  */
 export function brokerError(service: string, status: string, text: string): ZgError {
-  const code = status === "503" ? "ZG_OVERFLOW" : status === "504" ? "ZG_TIMEOUT" : "ZG_UNREACHABLE";
-  return new ZgError(code, `broker answered ${status} for ${service}: ${text}`, { details: { status, service } });
+  const code =
+    status === "503" ? "ZG_OVERFLOW" : status === "504" ? "ZG_TIMEOUT" : "ZG_UNREACHABLE";
+  return new ZgError(code, `broker answered ${status} for ${service}: ${text}`, {
+    details: { status, service },
+  });
 }
 
 /**
@@ -89,17 +97,35 @@ export class MajordomoClient extends Component<Record<string, never>, MajordomoC
   readonly #timeout: number;
   readonly #attempts: number;
   #loop: SocketLoop | undefined;
-  #waiter: { service: string; reply: Deferred<Frame[]>; onPartial: ((b: Frame[]) => void) | undefined } | undefined;
+  #waiter:
+    | { service: string; reply: Deferred<Frame[]>; onPartial: ((b: Frame[]) => void) | undefined }
+    | undefined;
   #chain: Promise<unknown> = Promise.resolve();
-  readonly #stats: MajordomoClientStats = { requests: 0, replies: 0, timeouts: 0, exhausted: 0, brokerErrors: 0, dropped: 0 };
+  readonly #stats: MajordomoClientStats = {
+    requests: 0,
+    replies: 0,
+    timeouts: 0,
+    exhausted: 0,
+    brokerErrors: 0,
+    dropped: 0,
+  };
 
   constructor(options: MajordomoClientOptions) {
     super("majordomo-client", options);
     this.#broker = endpointsOption("broker", options.broker)[0] as string;
-    assertArgument(options.version === undefined || options.version === "MDP/0.1" || options.version === "MDP/0.2", "version must be MDP/0.1 or MDP/0.2");
+    assertArgument(
+      options.version === undefined ||
+        options.version === "MDP/0.1" ||
+        options.version === "MDP/0.2",
+      "version must be MDP/0.1 or MDP/0.2",
+    );
     this.version = options.version ?? "MDP/0.1";
-    this.#timeout = durationOption("timeout", options.timeout, DEFAULT_MDP_CLIENT_TIMEOUT, { min: 1 });
-    this.#attempts = integerOption("attempts", options.attempts, DEFAULT_MDP_CLIENT_ATTEMPTS, { min: 1 });
+    this.#timeout = durationOption("timeout", options.timeout, DEFAULT_MDP_CLIENT_TIMEOUT, {
+      min: 1,
+    });
+    this.#attempts = integerOption("attempts", options.attempts, DEFAULT_MDP_CLIENT_ATTEMPTS, {
+      min: 1,
+    });
   }
 
   stats(): MajordomoClientStats {
@@ -120,16 +146,30 @@ export class MajordomoClient extends Component<Record<string, never>, MajordomoC
    * `ZG_OVERFLOW`/`ZG_TIMEOUT`/`ZG_UNREACHABLE` for a broker error reply
    * (see {@link brokerError}), `ZG_INVALID_ARGUMENT` for an empty body.
    */
-  request(service: string, body: readonly FrameLike[], options: MajordomoRequestOptions = {}): Promise<Frame[]> {
-    assertArgument(typeof service === "string" && service.length > 0, "service must be a non-empty string");
-    assertArgument(Array.isArray(body) && body.length > 0, "body must hold at least one frame (reference brokers crash on an empty body)");
+  request(
+    service: string,
+    body: readonly FrameLike[],
+    options: MajordomoRequestOptions = {},
+  ): Promise<Frame[]> {
+    assertArgument(
+      typeof service === "string" && service.length > 0,
+      "service must be a non-empty string",
+    );
+    assertArgument(
+      Array.isArray(body) && body.length > 0,
+      "body must hold at least one frame (reference brokers crash on an empty body)",
+    );
     const frames = body.map(toFrame);
     const run = this.#chain.then(() => this.#request(service, frames, options));
     this.#chain = run.catch(() => undefined);
     return run;
   }
 
-  async #request(service: string, body: Frame[], options: MajordomoRequestOptions): Promise<Frame[]> {
+  async #request(
+    service: string,
+    body: Frame[],
+    options: MajordomoRequestOptions,
+  ): Promise<Frame[]> {
     if (!this.running) throw new ZgError("ZG_CLOSED", "client is not running");
     const timeout = durationOption("timeout", options.timeout, this.#timeout, { min: 1 });
     const attempts = integerOption("attempts", options.attempts, this.#attempts, { min: 1 });
@@ -174,9 +214,13 @@ export class MajordomoClient extends Component<Record<string, never>, MajordomoC
       void this.#closeSocket();
     }
     this.#stats.exhausted++;
-    throw new ZgError("ZG_RETRIES_EXHAUSTED", `no reply from ${service} after ${attempts} attempt(s)`, {
-      details: { attempts, service, timeout },
-    });
+    throw new ZgError(
+      "ZG_RETRIES_EXHAUSTED",
+      `no reply from ${service} after ${attempts} attempt(s)`,
+      {
+        details: { attempts, service, timeout },
+      },
+    );
   }
 
   #open(): void {

@@ -83,7 +83,11 @@ export type BrokerErrorStatus = "502" | "503" | "504";
  * an async-client correlation frame, it is echoed as a fourth frame so the
  * client can match the error to its request.
  */
-export function brokerErrorBody(status: BrokerErrorStatus, text: string, request?: readonly Frame[]): Frame[] {
+export function brokerErrorBody(
+  status: BrokerErrorStatus,
+  text: string,
+  request?: readonly Frame[],
+): Frame[] {
   const body: Frame[] = [MARKER, Buffer.from(status), Buffer.from(text)];
   const c = request?.[0];
   if (decodeCorrelation(c) !== undefined) body.push(c as Frame);
@@ -95,17 +99,29 @@ export function brokerErrorBody(status: BrokerErrorStatus, text: string, request
  *
  * @returns `{ status, text }` or `undefined` for an ordinary reply.
  */
-export function parseBrokerError(body: readonly Frame[]): { status: string; text: string; correlation: bigint | undefined } | undefined {
+export function parseBrokerError(
+  body: readonly Frame[],
+): { status: string; text: string; correlation: bigint | undefined } | undefined {
   const m = body[0];
   if (m === undefined || !m.equals(MARKER)) return undefined;
-  return { status: body[1]?.toString("latin1") ?? "", text: body[2]?.toString("utf8") ?? "", correlation: decodeCorrelation(body[3]) };
+  return {
+    status: body[1]?.toString("latin1") ?? "",
+    text: body[2]?.toString("utf8") ?? "",
+    correlation: decodeCorrelation(body[3]),
+  };
 }
 
 /** A message the broker received, decoded (the ROUTER's identity frame removed). */
 export type BrokerInbound =
   | { kind: "client"; version: MdpVersion; service: string; body: Frame[] }
   | { kind: "worker"; version: MdpVersion; command: "READY"; service: string }
-  | { kind: "worker"; version: MdpVersion; command: "PARTIAL" | "FINAL"; client: Frame; body: Frame[] }
+  | {
+      kind: "worker";
+      version: MdpVersion;
+      command: "PARTIAL" | "FINAL";
+      client: Frame;
+      body: Frame[];
+    }
   | { kind: "worker"; version: MdpVersion; command: "HEARTBEAT" | "DISCONNECT" }
   /** A well-formed worker command that never travels worker → broker (REQUEST). */
   | { kind: "worker"; version: MdpVersion; command: "REQUEST" };
@@ -114,7 +130,8 @@ const MAX_SERVICE_NAME = 255;
 
 function serviceName(frame: Frame): string {
   if (frame.length === 0) throw new ProtocolError("empty service name");
-  if (frame.length > MAX_SERVICE_NAME) throw new ProtocolError(`service name longer than ${MAX_SERVICE_NAME} bytes`);
+  if (frame.length > MAX_SERVICE_NAME)
+    throw new ProtocolError(`service name longer than ${MAX_SERVICE_NAME} bytes`);
   return frame.toString("utf8");
 }
 
@@ -141,7 +158,8 @@ export function decodeBrokerInbound(frames: readonly Frame[]): BrokerInbound {
     header = f0;
     at = 1;
     if (!header.equals(H_C02) && !header.equals(H_W02)) {
-      if (header.equals(H_C01) || header.equals(H_W01)) throw new ProtocolError("MDP/0.1 header without the empty frame");
+      if (header.equals(H_C01) || header.equals(H_W01))
+        throw new ProtocolError("MDP/0.1 header without the empty frame");
       throw new ProtocolError("unknown header");
     }
   }
@@ -163,25 +181,31 @@ export function decodeBrokerInbound(frames: readonly Frame[]): BrokerInbound {
     return { kind: "client", version, service, body };
   }
   const cmdFrame = frames[at];
-  if (cmdFrame === undefined || cmdFrame.length !== 1) throw new ProtocolError("missing or malformed command frame");
+  if (cmdFrame === undefined || cmdFrame.length !== 1)
+    throw new ProtocolError("missing or malformed command frame");
   const command = (version === "MDP/0.1" ? W01_BY_BYTE : W02_BY_BYTE).get(cmdFrame[0] as number);
-  if (command === undefined) throw new ProtocolError(`unknown worker command 0x${(cmdFrame[0] as number).toString(16)}`);
+  if (command === undefined)
+    throw new ProtocolError(`unknown worker command 0x${(cmdFrame[0] as number).toString(16)}`);
   const rest = frames.slice(at + 1);
   switch (command) {
     case "READY": {
-      if (rest.length !== 1) throw new ProtocolError(`READY has ${rest.length} frames after the command, expected 1`);
+      if (rest.length !== 1)
+        throw new ProtocolError(`READY has ${rest.length} frames after the command, expected 1`);
       return { kind: "worker", version, command, service: serviceName(rest[0] as Frame) };
     }
     case "PARTIAL":
     case "FINAL": {
       const client = rest[0];
-      if (client === undefined || client.length === 0) throw new ProtocolError(`${command} without a client address`);
-      if (rest[1] === undefined || rest[1].length !== 0) throw new ProtocolError(`${command} without the empty frame after the address`);
+      if (client === undefined || client.length === 0)
+        throw new ProtocolError(`${command} without a client address`);
+      if (rest[1] === undefined || rest[1].length !== 0)
+        throw new ProtocolError(`${command} without the empty frame after the address`);
       return { kind: "worker", version, command, client, body: rest.slice(2) };
     }
     case "HEARTBEAT":
     case "DISCONNECT":
-      if (rest.length !== 0) throw new ProtocolError(`${command} has ${rest.length} unexpected frame(s)`);
+      if (rest.length !== 0)
+        throw new ProtocolError(`${command} has ${rest.length} unexpected frame(s)`);
       return { kind: "worker", version, command };
     case "REQUEST":
       return { kind: "worker", version, command };
@@ -198,12 +222,19 @@ function workerHeader(version: MdpVersion, command: WorkerCommand): Frame[] {
 }
 
 /** Broker → worker REQUEST: `[header][0x02][client][""][body…]`. */
-export function encodeWorkerRequest(version: MdpVersion, client: Frame, body: readonly Frame[]): Frame[] {
+export function encodeWorkerRequest(
+  version: MdpVersion,
+  client: Frame,
+  body: readonly Frame[],
+): Frame[] {
   return [...workerHeader(version, "REQUEST"), client, EMPTY_FRAME, ...body];
 }
 
 /** HEARTBEAT or DISCONNECT in either direction (both have no body). */
-export function encodeWorkerSignal(version: MdpVersion, command: "HEARTBEAT" | "DISCONNECT"): Frame[] {
+export function encodeWorkerSignal(
+  version: MdpVersion,
+  command: "HEARTBEAT" | "DISCONNECT",
+): Frame[] {
   return workerHeader(version, command);
 }
 
@@ -213,26 +244,39 @@ export function encodeReady(version: MdpVersion, service: string): Frame[] {
 }
 
 /** Worker → broker REPLY (0.1) / FINAL or PARTIAL (0.2). */
-export function encodeWorkerReply(version: MdpVersion, command: "PARTIAL" | "FINAL", client: Frame, body: readonly Frame[]): Frame[] {
+export function encodeWorkerReply(
+  version: MdpVersion,
+  command: "PARTIAL" | "FINAL",
+  client: Frame,
+  body: readonly Frame[],
+): Frame[] {
   return [...workerHeader(version, command), client, EMPTY_FRAME, ...body];
 }
 
 /** Broker → client REPLY (0.1) or PARTIAL/FINAL (0.2). */
-export function encodeClientReply(version: MdpVersion, command: "PARTIAL" | "FINAL", service: string, body: readonly Frame[]): Frame[] {
+export function encodeClientReply(
+  version: MdpVersion,
+  command: "PARTIAL" | "FINAL",
+  service: string,
+  body: readonly Frame[],
+): Frame[] {
   if (version === "MDP/0.1") return [EMPTY_FRAME, H_C01, Buffer.from(service), ...body];
   return [H_C02, Buffer.from([MDPC02_COMMANDS[command]]), Buffer.from(service), ...body];
 }
 
 /** Client → broker REQUEST (as sent from a DEALER: the 0.1 empty frame included). */
-export function encodeClientRequest(version: MdpVersion, service: string, body: readonly Frame[]): Frame[] {
+export function encodeClientRequest(
+  version: MdpVersion,
+  service: string,
+  body: readonly Frame[],
+): Frame[] {
   if (version === "MDP/0.1") return [EMPTY_FRAME, H_C01, Buffer.from(service), ...body];
   return [H_C02, Buffer.from([MDPC02_COMMANDS.REQUEST]), Buffer.from(service), ...body];
 }
 
 /** A message a worker received from its broker, decoded. */
 export type WorkerInbound =
-  | { command: "REQUEST"; client: Frame; body: Frame[] }
-  | { command: "HEARTBEAT" | "DISCONNECT" };
+  { command: "REQUEST"; client: Frame; body: Frame[] } | { command: "HEARTBEAT" | "DISCONNECT" };
 
 /**
  * Decodes what a worker's DEALER received.
@@ -242,10 +286,12 @@ export type WorkerInbound =
 export function decodeWorkerInbound(version: MdpVersion, frames: readonly Frame[]): WorkerInbound {
   const r = new FrameReader(frames);
   if (version === "MDP/0.1") {
-    if (frames[0] === undefined || frames[0].length !== 0) throw new ProtocolError("missing empty frame");
+    if (frames[0] === undefined || frames[0].length !== 0)
+      throw new ProtocolError("missing empty frame");
     r.takeEmpty();
   }
-  if (!r.take("header").equals(version === "MDP/0.1" ? H_W01 : H_W02)) throw new ProtocolError("wrong header");
+  if (!r.take("header").equals(version === "MDP/0.1" ? H_W01 : H_W02))
+    throw new ProtocolError("wrong header");
   const byte = r.takeCommand();
   const command = (version === "MDP/0.1" ? W01_BY_BYTE : W02_BY_BYTE).get(byte);
   if (command === "REQUEST") {
@@ -282,7 +328,12 @@ export function decodeClientInbound(frames: readonly Frame[]): ClientInbound {
   if (!f0.equals(H_C02)) throw new ProtocolError("wrong header");
   const cmd = r.takeCommand();
   const service = r.takeString("service frame");
-  const command = cmd === MDPC02_COMMANDS.PARTIAL ? "PARTIAL" : cmd === MDPC02_COMMANDS.FINAL ? "FINAL" : undefined;
+  const command =
+    cmd === MDPC02_COMMANDS.PARTIAL
+      ? "PARTIAL"
+      : cmd === MDPC02_COMMANDS.FINAL
+        ? "FINAL"
+        : undefined;
   if (command === undefined) throw new ProtocolError("unknown MDPC02 reply command");
   return { version: "MDP/0.2", command, service, body: r.rest() };
 }
@@ -306,6 +357,11 @@ export function encodeCorrelation(id: bigint): Frame {
 
 /** The request number of a correlation frame, or `undefined`. */
 export function decodeCorrelation(frame: Frame | undefined): bigint | undefined {
-  if (frame === undefined || frame.length !== 12 || frame.compare(CORRELATION_PREFIX, 0, 4, 0, 4) !== 0) return undefined;
+  if (
+    frame === undefined ||
+    frame.length !== 12 ||
+    frame.compare(CORRELATION_PREFIX, 0, 4, 0, 4) !== 0
+  )
+    return undefined;
   return frame.readBigUInt64BE(4);
 }

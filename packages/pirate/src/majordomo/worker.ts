@@ -133,22 +133,57 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
   #heartbeatsOfClosedLinks = 0;
   #generation = 0;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  readonly #stats = { handled: 0, handlerErrors: 0, connects: 0, disconnectsReceived: 0, brokerDeaths: 0, staleReplies: 0, invalid: 0 };
+  readonly #stats = {
+    handled: 0,
+    handlerErrors: 0,
+    connects: 0,
+    disconnectsReceived: 0,
+    brokerDeaths: 0,
+    staleReplies: 0,
+    invalid: 0,
+  };
   #busy = false;
 
   constructor(options: MajordomoWorkerOptions) {
     super("majordomo-worker", options);
     this.#broker = endpointsOption("broker", options.broker)[0] as string;
-    assertArgument(typeof options.service === "string" && options.service.length > 0 && options.service.length <= 255, "service must be a non-empty string");
-    assertArgument(!options.service.startsWith(MMI_PREFIX), "mmi.* services are reserved for the broker (8/MMI)");
+    assertArgument(
+      typeof options.service === "string" &&
+        options.service.length > 0 &&
+        options.service.length <= 255,
+      "service must be a non-empty string",
+    );
+    assertArgument(
+      !options.service.startsWith(MMI_PREFIX),
+      "mmi.* services are reserved for the broker (8/MMI)",
+    );
     assertArgument(typeof options.handler === "function", "handler must be a function");
-    assertArgument(options.version === undefined || options.version === "MDP/0.1" || options.version === "MDP/0.2", "version must be MDP/0.1 or MDP/0.2");
+    assertArgument(
+      options.version === undefined ||
+        options.version === "MDP/0.1" ||
+        options.version === "MDP/0.2",
+      "version must be MDP/0.1 or MDP/0.2",
+    );
     this.service = options.service;
     this.version = options.version ?? "MDP/0.1";
     this.#handler = options.handler;
-    this.#interval = durationOption("heartbeatInterval", options.heartbeatInterval, DEFAULT_MDP_HEARTBEAT_INTERVAL, { min: MIN_HEARTBEAT_INTERVAL });
-    this.#liveness = integerOption("heartbeatLiveness", options.heartbeatLiveness, DEFAULT_MDP_HEARTBEAT_LIVENESS, { min: 1, max: 1000 });
-    const delay = durationOption("reconnectDelay", options.reconnectDelay, DEFAULT_MDP_RECONNECT_DELAY);
+    this.#interval = durationOption(
+      "heartbeatInterval",
+      options.heartbeatInterval,
+      DEFAULT_MDP_HEARTBEAT_INTERVAL,
+      { min: MIN_HEARTBEAT_INTERVAL },
+    );
+    this.#liveness = integerOption(
+      "heartbeatLiveness",
+      options.heartbeatLiveness,
+      DEFAULT_MDP_HEARTBEAT_LIVENESS,
+      { min: 1, max: 1000 },
+    );
+    const delay = durationOption(
+      "reconnectDelay",
+      options.reconnectDelay,
+      DEFAULT_MDP_RECONNECT_DELAY,
+    );
     const max = durationOption("reconnectMaxDelay", options.reconnectMaxDelay, delay);
     this.#backoff = new Backoff({ initial: delay, max: Math.max(max, delay) });
   }
@@ -237,7 +272,14 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
         return false;
       }
       const out = frames.map(toFrame);
-      link.loop.post(encodeWorkerReply(this.version, command, client, correlation === undefined ? out : [correlation, ...out]));
+      link.loop.post(
+        encodeWorkerReply(
+          this.version,
+          command,
+          client,
+          correlation === undefined ? out : [correlation, ...out],
+        ),
+      );
       link.heartbeat.sent();
       return true;
     };
@@ -245,7 +287,8 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
       service: this.service,
       signal: link.abort.signal,
       partial: (frames) => {
-        if (this.version === "MDP/0.1") throw new ZgError("ZG_STATE", "PARTIAL replies need MDP/0.2");
+        if (this.version === "MDP/0.1")
+          throw new ZgError("ZG_STATE", "PARTIAL replies need MDP/0.2");
         send("PARTIAL", frames);
       },
     };
@@ -254,7 +297,9 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
       if (send("FINAL", reply)) this.#stats.handled++;
     } catch (error) {
       this.#stats.handlerErrors++;
-      this.logger.error("handler failed; re-registering so the broker can re-queue", { error: String(error) });
+      this.logger.error("handler failed; re-registering so the broker can re-queue", {
+        error: String(error),
+      });
       if (this.#link === link) this.#relink("handler-error", 0);
     } finally {
       this.#busy = false;

@@ -92,15 +92,32 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: PirateQueueOptions = {}) {
     super("PirateQueue", options);
-    this.#frontendEndpoints = endpointsOption("frontend", options.frontend, [DEFAULT_BIND_ENDPOINT]);
+    this.#frontendEndpoints = endpointsOption("frontend", options.frontend, [
+      DEFAULT_BIND_ENDPOINT,
+    ]);
     this.#backendEndpoints = endpointsOption("backend", options.backend, [DEFAULT_BIND_ENDPOINT]);
-    this.heartbeatInterval = durationOption("heartbeatInterval", options.heartbeatInterval, DEFAULT_PPP_HEARTBEAT_INTERVAL, { min: 10 });
-    this.heartbeatLiveness = integerOption("heartbeatLiveness", options.heartbeatLiveness, DEFAULT_PPP_HEARTBEAT_LIVENESS, { min: 1, max: 1000 });
+    this.heartbeatInterval = durationOption(
+      "heartbeatInterval",
+      options.heartbeatInterval,
+      DEFAULT_PPP_HEARTBEAT_INTERVAL,
+      { min: 10 },
+    );
+    this.heartbeatLiveness = integerOption(
+      "heartbeatLiveness",
+      options.heartbeatLiveness,
+      DEFAULT_PPP_HEARTBEAT_LIVENESS,
+      { min: 1, max: 1000 },
+    );
     this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
     this.#core = new PirateQueueCore({
       heartbeatInterval: this.heartbeatInterval,
       heartbeatLiveness: this.heartbeatLiveness,
-      granularity: durationOption("expiryGranularity", options.expiryGranularity, DEFAULT_PPP_EXPIRY_GRANULARITY, { min: 1 }),
+      granularity: durationOption(
+        "expiryGranularity",
+        options.expiryGranularity,
+        DEFAULT_PPP_EXPIRY_GRANULARITY,
+        { min: 1 },
+      ),
       maxWorkers: integerOption("maxWorkers", options.maxWorkers, DEFAULT_MAX_WORKERS, { min: 1 }),
       ...(options.maxQueued === undefined ? {} : { maxQueued: options.maxQueued }),
       ...(options.overflow === undefined ? {} : { overflow: options.overflow }),

@@ -128,11 +128,22 @@ export class PirateWorker extends Component<PirateWorkerEvents, PirateWorkerStat
     this.#endpoints = endpointsOption("endpoint", options.endpoint);
     assertArgument(typeof options.handler === "function", "handler must be a function");
     this.#handler = options.handler;
-    this.heartbeatInterval = durationOption("heartbeatInterval", options.heartbeatInterval, DEFAULT_PPP_HEARTBEAT_INTERVAL, { min: 10 });
-    this.heartbeatLiveness = integerOption("heartbeatLiveness", options.heartbeatLiveness, DEFAULT_PPP_HEARTBEAT_LIVENESS, { min: 1, max: 1000 });
+    this.heartbeatInterval = durationOption(
+      "heartbeatInterval",
+      options.heartbeatInterval,
+      DEFAULT_PPP_HEARTBEAT_INTERVAL,
+      { min: 10 },
+    );
+    this.heartbeatLiveness = integerOption(
+      "heartbeatLiveness",
+      options.heartbeatLiveness,
+      DEFAULT_PPP_HEARTBEAT_LIVENESS,
+      { min: 1, max: 1000 },
+    );
     this.#backoff = new Backoff({
       initial: options.reconnectInitial ?? DEFAULT_PPP_RECONNECT_INITIAL,
-      max: options.reconnectMax ?? Math.max(DEFAULT_PPP_RECONNECT_MAX, options.reconnectInitial ?? 0),
+      max:
+        options.reconnectMax ?? Math.max(DEFAULT_PPP_RECONNECT_MAX, options.reconnectInitial ?? 0),
     });
     this.#routingId = options.routingId;
     this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
@@ -164,7 +175,10 @@ export class PirateWorker extends Component<PirateWorkerEvents, PirateWorkerStat
 
   #connect(attempt: number): void {
     const generation = ++this.#generation;
-    const socket = createDealer({ linger: this.#linger, ...(this.#routingId === undefined ? {} : { routingId: this.#routingId }) });
+    const socket = createDealer({
+      linger: this.#linger,
+      ...(this.#routingId === undefined ? {} : { routingId: this.#routingId }),
+    });
     connectAll(socket, this.#endpoints);
     const loop = new SocketLoop(socket, {
       name: "worker",
@@ -257,7 +271,11 @@ export class PirateWorker extends Component<PirateWorkerEvents, PirateWorkerStat
     await this.#settle(generation, envelope, result);
   }
 
-  async #settle(generation: number, envelope: Message, result: ReturnType<RequestHandler>): Promise<void> {
+  async #settle(
+    generation: number,
+    envelope: Message,
+    result: ReturnType<RequestHandler>,
+  ): Promise<void> {
     let reply: Message;
     try {
       reply = replyFrames(await result);

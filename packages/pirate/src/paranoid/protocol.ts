@@ -1,4 +1,11 @@
-import { decodeCommand, encodeCommand, ProtocolError, splitEnvelope, type Frame, type Message } from "@zg/core";
+import {
+  decodeCommand,
+  encodeCommand,
+  ProtocolError,
+  splitEnvelope,
+  type Frame,
+  type Message,
+} from "@zg/core";
 
 /** 6/PPP READY command byte (`PPP_READY "\x01"` in `ppqueue`/`ppworker`). */
 export const PPP_READY = 0x01;
@@ -10,12 +17,11 @@ const HEARTBEAT_FRAME = encodeCommand(PPP_HEARTBEAT);
 
 /** A 6/PPP message as a worker sends it (after the queue's ROUTER strips nothing: frames as sent). */
 export type PppWorkerMessage =
-  | { type: "ready" }
-  | { type: "heartbeat" }
-  | { type: "reply"; envelope: Frame[]; body: Frame[] };
+  { type: "ready" } | { type: "heartbeat" } | { type: "reply"; envelope: Frame[]; body: Frame[] };
 
 /** A 6/PPP message as the queue sends it to a worker. */
-export type PppQueueMessage = { type: "heartbeat" } | { type: "request"; envelope: Frame[]; body: Frame[] };
+export type PppQueueMessage =
+  { type: "heartbeat" } | { type: "request"; envelope: Frame[]; body: Frame[] };
 
 /**
  * Decodes what a PPP worker sent (the frames after the queue ROUTER's
@@ -49,7 +55,9 @@ export function decodePppQueueMessage(frames: readonly Frame[]): PppQueueMessage
   if (frames.length === 1) {
     const command = decodeCommand(frames[0] as Frame, "PPP command");
     if (command === PPP_HEARTBEAT) return { type: "heartbeat" };
-    throw new ProtocolError(`unexpected PPP command 0x${command.toString(16).padStart(2, "0")} from the queue`);
+    throw new ProtocolError(
+      `unexpected PPP command 0x${command.toString(16).padStart(2, "0")} from the queue`,
+    );
   }
   const { envelope, body } = splitEnvelope(frames);
   if (envelope.length === 0) throw new ProtocolError("PPP request has no client address");

@@ -70,7 +70,14 @@ export class PirateQueueCore {
   readonly #idle = new WorkerList();
   readonly #busy = new Map<string, number>();
   readonly #latency = new LatencyWindow();
-  readonly #counters = { requestsForwarded: 0, repliesForwarded: 0, repliesDropped: 0, redispatched: 0, workersPurged: 0, protocolErrors: 0 };
+  readonly #counters = {
+    requestsForwarded: 0,
+    repliesForwarded: 0,
+    repliesDropped: 0,
+    redispatched: 0,
+    workersPurged: 0,
+    protocolErrors: 0,
+  };
 
   constructor(options: PirateQueueCoreOptions) {
     this.#o = options;
@@ -98,7 +105,8 @@ export class PirateQueueCore {
   /** A client message `[C…][""][body…]`. Returns a promise while the reader must wait (backpressure). @throws ProtocolError */
   onClient(message: Message): void | Promise<void> {
     const { envelope, body } = splitEnvelope(message);
-    if (envelope.length === 0) throw new ProtocolError("client message has no routing id before the delimiter");
+    if (envelope.length === 0)
+      throw new ProtocolError("client message has no routing id before the delimiter");
     if (body.length === 0) throw new ProtocolError("client request has no body");
     const { dropped, wait } = this.#queue.push(message);
     if (dropped !== undefined) this.#o.emit("request:dropped", { reason: "overflow" });
@@ -129,7 +137,8 @@ export class PirateQueueCore {
         const since = this.#busy.get(key);
         if (since !== undefined) this.#latency.record(this.#clock.now() - since);
         this.#busy.delete(key);
-        if (this.#o.toClient(wrapEnvelope(decoded.envelope, decoded.body))) this.#counters.repliesForwarded++;
+        if (this.#o.toClient(wrapEnvelope(decoded.envelope, decoded.body)))
+          this.#counters.repliesForwarded++;
         this.#ready(id, key, !known);
         return;
       }
@@ -144,7 +153,10 @@ export class PirateQueueCore {
     const lastSeen = this.#tracker.get(key)?.lastSeen;
     if (lastSeen !== undefined && this.#tracker.remove(key)) {
       this.#forget(key);
-      this.#o.emit("worker:gone", { identity: formatIdentity(id), silentFor: this.#clock.now() - lastSeen });
+      this.#o.emit("worker:gone", {
+        identity: formatIdentity(id),
+        silentFor: this.#clock.now() - lastSeen,
+      });
     }
     if (message.length > 2) {
       this.#counters.requestsForwarded--;

@@ -1,4 +1,7 @@
-import { LoadBalancingBroker, type LoadBalancingBrokerOptions } from "../lb/load-balancing-broker.js";
+import {
+  LoadBalancingBroker,
+  type LoadBalancingBrokerOptions,
+} from "../lb/load-balancing-broker.js";
 
 /** Options of {@link SimplePirateQueue}: those of {@link LoadBalancingBroker}. */
 export type SimplePirateQueueOptions = LoadBalancingBrokerOptions;

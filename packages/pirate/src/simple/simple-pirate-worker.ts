@@ -58,14 +58,22 @@ export interface SimplePirateWorkerEvents {
  * await worker.close();
  * ```
  */
-export class SimplePirateWorker extends Component<SimplePirateWorkerEvents, SimplePirateWorkerStats> {
+export class SimplePirateWorker extends Component<
+  SimplePirateWorkerEvents,
+  SimplePirateWorkerStats
+> {
   readonly #endpoints: string[];
   readonly #handler: RequestHandler;
   readonly #routingId: string | undefined;
   readonly #linger: number;
   #loop: SocketLoop | undefined;
   #chain: Promise<void> = Promise.resolve();
-  readonly #stats: SimplePirateWorkerStats = { requests: 0, replies: 0, handlerErrors: 0, protocolErrors: 0 };
+  readonly #stats: SimplePirateWorkerStats = {
+    requests: 0,
+    replies: 0,
+    handlerErrors: 0,
+    protocolErrors: 0,
+  };
 
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: SimplePirateWorkerOptions) {
@@ -80,11 +88,18 @@ export class SimplePirateWorker extends Component<SimplePirateWorkerEvents, Simp
   /** Connects and sends READY. */
   protected onStart(): Promise<void> {
     const socket = this.own(
-      createDealer({ linger: this.#linger, ...(this.#routingId === undefined ? {} : { routingId: this.#routingId }) }),
+      createDealer({
+        linger: this.#linger,
+        ...(this.#routingId === undefined ? {} : { routingId: this.#routingId }),
+      }),
     );
     connectAll(socket, this.#endpoints);
     this.#loop = this.own(
-      new SocketLoop(socket, { name: "worker", logger: this.logger, onMessage: (m) => this.#onMessage(m) }),
+      new SocketLoop(socket, {
+        name: "worker",
+        logger: this.logger,
+        onMessage: (m) => this.#onMessage(m),
+      }),
     );
     this.own(() => this.#chain);
     this.#loop.start();
@@ -99,9 +114,11 @@ export class SimplePirateWorker extends Component<SimplePirateWorkerEvents, Simp
 
   #onMessage(message: Message): void {
     try {
-      if (message[0]?.length !== 0) throw new ProtocolError("request does not start with the empty delimiter");
+      if (message[0]?.length !== 0)
+        throw new ProtocolError("request does not start with the empty delimiter");
       const { envelope, body } = splitEnvelope(message.slice(1));
-      if (envelope.length === 0 || body.length === 0) throw new ProtocolError("request needs [client][\"\"][body]");
+      if (envelope.length === 0 || body.length === 0)
+        throw new ProtocolError('request needs [client][""][body]');
       this.#stats.requests++;
       this.#chain = this.#chain.then(() => this.#serve(envelope, body));
     } catch (error) {

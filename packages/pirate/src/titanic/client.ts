@@ -33,8 +33,7 @@ export interface TitanicClientOptions extends ComponentOptions {
 
 /** What `titanic.reply` answered. */
 export type TitanicReply =
-  | { status: "200"; body: Frame[] }
-  | { status: "300" | "400" | "500"; body: Frame[] };
+  { status: "200"; body: Frame[] } | { status: "300" | "400" | "500"; body: Frame[] };
 
 /**
  * A 9/TSP client (Guide `ticlient`) over a {@link MajordomoClient}: submit a
@@ -80,14 +79,27 @@ export class TitanicClient extends Component<Record<string, never>, { calls: num
    * @throws {@link ZgError} `ZG_STORAGE` when Titanic answers an error status
    * (details: `status`), or the errors of {@link MajordomoClient.request}.
    */
-  async submit(service: string, body: readonly FrameLike[], options: { signal?: AbortSignal } = {}): Promise<string> {
-    assertArgument(typeof service === "string" && service.length > 0, "service must be a non-empty string");
+  async submit(
+    service: string,
+    body: readonly FrameLike[],
+    options: { signal?: AbortSignal } = {},
+  ): Promise<string> {
+    assertArgument(
+      typeof service === "string" && service.length > 0,
+      "service must be a non-empty string",
+    );
     assertArgument(Array.isArray(body) && body.length > 0, "body must hold at least one frame");
     this.#calls++;
-    const [status, uuid] = await this.#client.request("titanic.request", [service, ...body.map(toFrame)], options);
+    const [status, uuid] = await this.#client.request(
+      "titanic.request",
+      [service, ...body.map(toFrame)],
+      options,
+    );
     const s = status?.toString("latin1").slice(0, 3);
     if (s !== "200" || uuid === undefined) {
-      throw new ZgError("ZG_STORAGE", `titanic.request answered ${s ?? "nothing"}`, { details: { status: s } });
+      throw new ZgError("ZG_STORAGE", `titanic.request answered ${s ?? "nothing"}`, {
+        details: { status: s },
+      });
     }
     return uuid.toString("latin1");
   }
@@ -132,7 +144,10 @@ export class TitanicClient extends Component<Record<string, never>, { calls: num
         await this.closeRequest(uuid, opts);
         return r.body;
       }
-      if (r.status === "400") throw new ZgError("ZG_STATE", `Titanic does not know request ${uuid}`, { details: { uuid } });
+      if (r.status === "400")
+        throw new ZgError("ZG_STATE", `Titanic does not know request ${uuid}`, {
+          details: { uuid },
+        });
       wait = Math.min(max, wait * 2);
     }
   }

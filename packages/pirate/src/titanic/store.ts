@@ -1,7 +1,14 @@
 import { mkdir, open, readFile, rename, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import { assertArgument, deferred, durationOption, ZgError, type Deferred, type Frame } from "@zg/core";
+import {
+  assertArgument,
+  deferred,
+  durationOption,
+  ZgError,
+  type Deferred,
+  type Frame,
+} from "@zg/core";
 
 /**
  * When the store calls fsync (`fdatasync`):
@@ -114,7 +121,12 @@ export class TitanicStore {
   #failure: Error | undefined;
   readonly #stats = { writes: 0, fsyncs: 0, discardedBytes: 0 };
 
-  private constructor(directory: string, fh: FileHandle, bytes: number, policy: TitanicFsyncPolicy) {
+  private constructor(
+    directory: string,
+    fh: FileHandle,
+    bytes: number,
+    policy: TitanicFsyncPolicy,
+  ) {
     this.directory = directory;
     this.#fh = fh;
     this.#bytes = bytes;
@@ -128,8 +140,16 @@ export class TitanicStore {
    */
   static async open(directory: string, options: TitanicStoreOptions = {}): Promise<TitanicStore> {
     const policy = options.fsync ?? "always";
-    assertArgument(policy === "always" || policy === "interval" || policy === "never", `fsync must be always, interval or never`);
-    const interval = durationOption("fsyncInterval", options.fsyncInterval, DEFAULT_TITANIC_FSYNC_INTERVAL, { min: 1 });
+    assertArgument(
+      policy === "always" || policy === "interval" || policy === "never",
+      `fsync must be always, interval or never`,
+    );
+    const interval = durationOption(
+      "fsyncInterval",
+      options.fsyncInterval,
+      DEFAULT_TITANIC_FSYNC_INTERVAL,
+      { min: 1 },
+    );
     try {
       await mkdir(directory, { recursive: true });
       const path = join(directory, LOG);
@@ -166,7 +186,11 @@ export class TitanicStore {
       return store;
     } catch (error) {
       if (error instanceof ZgError) throw error;
-      throw new ZgError("ZG_STORAGE", `cannot open Titanic store in ${directory}: ${(error as Error).message}`, { cause: error });
+      throw new ZgError(
+        "ZG_STORAGE",
+        `cannot open Titanic store in ${directory}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   }
 
@@ -218,7 +242,12 @@ export class TitanicStore {
   }
 
   stats(): TitanicStoreStats {
-    return { entries: this.#entries.size, pending: this.#pending.size, bytes: this.#bytes, ...this.#stats };
+    return {
+      entries: this.#entries.size,
+      pending: this.#pending.size,
+      bytes: this.#bytes,
+      ...this.#stats,
+    };
   }
 
   /** Flushes and closes the log. Idempotent. */
@@ -250,7 +279,10 @@ export class TitanicStore {
         const batch = this.#batch;
         this.#batch = [];
         try {
-          const buf = batch.length === 1 ? (batch[0] as { buf: Buffer }).buf : Buffer.concat(batch.map((b) => b.buf));
+          const buf =
+            batch.length === 1
+              ? (batch[0] as { buf: Buffer }).buf
+              : Buffer.concat(batch.map((b) => b.buf));
           await this.#fh.write(buf);
           this.#bytes += buf.length;
           this.#stats.writes += batch.length;
@@ -263,7 +295,11 @@ export class TitanicStore {
           for (const b of batch) b.done.resolve();
         } catch (error) {
           // A failed write leaves the log in an unknown state: refuse further writes.
-          this.#failure = new ZgError("ZG_STORAGE", `Titanic log write failed: ${(error as Error).message}`, { cause: error });
+          this.#failure = new ZgError(
+            "ZG_STORAGE",
+            `Titanic log write failed: ${(error as Error).message}`,
+            { cause: error },
+          );
           for (const b of [...batch, ...this.#batch]) b.done.reject(this.#failure);
           this.#batch = [];
         }
@@ -326,7 +362,8 @@ function replay(data: Buffer, entries: Map<string, TitanicEntry>): number {
     if (!ok) break;
     if (kind === Kind.Request) {
       const [service, ...request] = frames;
-      if (service !== undefined) entries.set(key, { service: service.toString("utf8"), request, reply: undefined });
+      if (service !== undefined)
+        entries.set(key, { service: service.toString("utf8"), request, reply: undefined });
     } else if (kind === Kind.Reply) {
       const e = entries.get(key);
       if (e !== undefined && e.reply === undefined) e.reply = frames;

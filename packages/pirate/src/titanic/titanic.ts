@@ -110,17 +110,43 @@ export class Titanic extends Component<TitanicEvents, TitanicStats> {
   readonly #inFlight = new Set<string>();
   readonly #idleClients: MajordomoClient[] = [];
   readonly #retryAfter = new Map<string, number>();
-  readonly #stats = { accepted: 0, completed: 0, dispatchFailures: 0, replyQueries: 0, closes: 0, errors: 0, replayed: 0 };
+  readonly #stats = {
+    accepted: 0,
+    completed: 0,
+    dispatchFailures: 0,
+    replyQueries: 0,
+    closes: 0,
+    errors: 0,
+    replayed: 0,
+  };
   #pumping = false;
 
   constructor(options: TitanicOptions) {
     super("titanic", options);
     this.#broker = endpointsOption("broker", options.broker)[0] as string;
-    assertArgument(typeof options.directory === "string" && options.directory.length > 0, "directory must be a path");
+    assertArgument(
+      typeof options.directory === "string" && options.directory.length > 0,
+      "directory must be a path",
+    );
     this.#workers = integerOption("workers", options.workers, 1, { min: 1, max: 64 });
-    this.#dispatchInterval = durationOption("dispatchInterval", options.dispatchInterval, DEFAULT_TITANIC_DISPATCH_INTERVAL, { min: 1 });
-    this.#dispatchTimeout = durationOption("dispatchTimeout", options.dispatchTimeout, DEFAULT_TITANIC_DISPATCH_TIMEOUT, { min: 1 });
-    this.#concurrency = integerOption("dispatchConcurrency", options.dispatchConcurrency, DEFAULT_TITANIC_DISPATCH_CONCURRENCY, { min: 1, max: 1024 });
+    this.#dispatchInterval = durationOption(
+      "dispatchInterval",
+      options.dispatchInterval,
+      DEFAULT_TITANIC_DISPATCH_INTERVAL,
+      { min: 1 },
+    );
+    this.#dispatchTimeout = durationOption(
+      "dispatchTimeout",
+      options.dispatchTimeout,
+      DEFAULT_TITANIC_DISPATCH_TIMEOUT,
+      { min: 1 },
+    );
+    this.#concurrency = integerOption(
+      "dispatchConcurrency",
+      options.dispatchConcurrency,
+      DEFAULT_TITANIC_DISPATCH_CONCURRENCY,
+      { min: 1, max: 1024 },
+    );
     this.#o = options;
   }
 
@@ -138,7 +164,12 @@ export class Titanic extends Component<TitanicEvents, TitanicStats> {
     this.own(() => store.close());
     this.#stats.replayed = store.pending().length;
     for (let i = 0; i < this.#concurrency; i++) {
-      const c = new MajordomoClient({ broker: this.#broker, timeout: this.#dispatchTimeout, attempts: 1, logger: this.logger });
+      const c = new MajordomoClient({
+        broker: this.#broker,
+        timeout: this.#dispatchTimeout,
+        attempts: 1,
+        logger: this.logger,
+      });
       this.own(c);
       await c.start();
       this.#idleClients.push(c);
@@ -169,7 +200,10 @@ export class Titanic extends Component<TitanicEvents, TitanicStats> {
     const [service, ...request] = body;
     if (service === undefined || service.length === 0 || request.length === 0) {
       this.#stats.errors++;
-      return [Buffer.from(TSP_ERROR), Buffer.from("request needs a service frame and at least one body frame")];
+      return [
+        Buffer.from(TSP_ERROR),
+        Buffer.from("request needs a service frame and at least one body frame"),
+      ];
     }
     const uuid = randomUUID().replace(/-/g, "");
     try {
@@ -214,7 +248,8 @@ export class Titanic extends Component<TitanicEvents, TitanicStats> {
   /** Starts calls for pending requests while clients are free. */
   #pump(): void {
     const store = this.#store;
-    if (this.#pumping || store === undefined || !this.running && this.state !== "starting") return;
+    if (this.#pumping || store === undefined || (!this.running && this.state !== "starting"))
+      return;
     this.#pumping = true;
     try {
       const now = performance.now();
