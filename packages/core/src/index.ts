@@ -79,6 +79,7 @@ export {
 } from "./socket-loop.js";
 export {
   bindAll,
+  closeSocket,
   connectAll,
   createDealer,
   createRouter,

@@ -1,5 +1,6 @@
 import {
   bindAll,
+  closeSocket,
   Component,
   createRouter,
   durationOption,
@@ -169,9 +170,7 @@ export class MajordomoBroker extends Component<
         ? {}
         : { sendHighWaterMark: o.highWaterMark, receiveHighWaterMark: o.highWaterMark }),
     });
-    this.own(() => {
-      if (!router.closed) router.close();
-    });
+    this.own(() => closeSocket(router));
     this.#bound = await bindAll(router, this.#endpoints);
     const core = new BrokerCore({
       heartbeatInterval: this.#heartbeatInterval,
