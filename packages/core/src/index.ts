@@ -79,7 +79,6 @@ export {
 } from "./socket-loop.js";
 export {
   bindAll,
-  closeSocket,
   connectAll,
   createDealer,
   createRouter,

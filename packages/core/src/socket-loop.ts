@@ -3,7 +3,6 @@ import { deferred } from "./async.js";
 import { isZgError, ZgError } from "./errors.js";
 import { toFrame, type FrameLike, type Message } from "./frames.js";
 import { silentLogger, type Logger } from "./logger.js";
-import { closeSocket } from "./sockets.js";
 
 /**
  * How one queued send ended.
@@ -204,7 +203,7 @@ export class SocketLoop {
     }
     this.#queue = [];
     this.#head = 0;
-    if (this.#options.ownsSocket !== false) await closeSocket(this.socket);
+    if (this.#options.ownsSocket !== false && !this.socket.closed) this.socket.close();
     if (!this.#started) this.#readerDone.resolve(undefined);
     await this.done;
     this.#drained?.resolve();

@@ -98,9 +98,6 @@ export function createSocket<T extends zmq.Socket>(
   } as zmq.SocketOptions<T>);
 }
 
-/** Endpoints each socket was bound to through {@link bindAll}, so {@link closeSocket} can unbind them. */
-const boundBy = new WeakMap<zmq.Socket, string[]>();
-
 /**
  * Binds `socket` to each endpoint and returns the endpoints actually bound:
  * `tcp://127.0.0.1:*` comes back as `tcp://127.0.0.1:40123`.
@@ -126,29 +123,7 @@ export async function bindAll(socket: zmq.Socket, endpoints: readonly string[]):
     }
     bound.push(socket.lastEndpoint ?? endpoint);
   }
-  boundBy.set(socket, [...(boundBy.get(socket) ?? []), ...bound]);
   return bound;
-}
-
-/**
- * Closes a socket, first unbinding every endpoint {@link bindAll} bound it
- * to and waiting for libzmq to release them. A plain `close()` releases a
- * listening port asynchronously, so a component restarted on the same port
- * right after `close()` could fail with EADDRINUSE; after `closeSocket` the
- * port is free. Idempotent.
- */
-export async function closeSocket(socket: zmq.Socket): Promise<void> {
-  if (socket.closed) return;
-  const bound = boundBy.get(socket) ?? [];
-  boundBy.delete(socket);
-  for (const endpoint of bound) {
-    try {
-      await socket.unbind(endpoint);
-    } catch {
-      // already unbound, or the socket is closing: nothing to release
-    }
-  }
-  if (!socket.closed) socket.close();
 }
 
 /**

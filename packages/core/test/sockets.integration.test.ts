@@ -64,20 +64,3 @@ describe("socket helpers", () => {
     expect(() => assertLibzmq({ curve: true, draft: true })).not.toThrow();
   });
 });
-
-describe("closeSocket", () => {
-  test("a port is free again as soon as closeSocket (or SocketLoop.close) resolves", async () => {
-    const { SocketLoop } = await import("../src/index.js");
-    const { closeSocket } = await import("../src/index.js");
-    for (let i = 0; i < 50; i++) {
-      const a = createRouter({ linger: 0 });
-      const [ep] = await bindAll(a, ["tcp://127.0.0.1:*"]);
-      if (i % 2 === 0) await closeSocket(a);
-      else await new SocketLoop(a, { onMessage: () => {} }).start().close();
-      const b = createRouter({ linger: 0 });
-      await expect(bindAll(b, [ep as string])).resolves.toEqual([ep]);
-      await closeSocket(b);
-      await closeSocket(b); // idempotent
-    }
-  });
-});

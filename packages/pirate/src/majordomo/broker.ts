@@ -1,6 +1,5 @@
 import {
   bindAll,
-  closeSocket,
   Component,
   createRouter,
   durationOption,
@@ -170,7 +169,9 @@ export class MajordomoBroker extends Component<
         ? {}
         : { sendHighWaterMark: o.highWaterMark, receiveHighWaterMark: o.highWaterMark }),
     });
-    this.own(() => closeSocket(router));
+    this.own(() => {
+      if (!router.closed) router.close();
+    });
     this.#bound = await bindAll(router, this.#endpoints);
     const core = new BrokerCore({
       heartbeatInterval: this.#heartbeatInterval,
