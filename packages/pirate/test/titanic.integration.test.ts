@@ -84,8 +84,24 @@ describe("Titanic (9/TSP)", () => {
     for (let i = 0; i < 5; i++) ids.push(await ti.submit("flaky", [`job ${i}`]));
     await b1.close(); // broker gone: queued and in-progress calls are lost
     await w1.close();
-    const b2 = closeAfter(new MajordomoBroker({ endpoints: ep, ...HB }));
-    await b2.start();
+    // libzmq releases a listening port asynchronously after close(): a broker
+    // restarted in the same process on the same port waits until it is free
+    // (a restarted broker process gets a fresh port table and never needs this).
+    const b2 = await waitFor(
+      async () => {
+        const b = new MajordomoBroker({ endpoints: ep, ...HB });
+        try {
+          await b.start();
+          return b;
+        } catch (error) {
+          if ((error as { details?: { code?: string } }).details?.code !== "EADDRINUSE")
+            throw error;
+          return undefined;
+        }
+      },
+      { timeout: 2000, what: "the old broker's port to be released" },
+    );
+    closeAfter(b2);
     await closeAfter(
       new MajordomoWorker({ broker: ep, service: "flaky", handler: (r) => r, ...HB }),
     ).start();
