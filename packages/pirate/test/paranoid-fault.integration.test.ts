@@ -71,7 +71,11 @@ describe("Paranoid Pirate under faults (real processes)", () => {
     let logSeq = 0;
     const workers: ChildHandle[] = await Promise.all(
       Array.from({ length: 4 }, () =>
-        spawnChild(workerModule, { args: [backend, String(I), join(dir, `w${logSeq++}.log`)] }),
+        // 2 ms of work per request: the 5000 requests then span several kill intervals
+        // however fast the machine is (the fault schedule must overlap the workload).
+        spawnChild(workerModule, {
+          args: [backend, String(I), join(dir, `w${logSeq++}.log`), "2"],
+        }),
       ),
     );
     await waitFor(
