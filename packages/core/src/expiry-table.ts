@@ -1,4 +1,5 @@
-import { systemClock, type Clock, type TimerHandle } from "./clock.js";
+import { systemClock, type Clock } from "./clock.js";
+import { DeadlineWheel, type WheelSlot } from "./deadline-wheel.js";
 import { assertArgument, durationOption } from "./errors.js";
 
 /** What {@link ExpiryTable} knows about one key. */
@@ -29,23 +30,28 @@ export interface ExpiryTableOptions<K> {
    * @defaultValue {@link DEFAULT_EXPIRY_GRANULARITY}
    */
   granularity?: number;
+  /**
+   * Receives what `onExpire` throws; the other due keys still expire.
+   * @defaultValue rethrow asynchronously (an uncaught exception, as from any timer)
+   */
+  onError?: (error: unknown) => void;
 }
 
-interface Node<K> {
+interface Slot<K> extends ExpiryEntry, WheelSlot {
   key: K;
-  deadline: number;
-  entry: Slot<K>;
 }
 
-interface Slot<K> extends ExpiryEntry {
-  node: Node<K> | undefined;
-}
+const rethrow = (error: unknown): void => {
+  queueMicrotask(() => {
+    throw error;
+  });
+};
 
 /**
  * Deadlines for many keys (peers, requests, clients) behind **one** timer,
- * after czmq's ticket timers: `touch()` is O(1) (it only moves the deadline;
- * the heap node is re-filed lazily when it surfaces), `set`/`delete` are
- * O(log n), and 100k entries cost one timer and one heap.
+ * after czmq's ticket timers, on a {@link DeadlineWheel}: `touch()` is O(1)
+ * (it only moves the deadline; the entry is re-bucketed when its old bucket
+ * comes due), `set`/`delete` are O(1), and 100k entries cost one timer.
  *
  * A key never expires before its deadline; it expires at most
  * {@link ExpiryTableOptions.granularity} ms after it. Time comes from a
@@ -62,23 +68,26 @@ interface Slot<K> extends ExpiryEntry {
 export class ExpiryTable<K> {
   readonly #clock: Clock;
   readonly #onExpire: (key: K, entry: Readonly<ExpiryEntry>) => void;
-  readonly #granularity: number;
   readonly #slots = new Map<K, Slot<K>>();
-  #heap: Node<K>[] = [];
-  #timer: TimerHandle;
-  #armedAt = Infinity;
+  readonly #wheel: DeadlineWheel<Slot<K>>;
   #closed = false;
-  #sweeping = false;
+  #expired = 0;
 
   constructor(options: ExpiryTableOptions<K>) {
     assertArgument(typeof options?.onExpire === "function", "onExpire must be a function");
     this.#onExpire = options.onExpire;
     this.#clock = options.clock ?? systemClock;
-    this.#granularity = durationOption(
+    const granularity = durationOption(
       "granularity",
       options.granularity,
       DEFAULT_EXPIRY_GRANULARITY,
       { max: 60_000 },
+    );
+    this.#wheel = new DeadlineWheel<Slot<K>>(
+      this.#clock,
+      granularity,
+      (slot) => this.#expire(slot),
+      options.onError ?? rethrow,
     );
   }
 
@@ -107,7 +116,7 @@ export class ExpiryTable<K> {
    * Adds `key` (or replaces its TTL) with a deadline `ttl` ms from now.
    *
    * @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a negative or non-finite TTL,
-   * or `ZG_CLOSED` after {@link close}.
+   * or after {@link close}.
    */
   set(key: K, ttl: number): void {
     assertArgument(
@@ -117,19 +126,14 @@ export class ExpiryTable<K> {
     assertArgument(!this.#closed, "ExpiryTable is closed");
     const now = this.#clock.now();
     let slot = this.#slots.get(key);
-    const deadline = now + ttl;
     if (slot === undefined) {
-      slot = { ttl, lastSeen: now, deadline, node: undefined };
+      slot = { key, ttl, lastSeen: now, deadline: now + ttl, filed: -1 };
       this.#slots.set(key, slot);
-      this.#push(key, slot);
     } else {
       slot.ttl = ttl;
       slot.lastSeen = now;
-      const earlier = deadline < slot.deadline;
-      slot.deadline = deadline;
-      if (earlier) this.#push(key, slot);
     }
-    this.#arm();
+    this.#wheel.schedule(slot, now + ttl);
   }
 
   /**
@@ -142,7 +146,7 @@ export class ExpiryTable<K> {
     if (slot === undefined) return false;
     const now = this.#clock.now();
     slot.lastSeen = now;
-    slot.deadline = now + slot.ttl;
+    this.#wheel.schedule(slot, now + slot.ttl);
     return true;
   }
 
@@ -150,17 +154,15 @@ export class ExpiryTable<K> {
   delete(key: K): boolean {
     const slot = this.#slots.get(key);
     if (slot === undefined) return false;
-    slot.node = undefined;
     this.#slots.delete(key);
-    if (this.#heap.length > 64 && this.#heap.length > 2 * this.#slots.size) this.#compact();
+    this.#wheel.cancel(slot);
     return true;
   }
 
   /** Removes every key without calling `onExpire`. */
   clear(): void {
     this.#slots.clear();
-    this.#heap = [];
-    this.#disarm();
+    this.#wheel.clear();
   }
 
   /**
@@ -170,119 +172,22 @@ export class ExpiryTable<K> {
    * @returns the number of keys expired.
    */
   sweep(): number {
-    if (this.#sweeping) return 0;
-    this.#sweeping = true;
-    let expired = 0;
-    try {
-      const now = this.#clock.now();
-      for (;;) {
-        const top = this.#heap[0];
-        if (top === undefined || top.deadline > now) break;
-        this.#pop();
-        const slot = top.entry;
-        if (slot.node !== top || this.#slots.get(top.key) !== slot) continue; // stale node
-        if (slot.deadline > now) {
-          top.deadline = slot.deadline; // touched since filed: re-file
-          this.#insert(top);
-          continue;
-        }
-        this.#slots.delete(top.key);
-        slot.node = undefined;
-        expired++;
-        this.#onExpire(top.key, {
-          ttl: slot.ttl,
-          lastSeen: slot.lastSeen,
-          deadline: slot.deadline,
-        });
-      }
-    } finally {
-      this.#sweeping = false;
-    }
-    return expired;
+    const before = this.#expired;
+    this.#wheel.run();
+    return this.#expired - before;
   }
 
   /** Clears the timer and every key; the table cannot be used afterwards. Idempotent. */
   close(): void {
     this.#closed = true;
-    this.clear();
+    this.#slots.clear();
+    this.#wheel.close();
   }
 
-  // -- heap -----------------------------------------------------------------
-
-  #push(key: K, slot: Slot<K>): void {
-    const node: Node<K> = { key, deadline: slot.deadline, entry: slot };
-    slot.node = node;
-    this.#insert(node);
-  }
-
-  #insert(node: Node<K>): void {
-    const h = this.#heap;
-    h.push(node);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const parent = h[p] as Node<K>;
-      if (parent.deadline <= node.deadline) break;
-      h[i] = parent;
-      i = p;
-    }
-    h[i] = node;
-  }
-
-  #pop(): void {
-    const h = this.#heap;
-    const last = h.pop();
-    if (last === undefined || h.length === 0) return;
-    let i = 0;
-    const n = h.length;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      let c = l;
-      if (r < n && (h[r] as Node<K>).deadline < (h[l] as Node<K>).deadline) c = r;
-      const child = h[c] as Node<K>;
-      if (child.deadline >= last.deadline) break;
-      h[i] = child;
-      i = c;
-    }
-    h[i] = last;
-  }
-
-  #compact(): void {
-    const old = this.#heap;
-    this.#heap = [];
-    for (const node of old) {
-      if (node.entry.node === node && this.#slots.get(node.key) === node.entry) this.#insert(node);
-    }
-  }
-
-  // -- timer ----------------------------------------------------------------
-
-  #arm(): void {
-    if (this.#closed) return;
-    const top = this.#heap[0];
-    if (top === undefined) {
-      this.#disarm();
-      return;
-    }
-    if (top.deadline >= this.#armedAt) return;
-    this.#disarm();
-    const now = this.#clock.now();
-    const delay = Math.max(top.deadline - now, 0);
-    const wait = delay < this.#granularity ? this.#granularity : Math.ceil(delay);
-    this.#armedAt = top.deadline;
-    this.#timer = this.#clock.setTimeout(() => {
-      this.#timer = undefined;
-      this.#armedAt = Infinity;
-      this.sweep();
-      this.#arm();
-    }, wait);
-  }
-
-  #disarm(): void {
-    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#armedAt = Infinity;
+  #expire(slot: Slot<K>): void {
+    if (this.#slots.get(slot.key) !== slot) return;
+    this.#slots.delete(slot.key);
+    this.#expired++;
+    this.#onExpire(slot.key, { ttl: slot.ttl, lastSeen: slot.lastSeen, deadline: slot.deadline });
   }
 }

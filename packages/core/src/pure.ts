@@ -39,6 +39,7 @@ export {
   type ZgErrorOptions,
 } from "./errors.js";
 export { TypedEmitter, type EventMap, type Listener } from "./events.js";
+export { DeadlineWheel, type WheelSlot } from "./deadline-wheel.js";
 export {
   DEFAULT_EXPIRY_GRANULARITY,
   ExpiryTable,

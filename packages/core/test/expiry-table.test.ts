@@ -160,4 +160,30 @@ describe("ExpiryTable", () => {
     expect(seen).toEqual(["x"]);
     t.close();
   });
+
+  test("an onExpire that throws goes to onError; the other due keys still expire", () => {
+    const clock = new ManualClock();
+    const errors: unknown[] = [];
+    const seen: string[] = [];
+    const t = new ExpiryTable<string>({
+      clock,
+      onError: (e) => errors.push(e),
+      onExpire: (k) => {
+        seen.push(k);
+        if (k === "a") throw new Error("bad handler");
+      },
+    });
+    t.set("a", 10);
+    t.set("b", 10);
+    clock.advance(20);
+    expect(seen.sort()).toEqual(["a", "b"]);
+    expect(errors).toHaveLength(1);
+    t.set("c", 10);
+    t.clear();
+    t.set("c", 50);
+    clock.advance(30);
+    expect(t.has("c")).toBe(true);
+    clock.advance(30);
+    expect(seen).toContain("c");
+  });
 });

@@ -1,5 +1,6 @@
 import {
   assertArgument,
+  DeadlineWheel,
   DEFAULT_EXPIRY_GRANULARITY,
   durationOption,
   integerOption,
@@ -7,6 +8,7 @@ import {
   TypedEmitter,
   type Clock,
   type Logger,
+  type WheelSlot,
 } from "@zg/core";
 import {
   DEFAULT_HEARTBEAT_INTERVAL,
@@ -14,7 +16,6 @@ import {
   MAX_HEARTBEAT_INTERVAL,
   MIN_HEARTBEAT_INTERVAL,
 } from "./constants.js";
-import { DeadlineWheel, type WheelSlot } from "./internal/deadline-wheel.js";
 
 /** Liveness state of a tracked peer. */
 export type PeerState = "alive" | "silent";

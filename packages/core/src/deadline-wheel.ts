@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from "@zg/core";
+import type { Clock, TimerHandle } from "./clock.js";
 
 /** A deadline filed in a {@link DeadlineWheel}. Owners move `deadline` later freely (lazy). */
 export interface WheelSlot {
@@ -15,9 +15,11 @@ export interface WheelSlot {
  * due); moving it earlier files it again. A slot never fires before its
  * deadline and at most one bucket width (plus timer lateness) after it.
  *
- * Internal to @zg/heartbeat: the cost of a presence table is the cost of
- * re-filing touched deadlines, which a heap pays in O(log n) per peer and
- * interval; buckets pay O(1).
+ * The engine under {@link ExpiryTable} and `@zg/heartbeat`'s presence
+ * tracker: the cost of a table of peers is the cost of re-filing touched
+ * deadlines, which a heap of deadlines pays in O(log n) per peer and interval;
+ * buckets pay O(1). Owners keep their slots (one object per deadline) and
+ * decide in `fire` what a due slot means.
  */
 export class DeadlineWheel<S extends WheelSlot> {
   readonly #clock: Clock;
@@ -58,6 +60,24 @@ export class DeadlineWheel<S extends WheelSlot> {
   cancel(slot: S): void {
     slot.deadline = Infinity;
     slot.filed = -1;
+  }
+
+  /**
+   * Fires every slot that is due now (the timer does this on its own; owners
+   * may call it to process deadlines eagerly). Re-entrant calls are ignored.
+   */
+  run(): void {
+    if (this.#processing || this.#closed) return;
+    this.#disarm();
+    this.#run();
+  }
+
+  /** Unfiles every slot and stops the timer; the wheel stays usable (slots can be scheduled again). */
+  clear(): void {
+    for (const bucket of this.#buckets.values()) for (const slot of bucket.slots) slot.filed = -1;
+    this.#buckets.clear();
+    this.#ticks.length = 0;
+    this.#disarm();
   }
 
   /** Drops everything and the timer. Idempotent; the wheel cannot be used again. */
