@@ -13,6 +13,11 @@ export const sharedConfig = defineConfig({
     clearMocks: true,
     restoreMocks: true,
     retry: 0,
+    // One test file at a time, whatever the machine reports: the fault and timing tests judge
+    // detection windows of tens of milliseconds, and vitest's default (one worker per reported
+    // CPU, minus one) would run several of them side by side on a machine whose CPU quota is
+    // smaller than its CPU count. On the 2-core CI machine this is what the default does anyway.
+    fileParallelism: false,
     testTimeout: 20_000,
     hookTimeout: 20_000,
     allowOnly: !process.env["CI"],

@@ -38,12 +38,20 @@ describe("one-way heartbeat (PUB→SUB)", () => {
     await monitor.start();
     await waitFor(() => monitor.publisherState(endpoint) === "alive", { what: "publisher alive" });
     // Busy: data every 20 ms → no heartbeats.
+    // (A whole interval between two publishes, a stalled scheduler, makes the line idle for real.)
     const hb0 = pub.stats().heartbeatsSent;
+    let last = performance.now();
+    let idleGaps = 0;
     for (let i = 0; i < 25; i++) {
       pub.publish(["weather", `t${i}`]);
       await delay(20);
+      const now = performance.now();
+      if (now - last >= 100) idleGaps++;
+      last = now;
     }
-    expect(pub.stats().heartbeatsSent - hb0).toBeLessThanOrEqual(1);
+    const busyBeats = pub.stats().heartbeatsSent - hb0;
+    if (performance.now() - last >= 100) idleGaps++;
+    expect(busyBeats).toBeLessThanOrEqual(1 + idleGaps);
     expect(got).toContain("A:t24");
     // Idle: heartbeats keep it alive and never reach the application.
     await delay(500);

@@ -30,18 +30,26 @@ describe.each(Object.entries(transports))("ping-pong over %s", (_name, endpoint)
       }),
     );
     const joined = r.next("peer:joined");
+    let last = performance.now();
     await d.start();
     expect((await joined).key).toBe("d1");
-    // A busy line: data every 20 ms for 600 ms, so no pings either way (after the hello).
+    // A busy line: data every 20 ms for 600 ms, so no pings either way after the hello. A gap of a
+    // whole interval between two posts (a stalled scheduler on a loaded machine) makes the line idle
+    // for real, and then one ping per such gap is the correct behaviour: count them from our records.
+    let idleGaps = 0;
     for (let i = 0; i < 30; i++) {
       d.post([`m${i}`]);
       await delay(20);
+      const now = performance.now();
+      if (now - last >= 100) idleGaps++;
+      last = now;
     }
     await waitFor(() => got.length === 30);
     expect(got[0]).toBe("echo:m0");
     const busy = { d: d.stats(), r: r.stats() };
-    expect(busy.d.pingsSent).toBeLessThanOrEqual(2); // the hello, perhaps one across a scheduler hiccup
-    expect(busy.r.pingsSent).toBeLessThanOrEqual(2);
+    if (performance.now() - last >= 100) idleGaps++;
+    expect(busy.d.pingsSent).toBeLessThanOrEqual(1 + idleGaps); // the hello
+    expect(busy.r.pingsSent).toBeLessThanOrEqual(1 + idleGaps);
     // An idle line: both sides ping about once per interval, and answer pongs.
     await delay(600);
     const idle = { d: d.stats(), r: r.stats() };
