@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import * as zmq from "zeromq";
 import { createSocket } from "@zg/core";
-import { closeAfter, delay, tcpEndpoint, waitFor } from "@zg/testing";
+import { closeAfter, delay, tcpEndpoint, waitFor, watchStalls } from "@zg/testing";
 import { HeartbeatMonitor, HeartbeatPublisher } from "../src/index.js";
 
 describe("one-way heartbeat (PUB→SUB)", () => {
@@ -37,6 +37,9 @@ describe("one-way heartbeat (PUB→SUB)", () => {
     expect(monitor.publisherState(endpoint)).toBe("unknown");
     await monitor.start();
     await waitFor(() => monitor.publisherState(endpoint) === "alive", { what: "publisher alive" });
+    // This process runs both the publisher and the monitor: if its event loop stalls for half an
+    // interval, a heartbeat really is late and "silent" is the right report. Watch for that.
+    const stalls = watchStalls();
     // Busy: data every 20 ms → no heartbeats.
     // (A whole interval between two publishes, a stalled scheduler, makes the line idle for real.)
     const hb0 = pub.stats().heartbeatsSent;
@@ -56,22 +59,30 @@ describe("one-way heartbeat (PUB→SUB)", () => {
     // Idle: heartbeats keep it alive and never reach the application.
     await delay(500);
     expect(pub.stats().heartbeatsSent - hb0).toBeGreaterThanOrEqual(3);
-    expect(monitor.publisherState(endpoint)).toBe("alive");
+    const stateAfterIdle = monitor.publisherState(endpoint);
     expect(got.every((g) => g.startsWith("A:t"))).toBe(true);
     // The never-started publisher was judged from start.
     expect(monitor.publisherState(never)).toBe("dead");
     expect(events).toContain("dead N");
     // The publisher dies: silent after I, dead after L·I.
+    stalls.stop();
     await pub.close();
     await waitFor(() => monitor.publisherState(endpoint) === "dead", {
       what: "publisher dead",
       timeout: 2000,
     });
-    expect(events.filter((e) => e.endsWith(" A") || e.includes(" A "))).toEqual([
-      "alive A false",
-      "silent A",
-      "dead A",
-    ]);
+    const ofA = events.filter((e) => e.endsWith(" A") || e.includes(" A "));
+    if (stalls.max < 40) {
+      expect(stateAfterIdle).toBe("alive");
+      expect(ofA).toEqual(["alive A false", "silent A", "dead A"]);
+    } else {
+      // A stall of ≥ I/2 may add "silent" reports (never "dead": that takes L·I).
+      process.stdout.write(`event loop stalled ${stalls.max.toFixed(0)} ms: ${ofA.join(", ")}\n`);
+      expect(stateAfterIdle).not.toBe("dead");
+      expect(ofA[0]).toBe("alive A false");
+      expect(ofA.at(-1)).toBe("dead A");
+      expect(ofA.slice(1, -1).every((e) => e === "silent A")).toBe(true);
+    }
     // It comes back on the same endpoint: reported returned.
     const again = closeAfter(new HeartbeatPublisher({ endpoints: endpoint, interval: 100 }));
     await again.start();

@@ -52,9 +52,10 @@ test("SIGSTOP for 5·I: declared dead within the A1 window; SIGCONT: reported re
   process.stdout.write(
     `SIGSTOP 5·I: dead after ${detectedAfter.toFixed(1)} ms (silent ${e.silentFor.toFixed(1)} ms); returned ${(performance.now() - resumedAt).toFixed(1)} ms after SIGCONT\n`,
   );
-  // Tracked again: it stays alive through several intervals.
+  // Tracked again: it stays tracked, and is not declared dead again, through several intervals. (It may be
+  // reported "silent" for a moment: a process just resumed from SIGSTOP can run its timers late.)
   await delay(5 * I);
-  expect(router.peer(Buffer.from("z-0"))?.state).toBe("alive");
+  expect(router.peer(Buffer.from("z-0"))?.state).toMatch(/^(alive|silent)$/);
   expect(router.stats()).toMatchObject({ expired: 1, returned: 1 });
 });
 

@@ -9,7 +9,7 @@ import {
   identityKey,
   SocketLoop,
 } from "@zg/core";
-import { closeAfter, delay, tcpEndpoint, waitFor } from "@zg/testing";
+import { closeAfter, delay, tcpEndpoint, waitFor, watchStalls } from "@zg/testing";
 import {
   HeartbeatDealer,
   HeartbeatMonitor,
@@ -101,8 +101,12 @@ describe("no heartbeat", () => {
       new HeartbeatMonitor({ publishers: [aliveEp as string, doomedEp], interval: 100 }),
     );
     await monitor.start();
+    const stalls = watchStalls(); // a stall of I/2 in this process (both ends) makes a heartbeat late: "silent"
     await delay(500);
-    expect(monitor.publisherState(aliveEp as string)).toBe("alive");
+    stalls.stop();
+    expect(monitor.publisherState(aliveEp as string)).toMatch(
+      stalls.max < 40 ? /^alive$/ : /^(alive|silent)$/,
+    );
     expect(monitor.publisherState(doomedEp)).toBe("dead");
   });
 });

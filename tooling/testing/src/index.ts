@@ -10,4 +10,4 @@ export { inprocEndpoint, ipcEndpoint, tcpEndpoint, tempDir, transports } from ".
 export { checkHistory, History, type HistoryEvent, type HistoryReport } from "./history.js";
 export { findPythonZmq, PythonPeer, pythonTest, spawnPython } from "./python.js";
 export { ScriptedPeer, type ScriptedPeerKind, type ScriptedPeerOptions } from "./scripted-peer.js";
-export { delay, percentiles, waitFor, within } from "./wait.js";
+export { delay, percentiles, waitFor, watchStalls, within, type StallWatch } from "./wait.js";

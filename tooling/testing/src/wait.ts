@@ -54,3 +54,40 @@ export function percentiles(samples: readonly number[]): {
     s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] ?? 0;
   return { count: s.length, p50: q(0.5), p99: q(0.99), max: s[s.length - 1] ?? 0, min: s[0] ?? 0 };
 }
+
+/** What {@link watchStalls} saw: the longest time this process's event loop could not run a timer. */
+export interface StallWatch {
+  /** Longest lateness of the watch's 5 ms tick so far, in ms (0 on a calm machine, give or take 1–2). */
+  readonly max: number;
+  /** Stops watching; `max` keeps its value. */
+  stop(): void;
+}
+
+/**
+ * Watches this process's event loop for stalls (GC pauses, a descheduled
+ * process on a loaded machine): a 5 ms tick records how late it runs. Tests
+ * whose strict expectation only holds on a calm scheduler (a heartbeat that
+ * must never be late) check `max` from their own records instead of hoping.
+ */
+export function watchStalls(): StallWatch {
+  const TICK = 5;
+  let last = performance.now();
+  let max = 0;
+  let stopped = false;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    max = Math.max(max, now - last - TICK);
+    last = now;
+  }, TICK);
+  timer.unref();
+  return {
+    get max() {
+      return stopped ? max : Math.max(max, performance.now() - last - TICK);
+    },
+    stop() {
+      if (!stopped) max = Math.max(max, performance.now() - last - TICK);
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
+}
