@@ -163,6 +163,10 @@ export class SocketLoop {
 
   /** Queues a message and resolves with its {@link SendOutcome}. Never rejects. */
   send(message: readonly FrameLike[]): Promise<SendOutcome> {
+    // Idle writer (so an empty queue) and open: hand the message to zeromq.js at once; its promise,
+    // mapped to the outcome, is the only one made. Otherwise it waits its turn in the queue.
+    if (!this.#writing && this.#closing === undefined)
+      return this.#write({ message, done: undefined });
     return new Promise((resolve) => {
       this.#enqueue(message, resolve);
     });
@@ -230,6 +234,11 @@ export class SocketLoop {
   #pump(): void {
     const item = this.#queue[this.#head] as Pending;
     this.#queue[this.#head++] = undefined;
+    void this.#write(item);
+  }
+
+  /** Writes one message (the writer must be idle); resolves with its outcome once it is settled. */
+  #write(item: Pending): Promise<SendOutcome> {
     this.#writing = true;
     this.#inFlight = item;
     let sending: Promise<void>;
@@ -242,21 +251,16 @@ export class SocketLoop {
         }
       ).send(m.length === 1 ? (m[0] as FrameLike) : m);
     } catch (error) {
-      this.#onSendError(error);
-      return;
+      return Promise.resolve(this.#onSendError(error));
     }
-    sending.then(this.#onSent, this.#onSendError);
+    return sending.then(this.#onSent, this.#onSendError);
   }
 
-  readonly #onSent = (): void => {
-    this.#afterSend("sent");
-  };
+  readonly #onSent = (): SendOutcome => this.#afterSend("sent");
 
-  readonly #onSendError = (error: unknown): void => {
-    this.#afterSend(this.#classify(error));
-  };
+  readonly #onSendError = (error: unknown): SendOutcome => this.#afterSend(this.#classify(error));
 
-  #afterSend(outcome: SendOutcome): void {
+  #afterSend(outcome: SendOutcome): SendOutcome {
     const item = this.#inFlight as Pending;
     this.#inFlight = undefined;
     this.#finish(item, outcome);
@@ -266,7 +270,7 @@ export class SocketLoop {
         this.#head = 0;
       }
       this.#pump();
-      return;
+      return outcome;
     }
     this.#queue.length = 0;
     this.#head = 0;
@@ -274,6 +278,7 @@ export class SocketLoop {
     const d = this.#drained;
     this.#drained = undefined;
     d?.resolve();
+    return outcome;
   }
 
   #classify(error: unknown): SendOutcome {

@@ -32,6 +32,32 @@ describe.each(Object.entries(transports))("SocketLoop over %s", (_name, endpoint
   });
 });
 
+describe("SocketLoop writer", () => {
+  test("send() and post() interleaved keep their order; each send resolves once, in order; after close: closed", async () => {
+    const pull = closeAfter(new zmq.Pull({ linger: 0 }));
+    await pull.bind(tcpEndpoint());
+    const push = new zmq.Push({ linger: 0 });
+    push.connect(pull.lastEndpoint as string);
+    const loop = new SocketLoop(push).start();
+    const settled: number[] = [];
+    const sends: Promise<string>[] = [];
+    for (let i = 0; i < 300; i++) {
+      // An idle writer takes a send() at once; a busy one queues it behind earlier posts.
+      if (i % 3 === 0) sends.push(loop.send(toMessage(`m${i}`)).then((o) => (settled.push(i), o)));
+      else loop.post(toMessage(`m${i}`));
+      if (i % 50 === 49) await loop.flush();
+    }
+    const got: string[] = [];
+    for (let i = 0; i < 300; i++) got.push((await pull.receive())[0]?.toString() ?? "");
+    expect(got).toEqual(Array.from({ length: 300 }, (_, i) => `m${i}`));
+    expect(await Promise.all(sends)).toEqual(sends.map(() => "sent"));
+    expect(settled).toEqual(Array.from({ length: 100 }, (_, k) => 3 * k));
+    expect(loop.stats()).toMatchObject({ sent: 300, queued: 0 });
+    await loop.close();
+    await expect(loop.send(toMessage("late"))).resolves.toBe("closed");
+  });
+});
+
 describe("SocketLoop faults", () => {
   test("a send to a vanished peer resolves unreachable and the loop carries on", async () => {
     const router = createRouter({ linger: 0 });
