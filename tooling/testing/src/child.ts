@@ -1,4 +1,7 @@
 import { fork, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { onTestFinished } from "vitest";
 
@@ -18,6 +21,69 @@ export interface SpawnChildOptions {
   readyTimeout?: number;
   /** Pipe the child's stdout/stderr to this process (debugging). @defaultValue false */
   inheritOutput?: boolean;
+  /**
+   * Bundle the module and the workspace sources it imports (`@zg/*`, through
+   * the `@zg/source` condition) into one plain ES module with esbuild, once per
+   * test process, and run that with plain Node instead of through tsx. Other
+   * packages (zeromq …) stay external. A start then costs ~0.12 s instead of
+   * ~0.45 s, for tests that restart a process hundreds of times.
+   * @defaultValue false
+   */
+  bundle?: boolean;
+}
+
+const bundles = new Map<string, Promise<string>>();
+
+/** The bundle of `module` (see {@link SpawnChildOptions.bundle}), built once per process. */
+function bundleOf(module: string): Promise<string> {
+  let out = bundles.get(module);
+  if (out === undefined) {
+    out = buildBundle(module);
+    bundles.set(module, out);
+  }
+  return out;
+}
+
+async function buildBundle(module: string): Promise<string> {
+  const { build } = await import("esbuild");
+  const result = await build({
+    entryPoints: [module],
+    write: false,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    conditions: ["@zg/source"],
+    logLevel: "error",
+    plugins: [
+      {
+        name: "workspace-only",
+        setup(b) {
+          // Bare imports outside the workspace stay imports: node_modules resolve them at run time.
+          b.onResolve({ filter: /^[^./]/ }, (a) =>
+            a.path.startsWith("@zg/") ? undefined : { path: a.path, external: true },
+          );
+        },
+      },
+    ],
+  });
+  const code = result.outputFiles[0]?.contents;
+  if (code === undefined) throw new Error(`esbuild produced no output for ${module}`);
+  // Next to the module's package (its node_modules resolve the external imports), in its git-ignored
+  // .tmp/, named by content: concurrent test processes share identical bundles, and a file only adds
+  // up when the sources change.
+  let root = dirname(module);
+  while (!existsSync(join(root, "package.json")) && dirname(root) !== root) root = dirname(root);
+  const hash = createHash("sha256").update(code).digest("hex").slice(0, 16);
+  const name = basename(module).replace(/\.[cm]?[jt]s$/, "");
+  const outfile = join(root, ".tmp", "child-bundles", `${name}-${hash}.mjs`);
+  if (!existsSync(outfile)) {
+    mkdirSync(dirname(outfile), { recursive: true });
+    const partial = `${outfile}.${process.pid}.partial`;
+    writeFileSync(partial, code);
+    renameSync(partial, outfile);
+  }
+  return outfile;
 }
 
 /**
@@ -63,8 +129,9 @@ export class ChildHandle {
 
   /** Starts (or restarts) the process and waits for `ready`. */
   async start(extraArgs: string[] = []): Promise<Record<string, string | string[]>> {
-    const proc = fork(this.module, [...(this.options.args ?? []), ...extraArgs], {
-      execArgv: ["--conditions=@zg/source", "--import", "tsx"],
+    const bundled = this.options.bundle === true ? await bundleOf(this.module) : undefined;
+    const proc = fork(bundled ?? this.module, [...(this.options.args ?? []), ...extraArgs], {
+      execArgv: bundled === undefined ? ["--conditions=@zg/source", "--import", "tsx"] : [],
       env: { ...process.env, ...this.options.env },
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "advanced",

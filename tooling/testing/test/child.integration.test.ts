@@ -42,4 +42,23 @@ describe("child-process harness", () => {
     await within(child.call("__exit"), 2000, "clean exit");
     expect((await child.exited).code).toBe(0);
   });
+
+  test("bundle: the same child as one plain ES module, restarted by kill -9 in a fraction of the tsx start", async () => {
+    const child = await spawnChild(FIXTURE, { bundle: true });
+    expect(child.proc.spawnargs.some((a) => a.includes("tsx"))).toBe(false);
+    expect(child.proc.spawnargs.some((a) => a.endsWith(".mjs"))).toBe(true);
+    expect(await roundTrip(child.endpoints["rep"] as string, "bundled")).toBe("bundled");
+    expect(await child.call("served")).toBe(1);
+    const starts: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await child.kill("SIGKILL");
+      const t0 = performance.now();
+      const ep = (await child.start())["rep"] as string;
+      starts.push(performance.now() - t0);
+      expect(await roundTrip(ep, `again ${i}`)).toBe(`again ${i}`);
+    }
+    process.stdout.write(
+      `bundled child starts (ms): ${starts.map((t) => t.toFixed(0)).join(" ")}\n`,
+    );
+  });
 });
