@@ -1,7 +1,7 @@
-import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { expect, test } from "vitest";
+import { runScript } from "@zg/testing";
 import {
   DEFAULT_HEARTBEAT_INTERVAL,
   DEFAULT_HEARTBEAT_LIVENESS,
@@ -29,7 +29,7 @@ test("the README wire table matches the codec", () => {
   expect(readme).toContain("`0x01` HEARTBEAT (one-way), `0x02` PING, `0x03` PONG");
 });
 
-test("the README quick start runs: starts, uses and closes, and the process exits", () => {
+test("the README quick start runs: starts, uses and closes, and the process exits", async () => {
   const section = readme.slice(readme.indexOf("## Quick start"));
   const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
   expect(code).toBeDefined();
@@ -39,9 +39,7 @@ test("the README quick start runs: starts, uses and closes, and the process exit
   mkdirSync(dir, { recursive: true });
   const file = `${dir}quick-start.ts`;
   writeFileSync(file, code as string);
-  const r = spawnSync(process.execPath, ["--conditions=@zg/source", "--import", "tsx", file], {
-    encoding: "utf8",
-    timeout: 15_000,
-  });
-  expect(r.status, r.stderr).toBe(0);
-});
+  const r = await runScript(file);
+  expect(r.timedOut, r.output).toBe(false);
+  expect(r.code, r.output).toBe(0);
+}, 20_000);

@@ -1,26 +1,10 @@
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { expect, test } from "vitest";
+import { runScript } from "@zg/testing";
 
 test("a process that starts and closes every Majordomo and Titanic component exits by itself with code 0", async () => {
-  const script = fileURLToPath(new URL("./fixtures/majordomo-exit.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--conditions=@zg/source", "--import", "tsx", script], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-  const code = await new Promise<number | null>((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      resolve(null);
-    }, 15_000);
-    child.once("exit", (c) => {
-      clearTimeout(timer);
-      resolve(c);
-    });
-  });
-  expect(output).toContain("pending async request: ZG_CLOSED");
-  expect(output).toContain("closed");
-  expect(code, output).toBe(0);
+  const r = await runScript(new URL("./fixtures/majordomo-exit.ts", import.meta.url));
+  expect(r.output).toContain("pending async request: ZG_CLOSED");
+  expect(r.output).toContain("closed");
+  expect(r.timedOut, r.output).toBe(false);
+  expect(r.code, r.output).toBe(0);
 }, 20_000);

@@ -1,10 +1,9 @@
 // The README's part-1 option tables must match the exported defaults (conventions §3: stops drift).
-import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, test } from "vitest";
-import { tempDir } from "@zg/testing";
+import { runScript, tempDir } from "@zg/testing";
 import * as pirate from "../src/index.js";
 
 const PART1 = [
@@ -45,7 +44,7 @@ test("README option tables state the exported part-1 defaults", () => {
   expect(readme).toContain('`"backpressure"` (default)');
 });
 
-test("the README quick start runs as written (starts, uses, closes; the process exits)", () => {
+test("the README quick start runs as written (starts, uses, closes; the process exits)", async () => {
   const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
   const block = /## Quick start[^\n]*\n+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
   expect(block).toBeDefined();
@@ -57,10 +56,8 @@ test("the README quick start runs as written (starts, uses, closes; the process 
     file,
     (block as string).replace(/from "@zg\/pirate"/, `from ${JSON.stringify(src)}`),
   );
-  const r = spawnSync(process.execPath, ["--conditions=@zg/source", "--import", "tsx", file], {
-    encoding: "utf8",
-    timeout: 15_000,
-  });
-  expect(r.status, r.stderr).toBe(0);
+  const r = await runScript(file);
+  expect(r.timedOut, r.output).toBe(false);
+  expect(r.code, r.output).toBe(0);
   expect(r.stdout).toContain("echo hello");
 }, 20_000);

@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from "node:child_process";
+import { fork, spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -285,4 +285,51 @@ export async function spawnChild(
   }
   await child.start();
   return child;
+}
+
+/** What {@link runScript} saw. */
+export interface ScriptRun {
+  /** Exit code; `null` when killed (by signal, or after the timeout). */
+  code: number | null;
+  /** True when the script outlived `timeout` and was killed. */
+  timedOut: boolean;
+  /** stdout and stderr, interleaved as they arrived. */
+  output: string;
+  stdout: string;
+  /** Wall time until exit, in ms. */
+  ms: number;
+}
+
+/**
+ * Runs a TypeScript file to completion in a fresh Node process (through tsx,
+ * workspace packages resolved to their sources), for "the process exits by
+ * itself" and README quick-start tests. Never blocks the test's event loop;
+ * kills the process with SIGKILL after `timeout` ms.
+ */
+export async function runScript(
+  file: string | URL,
+  { timeout = 15_000 }: { timeout?: number } = {},
+): Promise<ScriptRun> {
+  const path = file instanceof URL ? fileURLToPath(file) : file;
+  const started = performance.now();
+  const proc = spawn(process.execPath, ["--conditions=@zg/source", "--import", "tsx", path], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  let stdout = "";
+  proc.stdout.on("data", (d: Buffer) => {
+    output += d.toString();
+    stdout += d.toString();
+  });
+  proc.stderr.on("data", (d: Buffer) => (output += d.toString()));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    proc.kill("SIGKILL");
+  }, timeout);
+  const code = await new Promise<number | null>((resolve) => {
+    proc.once("close", (c) => resolve(c));
+  });
+  clearTimeout(timer);
+  return { code, timedOut, output, stdout, ms: performance.now() - started };
 }

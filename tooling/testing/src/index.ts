@@ -4,7 +4,14 @@
  *
  * @packageDocumentation
  */
-export { ChildHandle, spawnChild, type ChildMessage, type SpawnChildOptions } from "./child.js";
+export {
+  ChildHandle,
+  runScript,
+  spawnChild,
+  type ChildMessage,
+  type ScriptRun,
+  type SpawnChildOptions,
+} from "./child.js";
 export { closeAfter, type Closeable } from "./cleanup.js";
 export { inprocEndpoint, ipcEndpoint, tcpEndpoint, tempDir, transports } from "./endpoints.js";
 export { checkHistory, History, type HistoryEvent, type HistoryReport } from "./history.js";
