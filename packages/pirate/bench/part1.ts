@@ -6,44 +6,10 @@
  */
 import { percentiles } from "@zg/testing";
 import type { BenchSuite } from "@zg/testing/bench";
-import { PirateQueue, PirateWorker } from "../src/index.js";
-import { driveClients, startRawForwarder } from "./raw-forwarder.js";
+import { paranoidPirateRun, rawForwarderRun } from "./runs.js";
 
 const DURATION = Number(process.env["ZG_BENCH_DURATION"] ?? 1000);
 const ROUNDS = Number(process.env["ZG_BENCH_ROUNDS"] ?? 5);
-
-async function pirate(
-  workers: number,
-  clients: number,
-  record: (l: number[]) => void,
-): Promise<number> {
-  const queue = new PirateQueue();
-  const { frontend, backend } = await queue.start();
-  const list = Array.from(
-    { length: workers },
-    () => new PirateWorker({ endpoint: backend, handler: (b) => b }),
-  );
-  for (const w of list) await w.start();
-  while (queue.stats().idleWorkers < workers) await new Promise((r) => setTimeout(r, 5));
-  const { rate, latencies } = await driveClients(frontend[0] as string, clients, DURATION);
-  record(latencies);
-  for (const w of list) await w.close();
-  await queue.close();
-  return rate;
-}
-
-async function raw(
-  workers: number,
-  clients: number,
-  record: (l: number[]) => void,
-  oneAtATime = false,
-): Promise<number> {
-  const fwd = await startRawForwarder(workers, { oneAtATime });
-  const { rate, latencies } = await driveClients(fwd.frontend, clients, DURATION);
-  record(latencies);
-  await fwd.close();
-  return rate;
-}
 
 /** Runs the part-1 rows into `suite`. */
 export async function runPart1(suite: BenchSuite): Promise<void> {
@@ -58,8 +24,8 @@ export async function runPart1(suite: BenchSuite): Promise<void> {
     await suite.compare({
       name: `Paranoid Pirate queue+worker vs raw ROUTER→ROUTER forwarder, ${workers} worker(s), ${clients} client(s), 64 B, tcp`,
       unit: "rt/s",
-      baseline: () => raw(workers, clients, (l) => (rawLat = l)),
-      subject: () => pirate(workers, clients, (l) => (subjectLat = l)),
+      baseline: () => rawForwarderRun(workers, clients, DURATION, false, (l) => (rawLat = l)),
+      subject: () => paranoidPirateRun(workers, clients, DURATION, (l) => (subjectLat = l)),
       target: 0.8,
       rounds: ROUNDS,
       extra: () => {
@@ -81,8 +47,8 @@ export async function runPart1(suite: BenchSuite): Promise<void> {
     await suite.compare({
       name: `Paranoid Pirate queue+worker vs raw forwarder with one request per worker, ${workers} worker(s), ${clients} client(s), 64 B, tcp`,
       unit: "rt/s",
-      baseline: () => raw(workers, clients, (l) => (rawLat = l), true),
-      subject: () => pirate(workers, clients, (l) => (subjectLat = l)),
+      baseline: () => rawForwarderRun(workers, clients, DURATION, true, (l) => (rawLat = l)),
+      subject: () => paranoidPirateRun(workers, clients, DURATION, (l) => (subjectLat = l)),
       target: 0.8,
       rounds: ROUNDS,
       extra: () => {

@@ -25,13 +25,12 @@ import {
   AsyncMajordomoClient,
   MajordomoBroker,
   MajordomoWorker,
-  PirateQueue,
-  PirateWorker,
   Titanic,
   TitanicClient,
   type TitanicFsyncPolicy,
 } from "../src/index.js";
-import { driveClients, startRawForwarder, type DriveResult } from "./raw-forwarder.js";
+import type { DriveResult } from "./raw-forwarder.js";
+import { paranoidPirateRun, rawForwarderRun } from "./runs.js";
 
 const DURATION = Number(process.env["ZG_BENCH_DURATION"] ?? 1000);
 const ROUNDS = Number(process.env["ZG_BENCH_ROUNDS"] ?? 3);
@@ -163,39 +162,6 @@ async function majordomo(
   return rate;
 }
 
-async function raw(
-  workers: number,
-  inFlight: number,
-  oneAtATime: boolean,
-  record: (l: number[]) => void,
-): Promise<number> {
-  const fwd = await startRawForwarder(workers, { oneAtATime });
-  const { rate, latencies } = await driveClients(fwd.frontend, inFlight, DURATION);
-  record(latencies);
-  await fwd.close();
-  return rate;
-}
-
-async function pirate(
-  workers: number,
-  inFlight: number,
-  record: (l: number[]) => void,
-): Promise<number> {
-  const queue = new PirateQueue();
-  const { frontend, backend } = await queue.start();
-  const list = Array.from(
-    { length: workers },
-    () => new PirateWorker({ endpoint: backend, handler: (b) => b }),
-  );
-  for (const w of list) await w.start();
-  while (queue.stats().idleWorkers < workers) await new Promise((r) => setTimeout(r, 5));
-  const { rate, latencies } = await driveClients(frontend[0] as string, inFlight, DURATION);
-  record(latencies);
-  for (const w of list) await w.close();
-  await queue.close();
-  return rate;
-}
-
 async function asyncClient(
   workers: number,
   inFlight: number,
@@ -309,7 +275,7 @@ export async function runPart2(all: BenchSuite): Promise<void> {
     await suite.compare({
       name: `Majordomo broker+worker vs raw ROUTER→ROUTER forwarder, ${workers} worker(s), ${inFlight} in flight, 64 B, tcp`,
       unit: "rt/s",
-      baseline: () => raw(workers, inFlight, false, (l) => (b = l)),
+      baseline: () => rawForwarderRun(workers, inFlight, DURATION, false, (l) => (b = l)),
       subject: () => majordomo(workers, inFlight, (l) => (s = l)),
       target: 0.8,
       rounds: ROUNDS,
@@ -322,7 +288,7 @@ export async function runPart2(all: BenchSuite): Promise<void> {
     await suite.compare({
       name: `Majordomo broker+worker vs raw forwarder with one request per worker, ${workers} worker(s), ${inFlight} in flight, 64 B, tcp`,
       unit: "rt/s",
-      baseline: () => raw(workers, inFlight, true, (l) => (b = l)),
+      baseline: () => rawForwarderRun(workers, inFlight, DURATION, true, (l) => (b = l)),
       subject: () => majordomo(workers, inFlight, (l) => (s = l)),
       target: 0.8,
       rounds: ROUNDS,
@@ -348,7 +314,7 @@ export async function runPart2(all: BenchSuite): Promise<void> {
     await suite.compare({
       name: `Majordomo broker+worker vs Paranoid Pirate queue+worker, ${workers} worker(s), ${inFlight} in flight, 64 B, tcp`,
       unit: "rt/s",
-      baseline: () => pirate(workers, inFlight, (l) => (b = l)),
+      baseline: () => paranoidPirateRun(workers, inFlight, DURATION, (l) => (b = l)),
       subject: () => majordomo(workers, inFlight, (l) => (s = l)),
       rounds: ROUNDS,
       extra: () => latencyExtra(s, b)(),
