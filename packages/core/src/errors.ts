@@ -52,7 +52,7 @@ export interface ZgErrorOptions<D extends Record<string, unknown> = Record<strin
  * @example
  * ```ts
  * try { await client.request(body); }
- * catch (e) { if (isZgError(e, "ZG_RETRIES_EXHAUSTED")) console.log(e.details); }
+ * catch (e) { if (isZgError(e, "ZG_RETRIES_EXHAUSTED")) logger.error("gave up", e.details); }
  * ```
  */
 export class ZgError<C extends ZgErrorCode = ZgErrorCode> extends Error {

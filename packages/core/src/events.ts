@@ -16,7 +16,7 @@ export type Listener<E extends EventMap, K extends keyof E> = (event: E[K]) => v
  *
  * @example
  * ```ts
- * const off = queue.on("worker:expired", (e) => console.log(e.identity));
+ * const off = queue.on("worker:expired", (e) => logger.warn("worker expired", { identity: e.identity }));
  * off(); // unsubscribe
  * ```
  */

@@ -109,7 +109,7 @@ export interface HeartbeatDealerStats {
  * ```ts
  * const link = new HeartbeatDealer({ endpoints: endpoint, interval: 250, onMessage: (body) => handle(body) });
  * await link.start();
- * link.on("peer:expired", () => console.log("server gone"));
+ * link.on("peer:expired", () => logger.warn("server gone"));
  * link.post(["hello"]);
  * await link.close();
  * ```

@@ -95,7 +95,7 @@ export interface HeartbeatRouterStats {
  * ```ts
  * const router = new HeartbeatRouter({ endpoints: "tcp://127.0.0.1:*", onMessage: (id, body) => router.send(id, body) });
  * const [endpoint] = await router.start();
- * router.on("peer:expired", ({ key }) => console.log("gone", key));
+ * router.on("peer:expired", ({ key }) => forget(key));
  * await router.close();
  * ```
  */

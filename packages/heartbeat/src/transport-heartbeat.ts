@@ -97,7 +97,7 @@ export interface TransportMonitorStats {
  * ```ts
  * const dealer = createDealer({ linger: 0, ...transportHeartbeatOptions({ interval: 100, timeout: 300 }) });
  * const monitor = new TransportMonitor(dealer);
- * monitor.on("connection:lost", ({ address }) => console.log("lost", address));
+ * monitor.on("connection:lost", ({ address }) => logger.warn("connection lost", { address }));
  * monitor.close();
  * ```
  */

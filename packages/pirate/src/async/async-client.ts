@@ -53,7 +53,7 @@ export interface AsyncClientEvents {
  * const client = new AsyncClient({ endpoint });
  * await client.start();
  * client.send("request #1");
- * for await (const reply of client.replies()) { console.log(reply[0]?.toString()); break; }
+ * for await (const reply of client.replies()) { handle(reply); break; }
  * await client.close();
  * ```
  */

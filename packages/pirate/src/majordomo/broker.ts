@@ -83,7 +83,7 @@ export interface MajordomoBrokerOptions extends ComponentOptions {
  * ```ts
  * const broker = new MajordomoBroker({ endpoints: "tcp://127.0.0.1:*" });
  * const { endpoints } = await broker.start();
- * console.log(broker.stats().perService);
+ * metrics.update(broker.stats().perService);
  * await broker.close();
  * ```
  */
