@@ -59,7 +59,10 @@ export function unwrap(message: readonly Frame[]): {
  * latin1, which is lossless and cheap.
  */
 export function identityKey(id: Uint8Array): string {
-  return Buffer.from(id.buffer, id.byteOffset, id.length).toString("latin1");
+  // Frames from zeromq.js are Buffers already: no view to allocate per message on a broker's hot path.
+  return (Buffer.isBuffer(id) ? id : Buffer.from(id.buffer, id.byteOffset, id.length)).toString(
+    "latin1",
+  );
 }
 
 /** The routing id for a key made by {@link identityKey}. */
