@@ -14,6 +14,7 @@ export {
 } from "./child.js";
 export { closeAfter, type Closeable } from "./cleanup.js";
 export { inprocEndpoint, ipcEndpoint, tcpEndpoint, tempDir, transports } from "./endpoints.js";
+export { FaultPlan, type FaultPlanOptions } from "./faults.js";
 export { checkHistory, History, type HistoryEvent, type HistoryReport } from "./history.js";
 export { findPythonZmq, PythonPeer, pythonTest, spawnPython } from "./python.js";
 export { ScriptedPeer, type ScriptedPeerKind, type ScriptedPeerOptions } from "./scripted-peer.js";
