@@ -35,6 +35,13 @@ export const options = {
     default: 0,
     description: "stop by itself after this long (0 = run until Ctrl-C)",
   },
+  untilRestarts: {
+    type: "integer",
+    default: 0,
+    min: 0,
+    description:
+      "stop by itself once this many killed workers have been restarted (0 = never); with --duration, whichever comes first",
+  },
   keepLogs: {
     type: "boolean",
     default: false,

@@ -74,6 +74,7 @@ const brokers: Child[] = [];
 const workers: { child: Child; key: string }[] = [];
 const clients: Child[] = [];
 const restarts = new Map<string, number>();
+let totalRestarts = 0;
 const exitCodes = new Map<string, number | string>();
 
 function onExit(child: Child, code: number | null, signal: NodeJS.Signals | null): void {
@@ -102,6 +103,8 @@ function scheduleRestart(w: { child: Child; key: string }, delay: number): void 
         () => {
           restarts.set(w.key, (restarts.get(w.key) ?? 0) + 1);
           event(`restarted ${w.child.spec.name} (pid ${w.child.pid})`);
+          totalRestarts += 1;
+          if (opts.untilRestarts > 0 && totalRestarts >= opts.untilRestarts) void shutdown();
         },
         (error: unknown) =>
           event(

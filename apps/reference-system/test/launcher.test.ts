@@ -60,10 +60,14 @@ describe("reference-system launcher (built)", () => {
     for (const pid of [app.pid, ...children]) expect(processExists(pid)).toBe(false);
   });
 
+  // The run ends on progress (the first killed worker is back), not after a fixed time, so a slow
+  // machine's slower restarts cannot outlast it; --duration is only the upper bound.
   it("demo: workers and clients run, a worker is killed and restarted, everything stops by itself", async () => {
     const app = spawnApp(launcher, [
+      "--until-restarts",
+      "1",
       "--duration",
-      "5s",
+      "15s",
       "--chaos-interval",
       "1500ms",
       "--status-interval",

@@ -139,7 +139,12 @@ describe("PirateQueue + PirateWorker (6/PPP)", () => {
     await worker.start();
     await waitFor(() => q1.stats().workers === 1);
     await q1.close();
-    await new Promise((r) => setTimeout(r, 18 * I)); // detect 300 + wait 100 + 300 + 200 + 300 + 400
+    // Progress, not a guessed downtime: stay down until the worker has judged the queue gone
+    // three times (detect 300 + wait 100, + 300 + 200, + 300 + 400).
+    await waitFor(() => lost.length >= 3, {
+      timeout: 10_000,
+      what: "three losses while the queue was down",
+    });
     const q2 = closeAfter(new PirateQueue({ frontend, backend, heartbeatInterval: I }));
     await q2.start();
     await waitFor(() => q2.stats().idleWorkers === 1, {
