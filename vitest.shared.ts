@@ -1,6 +1,20 @@
 import { configDefaults, defineConfig } from "vitest/config";
 
 /**
+ * Test tiers, by file name (docs/architecture.md "Tests"):
+ * - `*.test.ts`: pure logic, no sockets;
+ * - `*.integration.test.ts`: real sockets;
+ * - `*.fault.integration.test.ts`: real child processes kill -9'd, SIGSTOPped or restarted;
+ * - `*.soak.integration.test.ts`: long healthy runs.
+ * `ZG_TEST_TIER=fast` (`pnpm test:fast`, the developer's inner loop) leaves out the last two;
+ * CI and `pnpm test` run everything.
+ */
+const fastTier = process.env["ZG_TEST_TIER"] === "fast";
+const slowTiers = fastTier
+  ? ["**/*.fault.integration.test.ts", "**/*.soak.integration.test.ts"]
+  : [];
+
+/**
  * Shared vitest settings for every workspace package. Workspace packages are
  * resolved to their TypeScript sources through the `@zg/source` export
  * condition, so tests never need a build of their dependencies.
@@ -9,7 +23,7 @@ export const sharedConfig = defineConfig({
   resolve: { conditions: ["@zg/source"] },
   ssr: { resolve: { conditions: ["@zg/source"], externalConditions: ["@zg/source"] } },
   test: {
-    exclude: [...configDefaults.exclude, "**/.tsbuild/**", "**/dist/**"],
+    exclude: [...configDefaults.exclude, "**/.tsbuild/**", "**/dist/**", ...slowTiers],
     clearMocks: true,
     restoreMocks: true,
     retry: 0,
