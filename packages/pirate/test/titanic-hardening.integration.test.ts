@@ -20,7 +20,13 @@ async function brokerOnly(): Promise<string> {
 
 async function echoWorker(ep: string): Promise<void> {
   await closeAfter(
-    new MajordomoWorker({ broker: ep, service: "echo", handler: (r) => r, ...HB, reconnectDelay: 100 }),
+    new MajordomoWorker({
+      broker: ep,
+      service: "echo",
+      handler: (r) => r,
+      ...HB,
+      reconnectDelay: 100,
+    }),
   ).start();
 }
 
@@ -63,7 +69,7 @@ async function countLost(
 /** Record boundaries of a log: [offset, end, uuid, kind][]. */
 function layout(log: Buffer): [number, number, string, number][] {
   const out: [number, number, string, number][] = [];
-  for (let o = 0; o + RECORD_HEADER <= log.length; ) {
+  for (let o = 0; o + RECORD_HEADER <= log.length;) {
     const size = RECORD_HEADER + log.readUInt32BE(o);
     const rec = decodeRecord(log.subarray(o, o + size));
     if (rec === undefined) throw new Error(`precondition: the log is not valid at ${o}`);
@@ -138,7 +144,7 @@ describe("Titanic hardening (real processes)", () => {
     await child.start();
     await echoWorker(ep);
     const { lost } = await countLost(c, acked, { settle: true });
-    const stats = (await child.call("stats")) as { store: { damagedRanges: number } };
+    const stats = await child.call<{ store: { damagedRanges: number } }>("stats");
     console.log(
       `titanic 1 bit flipped in record 1: ${acked.size} acknowledged, ${lost.length} lost (the damaged one), ${stats.store.damagedRanges} damaged range`,
     );
@@ -216,7 +222,7 @@ describe("Titanic on a full disk (real 1 MiB tmpfs)", () => {
         let seq = 0;
         const body = (): string => `${seq++} `.padEnd(9000, "z");
         // Fill the disk: until 20 requests in a row were refused.
-        for (let run = 0; run < 20 && seq < 500; ) {
+        for (let run = 0; run < 20 && seq < 500;) {
           const b = body();
           try {
             acked.set(await c.submit("echo", [b]), b);
