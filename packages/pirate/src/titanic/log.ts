@@ -87,6 +87,8 @@ export interface LogSource {
   readonly size: number;
   /** `length` bytes at `position` (fewer only at the end). */
   readAt(position: number, length: number): Promise<Buffer>;
+  /** Reads into `buf` (from its start) at `position`; resolves with the bytes read. Optional: saves an allocation per large read. */
+  readInto?(buf: Buffer, position: number): Promise<number>;
 }
 
 /** A {@link LogSource} over a Buffer (tests). */
@@ -126,6 +128,8 @@ export interface ScanResult {
 
 /** Caches one window of the source, so that many small reads cost one big read. */
 class Window {
+  /** A reused buffer for CRC checks of large records. */
+  scratch: Buffer | undefined;
   #at = 0;
   #buf: Buffer = Buffer.alloc(0);
   constructor(readonly source: LogSource) {}
@@ -174,10 +178,21 @@ async function checkRecord(
     p += fl;
   }
   if (p !== end) return undefined;
-  // CRC over the payload, chunk by chunk.
+  // CRC over the payload, chunk by chunk (large records through one reused buffer).
   let crc = 0;
-  for (let q = start; q < end; q += CRC_CHUNK) {
-    crc = crc32(await w.get(q, Math.min(CRC_CHUNK, end - q)), crc);
+  const source = w.source;
+  if (len > CHUNK && source.readInto !== undefined) {
+    const scratch = (w.scratch ??= Buffer.allocUnsafe(CRC_CHUNK));
+    for (let q = start; q < end; q += CRC_CHUNK) {
+      const n = Math.min(CRC_CHUNK, end - q);
+      const got = await source.readInto(n === CRC_CHUNK ? scratch : scratch.subarray(0, n), q);
+      if (got !== n) return undefined;
+      crc = crc32(n === CRC_CHUNK ? scratch : scratch.subarray(0, n), crc);
+    }
+  } else {
+    for (let q = start; q < end; q += CRC_CHUNK) {
+      crc = crc32(await w.get(q, Math.min(CRC_CHUNK, end - q)), crc);
+    }
   }
   if (crc !== head.readUInt32BE(4)) return undefined;
   return {

@@ -125,6 +125,15 @@ function fileSource(fh: FileHandle, size: number): LogSource {
       }
       return got === n ? buf : buf.subarray(0, got);
     },
+    async readInto(buf, position) {
+      let got = 0;
+      while (got < buf.length) {
+        const { bytesRead } = await fh.read(buf, got, buf.length - got, position + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return got;
+    },
   };
 }
 
