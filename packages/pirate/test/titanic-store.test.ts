@@ -1,4 +1,13 @@
-import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
+import { spawnSync } from "node:child_process";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { describe, expect, test } from "vitest";
@@ -60,6 +69,38 @@ describe("TitanicStore", () => {
     await s3.close();
   });
 
+  test("mid-file damage: skipped, quarantined, logged once, and gone from the log after the rewrite", async () => {
+    const dir = tempDir();
+    const s1 = await TitanicStore.open(dir);
+    const ids = Array.from({ length: 10 }, uuid);
+    for (const id of ids) await s1.putRequest(id, "svc", [b(`body ${id}`)]);
+    await s1.close();
+    const log = join(dir, "titanic.log");
+    const data = readFileSync(log);
+    const per = data.length / 10;
+    data[Math.floor(per * 4.5)] = (data[Math.floor(per * 4.5)] as number) ^ 0x01; // inside record 4
+    writeFileSync(log, data);
+    const errors: unknown[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn() {},
+      error: (m: string, f?: unknown) => errors.push([m, f]),
+    };
+    const s2 = await TitanicStore.open(dir, { logger });
+    await s2.compact(); // waits for the rewrite that open started
+    expect(s2.pending()).toEqual(ids.filter((_, i) => i !== 4));
+    expect(s2.stats()).toMatchObject({ damagedRanges: 1, damagedBytes: per });
+    expect(s2.stats().compactions).toBeGreaterThanOrEqual(1);
+    expect(errors).toHaveLength(1);
+    expect(readdirSync(dir).filter((f) => f.startsWith("quarantine-"))).toHaveLength(1);
+    await s2.close();
+    const s3 = await TitanicStore.open(dir);
+    expect(s3.stats()).toMatchObject({ damagedRanges: 0, discardedBytes: 0, entries: 9 });
+    expect((await s3.get(ids[9] as string))?.request).toEqual([b(`body ${ids[9]}`)]);
+    await s3.close();
+  });
+
   test("compaction keeps live entries only", async () => {
     const dir = tempDir();
     const s1 = await TitanicStore.open(dir, { fsync: "never", compactMinBytes: 1 << 30 });
@@ -89,7 +130,7 @@ describe("TitanicStore", () => {
   // releases the directory lock, which a killed process leaves stale). Every
   // acknowledged request must be there. Real kill -9: titanic.fault.integration.test.ts.
   test.each(["always", "interval", "never"] satisfies TitanicFsyncPolicy[])(
-    "abandon-and-reopen after each ack (500 cycles with fsync always, 200 otherwise) loses nothing: fsync %s",
+    "close-and-reopen after each ack (500 cycles with fsync always, 200 otherwise) loses nothing: fsync %s",
     async (fsync) => {
       const dir = tempDir();
       const acked: string[] = [];
@@ -127,6 +168,28 @@ describe("TitanicStore", () => {
     expect(st.writes).toBe(200);
     expect(st.fsyncs).toBeLessThan(200);
     await s.close();
+  });
+
+  test("the directory lock: a second open is refused naming the holder; a dead holder's or an empty lock is taken over; close releases it", async () => {
+    const dir = tempDir();
+    const s1 = await TitanicStore.open(dir);
+    await expect(TitanicStore.open(dir)).rejects.toThrow(
+      `${dir} is locked by this process (pid ${process.pid})`,
+    );
+    await s1.close();
+    const s2 = await TitanicStore.open(dir); // released by close()
+    await s2.close();
+    // A stale lock: a pid that is not alive (spawned and already exited).
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid;
+    writeFileSync(join(dir, "titanic.lock"), `${dead} ${hostname()}\n`);
+    const s3 = await TitanicStore.open(dir);
+    expect(readFileSync(join(dir, "titanic.lock"), "utf8")).toBe(`${process.pid} ${hostname()}\n`);
+    await s3.close();
+    writeFileSync(join(dir, "titanic.lock"), ""); // a holder that died between create and write
+    await (await TitanicStore.open(dir)).close();
+    // A live holder on another host is never taken over.
+    writeFileSync(join(dir, "titanic.lock"), `1 some-other-host\n`);
+    await expect(TitanicStore.open(dir)).rejects.toThrow("locked by pid 1 on some-other-host");
   });
 
   test("rejects a malformed UUID and refuses writes after close", async () => {
