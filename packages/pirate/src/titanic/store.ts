@@ -218,8 +218,8 @@ async function takeLock(directory: string): Promise<string> {
     try {
       const fh = await open(path, "wx");
       try {
+        // No fsync: a lock emptied by a power loss reads as stale, which is what it is then.
         await writeAll(fh, Buffer.from(mine));
-        await fh.sync();
       } finally {
         await fh.close();
       }
@@ -442,16 +442,29 @@ export class TitanicStore {
    * @throws {@link ZgError} `ZG_STORAGE` when the record cannot be read or fails its CRC.
    */
   async get(uuid: string): Promise<TitanicEntry | undefined> {
-    const key = uuid.toLowerCase();
-    const s = this.#slots.get(key);
+    return this.#read(uuid, true);
+  }
+
+  /**
+   * Reads only the stored reply to `uuid` back from the log: `undefined` when
+   * the request is unknown, closed or not answered yet.
+   *
+   * @throws {@link ZgError} `ZG_STORAGE` when the record cannot be read or fails its CRC.
+   */
+  async getReply(uuid: string): Promise<Frame[] | undefined> {
+    return (await this.#read(uuid, false))?.reply;
+  }
+
+  async #read(uuid: string, withRequest: boolean): Promise<TitanicEntry | undefined> {
+    const s = this.#slots.get(uuid.toLowerCase());
     if (s === undefined) return undefined;
-    const fh = this.#fh;
+    // File and offsets are taken together: a compaction may swap both while this reads.
+    const { fh, req, rep } = { fh: this.#fh, req: s.req, rep: s.rep };
     this.#readers.set(fh, (this.#readers.get(fh) ?? 0) + 1);
     try {
-      const req = await this.#readRecord(fh, s.req);
-      const rep = s.rep === undefined ? undefined : await this.#readRecord(fh, s.rep);
-      const [service, ...request] = req.frames;
-      return { service: service?.toString("utf8") ?? s.service, request, reply: rep?.frames };
+      const request = withRequest ? (await this.#readRecord(fh, req)).frames.slice(1) : [];
+      const reply = rep === undefined ? undefined : (await this.#readRecord(fh, rep)).frames;
+      return { service: s.service, request, reply };
     } finally {
       const n = (this.#readers.get(fh) ?? 1) - 1;
       if (n > 0 || fh === this.#fh) this.#readers.set(fh, n);
@@ -646,7 +659,13 @@ export class TitanicStore {
           try {
             await this.#fh.truncate(start);
           } catch (cut) {
+            // The partial record stays: the next open skips it as damage. Appends go after it,
+            // so the index must know where the file really ends.
             this.#logger.error("Titanic log: cannot cut a failed write", { error: String(cut) });
+            this.#bytes = await this.#fh.stat().then(
+              (st) => st.size,
+              () => start,
+            );
           }
           this.#writing = undefined;
           writing.resolve();

@@ -255,10 +255,10 @@ export class Titanic extends Component<TitanicEvents, TitanicStats> {
       return encodeTspReply(TSP_UNKNOWN);
     if (!info.answered) return encodeTspReply(TSP_PENDING);
     try {
-      const e = await store.get(uuid);
-      if (e === undefined) return encodeTspReply(TSP_UNKNOWN);
-      if (e.reply === undefined) return encodeTspReply(TSP_PENDING);
-      return encodeTspReply(TSP_OK, ...e.reply);
+      const reply = await store.getReply(uuid);
+      if (reply === undefined)
+        return encodeTspReply(store.info(uuid) === undefined ? TSP_UNKNOWN : TSP_PENDING);
+      return encodeTspReply(TSP_OK, ...reply);
     } catch (error) {
       this.#stats.errors++;
       this.logger.error("cannot read a stored reply", { uuid, error: String(error) });
