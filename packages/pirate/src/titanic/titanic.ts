@@ -104,7 +104,10 @@ export interface TitanicEvents {
  * disk (fsync by default) **before** its UUID is returned; pending requests
  * are replayed after a restart; the dispatcher retries failed calls on every
  * pass, forever. Execution is at-least-once: a crash between a service's reply
- * and its storage repeats the call after restart.
+ * and its storage repeats the call after restart. `start()` fails with
+ * `ZG_STORAGE` when another Titanic holds the directory (see
+ * {@link TitanicStore}); a store failure (disk full …) answers `500` until it
+ * clears; a body over `maxBody` is refused with `400` and a reason.
  *
  * @example
  * ```ts
