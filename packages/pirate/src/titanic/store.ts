@@ -703,8 +703,16 @@ export class TitanicStore {
   /** While set, the writer waits (compaction's final phase). */
   #hold: Promise<void> | undefined;
 
+  /** After a failed compaction (disk full …), the next waits until the log grew by compactMin. */
+  #compactNotBefore = 0;
+
   #maybeCompact(): void {
-    if (this.#bytes >= this.#compactMin && this.#live * 2 < this.#bytes) this.#startCompaction();
+    if (
+      this.#bytes >= this.#compactMin &&
+      this.#bytes >= this.#compactNotBefore &&
+      this.#live * 2 < this.#bytes
+    )
+      this.#startCompaction();
   }
 
   #startCompaction(force = false): void {
@@ -712,6 +720,7 @@ export class TitanicStore {
     if (!force && (this.#bytes < this.#compactMin || this.#live * 2 >= this.#bytes)) return;
     this.#compacting = this.#compact()
       .catch((error: unknown) => {
+        this.#compactNotBefore = this.#bytes + Math.max(this.#compactMin, 65_536);
         this.#logger.error("Titanic log: compaction failed; the log is unchanged", {
           directory: this.directory,
           error: String(error),
