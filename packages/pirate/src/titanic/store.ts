@@ -767,6 +767,15 @@ export class TitanicStore {
           await writeAll(out, chunk, pos + p - snapshot);
         }
         const total = pos + end - snapshot;
+        const remap = ([at, size]: [number, number]): [number, number] => {
+          const to = at >= snapshot ? at - snapshot + pos : moved.get(at);
+          if (to === undefined) throw new Error(`compaction lost track of the record at ${at}`);
+          return [to, size];
+        };
+        // Every new offset is known before anything is replaced (a surprise aborts the compaction).
+        const next = [...this.#slots.values()].map(
+          (s) => [s, remap(s.req), s.rep === undefined ? undefined : remap(s.rep)] as const,
+        );
         await out.datasync();
         await out.close();
         const fresh = await open(tmp, "a+");
@@ -778,13 +787,9 @@ export class TitanicStore {
           await fresh.close();
           throw error;
         }
-        const remap = ([at, size]: [number, number]): [number, number] => [
-          at >= snapshot ? at - snapshot + pos : (moved.get(at) as number),
-          size,
-        ];
-        for (const s of this.#slots.values()) {
-          s.req = remap(s.req);
-          if (s.rep !== undefined) s.rep = remap(s.rep);
+        for (const [s, req, rep] of next) {
+          s.req = req;
+          s.rep = rep;
         }
         this.#fh = fresh;
         this.#bytes = total;
