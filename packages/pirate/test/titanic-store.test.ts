@@ -6,7 +6,7 @@ import {
   truncateSync,
   writeFileSync,
 } from "node:fs";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
@@ -170,7 +170,7 @@ describe("TitanicStore", () => {
     await s.close();
   });
 
-  test("the directory lock: a second open is refused naming the holder; a dead holder's or an empty lock is taken over; close releases it", async () => {
+  test("the directory lock: a second open is refused naming the holder; a dead, reused, earlier-boot or empty holder's lock is taken over; close releases it", async () => {
     const dir = tempDir();
     const s1 = await TitanicStore.open(dir);
     await expect(TitanicStore.open(dir)).rejects.toThrow(
@@ -183,8 +183,32 @@ describe("TitanicStore", () => {
     const dead = spawnSync(process.execPath, ["-e", "0"]).pid;
     writeFileSync(join(dir, "titanic.lock"), `${dead} ${hostname()}\n`);
     const s3 = await TitanicStore.open(dir);
-    expect(readFileSync(join(dir, "titanic.lock"), "utf8")).toBe(`${process.pid} ${hostname()}\n`);
+    expect(readFileSync(join(dir, "titanic.lock"), "utf8")).toMatch(
+      new RegExp(`^${process.pid} ${hostname()} \\S+ \\d+\n$`),
+    );
     await s3.close();
+    // Our own pid, but no store of this process holds it: an earlier process with our pid (a
+    // container restarted as pid 1). And a lock from before this boot.
+    writeFileSync(join(dir, "titanic.lock"), `${process.pid} ${hostname()} - -\n`);
+    await (await TitanicStore.open(dir)).close();
+    writeFileSync(join(dir, "titanic.lock"), `${process.pid} ${hostname()} not-this-boot -\n`);
+    await (await TitanicStore.open(dir)).close();
+    // A live pid: held when its start time matches, reused (stale) when it does not.
+    const sleeper = spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"], {
+      stdio: "ignore",
+    });
+    try {
+      const pid = sleeper.pid as number;
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const started = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] as string;
+      const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+      writeFileSync(join(dir, "titanic.lock"), `${pid} ${hostname()} ${boot} ${started}\n`);
+      await expect(TitanicStore.open(dir)).rejects.toThrow(`locked by pid ${pid}`);
+      writeFileSync(join(dir, "titanic.lock"), `${pid} ${hostname()} ${boot} 1\n`);
+      await (await TitanicStore.open(dir)).close();
+    } finally {
+      sleeper.kill("SIGKILL");
+    }
     writeFileSync(join(dir, "titanic.lock"), ""); // a holder that died between create and write
     await (await TitanicStore.open(dir)).close();
     // A live holder on another host is never taken over.

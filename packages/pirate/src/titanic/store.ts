@@ -197,6 +197,21 @@ function alive(pid: number): boolean {
   }
 }
 
+/** This boot's id (Linux), or "-". */
+async function bootId(): Promise<string> {
+  return (await readFile("/proc/sys/kernel/random/boot_id", "utf8").catch(() => "-")).trim() || "-";
+}
+
+/** A process's start time in clock ticks since boot (Linux `/proc/<pid>/stat` field 22), or "-". */
+async function startTime(pid: number | "self"): Promise<string> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  // The command name (field 2) is in parentheses and may hold spaces: count after the last ")".
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? "-";
+}
+
+/** Lock files held by stores of this process (a previous process may have had our pid). */
+const heldHere = new Set<string>();
+
 function lockedError(directory: string, pid: number, host: string): ZgError {
   const who = pid === process.pid ? `this process (pid ${pid})` : `pid ${pid}`;
   return new ZgError(
@@ -206,26 +221,47 @@ function lockedError(directory: string, pid: number, host: string): ZgError {
   );
 }
 
+/** Is the holder a lock file names still alive (same host)? */
+async function holderAlive(path: string, fields: string[]): Promise<boolean> {
+  const [pidText = "", , boot = "-", started = "-"] = fields;
+  const pid = Number(pidText);
+  if (boot !== "-" && boot !== (await bootId())) return false; // written before a reboot
+  if (pid === process.pid) return heldHere.has(path); // an earlier process had our pid (containers)
+  if (!alive(pid)) return false;
+  // The pid may have been reused by an unrelated process since.
+  return started === "-" || started === (await startTime(pid));
+}
+
 /**
- * Takes `directory/titanic.lock` exclusively: created with O_EXCL, holding
- * `pid host`. A lock whose pid is not alive on this host is stale and taken
- * over (by an atomic rename, so two starting processes cannot both take it).
+ * Takes `directory/titanic.lock` exclusively. The lock is created complete
+ * (written to a temporary file, then hard-linked into place, which fails if
+ * it exists) and names `pid host boot-id start-time`. A lock is stale, and is
+ * taken over (by an atomic rename aside, so two starting processes cannot
+ * both take it), when it is empty or garbled (power loss), was written before
+ * this boot, or its pid is not alive, or is alive but started at another
+ * time (reused), or is this process's pid without a store of this process
+ * holding it. A lock written on another host is never taken over.
  */
 async function takeLock(directory: string): Promise<string> {
   const path = join(directory, LOCK);
-  const mine = `${process.pid} ${hostname()}\n`;
+  const mine = `${process.pid} ${hostname()} ${await bootId()} ${await startTime("self")}\n`;
+  const temp = `${path}.${process.pid}.new`;
   for (let attempt = 0; attempt < 5; attempt++) {
+    const fh = await open(temp, "w");
     try {
-      const fh = await open(path, "wx");
-      try {
-        // No fsync: a lock emptied by a power loss reads as stale, which is what it is then.
-        await writeAll(fh, Buffer.from(mine));
-      } finally {
-        await fh.close();
-      }
+      // No fsync: a lock emptied by a power loss reads as stale, which is what it is then.
+      await writeAll(fh, Buffer.from(mine));
+    } finally {
+      await fh.close();
+    }
+    try {
+      await link(temp, path);
+      heldHere.add(path);
       return path;
     } catch (error) {
       if ((error as { code?: string }).code !== "EEXIST") throw error;
+    } finally {
+      await rm(temp, { force: true });
     }
     let text: string;
     try {
@@ -234,12 +270,12 @@ async function takeLock(directory: string): Promise<string> {
       if ((error as { code?: string }).code === "ENOENT") continue; // released meanwhile
       throw error;
     }
-    const [pidText = "", host = ""] = text.trim().split(/\s+/);
-    const pid = Number(pidText);
-    if (text.trim() === "" || !Number.isSafeInteger(pid) || pid <= 0) {
-      // A lock file with no pid: its writer died between create and write. Stale.
-    } else if (host !== hostname() || alive(pid)) {
-      throw lockedError(directory, pid, host);
+    const fields = text.trim().split(/\s+/);
+    const pid = Number(fields[0]);
+    const host = fields[1] ?? "";
+    if (Number.isSafeInteger(pid) && pid > 0 && host !== "") {
+      if (host !== hostname() || (await holderAlive(path, fields)))
+        throw lockedError(directory, pid, host);
     }
     // Stale: move it aside atomically, check that what we moved is what we judged, then retry.
     const aside = `${path}.stale-${process.pid}`;
@@ -419,7 +455,10 @@ export class TitanicStore {
       return store;
     } catch (error) {
       await fh?.close().catch(() => undefined);
-      if (lock !== undefined) await rm(lock, { force: true }).catch(() => undefined);
+      if (lock !== undefined) {
+        heldHere.delete(lock);
+        await rm(lock, { force: true }).catch(() => undefined);
+      }
       if (error instanceof ZgError) throw error;
       throw new ZgError(
         "ZG_STORAGE",
@@ -564,6 +603,7 @@ export class TitanicStore {
     } finally {
       await this.#fh.close();
       for (const fh of this.#readers.keys()) if (fh !== this.#fh) await fh.close().catch(() => {});
+      heldHere.delete(this.#lock);
       await rm(this.#lock, { force: true });
     }
   }
