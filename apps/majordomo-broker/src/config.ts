@@ -6,6 +6,7 @@ import {
   DEFAULT_MDP_REQUEST_EXPIRY,
   DEFAULT_MDP_REQUEUE_LIMIT,
   DEFAULT_MDP_SERVICE_TTL,
+  DEFAULT_TITANIC_MAX_BODY,
   type MajordomoBrokerOptions,
   type TitanicFsyncPolicy,
   type TitanicOptions,
@@ -63,7 +64,8 @@ export const options = {
   dataDir: {
     type: "path",
     default: ".titanic",
-    description: "Titanic's data directory (created if missing; used with --titanic)",
+    description:
+      "Titanic's data directory (created if missing; locked: one Titanic per directory; used with --titanic)",
   },
   fsync: {
     type: "string",
@@ -71,6 +73,13 @@ export const options = {
     choices: ["always", "interval", "never"],
     description:
       "when Titanic fsyncs its log: before acknowledging (always), every 100 ms (interval) or never (with --titanic)",
+  },
+  maxBody: {
+    type: "integer",
+    default: DEFAULT_TITANIC_MAX_BODY,
+    min: 1,
+    description:
+      'largest titanic.request body in bytes; a larger one is refused with "400" and a reason (with --titanic)',
   },
 } as const satisfies OptionSpecs;
 
@@ -99,5 +108,6 @@ export function titanicOptions(
     fsync: values.fsync as TitanicFsyncPolicy,
     heartbeatInterval: values.heartbeatInterval,
     heartbeatLiveness: values.heartbeatLiveness,
+    maxBody: values.maxBody,
   };
 }

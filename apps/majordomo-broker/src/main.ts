@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // zg-majordomo-broker: the Majordomo broker (7/MDP, 18/MDP, 8/MMI), optionally
 // with Titanic (9/TSP) in the same process, as a deployable process.
-import { connectableEndpoint, defineApp, runApp } from "@zg/app-kit";
+import { AppError, connectableEndpoint, defineApp, runApp } from "@zg/app-kit";
 import { MajordomoBroker, Titanic } from "@zg/pirate";
 import { brokerOptions, options, titanicOptions } from "./config.js";
 
@@ -53,7 +53,19 @@ const app = defineApp({
         logger: ctx.logger,
       }),
     );
-    await titanic.start();
+    try {
+      await titanic.start();
+    } catch (error) {
+      // The data directory is locked by another instance, unreadable, …: one line naming --data-dir.
+      if ((error as { code?: string }).code === "ZG_STORAGE")
+        throw new AppError((error as Error).message, {
+          app: "majordomo-broker",
+          option: "dataDir",
+          exitCode: 1,
+          cause: error,
+        });
+      throw error;
+    }
     return {
       endpoints: { broker: endpoints },
       info: { titanic: { directory, fsync: ctx.options.fsync } },

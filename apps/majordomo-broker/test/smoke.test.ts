@@ -124,6 +124,30 @@ describe("zg-majordomo-broker (built bin)", () => {
     );
   });
 
+  it("with --titanic on a data directory another Titanic holds: exits 1 with one line naming the directory and the holder's pid", async () => {
+    const dir = join(tempDir(), "titanic");
+    const first = spawnApp(bin, [
+      "--endpoint",
+      "tcp://127.0.0.1:*",
+      "--titanic",
+      "--data-dir",
+      dir,
+    ]);
+    await first.ready();
+    const r = await runAppToExit(bin, [
+      "--endpoint",
+      "tcp://127.0.0.1:*",
+      "--titanic",
+      "--data-dir",
+      dir,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `zg-majordomo-broker: error: Titanic data directory ${dir} is locked by pid ${first.pid}: another Titanic is using it; change --data-dir (or ZG_MAJORDOMO_BROKER_DATA_DIR)\n`,
+    );
+    await expectCleanStop(first);
+  });
+
   it("refuses a port in use with one line naming --endpoint", async () => {
     const holder = new zmq.Router({ linger: 0 });
     await holder.bind("tcp://127.0.0.1:*");

@@ -6,6 +6,7 @@ import {
   DEFAULT_TITANIC_DISPATCH_CONCURRENCY,
   DEFAULT_TITANIC_DISPATCH_INTERVAL,
   DEFAULT_TITANIC_DISPATCH_TIMEOUT,
+  DEFAULT_TITANIC_MAX_BODY,
   type TitanicFsyncPolicy,
   type TitanicOptions,
 } from "@zg/pirate";
@@ -20,7 +21,8 @@ export const options = {
   dataDir: {
     type: "path",
     default: ".titanic",
-    description: "directory of the durable request/reply log (created if missing)",
+    description:
+      "directory of the durable request/reply log (created if missing; locked: one Titanic per directory)",
   },
   fsync: {
     type: "string",
@@ -73,6 +75,13 @@ export const options = {
     min: 1,
     description: "calls to real services in flight at once",
   },
+  maxBody: {
+    type: "integer",
+    default: DEFAULT_TITANIC_MAX_BODY,
+    min: 1,
+    description:
+      'largest titanic.request body in bytes; a larger one is refused with "400" and a reason',
+  },
 } as const satisfies OptionSpecs;
 
 /** The {@link Titanic} options for parsed app options. */
@@ -91,5 +100,6 @@ export function titanicOptions(
     dispatchInterval: values.dispatchInterval,
     dispatchTimeout: values.dispatchTimeout,
     dispatchConcurrency: values.dispatchConcurrency,
+    maxBody: values.maxBody,
   };
 }

@@ -22,7 +22,19 @@ const app = defineApp({
       "titanic",
       new Titanic({ ...titanicOptions(ctx.options, directory), logger: ctx.logger }),
     );
-    await titanic.start();
+    try {
+      await titanic.start();
+    } catch (error) {
+      // The data directory is locked by another instance, unreadable, …: one line naming --data-dir.
+      if ((error as { code?: string }).code === "ZG_STORAGE")
+        throw new AppError((error as Error).message, {
+          app: "titanic",
+          option: "dataDir",
+          exitCode: 1,
+          cause: error,
+        });
+      throw error;
+    }
     // Titanic binds nothing: it connects to the broker as workers and clients.
     return {
       endpoints: {},

@@ -1,3 +1,5 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -55,6 +57,44 @@ describe("zg-titanic (built bin)", () => {
     expect(r.stderr).toMatch(
       /^zg-titanic: error: cannot use .*file as a data directory: not a directory \(E\w+\); change --data-dir \(or ZG_TITANIC_DATA_DIR\)\n$/,
     );
+  });
+
+  it("a second zg-titanic on the same --data-dir exits 1 with one line naming the directory and the holder's pid", async () => {
+    const broker = closeAfter(new MajordomoBroker({ endpoints: "tcp://127.0.0.1:*" }));
+    const endpoint = (await broker.start()).endpoints[0] ?? "";
+    const dir = join(tempDir(), "store");
+    const first = spawnApp(bin, ["--broker", endpoint, "--data-dir", dir]);
+    await first.ready();
+    const r = await runAppToExit(bin, ["--broker", endpoint, "--data-dir", dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `zg-titanic: error: Titanic data directory ${dir} is locked by pid ${first.pid}: another Titanic is using it; change --data-dir (or ZG_TITANIC_DATA_DIR)\n`,
+    );
+    await expectCleanStop(first);
+    // Released on a clean stop: the next instance starts.
+    const again = spawnApp(bin, ["--broker", endpoint, "--data-dir", dir]);
+    await again.ready();
+    await expectCleanStop(again);
+  });
+
+  it("names EROFS for a missing data directory on a read-only filesystem", async (ctx) => {
+    const mnt = join(tempDir(), "ro");
+    mkdirSync(mnt);
+    try {
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", mnt], { stdio: "pipe" });
+    } catch (error) {
+      if (process.env["CI"]) throw error;
+      ctx.skip(`cannot mount a read-only tmpfs here (not root?): ${String(error)}`);
+    }
+    try {
+      const r = await runAppToExit(bin, ["--data-dir", join(mnt, "missing", "store")]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /cannot use .*missing\/store as a data directory: not writable \(EROFS\)/,
+      );
+    } finally {
+      execFileSync("umount", ["-l", mnt]);
+    }
   });
 
   it("refuses a bad fsync policy with one line and exit code 2", async () => {

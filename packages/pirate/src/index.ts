@@ -191,9 +191,12 @@ export {
   type TitanicReply,
 } from "./titanic/client.js";
 export {
+  DEFAULT_TITANIC_COMPACT_MIN_BYTES,
   DEFAULT_TITANIC_FSYNC_INTERVAL,
+  DEFAULT_TITANIC_RESYNC_LIMIT,
   TitanicStore,
   type TitanicEntry,
+  type TitanicEntryInfo,
   type TitanicFsyncPolicy,
   type TitanicStoreOptions,
   type TitanicStoreStats,
@@ -202,6 +205,7 @@ export {
   DEFAULT_TITANIC_DISPATCH_CONCURRENCY,
   DEFAULT_TITANIC_DISPATCH_INTERVAL,
   DEFAULT_TITANIC_DISPATCH_TIMEOUT,
+  DEFAULT_TITANIC_MAX_BODY,
   Titanic,
   TSP_ERROR,
   TSP_OK,

@@ -21,6 +21,9 @@ const PART2 = [
   "DEFAULT_TITANIC_DISPATCH_CONCURRENCY",
   "DEFAULT_TITANIC_FIRST_POLL",
   "DEFAULT_TITANIC_MAX_POLL",
+  "DEFAULT_TITANIC_MAX_BODY",
+  "DEFAULT_TITANIC_COMPACT_MIN_BYTES",
+  "DEFAULT_TITANIC_RESYNC_LIMIT",
 ] as const;
 
 test("README part-2 sections state the exported Majordomo and Titanic defaults", () => {

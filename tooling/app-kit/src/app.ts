@@ -1,6 +1,6 @@
 import { constants } from "node:fs";
-import { access, mkdir, rm, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { access, mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import * as zmq from "zeromq";
 import type { Logger } from "@zg/core";
 import { AppError, explainStartupError } from "./errors.js";
@@ -283,7 +283,7 @@ export async function runApp<S extends OptionSpecs>(
     ensureDirectory: async (key) => {
       const dir = resolve(String((values as Record<string, unknown>)[key]));
       try {
-        await mkdir(dir, { recursive: true });
+        await mkdirReportingCause(dir);
         await access(dir, constants.W_OK);
         const probe = join(dir, `.zg-write-test-${process.pid}`);
         await writeFile(probe, "");
@@ -366,4 +366,28 @@ export function connectableEndpoint(endpoints: readonly string[]): string {
     .replace("tcp://*:", "tcp://127.0.0.1:")
     .replace("tcp://0.0.0.0:", "tcp://127.0.0.1:")
     .replace("tcp://[::]:", "tcp://[::1]:");
+}
+
+/**
+ * `mkdir -p` that reports the real cause: Node's recursive mkdir says ENOENT
+ * for a missing directory on a read-only filesystem; creating the first
+ * missing component on its own fails with the real error (EROFS, EACCES …).
+ */
+async function mkdirReportingCause(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ENOENT") throw error;
+    let missing = dir;
+    while (
+      dirname(missing) !== missing &&
+      !(await stat(dirname(missing)).then(
+        () => true,
+        () => false,
+      ))
+    )
+      missing = dirname(missing);
+    await mkdir(missing);
+    throw error;
+  }
 }

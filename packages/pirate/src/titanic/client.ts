@@ -97,7 +97,9 @@ export class TitanicClient extends Component<Record<string, never>, { calls: num
     );
     const s = status?.toString("latin1").slice(0, 3);
     if (s !== "200" || uuid === undefined) {
-      throw new ZgError("ZG_STORAGE", `titanic.request answered ${s ?? "nothing"}`, {
+      // 400: refused (too large …), do not retry; 500: not stored, retry later. A reason frame may follow.
+      const reason = s !== "200" && uuid !== undefined ? `: ${uuid.toString("utf8")}` : "";
+      throw new ZgError("ZG_STORAGE", `titanic.request answered ${s ?? "nothing"}${reason}`, {
         details: { status: s },
       });
     }

@@ -1,14 +1,18 @@
-import { mkdir, open, readFile, rename, type FileHandle } from "node:fs/promises";
-import { join } from "node:path";
-import { crc32 } from "node:zlib";
+import { hostname } from "node:os";
+import { link, mkdir, open, readFile, rename, rm, stat, type FileHandle } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import {
   assertArgument,
   deferred,
   durationOption,
+  integerOption,
+  silentLogger,
   ZgError,
   type Deferred,
   type Frame,
+  type Logger,
 } from "@zg/core";
+import { decodeRecord, encodeRecord, RecordKind, scanLog, type LogSource } from "./log.js";
 
 /**
  * When the store calls fsync (`fdatasync`):
@@ -24,6 +28,16 @@ export type TitanicFsyncPolicy = "always" | "interval" | "never";
 
 /** Default fsync period of the `"interval"` policy, ms. Not in the Guide (its `titanic` never fsyncs). */
 export const DEFAULT_TITANIC_FSYNC_INTERVAL = 100;
+/**
+ * Log size, bytes, below which the store never compacts. Not in the Guide
+ * (its `titanic` keeps one file per request and never compacts).
+ */
+export const DEFAULT_TITANIC_COMPACT_MIN_BYTES = 1_048_576;
+/**
+ * Largest record length, bytes, believed while resynchronising after a
+ * damaged record (records read in sequence may be larger). Not in the Guide.
+ */
+export const DEFAULT_TITANIC_RESYNC_LIMIT = 268_435_456;
 
 /** Options of {@link TitanicStore}. */
 export interface TitanicStoreOptions {
@@ -31,14 +45,30 @@ export interface TitanicStoreOptions {
   fsync?: TitanicFsyncPolicy;
   /** Period of the `"interval"` policy, ms. @defaultValue {@link DEFAULT_TITANIC_FSYNC_INTERVAL} */
   fsyncInterval?: number;
+  /**
+   * Compact (in the background) once the log is larger than this and more than
+   * half of it is dead. @defaultValue {@link DEFAULT_TITANIC_COMPACT_MIN_BYTES}
+   */
+  compactMinBytes?: number;
+  /** See {@link DEFAULT_TITANIC_RESYNC_LIMIT}. @defaultValue {@link DEFAULT_TITANIC_RESYNC_LIMIT} */
+  resyncLimit?: number;
+  /** Where damage, quarantine and compaction failures are reported. Silent by default. */
+  logger?: Logger;
 }
 
-/** One stored request. */
+/** One stored request, read back from the log. */
 export interface TitanicEntry {
   service: string;
   request: Frame[];
   /** Present once the service has answered. */
   reply: Frame[] | undefined;
+}
+
+/** What the in-memory index knows about a stored request (bodies stay on disk). */
+export interface TitanicEntryInfo {
+  service: string;
+  /** True once the service's reply is stored. */
+  answered: boolean;
 }
 
 /** Counters of a {@link TitanicStore}. */
@@ -49,54 +79,242 @@ export interface TitanicStoreStats {
   pending: number;
   /** Log size in bytes. */
   bytes: number;
+  /** Bytes of live records (the rest is closed entries, reclaimed by compaction). */
+  liveBytes: number;
   /** Records written since open. */
   writes: number;
+  /** Writes that failed (disk full, I/O error) and were cut off again; never acknowledged. */
+  writeFailures: number;
   /** fsync calls since open. */
   fsyncs: number;
-  /** Bytes of a torn or corrupt tail discarded at open. */
+  /** Bytes of a torn tail cut off at open. */
   discardedBytes: number;
+  /** Damaged ranges skipped at open (mid-file corruption; each lost at least one record). */
+  damagedRanges: number;
+  /** Bytes in those ranges, copied to a `quarantine-*.bin` file in the directory. */
+  damagedBytes: number;
+  /** Compactions completed since open. */
+  compactions: number;
 }
-
-const Kind = { Request: 1, Reply: 2, Close: 3 } as const;
-type Kind = (typeof Kind)[keyof typeof Kind];
 
 const LOG = "titanic.log";
+const COMPACT = "titanic.log.compact";
+const LOCK = "titanic.lock";
+const COPY_CHUNK = 1 << 20;
 
-function uuidBytes(uuid: string): Buffer {
-  assertArgument(/^[0-9a-fA-F]{32}$/.test(uuid), `not a 32-hex UUID: ${uuid}`);
-  return Buffer.from(uuid, "hex");
+interface Slot {
+  service: string;
+  /** Offset and length of the REQUEST record. */
+  req: [number, number];
+  /** Offset and length of the REPLY record, once stored. */
+  rep: [number, number] | undefined;
 }
 
-function encodeRecord(kind: Kind, uuid: string, frames: readonly Frame[]): Buffer {
-  let size = 1 + 16 + 4;
-  for (const f of frames) size += 4 + f.length;
-  const rec = Buffer.allocUnsafe(8 + size);
-  let o = 8;
-  rec[o++] = kind;
-  uuidBytes(uuid).copy(rec, o);
-  o += 16;
-  rec.writeUInt32BE(frames.length, o);
-  o += 4;
-  for (const f of frames) {
-    rec.writeUInt32BE(f.length, o);
-    o += 4;
-    f.copy(rec, o);
-    o += f.length;
+/** A {@link LogSource} over an open file. */
+function fileSource(fh: FileHandle, size: number): LogSource {
+  return {
+    size,
+    async readAt(position, length) {
+      const n = Math.max(0, Math.min(length, size - position));
+      const buf = Buffer.allocUnsafe(n);
+      let got = 0;
+      while (got < n) {
+        const { bytesRead } = await fh.read(buf, got, n - got, position + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return got === n ? buf : buf.subarray(0, got);
+    },
+    async readInto(buf, position) {
+      let got = 0;
+      while (got < buf.length) {
+        const { bytesRead } = await fh.read(buf, got, buf.length - got, position + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return got;
+    },
+  };
+}
+
+/** Writes all of `buf` (looping on short writes) at the file's end (append mode) or at `position`. */
+async function writeAll(fh: FileHandle, buf: Buffer, position?: number): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesWritten } = await fh.write(
+      buf,
+      off,
+      buf.length - off,
+      position === undefined ? null : position + off,
+    );
+    if (bytesWritten <= 0) throw new Error(`write returned ${bytesWritten}`);
+    off += bytesWritten;
   }
-  rec.writeUInt32BE(size, 0);
-  rec.writeUInt32BE(crc32(rec.subarray(8)), 4);
-  return rec;
+}
+
+async function syncDir(directory: string): Promise<void> {
+  const dir = await open(directory, "r");
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+/**
+ * `mkdir -p` that reports the real cause: Node's recursive mkdir says ENOENT
+ * for a missing directory on a read-only filesystem; this retries the first
+ * missing component on its own, which fails with EROFS (or EACCES …).
+ */
+export async function makeDirectory(directory: string): Promise<void> {
+  try {
+    await mkdir(directory, { recursive: true });
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ENOENT") throw error;
+    let missing = directory;
+    for (;;) {
+      const parent = dirname(missing);
+      if (parent === missing) throw error;
+      try {
+        await stat(parent);
+        break;
+      } catch {
+        missing = parent;
+      }
+    }
+    await mkdir(missing); // throws the real error (EROFS, EACCES, ENOTDIR …)
+    throw error;
+  }
+}
+
+/** Is `pid` a live process (kill(pid, 0): EPERM still means alive)? */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === "EPERM";
+  }
+}
+
+/** This boot's id (Linux), or "-". */
+async function bootId(): Promise<string> {
+  return (await readFile("/proc/sys/kernel/random/boot_id", "utf8").catch(() => "-")).trim() || "-";
+}
+
+/** A process's start time in clock ticks since boot (Linux `/proc/<pid>/stat` field 22), or "-". */
+async function startTime(pid: number | "self"): Promise<string> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  // The command name (field 2) is in parentheses and may hold spaces: count after the last ")".
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? "-";
+}
+
+/** Lock files held by stores of this process (a previous process may have had our pid). */
+const heldHere = new Set<string>();
+
+function lockedError(directory: string, pid: number, host: string): ZgError {
+  const who = pid === process.pid ? `this process (pid ${pid})` : `pid ${pid}`;
+  return new ZgError(
+    "ZG_STORAGE",
+    `Titanic data directory ${directory} is locked by ${who}${host === hostname() ? "" : ` on ${host}`}: another Titanic is using it`,
+    { details: { directory, pid, host } },
+  );
+}
+
+/** Is the holder a lock file names still alive (same host)? */
+async function holderAlive(path: string, fields: string[]): Promise<boolean> {
+  const [pidText = "", , boot = "-", started = "-"] = fields;
+  const pid = Number(pidText);
+  if (boot !== "-" && boot !== (await bootId())) return false; // written before a reboot
+  if (pid === process.pid) return heldHere.has(path); // an earlier process had our pid (containers)
+  if (!alive(pid)) return false;
+  // The pid may have been reused by an unrelated process since.
+  return started === "-" || started === (await startTime(pid));
+}
+
+/**
+ * Takes `directory/titanic.lock` exclusively. The lock is created complete
+ * (written to a temporary file, then hard-linked into place, which fails if
+ * it exists) and names `pid host boot-id start-time`. A lock is stale, and is
+ * taken over (by an atomic rename aside, so two starting processes cannot
+ * both take it), when it is empty or garbled (power loss), was written before
+ * this boot, or its pid is not alive, or is alive but started at another
+ * time (reused), or is this process's pid without a store of this process
+ * holding it. A lock written on another host is never taken over.
+ */
+async function takeLock(directory: string): Promise<string> {
+  const path = join(directory, LOCK);
+  const mine = `${process.pid} ${hostname()} ${await bootId()} ${await startTime("self")}\n`;
+  const temp = `${path}.${process.pid}.new`;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const fh = await open(temp, "w");
+    try {
+      // No fsync: a lock emptied by a power loss reads as stale, which is what it is then.
+      await writeAll(fh, Buffer.from(mine));
+    } finally {
+      await fh.close();
+    }
+    try {
+      await link(temp, path);
+      heldHere.add(path);
+      return path;
+    } catch (error) {
+      if ((error as { code?: string }).code !== "EEXIST") throw error;
+    } finally {
+      await rm(temp, { force: true });
+    }
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch (error) {
+      if ((error as { code?: string }).code === "ENOENT") continue; // released meanwhile
+      throw error;
+    }
+    const fields = text.trim().split(/\s+/);
+    const pid = Number(fields[0]);
+    const host = fields[1] ?? "";
+    if (Number.isSafeInteger(pid) && pid > 0 && host !== "") {
+      if (host !== hostname() || (await holderAlive(path, fields)))
+        throw lockedError(directory, pid, host);
+    }
+    // Stale: move it aside atomically, check that what we moved is what we judged, then retry.
+    const aside = `${path}.stale-${process.pid}`;
+    try {
+      await rename(path, aside);
+    } catch (error) {
+      if ((error as { code?: string }).code === "ENOENT") continue;
+      throw error;
+    }
+    const moved = await readFile(aside, "utf8").catch(() => "");
+    if (moved !== text) {
+      // Another process took the stale lock between our read and our rename: give it back.
+      await link(aside, path).catch(() => undefined);
+      await rm(aside, { force: true });
+      continue;
+    }
+    await rm(aside, { force: true });
+  }
+  throw new ZgError("ZG_STORAGE", `cannot take the lock ${path}: it keeps changing`);
 }
 
 /**
  * Titanic's durable store: one append-only log (`titanic.log`) of REQUEST,
- * REPLY and CLOSE records, each `[u32 length][u32 crc32][kind][uuid 16 B]
- * [frame count][len + bytes]…`, and an in-memory index rebuilt at open (the
- * Guide's "suggested improvements": one data file, index in memory, fsync
- * policy). A torn or corrupt tail (crash mid-write) is cut off at open; a
- * write is acknowledged only after it reached the OS, and with the default
- * `"always"` policy only after fsync. The log is compacted at open when most
- * of it is dead (closed entries).
+ * REPLY and CLOSE records (see `log.ts`), an in-memory index of offsets
+ * rebuilt at open by streaming the log (bodies stay on disk), and an
+ * exclusive lock (`titanic.lock`) on the directory.
+ *
+ * - A write is acknowledged only once the whole record is written (short
+ *   writes are continued) and, with the default `"always"` policy, fsynced. A
+ *   failed write (disk full, EIO) is cut off the log at once and rejected; the
+ *   next write tries again, so the store recovers when space returns.
+ * - At open, a torn tail (crash mid-write) is cut off; damage in the middle is
+ *   skipped by resynchronising on the next valid record, the damaged bytes are
+ *   copied to `quarantine-*.bin`, an error is logged and counted, and the log
+ *   is rewritten without them. Valid records after damage are kept.
+ * - Compaction runs in the background when most of the log is dead: the live
+ *   records are copied to `titanic.log.compact`, appends pause while the tail
+ *   is copied, the copy is fsynced, renamed over the log and the directory
+ *   fsynced; a kill -9 at any point leaves one valid log.
  *
  * @example
  * ```ts
@@ -108,35 +326,60 @@ function encodeRecord(kind: Kind, uuid: string, frames: readonly Frame[]): Buffe
 export class TitanicStore {
   readonly directory: string;
   readonly policy: TitanicFsyncPolicy;
-  readonly #entries = new Map<string, TitanicEntry>();
+  readonly #slots = new Map<string, Slot>();
   /** Keys without a reply, in arrival order (kept so the dispatcher never scans answered entries). */
   readonly #pending = new Set<string>();
-  readonly #fh: FileHandle;
+  readonly #logger: Logger;
+  readonly #compactMin: number;
+  readonly #lock: string;
+  #fh: FileHandle;
+  /** File handles replaced by a compaction, closed once their reads finish. */
+  readonly #readers = new Map<FileHandle, number>();
   #bytes: number;
-  #batch: { buf: Buffer; done: Deferred<void> }[] = [];
-  #flushing = false;
+  #live = 0;
+  #batch: { buf: Buffer; apply: (at: number) => void; done: Deferred<void> }[] = [];
+  #flushing: Promise<void> | undefined;
+  /** The batch being written now, if any. */
+  #writing: Promise<void> | undefined;
+  #compacting: Promise<void> | undefined;
   #dirty = false;
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
-  #failure: Error | undefined;
-  readonly #stats = { writes: 0, fsyncs: 0, discardedBytes: 0 };
+  readonly #stats = {
+    writes: 0,
+    writeFailures: 0,
+    fsyncs: 0,
+    discardedBytes: 0,
+    damagedRanges: 0,
+    damagedBytes: 0,
+    compactions: 0,
+  };
 
   private constructor(
     directory: string,
     fh: FileHandle,
     bytes: number,
     policy: TitanicFsyncPolicy,
+    lock: string,
+    logger: Logger,
+    compactMin: number,
   ) {
     this.directory = directory;
     this.#fh = fh;
     this.#bytes = bytes;
     this.policy = policy;
+    this.#lock = lock;
+    this.#logger = logger;
+    this.#compactMin = compactMin;
   }
 
   /**
-   * Opens (creating if needed) the store in `directory` and replays its log.
+   * Opens (creating if needed) the store in `directory`, takes its lock and
+   * replays its log.
    *
-   * @throws {@link ZgError} `ZG_STORAGE` when the directory or log cannot be used.
+   * @throws {@link ZgError} `ZG_STORAGE` when the directory or log cannot be
+   *   used, or another process (or another store in this one) holds the lock;
+   *   the message names the directory and the holder's pid.
    */
   static async open(directory: string, options: TitanicStoreOptions = {}): Promise<TitanicStore> {
     const policy = options.fsync ?? "always";
@@ -150,41 +393,72 @@ export class TitanicStore {
       DEFAULT_TITANIC_FSYNC_INTERVAL,
       { min: 1 },
     );
+    const compactMin = integerOption(
+      "compactMinBytes",
+      options.compactMinBytes,
+      DEFAULT_TITANIC_COMPACT_MIN_BYTES,
+    );
+    const resyncLimit = integerOption(
+      "resyncLimit",
+      options.resyncLimit,
+      DEFAULT_TITANIC_RESYNC_LIMIT,
+      { min: 64, max: 0xffffffff },
+    );
+    const logger = options.logger ?? silentLogger;
+    let lock: string | undefined;
+    let fh: FileHandle | undefined;
     try {
-      await mkdir(directory, { recursive: true });
+      await makeDirectory(directory);
+      lock = await takeLock(directory);
+      // A compaction a crash interrupted before its rename: the log is still whole.
+      await rm(join(directory, COMPACT), { force: true });
       const path = join(directory, LOG);
-      let data: Buffer;
-      try {
-        data = await readFile(path);
-      } catch (error) {
-        if ((error as { code?: string }).code !== "ENOENT") throw error;
-        data = Buffer.alloc(0);
+      fh = await open(path, "a+");
+      const size = (await fh.stat()).size;
+      const slots = new Map<string, Slot>();
+      const { validEnd, damaged } = await scanLog(
+        fileSource(fh, size),
+        (r) => {
+          if (r.kind === RecordKind.Request) {
+            slots.set(r.key, { service: r.first, req: [r.at, r.size], rep: undefined });
+          } else if (r.kind === RecordKind.Reply) {
+            const s = slots.get(r.key);
+            if (s !== undefined && s.rep === undefined) s.rep = [r.at, r.size];
+          } else {
+            slots.delete(r.key);
+          }
+        },
+        resyncLimit,
+      );
+      if (validEnd < size) {
+        await fh.truncate(validEnd);
+        if (policy !== "never") await fh.datasync();
+        logger.warn("Titanic log: cut off a torn tail", {
+          directory,
+          bytes: size - validEnd,
+        });
       }
-      const entries = new Map<string, TitanicEntry>();
-      const valid = replay(data, entries);
-      let fh: FileHandle;
-      let bytes: number;
-      if (valid > 64 * 1024 && liveBytes(entries) * 2 < valid) {
-        // Mostly dead (closed entries): rewrite the live entries into a fresh log.
-        bytes = await rewrite(directory, entries);
-        fh = await open(path, "a");
-      } else {
-        fh = await open(path, "a");
-        if (valid < data.length) await fh.truncate(valid);
-        bytes = valid;
+      const store = new TitanicStore(directory, fh, validEnd, policy, lock, logger, compactMin);
+      store.#stats.discardedBytes = size - validEnd;
+      for (const [k, s] of slots) {
+        store.#slots.set(k, s);
+        store.#live += s.req[1] + (s.rep?.[1] ?? 0);
+        if (s.rep === undefined) store.#pending.add(k);
       }
-      const store = new TitanicStore(directory, fh, bytes, policy);
-      store.#stats.discardedBytes = data.length - valid;
-      for (const [k, v] of entries) {
-        store.#entries.set(k, v);
-        if (v.reply === undefined) store.#pending.add(k);
-      }
+      if (damaged.length > 0) await store.#quarantine(damaged);
       if (policy === "interval") {
         store.#timer = setInterval(() => void store.#periodicSync(), interval);
         store.#timer.unref?.();
       }
+      if (damaged.length > 0) store.#startCompaction(true);
+      else store.#maybeCompact();
       return store;
     } catch (error) {
+      await fh?.close().catch(() => undefined);
+      if (lock !== undefined) {
+        heldHere.delete(lock);
+        await rm(lock, { force: true }).catch(() => undefined);
+      }
       if (error instanceof ZgError) throw error;
       throw new ZgError(
         "ZG_STORAGE",
@@ -194,9 +468,50 @@ export class TitanicStore {
     }
   }
 
-  /** The entry for `uuid` (either case), or `undefined` (unknown or closed). */
-  get(uuid: string): TitanicEntry | undefined {
-    return this.#entries.get(uuid.toLowerCase());
+  /** What the index knows of `uuid` (either case), or `undefined` (unknown or closed). */
+  info(uuid: string): TitanicEntryInfo | undefined {
+    const s = this.#slots.get(uuid.toLowerCase());
+    return s === undefined ? undefined : { service: s.service, answered: s.rep !== undefined };
+  }
+
+  /**
+   * Reads the entry for `uuid` (either case) back from the log, or `undefined`
+   * (unknown or closed).
+   *
+   * @throws {@link ZgError} `ZG_STORAGE` when the record cannot be read or fails its CRC.
+   */
+  async get(uuid: string): Promise<TitanicEntry | undefined> {
+    return this.#read(uuid, true);
+  }
+
+  /**
+   * Reads only the stored reply to `uuid` back from the log: `undefined` when
+   * the request is unknown, closed or not answered yet.
+   *
+   * @throws {@link ZgError} `ZG_STORAGE` when the record cannot be read or fails its CRC.
+   */
+  async getReply(uuid: string): Promise<Frame[] | undefined> {
+    return (await this.#read(uuid, false))?.reply;
+  }
+
+  async #read(uuid: string, withRequest: boolean): Promise<TitanicEntry | undefined> {
+    const s = this.#slots.get(uuid.toLowerCase());
+    if (s === undefined) return undefined;
+    // File and offsets are taken together: a compaction may swap both while this reads.
+    const { fh, req, rep } = { fh: this.#fh, req: s.req, rep: s.rep };
+    this.#readers.set(fh, (this.#readers.get(fh) ?? 0) + 1);
+    try {
+      const request = withRequest ? (await this.#readRecord(fh, req)).frames.slice(1) : [];
+      const reply = rep === undefined ? undefined : (await this.#readRecord(fh, rep)).frames;
+      return { service: s.service, request, reply };
+    } finally {
+      const n = (this.#readers.get(fh) ?? 1) - 1;
+      if (n > 0 || fh === this.#fh) this.#readers.set(fh, n);
+      else {
+        this.#readers.delete(fh);
+        await fh.close().catch(() => undefined);
+      }
+    }
   }
 
   /** UUIDs still waiting for a reply, oldest first (a snapshot). */
@@ -212,9 +527,12 @@ export class TitanicStore {
   /** Durably records a new request. Resolves once it is on disk per the fsync policy. */
   async putRequest(uuid: string, service: string, request: readonly Frame[]): Promise<void> {
     const key = uuid.toLowerCase();
-    await this.#append(encodeRecord(Kind.Request, key, [Buffer.from(service), ...request]));
-    this.#entries.set(key, { service, request: [...request], reply: undefined });
-    this.#pending.add(key);
+    const rec = encodeRecord(RecordKind.Request, key, [Buffer.from(service), ...request]);
+    await this.#append(rec, (at) => {
+      this.#slots.set(key, { service, req: [at, rec.length], rep: undefined });
+      this.#live += rec.length;
+      this.#pending.add(key);
+    });
   }
 
   /**
@@ -224,88 +542,190 @@ export class TitanicStore {
    */
   async putReply(uuid: string, reply: readonly Frame[]): Promise<boolean> {
     const key = uuid.toLowerCase();
-    const e = this.#entries.get(key);
-    if (e === undefined || e.reply !== undefined) return false;
-    await this.#append(encodeRecord(Kind.Reply, key, reply));
-    e.reply = [...reply];
-    this.#pending.delete(key);
-    return true;
+    const s = this.#slots.get(key);
+    if (s === undefined || s.rep !== undefined) return false;
+    const rec = encodeRecord(RecordKind.Reply, key, reply);
+    let stored = false;
+    await this.#append(rec, (at) => {
+      if (this.#slots.get(key) !== s || s.rep !== undefined) return; // closed or answered meanwhile
+      s.rep = [at, rec.length];
+      this.#live += rec.length;
+      this.#pending.delete(key);
+      stored = true;
+    });
+    this.#maybeCompact();
+    return stored;
   }
 
   /** Durably forgets `uuid` (request and reply). Idempotent: unknown UUIDs write nothing. */
   async remove(uuid: string): Promise<void> {
     const key = uuid.toLowerCase();
-    if (!this.#entries.has(key)) return;
-    await this.#append(encodeRecord(Kind.Close, key, []));
-    this.#entries.delete(key);
-    this.#pending.delete(key);
+    if (!this.#slots.has(key)) return;
+    await this.#append(encodeRecord(RecordKind.Close, key, []), () => {
+      const s = this.#slots.get(key);
+      if (s === undefined) return;
+      this.#slots.delete(key);
+      this.#pending.delete(key);
+      this.#live -= s.req[1] + (s.rep?.[1] ?? 0);
+    });
+    this.#maybeCompact();
+  }
+
+  /**
+   * Compacts the log now (or waits for the running compaction): live records
+   * are copied to a new file, which replaces the log atomically.
+   */
+  async compact(): Promise<void> {
+    if (this.#closed) return;
+    this.#startCompaction(true);
+    await this.#compacting;
   }
 
   stats(): TitanicStoreStats {
     return {
-      entries: this.#entries.size,
+      entries: this.#slots.size,
       pending: this.#pending.size,
       bytes: this.#bytes,
+      liveBytes: this.#live,
       ...this.#stats,
     };
   }
 
-  /** Flushes and closes the log. Idempotent. */
+  /** Waits for writes and a running compaction, flushes, closes the log and releases the lock. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
-    while (this.#flushing || this.#batch.length > 0) await new Promise((r) => setTimeout(r, 1));
+    await this.#compacting;
+    while (this.#flushing !== undefined) await this.#flushing;
     try {
       if (this.#dirty) await this.#fh.datasync();
     } finally {
       await this.#fh.close();
+      for (const fh of this.#readers.keys()) if (fh !== this.#fh) await fh.close().catch(() => {});
+      heldHere.delete(this.#lock);
+      await rm(this.#lock, { force: true });
     }
   }
 
-  #append(buf: Buffer): Promise<void> {
+  async #readRecord(fh: FileHandle, [at, size]: [number, number]) {
+    const buf = await fileSource(fh, at + size).readAt(at, size);
+    const rec = buf.length === size ? decodeRecord(buf) : undefined;
+    if (rec === undefined)
+      throw new ZgError(
+        "ZG_STORAGE",
+        `Titanic log ${join(this.directory, LOG)}: the record at ${at} no longer reads back (disk damage since open)`,
+      );
+    return rec;
+  }
+
+  /** Copies damaged ranges to a quarantine file and logs them. */
+  async #quarantine(damaged: { from: number; to: number }[]): Promise<void> {
+    const bytes = damaged.reduce((n, d) => n + d.to - d.from, 0);
+    this.#stats.damagedRanges += damaged.length;
+    this.#stats.damagedBytes += bytes;
+    const file = join(
+      this.directory,
+      `quarantine-${new Date().toISOString().replace(/[:.]/g, "-")}-${process.pid}.bin`,
+    );
+    let saved = true;
+    try {
+      const out = await open(file, "wx");
+      try {
+        const src = fileSource(this.#fh, this.#bytes);
+        for (const d of damaged) {
+          for (let p = d.from; p < d.to; p += COPY_CHUNK)
+            await writeAll(out, await src.readAt(p, Math.min(COPY_CHUNK, d.to - p)));
+        }
+        await out.sync();
+      } finally {
+        await out.close();
+      }
+    } catch {
+      saved = false;
+    }
+    this.#logger.error(
+      "Titanic log: skipped damaged records (mid-file corruption); the records after them are kept",
+      {
+        directory: this.directory,
+        ranges: damaged.length,
+        bytes,
+        offsets: damaged.slice(0, 10).map((d) => d.from),
+        quarantine: saved ? file : "(could not be written)",
+      },
+    );
+  }
+
+  /** Appends a record; `apply` updates the index synchronously once it is durable, then the promise resolves. */
+  #append(buf: Buffer, apply: (at: number) => void): Promise<void> {
     if (this.#closed) return Promise.reject(new ZgError("ZG_CLOSED", "Titanic store is closed"));
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
     const done = deferred<void>();
-    this.#batch.push({ buf, done });
-    if (!this.#flushing) void this.#flush();
+    this.#batch.push({ buf, apply, done });
+    this.#flushing ??= this.#flush();
     return done.promise;
   }
 
   async #flush(): Promise<void> {
-    this.#flushing = true;
     try {
       while (this.#batch.length > 0) {
+        // A compaction's final phase holds the log: wait for it.
+        if (this.#hold !== undefined) await this.#hold;
         const batch = this.#batch;
         this.#batch = [];
+        const start = this.#bytes;
+        const buf =
+          batch.length === 1
+            ? (batch[0] as { buf: Buffer }).buf
+            : Buffer.concat(batch.map((b) => b.buf));
+        const writing = deferred<void>();
+        this.#writing = writing.promise;
         try {
-          const buf =
-            batch.length === 1
-              ? (batch[0] as { buf: Buffer }).buf
-              : Buffer.concat(batch.map((b) => b.buf));
-          await this.#fh.write(buf);
-          this.#bytes += buf.length;
-          this.#stats.writes += batch.length;
+          await writeAll(this.#fh, buf);
           if (this.policy === "always") {
             await this.#fh.datasync();
             this.#stats.fsyncs++;
           } else {
             this.#dirty = true;
           }
-          for (const b of batch) b.done.resolve();
         } catch (error) {
-          // A failed write leaves the log in an unknown state: refuse further writes.
-          this.#failure = new ZgError(
+          // Nothing of this batch is acknowledged; cut what reached the file so the
+          // log ends on a whole record, and let the next write try again.
+          this.#stats.writeFailures += batch.length;
+          const failure = new ZgError(
             "ZG_STORAGE",
             `Titanic log write failed: ${(error as Error).message}`,
             { cause: error },
           );
-          for (const b of [...batch, ...this.#batch]) b.done.reject(this.#failure);
-          this.#batch = [];
+          try {
+            await this.#fh.truncate(start);
+          } catch (cut) {
+            // The partial record stays: the next open skips it as damage. Appends go after it,
+            // so the index must know where the file really ends.
+            this.#logger.error("Titanic log: cannot cut a failed write", { error: String(cut) });
+            this.#bytes = await this.#fh.stat().then(
+              (st) => st.size,
+              () => start,
+            );
+          }
+          this.#writing = undefined;
+          writing.resolve();
+          for (const b of batch) b.done.reject(failure);
+          continue;
         }
+        // Index and size change together, synchronously, before anyone hears of it.
+        this.#bytes = start + buf.length;
+        this.#stats.writes += batch.length;
+        let at = start;
+        for (const b of batch) {
+          b.apply(at);
+          at += b.buf.length;
+        }
+        this.#writing = undefined;
+        writing.resolve();
+        for (const b of batch) b.done.resolve();
       }
     } finally {
-      this.#flushing = false;
+      this.#flushing = undefined;
     }
   }
 
@@ -319,86 +739,114 @@ export class TitanicStore {
       this.#dirty = true;
     }
   }
-}
 
-function liveBytes(entries: Map<string, TitanicEntry>): number {
-  let n = 0;
-  for (const e of entries.values()) {
-    for (const f of e.request) n += f.length + 4;
-    for (const f of e.reply ?? []) n += f.length + 4;
-    n += 64;
+  /** While set, the writer waits (compaction's final phase). */
+  #hold: Promise<void> | undefined;
+
+  /** After a failed compaction (disk full …), the next waits until the log grew by compactMin. */
+  #compactNotBefore = 0;
+
+  #maybeCompact(): void {
+    if (
+      this.#bytes >= this.#compactMin &&
+      this.#bytes >= this.#compactNotBefore &&
+      this.#live * 2 < this.#bytes
+    )
+      this.#startCompaction();
   }
-  return n;
-}
 
-/** Replays records into `entries`; returns the length of the valid prefix. */
-function replay(data: Buffer, entries: Map<string, TitanicEntry>): number {
-  let o = 0;
-  while (o + 8 <= data.length) {
-    const size = data.readUInt32BE(o);
-    if (size < 21 || o + 8 + size > data.length) break;
-    const payload = data.subarray(o + 8, o + 8 + size);
-    if (crc32(payload) !== data.readUInt32BE(o + 4)) break;
-    const kind = payload[0];
-    const key = payload.subarray(1, 17).toString("hex");
-    const count = payload.readUInt32BE(17);
-    const frames: Frame[] = [];
-    let p = 21;
-    let ok = true;
-    for (let i = 0; i < count; i++) {
-      if (p + 4 > payload.length) {
-        ok = false;
-        break;
+  #startCompaction(force = false): void {
+    if (this.#compacting !== undefined || this.#closed) return;
+    if (!force && (this.#bytes < this.#compactMin || this.#live * 2 >= this.#bytes)) return;
+    this.#compacting = this.#compact()
+      .catch((error: unknown) => {
+        this.#compactNotBefore = this.#bytes + Math.max(this.#compactMin, 65_536);
+        this.#logger.error("Titanic log: compaction failed; the log is unchanged", {
+          directory: this.directory,
+          error: String(error),
+        });
+      })
+      .finally(() => {
+        this.#compacting = undefined;
+      });
+  }
+
+  async #compact(): Promise<void> {
+    const path = join(this.directory, LOG);
+    const tmp = join(this.directory, COMPACT);
+    const old = this.#fh;
+    const src = fileSource(old, Number.MAX_SAFE_INTEGER);
+    const out = await open(tmp, "w");
+    let renamed = false;
+    try {
+      // Phase 1, appends running: copy the records live now.
+      const snapshot = this.#bytes;
+      const moved = new Map<number, number>();
+      let pos = 0;
+      const copy = async (at: number, size: number): Promise<void> => {
+        for (let p = 0; p < size; p += COPY_CHUNK) {
+          const chunk = await src.readAt(at + p, Math.min(COPY_CHUNK, size - p));
+          await writeAll(out, chunk, pos + p);
+        }
+        moved.set(at, pos);
+        pos += size;
+      };
+      for (const s of [...this.#slots.values()]) {
+        if (s.req[0] < snapshot) await copy(s.req[0], s.req[1]);
+        if (s.rep !== undefined && s.rep[0] < snapshot) await copy(s.rep[0], s.rep[1]);
       }
-      const len = payload.readUInt32BE(p);
-      p += 4;
-      if (p + len > payload.length) {
-        ok = false;
-        break;
+      await out.datasync();
+      // Phase 2, appends held: copy what was appended since the snapshot, fsync, rename.
+      const hold = deferred<void>();
+      this.#hold = hold.promise;
+      try {
+        await this.#writing;
+        const end = this.#bytes;
+        for (let p = snapshot; p < end; p += COPY_CHUNK) {
+          const chunk = await src.readAt(p, Math.min(COPY_CHUNK, end - p));
+          await writeAll(out, chunk, pos + p - snapshot);
+        }
+        const total = pos + end - snapshot;
+        const remap = ([at, size]: [number, number]): [number, number] => {
+          const to = at >= snapshot ? at - snapshot + pos : moved.get(at);
+          if (to === undefined) throw new Error(`compaction lost track of the record at ${at}`);
+          return [to, size];
+        };
+        // Every new offset is known before anything is replaced (a surprise aborts the compaction).
+        const next = [...this.#slots.values()].map(
+          (s) => [s, remap(s.req), s.rep === undefined ? undefined : remap(s.rep)] as const,
+        );
+        await out.datasync();
+        await out.close();
+        const fresh = await open(tmp, "a+");
+        try {
+          await rename(tmp, path);
+          renamed = true;
+          await syncDir(this.directory);
+        } catch (error) {
+          await fresh.close();
+          throw error;
+        }
+        for (const [s, req, rep] of next) {
+          s.req = req;
+          s.rep = rep;
+        }
+        this.#fh = fresh;
+        this.#bytes = total;
+        this.#stats.compactions++;
+        if ((this.#readers.get(old) ?? 0) === 0) {
+          this.#readers.delete(old);
+          await old.close();
+        }
+      } finally {
+        this.#hold = undefined;
+        hold.resolve();
       }
-      frames.push(Buffer.from(payload.subarray(p, p + len)));
-      p += len;
+    } finally {
+      if (!renamed) {
+        await out.close().catch(() => undefined);
+        await rm(tmp, { force: true }).catch(() => undefined);
+      }
     }
-    if (!ok) break;
-    if (kind === Kind.Request) {
-      const [service, ...request] = frames;
-      if (service !== undefined)
-        entries.set(key, { service: service.toString("utf8"), request, reply: undefined });
-    } else if (kind === Kind.Reply) {
-      const e = entries.get(key);
-      if (e !== undefined && e.reply === undefined) e.reply = frames;
-    } else if (kind === Kind.Close) {
-      entries.delete(key);
-    } else {
-      break;
-    }
-    o += 8 + size;
   }
-  return o;
-}
-
-/** Writes the live entries to a new log, fsyncs it and renames it over the old one. */
-async function rewrite(directory: string, entries: Map<string, TitanicEntry>): Promise<number> {
-  const tmp = join(directory, `${LOG}.tmp`);
-  const parts: Buffer[] = [];
-  for (const [k, e] of entries) {
-    parts.push(encodeRecord(Kind.Request, k, [Buffer.from(e.service), ...e.request]));
-    if (e.reply !== undefined) parts.push(encodeRecord(Kind.Reply, k, e.reply));
-  }
-  const buf = Buffer.concat(parts);
-  const fh = await open(tmp, "w");
-  try {
-    await fh.write(buf);
-    await fh.datasync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, join(directory, LOG));
-  const dir = await open(directory, "r");
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
-  return buf.length;
 }

@@ -11,7 +11,19 @@ import {
 } from "@zg/core";
 import { MajordomoClient } from "../majordomo/client.js";
 import { MajordomoWorker } from "../majordomo/worker.js";
+import {
+  decodeTspRequest,
+  decodeTspStatus,
+  decodeTspUuid,
+  encodeTspReply,
+  TSP_ERROR,
+  TSP_OK,
+  TSP_PENDING,
+  TSP_UNKNOWN,
+} from "./protocol.js";
 import { TitanicStore, type TitanicFsyncPolicy, type TitanicStoreStats } from "./store.js";
+
+export { TSP_ERROR, TSP_OK, TSP_PENDING, TSP_UNKNOWN } from "./protocol.js";
 
 /** Dispatcher wake-up period, ms: Guide `titanic` wakes at least once a second. */
 export const DEFAULT_TITANIC_DISPATCH_INTERVAL = 1000;
@@ -20,16 +32,12 @@ export const DEFAULT_TITANIC_DISPATCH_TIMEOUT = 1000;
 /** Requests Titanic sends to services at once. The Guide sends one at a time; 4 here. */
 export const DEFAULT_TITANIC_DISPATCH_CONCURRENCY = 4;
 
-/** 9/TSP status: OK. */
-export const TSP_OK = "200";
-/** 9/TSP status: pending, retry later. */
-export const TSP_PENDING = "300";
-/** 9/TSP status: unknown request, do not retry. */
-export const TSP_UNKNOWN = "400";
-/** 9/TSP status: error, retry later. */
-export const TSP_ERROR = "500";
-
-const UUID = /^[0-9a-fA-F]{32}$/;
+/**
+ * Largest `titanic.request` body (the frames after the service name, summed),
+ * bytes; a larger one is refused with `400` and a reason frame. Not in the
+ * Guide (its `titanic` stores any size).
+ */
+export const DEFAULT_TITANIC_MAX_BODY = 16_777_216;
 
 /** Options of {@link Titanic}. Durations in milliseconds. */
 export interface TitanicOptions extends ComponentOptions {
@@ -55,6 +63,10 @@ export interface TitanicOptions extends ComponentOptions {
   dispatchTimeout?: number;
   /** Calls to real services in flight at once. @defaultValue {@link DEFAULT_TITANIC_DISPATCH_CONCURRENCY} */
   dispatchConcurrency?: number;
+  /** Largest request body, bytes (see {@link DEFAULT_TITANIC_MAX_BODY}). @defaultValue {@link DEFAULT_TITANIC_MAX_BODY} */
+  maxBody?: number;
+  /** Compaction threshold of the store, bytes. @defaultValue 1048576 (`DEFAULT_TITANIC_COMPACT_MIN_BYTES`) */
+  compactMinBytes?: number;
 }
 
 /** Counters of a {@link Titanic}. */
@@ -71,6 +83,8 @@ export interface TitanicStats {
   closes: number;
   /** Requests answered 500 (store failure or malformed request). */
   errors: number;
+  /** `titanic.request` refused with 400 because the body exceeded `maxBody`. */
+  tooLarge: number;
   /** Requests replayed from the store at start. */
   replayed: number;
   store: TitanicStoreStats | undefined;
@@ -90,7 +104,10 @@ export interface TitanicEvents {
  * disk (fsync by default) **before** its UUID is returned; pending requests
  * are replayed after a restart; the dispatcher retries failed calls on every
  * pass, forever. Execution is at-least-once: a crash between a service's reply
- * and its storage repeats the call after restart.
+ * and its storage repeats the call after restart. `start()` fails with
+ * `ZG_STORAGE` when another Titanic holds the directory (see
+ * {@link TitanicStore}); a store failure (disk full …) answers `500` until it
+ * clears; a body over `maxBody` is refused with `400` and a reason.
  *
  * @example
  * ```ts
@@ -117,8 +134,10 @@ export class Titanic extends Component<TitanicEvents, TitanicStats> {
     replyQueries: 0,
     closes: 0,
     errors: 0,
+    tooLarge: 0,
     replayed: 0,
   };
+  readonly #maxBody: number;
   #pumping = false;
 
   constructor(options: TitanicOptions) {
@@ -147,6 +166,10 @@ export class Titanic extends Component<TitanicEvents, TitanicStats> {
       DEFAULT_TITANIC_DISPATCH_CONCURRENCY,
       { min: 1, max: 1024 },
     );
+    this.#maxBody = integerOption("maxBody", options.maxBody, DEFAULT_TITANIC_MAX_BODY, {
+      min: 1,
+      max: 0xffff_0000,
+    });
     this.#o = options;
   }
 
@@ -159,6 +182,8 @@ export class Titanic extends Component<TitanicEvents, TitanicStats> {
     const store = await TitanicStore.open(o.directory, {
       ...(o.fsync === undefined ? {} : { fsync: o.fsync }),
       ...(o.fsyncInterval === undefined ? {} : { fsyncInterval: o.fsyncInterval }),
+      ...(o.compactMinBytes === undefined ? {} : { compactMinBytes: o.compactMinBytes }),
+      logger: this.logger,
     });
     this.#store = store;
     this.own(() => store.close());
@@ -183,7 +208,7 @@ export class Titanic extends Component<TitanicEvents, TitanicStats> {
     };
     const services: [string, (body: Frame[]) => Promise<Frame[]>][] = [
       ["titanic.request", (b) => this.#onRequest(b)],
-      ["titanic.reply", (b) => Promise.resolve(this.#onReply(b))],
+      ["titanic.reply", (b) => this.#onReply(b)],
       ["titanic.close", (b) => this.#onClose(b)],
     ];
     for (const [service, handler] of services) {
@@ -197,52 +222,68 @@ export class Titanic extends Component<TitanicEvents, TitanicStats> {
   }
 
   async #onRequest(body: Frame[]): Promise<Frame[]> {
-    const [service, ...request] = body;
-    if (service === undefined || service.length === 0 || request.length === 0) {
+    const req = decodeTspRequest(body);
+    if (!req.ok) {
       this.#stats.errors++;
-      return [
-        Buffer.from(TSP_ERROR),
-        Buffer.from("request needs a service frame and at least one body frame"),
-      ];
+      return encodeTspReply(TSP_ERROR, req.reason);
+    }
+    if (req.bodyBytes > this.#maxBody) {
+      this.#stats.tooLarge++;
+      return encodeTspReply(
+        TSP_UNKNOWN,
+        `request body of ${req.bodyBytes} bytes exceeds the limit of ${this.#maxBody} bytes (maxBody)`,
+      );
     }
     const uuid = randomUUID().replace(/-/g, "");
     try {
-      await (this.#store as TitanicStore).putRequest(uuid, service.toString("utf8"), request);
+      // Resolves only once the whole record is written and fsynced (per policy): then the UUID goes out.
+      await (this.#store as TitanicStore).putRequest(uuid, req.service, req.body);
     } catch (error) {
       this.#stats.errors++;
       this.logger.error("cannot store request", { error: String(error) });
-      return [Buffer.from(TSP_ERROR)];
+      return encodeTspReply(TSP_ERROR, "cannot store the request; retry later");
     }
     this.#stats.accepted++;
-    this.emit("request:accepted", { uuid, service: service.toString("utf8") });
+    this.emit("request:accepted", { uuid, service: req.service });
     queueMicrotask(() => this.#pump());
-    return [Buffer.from(TSP_OK), Buffer.from(uuid)];
+    return encodeTspReply(TSP_OK, uuid);
   }
 
-  #onReply(body: Frame[]): Frame[] {
+  async #onReply(body: Frame[]): Promise<Frame[]> {
     this.#stats.replyQueries++;
-    const uuid = body[0]?.toString("latin1") ?? "";
-    if (!UUID.test(uuid)) return [Buffer.from(TSP_UNKNOWN)];
-    const e = this.#store?.get(uuid);
-    if (e === undefined) return [Buffer.from(TSP_UNKNOWN)];
-    if (e.reply === undefined) return [Buffer.from(TSP_PENDING)];
-    return [Buffer.from(TSP_OK), ...e.reply];
+    const uuid = decodeTspUuid(body);
+    const store = this.#store;
+    const info = uuid === undefined ? undefined : store?.info(uuid);
+    if (uuid === undefined || store === undefined || info === undefined)
+      return encodeTspReply(TSP_UNKNOWN);
+    if (!info.answered) return encodeTspReply(TSP_PENDING);
+    try {
+      const reply = await store.getReply(uuid);
+      if (reply === undefined)
+        return encodeTspReply(store.info(uuid) === undefined ? TSP_UNKNOWN : TSP_PENDING);
+      return encodeTspReply(TSP_OK, ...reply);
+    } catch (error) {
+      this.#stats.errors++;
+      this.logger.error("cannot read a stored reply", { uuid, error: String(error) });
+      return encodeTspReply(TSP_ERROR);
+    }
   }
 
   async #onClose(body: Frame[]): Promise<Frame[]> {
     this.#stats.closes++;
-    const uuid = body[0]?.toString("latin1") ?? "";
-    if (UUID.test(uuid)) {
+    const uuid = decodeTspUuid(body);
+    if (uuid !== undefined) {
       this.#retryAfter.delete(uuid.toLowerCase());
       try {
         await this.#store?.remove(uuid);
       } catch (error) {
+        // Not forgotten: the client retries the close later.
         this.#stats.errors++;
         this.logger.error("cannot close request", { error: String(error) });
-        return [Buffer.from(TSP_ERROR)];
+        return encodeTspReply(TSP_ERROR);
       }
     }
-    return [Buffer.from(TSP_OK)];
+    return encodeTspReply(TSP_OK);
   }
 
   /** Starts calls for pending requests while clients are free. */
@@ -268,14 +309,18 @@ export class Titanic extends Component<TitanicEvents, TitanicStats> {
   async #dispatch(client: MajordomoClient, store: TitanicStore, uuid: string): Promise<void> {
     let ok = false;
     try {
-      const e = store.get(uuid);
+      const info = store.info(uuid);
+      const e = info === undefined || info.answered ? undefined : await store.get(uuid);
       if (e === undefined || e.reply !== undefined) {
         ok = true; // closed or answered meanwhile
         return;
       }
-      // Like the Guide, ask the broker first, so requests for absent services do not pile up there.
-      const [status] = await client.request("mmi.service", [e.service]);
-      if (status?.toString() !== "200") return;
+      // Like the Guide, ask the broker first, so requests for absent services do not pile up
+      // there; the broker answers mmi.* itself, so those go straight through.
+      if (!e.service.startsWith("mmi.")) {
+        const status = decodeTspStatus(await client.request("mmi.service", [e.service]));
+        if (status !== TSP_OK) return;
+      }
       const reply = await client.request(e.service, e.request);
       if (await store.putReply(uuid, reply)) {
         this.#stats.completed++;
