@@ -38,7 +38,7 @@ describe("zg-lb-broker (built bin)", () => {
     worker.close();
 
     const metrics = await (await fetch(String(ready["metrics"]))).text();
-    expect(metrics).toMatch(/^zg_lb_broker_replies_forwarded 1$/m);
+    expect(metrics).toMatch(/^zg_lb_broker_replies_forwarded_total 1$/m);
 
     await expectCleanStop(app);
   });

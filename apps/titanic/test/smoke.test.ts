@@ -42,7 +42,7 @@ describe("zg-titanic (built bin)", () => {
     expect(reply.map(String)).toEqual(["durable hello"]);
 
     const metrics = await (await fetch(String(ready["metrics"]))).text();
-    expect(metrics).toMatch(/^zg_titanic_accepted 1$/m);
+    expect(metrics).toMatch(/^zg_titanic_accepted_total 1$/m);
 
     await expectCleanStop(app);
   });

@@ -67,21 +67,53 @@ export type Releasable = { close(): unknown } | (() => unknown);
 
 /**
  * Something whose end a component watches: a `SocketLoop` (its `done`
- * resolves with the error that killed the reader, or `undefined`).
+ * resolves with the error that killed the reader, or `undefined`) or another
+ * component (its `closed`).
  */
-export interface Supervised {
-  /** Resolves when it ends: `undefined` when stopped on purpose, else the fatal error. Never rejects. */
-  readonly done: Promise<Error | undefined>;
+export type Supervised =
+  | {
+      /** Resolves when it ends: `undefined` when stopped on purpose, else the fatal error. Never rejects. */
+      readonly done: Promise<Error | undefined>;
+    }
+  | {
+      /** Resolves when it stops: `undefined` after a normal close, else the fatal error. Never rejects. */
+      readonly closed: Promise<Error | undefined>;
+    };
+
+function endOf(value: unknown): Promise<Error | undefined> | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const v = value as { done?: unknown; closed?: unknown };
+  if (v.done instanceof Promise) return v.done as Promise<Error | undefined>;
+  if (v.closed instanceof Promise) return v.closed as Promise<Error | undefined>;
+  return undefined;
 }
 
-function isSupervised(value: unknown): value is Supervised {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    (value as { done?: unknown }).done instanceof Promise
-  );
-}
-
+/**
+ * The common shape of long-lived zg components (brokers, workers, clients,
+ * monitors), after czmq's synchronized lifecycle and nats.js' `closed()`:
+ *
+ * - the constructor validates options and allocates nothing that needs closing;
+ * - `await start()` resolves when bound and ready, with what the caller needs
+ *   (real endpoints); it may be called once;
+ * - `await drain()` stops taking new work ({@link onDrain}), waits a bounded
+ *   time for in-flight work ({@link inFlight}, {@link track}), then closes;
+ * - `await close()` is idempotent: it waits at most `closeTimeout` for tracked
+ *   in-flight handlers, then aborts them ({@link closeSignal}) and resolves
+ *   only when every socket and timer registered with {@link own} is released;
+ *   a handler that calls `close()` does not deadlock (the wait is bounded);
+ * - {@link closed} resolves (never rejects) when the component stops, with the
+ *   fatal error if one stopped it. A loop or sub-component registered with
+ *   {@link own} or {@link watch} that dies is such a fatal error: the
+ *   component emits `component:failed` and closes, by construction;
+ * - `await using` works through `Symbol.asyncDispose`;
+ * - typed events through {@link TypedEmitter}, `stats()` for counters.
+ *
+ * Subclasses implement {@link onStart} and may implement {@link onClose}.
+ *
+ * @typeParam E - event map
+ * @typeParam S - stats snapshot type
+ * @typeParam R - what `start()` resolves with
+ */
 export abstract class Component<E extends ClosedEventMap<E>, S, R = void>
   extends TypedEmitter<E & ComponentEvents>
   implements AsyncDisposable
@@ -269,13 +301,13 @@ export abstract class Component<E extends ClosedEventMap<E>, S, R = void>
   }
 
   /**
-   * Watches a loop (or anything with a `done` promise) without owning it:
-   * when its `done` resolves with an error while the component runs, the
+   * Watches a loop (its `done`) or a sub-component (its `closed`) without
+   * owning it: when that resolves with an error while the component runs, the
    * component fails with it ({@link fail}). {@link own} does this for every
-   * owned resource that has `done`. Returns its argument.
+   * owned resource that has `done` or `closed`. Returns its argument.
    */
   protected watch<T extends Supervised>(resource: T): T {
-    void resource.done.then((error) => {
+    void endOf(resource)?.then((error) => {
       if (error !== undefined && !this.stopping) this.fail(error);
     });
     return resource;
@@ -289,12 +321,13 @@ export abstract class Component<E extends ClosedEventMap<E>, S, R = void>
   /**
    * Registers a socket, loop, table or cleanup function to release on close,
    * in reverse order of registration. A resource with a `done` promise (a
-   * `SocketLoop`) is also watched ({@link watch}): its reader dying fails the
+   * `SocketLoop`) or a `closed` promise (a sub-component) is also watched
+   * ({@link watch}): its reader dying, or its fatal stop, fails the
    * component. Returns its argument.
    */
   protected own<T extends Releasable>(resource: T): T {
     this.#releases.push(resource);
-    if (isSupervised(resource)) this.watch(resource);
+    if (endOf(resource) !== undefined) this.watch(resource as unknown as Supervised);
     return resource;
   }
 

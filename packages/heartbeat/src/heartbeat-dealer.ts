@@ -62,7 +62,6 @@ export interface HeartbeatDealerOptions extends ComponentOptions {
 
 /** Events of a {@link HeartbeatDealer}. */
 export interface HeartbeatDealerEvents {
-  [type: string]: unknown;
   /** The peer was heard for the first time. */
   "peer:joined": { interval: number };
   /** Nothing heard for 1.5 intervals (a ping or pong really missing). */
@@ -246,7 +245,7 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
         if (outcome === "closed") this.#counters.discarded++;
       },
     });
-    this.#loop = loop;
+    this.#loop = this.watch(loop);
     this.#pingInFlight = undefined;
     connectAll(socket, this.#endpoints);
     loop.start();

@@ -41,7 +41,6 @@ export interface HeartbeatMonitorOptions extends ComponentOptions {
 
 /** Events of a {@link HeartbeatMonitor}. */
 export interface HeartbeatMonitorEvents {
-  [type: string]: unknown;
   /** First message from a publisher, or the first after it was dead (`returned`). */
   "publisher:alive": { publisher: string; returned: boolean };
   /** Nothing from a publisher heard before, for 1.5 of its intervals (a heartbeat really missing). */

@@ -37,7 +37,6 @@ export interface AsyncClientStats {
 
 /** Events of an {@link AsyncClient}. */
 export interface AsyncClientEvents {
-  [type: string]: unknown;
   /** A reply arrived (also yielded by {@link AsyncClient.replies}). */
   "reply:received": { body: Message };
 }

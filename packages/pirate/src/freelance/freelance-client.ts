@@ -90,7 +90,6 @@ export interface FreelanceClientStats {
 
 /** Events of a {@link FreelanceClient}. */
 export interface FreelanceClientEvents {
-  [type: string]: unknown;
   /** Model 3: a server answered and joined the active list. */
   "server:alive": { endpoint: string };
   /** Model 3: a server was silent for `serverTtl` (or unroutable) and left the active list. */
@@ -354,7 +353,7 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
         else this.#stats.staleReplies++;
       },
     });
-    this.#model1Sockets.add(loop);
+    this.#model1Sockets.add(this.watch(loop));
     loop.start();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const onAbort = (): void => done.reject(abortError(signal as AbortSignal, "request"));

@@ -54,7 +54,6 @@ export interface FreelanceServerStats {
 
 /** Events of a {@link FreelanceServer}. */
 export interface FreelanceServerEvents {
-  [type: string]: unknown;
   "protocol:error": { reason: string };
 }
 
@@ -154,6 +153,11 @@ export class FreelanceServer extends Component<
     return endpoint;
   }
 
+  /** Drain hook: stop reading (no new requests; model 3 pings go unanswered, so clients fail over). */
+  protected override onDrain(): void {
+    this.#loop?.pause();
+  }
+
   /** Counters. */
   stats(): FreelanceServerStats {
     return { ...this.#stats };
@@ -189,7 +193,7 @@ export class FreelanceServer extends Component<
         }
       }
       this.#stats.requests++;
-      void this.#serve(prefix, body);
+      void this.track(this.#serve(prefix, body));
     } catch (error) {
       if (!isZgError(error, "ZG_PROTOCOL")) throw error;
       this.#stats.protocolErrors++;

@@ -70,7 +70,6 @@ export interface LazyPirateClientStats {
 
 /** Events of a {@link LazyPirateClient}. */
 export interface LazyPirateClientEvents {
-  [type: string]: unknown;
   /** An attempt timed out; the request is re-sent on a new socket. */
   "request:retry": { sequence: number; attempt: number; endpoint: string };
   /** A request exhausted its attempts. */
@@ -270,7 +269,7 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
       logger: this.logger,
       onMessage: (m) => this.#onReply(loop, m),
     });
-    this.#loop = loop;
+    this.#loop = this.watch(loop);
     loop.start();
   }
 

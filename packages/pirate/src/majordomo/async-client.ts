@@ -121,7 +121,7 @@ interface Pending {
  * ```
  */
 export class AsyncMajordomoClient extends Component<
-  Record<string, never>,
+  Record<never, never>,
   AsyncMajordomoClientStats
 > {
   readonly version: MdpVersion;

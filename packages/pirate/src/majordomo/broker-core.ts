@@ -84,7 +84,6 @@ export interface MajordomoBrokerStats {
 
 /** Events of a Majordomo broker (see docs/events.md for the vocabulary). */
 export interface MajordomoBrokerEvents {
-  [type: string]: unknown;
   "worker:ready": { identity: string; service: string; version: MdpVersion };
   "worker:removed": {
     identity: string;
@@ -118,10 +117,7 @@ export interface BrokerCoreOptions {
   /** Writes one message to the ROUTER (identity first). Never blocks. */
   post: (message: Frame[]) => void;
   /** Reports an event. */
-  emit: <K extends keyof MajordomoBrokerEvents & string>(
-    type: K,
-    event: MajordomoBrokerEvents[K],
-  ) => void;
+  emit: <K extends keyof MajordomoBrokerEvents>(type: K, event: MajordomoBrokerEvents[K]) => void;
 }
 
 interface Job {

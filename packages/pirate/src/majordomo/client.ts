@@ -91,7 +91,7 @@ export function brokerError(service: string, status: string, text: string): ZgEr
  * await client.close();
  * ```
  */
-export class MajordomoClient extends Component<Record<string, never>, MajordomoClientStats> {
+export class MajordomoClient extends Component<Record<never, never>, MajordomoClientStats> {
   readonly version: MdpVersion;
   readonly #broker: string;
   readonly #timeout: number;
@@ -231,7 +231,7 @@ export class MajordomoClient extends Component<Record<string, never>, MajordomoC
       logger: this.logger,
       onMessage: (m): void => this.#onMessage(loop, m),
     });
-    this.#loop = loop;
+    this.#loop = this.watch(loop);
     loop.start();
   }
 

@@ -94,7 +94,6 @@ export interface MajordomoWorkerStats {
 
 /** Events of a {@link MajordomoWorker}. */
 export interface MajordomoWorkerEvents {
-  [type: string]: unknown;
   "broker:connected": { attempt: number };
   "broker:lost": { reason: "silent" | "disconnect" | "handler-error" };
 }
@@ -219,11 +218,13 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
         this.#relink("silent", this.#backoff.next());
       },
     });
-    const loop = new SocketLoop(socket, {
-      name: "majordomo-worker",
-      logger: this.logger,
-      onMessage: (m) => this.#onMessage(generation, m),
-    });
+    const loop = this.watch(
+      new SocketLoop(socket, {
+        name: "majordomo-worker",
+        logger: this.logger,
+        onMessage: (m) => this.#onMessage(generation, m),
+      }),
+    );
     const link: Link = { generation, loop, heartbeat, abort: new AbortController() };
     this.#link = link;
     loop.start();
@@ -256,7 +257,9 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
         this.#relink("disconnect", 0);
         return;
       case "REQUEST":
-        void this.#serve(link, m.client, m.body);
+        // Draining: take no new request (the broker re-queues it when this worker leaves).
+        if (!this.accepting) return;
+        void this.track(this.#serve(link, m.client, m.body));
         return;
     }
   }

@@ -123,7 +123,7 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
       ...(options.overflow === undefined ? {} : { overflow: options.overflow }),
       toWorker: (m) => void this.#backend?.post(m),
       toClient: (m) => this.#frontend?.post(m) ?? false,
-      emit: (type, event) => this.emit(type, event),
+      emit: (type, event) => this.emit(type, event as never),
       logger: this.logger,
     });
   }
@@ -159,6 +159,17 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
     this.#backend.start();
     this.#frontend.start();
     return { frontend, backend };
+  }
+
+  /** Drain hook: stop reading the frontend (new requests wait in libzmq; clients' retries go elsewhere). */
+  protected override onDrain(): void {
+    this.#frontend?.pause();
+  }
+
+  /** In-flight work for `drain()`: queued requests + busy workers. */
+  protected override inFlight(): number {
+    const s = this.stats();
+    return s.queued + s.workers - s.idleWorkers;
   }
 
   /** A snapshot of the queue's counters. */

@@ -48,7 +48,7 @@ export type TitanicReply =
  * await ti.close();
  * ```
  */
-export class TitanicClient extends Component<Record<string, never>, { calls: number }> {
+export class TitanicClient extends Component<Record<never, never>, { calls: number }> {
   readonly #client: MajordomoClient;
   #calls = 0;
 
