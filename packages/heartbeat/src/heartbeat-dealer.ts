@@ -83,7 +83,7 @@ export interface HeartbeatDealerStats {
   heartbeatsReceived: number;
   dataReceived: number;
   dataSent: number;
-  badFrames: number;
+  protocolErrors: number;
   unknownCommands: number;
   /** Times the peer was declared dead. */
   expired: number;
@@ -137,7 +137,7 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
     heartbeatsReceived: 0,
     dataReceived: 0,
     dataSent: 0,
-    badFrames: 0,
+    protocolErrors: 0,
     unknownCommands: 0,
     expired: 0,
     reconnects: 0,
@@ -308,7 +308,7 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
     try {
       decoded = decodeHeartbeat(message);
     } catch (error) {
-      this.#counters.badFrames++;
+      this.#counters.protocolErrors++;
       this.logger.warn("bad heartbeat frame dropped", {
         error: isZgError(error) ? error.message : String(error),
       });

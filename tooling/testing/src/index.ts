@@ -13,6 +13,7 @@ export {
   type SpawnChildOptions,
 } from "./child.js";
 export { closeAfter, type Closeable } from "./cleanup.js";
+export { injectReceiveFault, type ReceiveFault } from "./faults.js";
 export { inprocEndpoint, ipcEndpoint, tcpEndpoint, tempDir, transports } from "./endpoints.js";
 export { checkHistory, History, type HistoryEvent, type HistoryReport } from "./history.js";
 export { findPythonZmq, PythonPeer, pythonTest, spawnPython } from "./python.js";

@@ -70,7 +70,7 @@ export interface AsyncServerStats {
 export interface AsyncServerEvents {
   "client:joined": { identity: string };
   "client:expired": { identity: string; silentFor: number };
-  "protocol:error": { reason: string };
+  "protocol:invalid": { reason: string };
 }
 
 /**
@@ -201,7 +201,7 @@ export class AsyncServer<S = Record<string, unknown>> extends Component<
     } catch (error) {
       if (!isZgError(error, "ZG_PROTOCOL")) throw error;
       this.#stats.protocolErrors++;
-      this.emit("protocol:error", { reason: error.message });
+      this.emit("protocol:invalid", { reason: error.message });
       return;
     }
     const key = identityKey(id);

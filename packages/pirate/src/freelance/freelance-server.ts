@@ -54,7 +54,7 @@ export interface FreelanceServerStats {
 
 /** Events of a {@link FreelanceServer}. */
 export interface FreelanceServerEvents {
-  "protocol:error": { reason: string };
+  "protocol:invalid": { reason: string };
 }
 
 /**
@@ -197,7 +197,7 @@ export class FreelanceServer extends Component<
     } catch (error) {
       if (!isZgError(error, "ZG_PROTOCOL")) throw error;
       this.#stats.protocolErrors++;
-      this.emit("protocol:error", { reason: error.message });
+      this.emit("protocol:invalid", { reason: error.message });
     }
   }
 

@@ -60,7 +60,7 @@ export interface LoadBalancingBrokerEvents {
   /** A request was dropped by the overflow policy. */
   "request:dropped": { reason: "overflow" };
   /** A malformed message was counted and dropped. */
-  "protocol:error": { socket: "frontend" | "backend"; reason: string };
+  "protocol:invalid": { socket: "frontend" | "backend"; reason: string };
 }
 
 interface Busy {
@@ -198,7 +198,7 @@ export class LoadBalancingBroker extends Component<
       if (!isZgError(error, "ZG_PROTOCOL")) throw error;
       this.#counters.protocolErrors++;
       this.logger.debug("malformed message dropped", { socket, error: error.message });
-      this.emit("protocol:error", { socket, reason: error.message });
+      this.emit("protocol:invalid", { socket, reason: error.message });
     }
   }
 

@@ -68,8 +68,8 @@ export interface MajordomoBrokerStats {
   refused: number;
   /** MMI requests answered. */
   mmi: number;
-  /** Invalid messages counted and dropped. */
-  invalid: number;
+  /** Invalid messages (bad input) counted and dropped; each is also a `protocol:invalid` event. */
+  protocolErrors: number;
   /** DISCONNECTs sent for valid but unexpected commands. */
   disconnects: number;
   /** Workers expired by heartbeat silence. */
@@ -178,7 +178,7 @@ export class BrokerCore {
     lost: 0,
     refused: 0,
     mmi: 0,
-    invalid: 0,
+    protocolErrors: 0,
     disconnects: 0,
     workersExpired: 0,
     sendFailures: 0,
@@ -483,7 +483,7 @@ export class BrokerCore {
   }
 
   #invalid(id: Frame | undefined, reason: string): void {
-    this.#c.invalid++;
+    this.#c.protocolErrors++;
     const identity = id === undefined ? "?" : formatIdentity(id);
     this.#o.logger?.debug("invalid message dropped", { identity, reason });
     this.#o.emit("protocol:invalid", { identity, reason });

@@ -240,7 +240,7 @@ export class MajordomoBroker extends Component<
       lost: 0,
       refused: 0,
       mmi: 0,
-      invalid: 0,
+      protocolErrors: 0,
       disconnects: 0,
       workersExpired: 0,
       heartbeatsSent: 0,

@@ -84,8 +84,8 @@ export interface MajordomoWorkerStats {
   brokerDeaths: number;
   /** Replies dropped because the link they belonged to was replaced. */
   staleReplies: number;
-  /** Invalid messages from the broker, dropped. */
-  invalid: number;
+  /** Invalid messages from the broker (bad input), counted and dropped. */
+  protocolErrors: number;
   /** HEARTBEATs sent to the broker (over every link). */
   heartbeatsSent: number;
   /** True while a handler runs. */
@@ -139,7 +139,7 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
     disconnectsReceived: 0,
     brokerDeaths: 0,
     staleReplies: 0,
-    invalid: 0,
+    protocolErrors: 0,
   };
   #busy = false;
 
@@ -243,7 +243,7 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
       m = decodeWorkerInbound(this.version, frames);
     } catch (error) {
       if (!isZgError(error, "ZG_PROTOCOL")) throw error;
-      this.#stats.invalid++;
+      this.#stats.protocolErrors++;
       this.logger.debug("invalid message from broker dropped", { error: error.message });
       return;
     }

@@ -189,7 +189,7 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
       if (!isZgError(error, "ZG_PROTOCOL")) throw error;
       this.#core.protocolError();
       this.logger.debug("malformed message dropped", { socket, error: error.message });
-      this.emit("protocol:error", { socket, reason: error.message });
+      this.emit("protocol:invalid", { socket, reason: error.message });
     }
   }
 }

@@ -35,7 +35,7 @@ export interface PirateQueueEvents {
   /** A request was dropped by the overflow policy. */
   "request:dropped": { reason: "overflow" };
   /** A malformed message was counted and dropped. */
-  "protocol:error": { socket: "frontend" | "backend"; reason: string };
+  "protocol:invalid": { socket: "frontend" | "backend"; reason: string };
 }
 
 /** Options of {@link PirateQueueCore} (internal). */
