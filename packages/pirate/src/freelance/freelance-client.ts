@@ -293,8 +293,7 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
     const frames = bodyFrames(body);
     if (frames.length === 0)
       throw new ZgError("ZG_INVALID_ARGUMENT", "request body needs at least one frame");
-    if (!this.running)
-      throw new ZgError(this.stopping ? "ZG_CLOSED" : "ZG_STATE", "client is not running");
+    this.assertRunning("request");
     const signal = options.signal;
     if (signal?.aborted) throw abortError(signal, "request");
     this.#stats.requests++;

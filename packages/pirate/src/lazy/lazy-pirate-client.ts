@@ -196,8 +196,7 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
     retries: number,
     signal: AbortSignal | undefined,
   ): Promise<Message> {
-    if (!this.running)
-      throw new ZgError(this.stopping ? "ZG_CLOSED" : "ZG_STATE", "client is not running");
+    this.assertRunning("request");
     if (signal?.aborted) throw abortError(signal, "request");
     this.#stats.requests++;
     const started = performance.now();

@@ -215,8 +215,8 @@ export class AsyncMajordomoClient extends Component<
     const attempts = integerOption("attempts", options.attempts, this.#attempts, { min: 1 });
     assertArgument(this.#correlate || attempts === 1, "attempts > 1 needs correlate: true");
     const signal = options.signal;
-    if (!this.running || this.#loop === undefined)
-      return Promise.reject(new ZgError("ZG_CLOSED", "client is not running"));
+    if (!this.accepting || this.#loop === undefined)
+      return Promise.reject(this.notRunningError("request"));
     if (signal?.aborted) return Promise.reject(abortError(signal, "request"));
     if (this.#byId.size >= this.#maxInFlight) {
       return Promise.reject(

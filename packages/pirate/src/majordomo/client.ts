@@ -170,7 +170,7 @@ export class MajordomoClient extends Component<Record<never, never>, MajordomoCl
     body: Frame[],
     options: MajordomoRequestOptions,
   ): Promise<Frame[]> {
-    if (!this.running) throw new ZgError("ZG_CLOSED", "client is not running");
+    this.assertRunning("request");
     const timeout = durationOption("timeout", options.timeout, this.#timeout, { min: 1 });
     const attempts = integerOption("attempts", options.attempts, this.#attempts, { min: 1 });
     const signal = options.signal;

@@ -72,7 +72,7 @@ export interface PirateWorkerEvents {
   /** The queue was silent for interval × liveness; a new socket follows after `delay` ms. */
   "queue:lost": { silentFor: number; delay: number };
   /** The handler threw; the request was dropped (the client retries). */
-  "request:failed": { error: unknown };
+  "handler:failed": { error: unknown };
 }
 
 /**
@@ -291,7 +291,7 @@ export class PirateWorker extends Component<PirateWorkerEvents, PirateWorkerStat
   #failed(generation: number, error: unknown): void {
     this.#stats.handlerErrors++;
     this.logger.warn("handler failed; request dropped", { error: String(error) });
-    this.emit("request:failed", { error });
+    this.emit("handler:failed", { error });
     // Back into rotation: the queue treats READY from a busy worker as "idle again".
     if (generation === this.#generation) this.#loop?.post(encodePppReady());
   }

@@ -39,7 +39,7 @@ export interface SimplePirateWorkerStats {
 /** Events of a {@link SimplePirateWorker}. */
 export interface SimplePirateWorkerEvents {
   /** The handler threw; the request was dropped (the client retries). */
-  "request:failed": { error: unknown };
+  "handler:failed": { error: unknown };
 }
 
 /**
@@ -134,7 +134,7 @@ export class SimplePirateWorker extends Component<
     } catch (error) {
       this.#stats.handlerErrors++;
       this.logger.warn("handler failed; request dropped", { error: String(error) });
-      this.emit("request:failed", { error });
+      this.emit("handler:failed", { error });
       // Back into rotation: the broker treats READY from a busy worker as "idle again".
       if (!this.stopping) this.#loop?.post([EMPTY_FRAME, READY_BYTE]);
       return;
