@@ -143,8 +143,9 @@ export class SocketLoop {
   }
 
   /**
-   * Stops reading: no `receive()` is started until {@link resume} (a message
-   * whose receive was already pending is still delivered). Messages wait in
+   * Stops reading: no message reaches `onMessage` and no new `receive()` is
+   * started until {@link resume} (a message whose receive was already pending
+   * is held and delivered on resume, or dropped on close). Messages wait in
    * libzmq's queue, and past its high-water mark in the peer's: the way a
    * draining server stops taking new work. Sending is unaffected. Idempotent.
    */
@@ -376,6 +377,10 @@ export class SocketLoop {
           });
         }
         break;
+      }
+      if (this.#paused !== undefined) {
+        await this.#paused.promise;
+        if (this.#closing !== undefined) break;
       }
       this.#stats.received++;
       try {
