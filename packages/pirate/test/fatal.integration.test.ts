@@ -82,3 +82,40 @@ describe.each(Object.entries(components))("%s whose socket's reader dies", (name
     console.log(`${name}: 1 receive fault, ${broken} reader(s) broken, failed once`);
   });
 });
+
+describe("not running is ZG_STATE, thrown synchronously, in every client", () => {
+  const clients = {
+    LazyPirateClient: async () => {
+      const c = new LazyPirateClient({ endpoint: await peer() });
+      return { c, call: () => c.request("x") };
+    },
+    MajordomoClient: async () => {
+      const c = new MajordomoClient({ broker: await peer() });
+      return { c, call: () => c.request("echo", ["x"]) };
+    },
+    AsyncMajordomoClient: async () => {
+      const c = new AsyncMajordomoClient({ broker: await peer() });
+      return { c, call: () => c.request("echo", ["x"]) };
+    },
+    FreelanceClient: async () => {
+      const c = new FreelanceClient({ model: 2, endpoints: [await peer()] });
+      return { c, call: () => c.request("x") };
+    },
+    AsyncClient: async () => {
+      const c = new AsyncClient({ endpoint: await peer() });
+      return { c, call: () => c.send("x") };
+    },
+  };
+  test.each(Object.entries(clients))("%s: before start() and after close()", async (_n, make) => {
+    const { c, call } = await make();
+    expect(call).toThrow(expect.objectContaining({ code: "ZG_STATE" }) as Error);
+    await c.start();
+    await c.close();
+    expect(call).toThrow(
+      expect.objectContaining({
+        code: "ZG_STATE",
+        details: expect.objectContaining({ state: "closed" }) as unknown,
+      }) as Error,
+    );
+  });
+});

@@ -215,8 +215,8 @@ export class AsyncMajordomoClient extends Component<
     const attempts = integerOption("attempts", options.attempts, this.#attempts, { min: 1 });
     assertArgument(this.#correlate || attempts === 1, "attempts > 1 needs correlate: true");
     const signal = options.signal;
-    if (!this.accepting || this.#loop === undefined)
-      return Promise.reject(this.notRunningError("request"));
+    this.assertRunning("request"); // thrown synchronously, like a bad argument
+    if (this.#loop === undefined) throw this.notRunningError("request");
     if (signal?.aborted) return Promise.reject(abortError(signal, "request"));
     if (this.#byId.size >= this.#maxInFlight) {
       return Promise.reject(

@@ -160,7 +160,10 @@ export class MajordomoClient extends Component<Record<never, never>, MajordomoCl
       "body must hold at least one frame (reference brokers crash on an empty body)",
     );
     const frames = body.map(toFrame);
-    const run = this.#chain.then(() => this.#request(service, frames, options));
+    const timeout = durationOption("timeout", options.timeout, this.#timeout, { min: 1 });
+    const attempts = integerOption("attempts", options.attempts, this.#attempts, { min: 1 });
+    this.assertRunning("request");
+    const run = this.#chain.then(() => this.#request(service, frames, options, timeout, attempts));
     this.#chain = run.catch(() => undefined);
     return run;
   }
@@ -169,10 +172,11 @@ export class MajordomoClient extends Component<Record<never, never>, MajordomoCl
     service: string,
     body: Frame[],
     options: MajordomoRequestOptions,
+    timeout: number,
+    attempts: number,
   ): Promise<Frame[]> {
-    this.assertRunning("request");
-    const timeout = durationOption("timeout", options.timeout, this.#timeout, { min: 1 });
-    const attempts = integerOption("attempts", options.attempts, this.#attempts, { min: 1 });
+    // Accepted, but the client closed while it waited for its turn: interrupted work.
+    if (!this.running) throw new ZgError("ZG_CLOSED", "client closed");
     const signal = options.signal;
     if (signal?.aborted) throw abortError(signal, "request");
     this.#stats.requests++;
