@@ -14,7 +14,7 @@ import {
   type Frame,
   type FrameLike,
 } from "@zg/core";
-import { brokerError } from "./client.js";
+import { brokerError, type MajordomoClientEvents } from "./client.js";
 import { DEFAULT_MDP_CLIENT_TIMEOUT } from "./constants.js";
 import {
   decodeClientInbound,
@@ -121,7 +121,7 @@ interface Pending {
  * ```
  */
 export class AsyncMajordomoClient extends Component<
-  Record<never, never>,
+  MajordomoClientEvents,
   AsyncMajordomoClientStats
 > {
   readonly version: MdpVersion;
@@ -268,9 +268,11 @@ export class AsyncMajordomoClient extends Component<
       this.#stats.timeouts++;
       if (p.attempt < p.attempts && this.running) {
         this.#stats.resends++;
+        this.emit("request:retry", { service: p.service, attempt: p.attempt + 1 });
         this.#send(p);
         return;
       }
+      this.emit("request:failed", { service: p.service, attempts: p.attempt });
       this.#settle(
         p,
         p.attempts === 1

@@ -75,6 +75,14 @@ export function brokerError(service: string, status: string, text: string): ZgEr
   });
 }
 
+/** Events of a {@link MajordomoClient} (and an `AsyncMajordomoClient`, a `TitanicClient`). */
+export interface MajordomoClientEvents {
+  /** An attempt got no reply in time; the request is sent again (`attempt` counts from 2). */
+  "request:retry": { service: string; attempt: number };
+  /** A request failed for good: every attempt timed out (its promise rejects). */
+  "request:failed": { service: string; attempts: number };
+}
+
 /**
  * The synchronous Majordomo client (Guide `mdcliapi`): one request at a time
  * (concurrent calls queue), reply timeout per attempt, and on timeout the
@@ -91,7 +99,7 @@ export function brokerError(service: string, status: string, text: string): ZgEr
  * await client.close();
  * ```
  */
-export class MajordomoClient extends Component<Record<never, never>, MajordomoClientStats> {
+export class MajordomoClient extends Component<MajordomoClientEvents, MajordomoClientStats> {
   readonly version: MdpVersion;
   readonly #broker: string;
   readonly #timeout: number;
@@ -216,8 +224,10 @@ export class MajordomoClient extends Component<Record<never, never>, MajordomoCl
       this.#stats.timeouts++;
       this.logger.warn("no reply, reconnecting and retrying", { service, attempt });
       void this.#closeSocket();
+      if (attempt < attempts) this.emit("request:retry", { service, attempt: attempt + 1 });
     }
     this.#stats.exhausted++;
+    this.emit("request:failed", { service, attempts });
     throw new ZgError(
       "ZG_RETRIES_EXHAUSTED",
       `no reply from ${service} after ${attempts} attempt(s)`,
