@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
-import { builtBin, expectCleanStop, runAppToExit, spawnApp } from "@zg/app-kit/testing";
+import {
+  builtBin,
+  expectCleanStop,
+  expectFatalExit,
+  RECEIVE_FAULT_PRELOAD,
+  runAppToExit,
+  spawnApp,
+} from "@zg/app-kit/testing";
 import { FreelanceClient } from "@zg/pirate";
 import { closeAfter } from "@zg/testing";
 
@@ -42,5 +49,14 @@ describe("zg-freelance-server (built bin)", () => {
     expect(r.stderr).toBe(
       "zg-freelance-server: error: --model: expected 1, 2 or 3, got 4; change --model (or ZG_FREELANCE_SERVER_MODEL)\n",
     );
+  });
+  it("exits 1 with one fatal line when a component's socket reader dies", async () => {
+    const app = spawnApp(bin, ["--endpoint", "tcp://127.0.0.1:*"], {
+      execArgv: RECEIVE_FAULT_PRELOAD,
+    });
+    await app.ready();
+    const line = await expectFatalExit(app);
+    expect(line.component).toBe("freelance_server");
+    console.log(`freelance-server: 1 receive fault → exit 1, fatal line: ${String(line.msg)}`);
   });
 });

@@ -12,13 +12,7 @@ const app = defineApp({
   options,
   async start(ctx) {
     const broker = new LoadBalancingBroker({ ...brokerOptions(ctx.options), logger: ctx.logger });
-    ctx.add("lb_broker", broker, {
-      // On SIGTERM, wait (up to --drain-timeout) for queued requests and busy workers.
-      inFlight: () => {
-        const s = broker.stats();
-        return s.queued + s.workers - s.idleWorkers;
-      },
-    });
+    ctx.add("lb_broker", broker); // drained on SIGTERM: it stops taking requests and finishes those in flight
     const { frontend, backend } = await broker.start();
     return { endpoints: { frontend, backend } };
   },

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
-import { builtBin, expectCleanStop, runAppToExit, spawnApp } from "@zg/app-kit/testing";
+import {
+  builtBin,
+  expectCleanStop,
+  expectFatalExit,
+  RECEIVE_FAULT_PRELOAD,
+  runAppToExit,
+  spawnApp,
+} from "@zg/app-kit/testing";
 import { LazyPirateClient } from "@zg/pirate";
 import { closeAfter } from "@zg/testing";
 
@@ -38,7 +45,7 @@ describe("zg-lb-broker (built bin)", () => {
     worker.close();
 
     const metrics = await (await fetch(String(ready["metrics"]))).text();
-    expect(metrics).toMatch(/^zg_lb_broker_replies_forwarded 1$/m);
+    expect(metrics).toMatch(/^zg_lb_broker_replies_forwarded_total 1$/m);
 
     await expectCleanStop(app);
   });
@@ -68,5 +75,16 @@ describe("zg-lb-broker (built bin)", () => {
     expect(r.stderr).toBe(
       'zg-lb-broker: error: --frontend: not a ZeroMQ endpoint: "127.0.0.1:5555" (expected e.g. tcp://127.0.0.1:5555); change --frontend (or ZG_LB_BROKER_FRONTEND)\n',
     );
+  });
+  it("exits 1 with one fatal line when a component's socket reader dies", async () => {
+    const app = spawnApp(
+      bin,
+      ["--frontend", "tcp://127.0.0.1:*", "--backend", "tcp://127.0.0.1:*"],
+      { execArgv: RECEIVE_FAULT_PRELOAD },
+    );
+    await app.ready();
+    const line = await expectFatalExit(app);
+    expect(line.component).toBe("lb_broker");
+    console.log(`lb-broker: 1 receive fault → exit 1, fatal line: ${String(line.msg)}`);
   });
 });

@@ -17,15 +17,7 @@ const app = defineApp({
     // Check the data directory before binding anything, so a bad one is the only error.
     const directory = ctx.options.titanic ? await ctx.ensureDirectory("dataDir") : undefined;
     const broker = new MajordomoBroker({ ...brokerOptions(ctx.options), logger: ctx.logger });
-    ctx.add("majordomo_broker", broker, {
-      // On SIGTERM, wait (up to --drain-timeout) for queued requests and busy workers.
-      inFlight: () => {
-        const s = broker.stats();
-        return (
-          s.queued + Object.values(s.perService).reduce((n, p) => n + p.workers - p.idleWorkers, 0)
-        );
-      },
-    });
+    ctx.add("majordomo_broker", broker); // drained on SIGTERM: it stops taking requests and finishes those in flight
     // The broker counts expired workers in total; count removals per service
     // and reason from its events, for --metrics and the reference-system status.
     const removed: Record<string, Record<string, number>> = {};

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
-import { builtBin, expectCleanStop, runAppToExit, spawnApp } from "@zg/app-kit/testing";
+import {
+  builtBin,
+  expectCleanStop,
+  expectFatalExit,
+  RECEIVE_FAULT_PRELOAD,
+  runAppToExit,
+  spawnApp,
+} from "@zg/app-kit/testing";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { MajordomoClient, MajordomoWorker, TitanicClient } from "@zg/pirate";
@@ -37,7 +44,7 @@ describe("zg-majordomo-broker (built bin)", () => {
     await waitFor(
       async () =>
         (await (await fetch(String(ready["metrics"]))).text()).match(
-          /^zg_majordomo_workers_removed_per_service_disconnected\{service="echo"\} 1$/m,
+          /^zg_majordomo_workers_removed_per_service_disconnected_total\{service="echo"\} 1$/m,
         ),
       {
         timeout: 5000,
@@ -173,5 +180,14 @@ describe("zg-majordomo-broker (built bin)", () => {
     expect(r.stderr).toBe(
       "zg-majordomo-broker: error: --heartbeat-liveness: must be at least 1, got 0; change --heartbeat-liveness (or ZG_MAJORDOMO_BROKER_HEARTBEAT_LIVENESS)\n",
     );
+  });
+  it("exits 1 with one fatal line when a component's socket reader dies", async () => {
+    const app = spawnApp(bin, ["--endpoint", "tcp://127.0.0.1:*"], {
+      execArgv: RECEIVE_FAULT_PRELOAD,
+    });
+    await app.ready();
+    const line = await expectFatalExit(app);
+    expect(line.component).toBe("majordomo_broker");
+    console.log(`majordomo-broker: 1 receive fault → exit 1, fatal line: ${String(line.msg)}`);
   });
 });

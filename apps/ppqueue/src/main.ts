@@ -12,13 +12,7 @@ const app = defineApp({
   options,
   async start(ctx) {
     const queue = new PirateQueue({ ...queueOptions(ctx.options), logger: ctx.logger });
-    ctx.add("ppqueue", queue, {
-      // On SIGTERM, wait (up to --drain-timeout) for queued requests and busy workers.
-      inFlight: () => {
-        const s = queue.stats();
-        return s.queued + s.workers - s.idleWorkers;
-      },
-    });
+    ctx.add("ppqueue", queue); // drained on SIGTERM: it stops taking requests and finishes those in flight
     const { frontend, backend } = await queue.start();
     return {
       endpoints: { frontend, backend },

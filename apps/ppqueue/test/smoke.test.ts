@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
-import { builtBin, expectCleanStop, runAppToExit, spawnApp } from "@zg/app-kit/testing";
+import {
+  builtBin,
+  expectCleanStop,
+  expectFatalExit,
+  RECEIVE_FAULT_PRELOAD,
+  runAppToExit,
+  spawnApp,
+} from "@zg/app-kit/testing";
 import { LazyPirateClient, PirateWorker } from "@zg/pirate";
 import { closeAfter } from "@zg/testing";
 
@@ -77,5 +84,12 @@ describe("zg-ppqueue (built bin)", () => {
     ]) {
       expect(r.stdout).toContain(text);
     }
+  });
+  it("exits 1 with one fatal line when a component's socket reader dies", async () => {
+    const app = spawnApp(bin, [...ephemeral], { execArgv: RECEIVE_FAULT_PRELOAD });
+    await app.ready();
+    const line = await expectFatalExit(app);
+    expect(line.component).toBe("ppqueue");
+    console.log(`ppqueue: 1 receive fault → exit 1, fatal line: ${String(line.msg)}`);
   });
 });

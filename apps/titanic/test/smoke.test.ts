@@ -3,7 +3,14 @@ import { mkdirSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { builtBin, expectCleanStop, runAppToExit, spawnApp } from "@zg/app-kit/testing";
+import {
+  builtBin,
+  expectCleanStop,
+  expectFatalExit,
+  RECEIVE_FAULT_PRELOAD,
+  runAppToExit,
+  spawnApp,
+} from "@zg/app-kit/testing";
 import { MajordomoBroker, MajordomoWorker, TitanicClient } from "@zg/pirate";
 import { closeAfter, tempDir } from "@zg/testing";
 
@@ -44,7 +51,7 @@ describe("zg-titanic (built bin)", () => {
     expect(reply.map(String)).toEqual(["durable hello"]);
 
     const metrics = await (await fetch(String(ready["metrics"]))).text();
-    expect(metrics).toMatch(/^zg_titanic_accepted 1$/m);
+    expect(metrics).toMatch(/^zg_titanic_accepted_total 1$/m);
 
     await expectCleanStop(app);
   });
@@ -103,5 +110,16 @@ describe("zg-titanic (built bin)", () => {
     expect(r.stderr).toBe(
       'zg-titanic: error: --fsync: expected one of always, interval, never, got "sometimes"; change --fsync (or ZG_TITANIC_FSYNC)\n',
     );
+  });
+  it("exits 1 with one fatal line when a component's socket reader dies", async () => {
+    const broker = closeAfter(new MajordomoBroker({ endpoints: "tcp://127.0.0.1:*" }));
+    const endpoint = (await broker.start()).endpoints[0] ?? "";
+    const app = spawnApp(bin, ["--broker", endpoint, "--data-dir", join(tempDir(), "store")], {
+      execArgv: RECEIVE_FAULT_PRELOAD,
+    });
+    await app.ready();
+    const line = await expectFatalExit(app);
+    expect(line.component).toBe("titanic");
+    console.log(`titanic: 1 receive fault → exit 1, fatal line: ${String(line.msg)}`);
   });
 });

@@ -1,11 +1,31 @@
 import type { Logger } from "./logger.js";
 
 /**
- * An event map: event name → payload type. zg names events `noun:verb`
+ * An event map: event name → payload type, declared as an interface or a type
+ * literal with one property per event. zg names events `noun:verb`
  * (`worker:expired`, `peer:joined`), see docs/events.md. There is never a bare
  * `error` event (Node throws on unhandled ones).
+ *
+ * Maps are closed: on a map with a string index signature
+ * (`[type: string]: unknown`) no {@link TypedEmitter} method compiles (see
+ * {@link EventName}) and `Component` rejects it at the declaration (see
+ * {@link ClosedEventMap}), so a misspelled event name does not compile.
  */
-export type EventMap = { [type: string]: unknown };
+export type EventMap = object;
+
+/**
+ * `E` itself when it is a closed event map, otherwise a type no map satisfies,
+ * whose name says why. Used as the F-bound of `Component`'s event map.
+ */
+export type ClosedEventMap<E> = string extends keyof E
+  ? { "event maps must be closed: remove the string index signature": never }
+  : EventMap;
+
+/**
+ * The event names of map `E`; `never` for a map with a string index
+ * signature, so no call on such a map compiles.
+ */
+export type EventName<E> = string extends keyof E ? never : keyof E & string;
 
 /** A listener for event `K` of map `E`. */
 export type Listener<E extends EventMap, K extends keyof E> = (event: E[K]) => void;
@@ -26,7 +46,7 @@ export class TypedEmitter<E extends EventMap> {
   protected listenerErrorLogger: Logger | undefined;
 
   /** Subscribes to `type`. @returns a function that unsubscribes. */
-  on<K extends keyof E & string>(type: K, listener: Listener<E, K>): () => void {
+  on<K extends EventName<E>>(type: K, listener: Listener<E, K>): () => void {
     let set = this.#listeners.get(type);
     if (set === undefined) {
       set = new Set();
@@ -37,7 +57,7 @@ export class TypedEmitter<E extends EventMap> {
   }
 
   /** Subscribes to the next `type` event only. @returns a function that unsubscribes. */
-  once<K extends keyof E & string>(type: K, listener: Listener<E, K>): () => void {
+  once<K extends EventName<E>>(type: K, listener: Listener<E, K>): () => void {
     const off = this.on(type, (event) => {
       off();
       listener(event);
@@ -46,12 +66,12 @@ export class TypedEmitter<E extends EventMap> {
   }
 
   /** Unsubscribes `listener` from `type`. */
-  off<K extends keyof E & string>(type: K, listener: Listener<E, K>): void {
+  off<K extends EventName<E>>(type: K, listener: Listener<E, K>): void {
     this.#listeners.get(type)?.delete(listener);
   }
 
   /** Resolves with the next `type` event (for tests and scripts). */
-  next<K extends keyof E & string>(type: K, signal?: AbortSignal): Promise<E[K]> {
+  next<K extends EventName<E>>(type: K, signal?: AbortSignal): Promise<E[K]> {
     return new Promise((resolve, reject) => {
       const off = this.once(type, (e) => {
         signal?.removeEventListener("abort", onAbort);
@@ -67,12 +87,12 @@ export class TypedEmitter<E extends EventMap> {
   }
 
   /** Number of listeners for `type`. */
-  listenerCount(type: keyof E & string): number {
+  listenerCount(type: EventName<E>): number {
     return this.#listeners.get(type)?.size ?? 0;
   }
 
   /** Delivers an event to its listeners. */
-  protected emit<K extends keyof E & string>(type: K, event: E[K]): void {
+  protected emit<K extends EventName<E>>(type: K, event: E[K]): void {
     const set = this.#listeners.get(type);
     if (set === undefined || set.size === 0) return;
     for (const listener of [...set]) {

@@ -13,7 +13,13 @@ export * from "./pure.js";
 export {
   Component,
   type ComponentOptions,
+  type ComponentEvents,
   type ComponentState,
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_DRAIN_TIMEOUT,
+  type DrainOptions,
+  type DrainResult,
+  type Supervised,
   type Releasable,
 } from "./component.js";
 export {

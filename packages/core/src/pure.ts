@@ -38,7 +38,13 @@ export {
   type ZgErrorCode,
   type ZgErrorOptions,
 } from "./errors.js";
-export { TypedEmitter, type EventMap, type Listener } from "./events.js";
+export {
+  TypedEmitter,
+  type ClosedEventMap,
+  type EventMap,
+  type EventName,
+  type Listener,
+} from "./events.js";
 export { DeadlineWheel, type WheelSlot } from "./deadline-wheel.js";
 export {
   DEFAULT_EXPIRY_GRANULARITY,

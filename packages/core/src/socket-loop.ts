@@ -104,6 +104,7 @@ export class SocketLoop {
   #started = false;
   #closing: Promise<void> | undefined;
   #drained: ReturnType<typeof deferred<void>> | undefined;
+  #paused: ReturnType<typeof deferred<void>> | undefined;
   readonly #readerDone = deferred<Error | undefined>();
   readonly #stats: SocketLoopStats = {
     received: 0,
@@ -139,6 +140,29 @@ export class SocketLoop {
     if (this.#options.onMessage !== undefined) void this.#read(this.#options.onMessage);
     else this.#readerDone.resolve(undefined);
     return this;
+  }
+
+  /**
+   * Stops reading: no message reaches `onMessage` and no new `receive()` is
+   * started until {@link resume} (a message whose receive was already pending
+   * is held and delivered on resume, or dropped on close). Messages wait in
+   * libzmq's queue, and past its high-water mark in the peer's: the way a
+   * draining server stops taking new work. Sending is unaffected. Idempotent.
+   */
+  pause(): void {
+    if (this.#closing === undefined) this.#paused ??= deferred();
+  }
+
+  /** Resumes reading after {@link pause}. Idempotent. */
+  resume(): void {
+    const gate = this.#paused;
+    this.#paused = undefined;
+    gate?.resolve();
+  }
+
+  /** True while paused ({@link pause}). */
+  get paused(): boolean {
+    return this.#paused !== undefined;
   }
 
   /** True once {@link close} has been called. */
@@ -209,6 +233,7 @@ export class SocketLoop {
     this.#head = 0;
     if (this.#options.ownsSocket !== false && !this.socket.closed) this.socket.close();
     if (!this.#started) this.#readerDone.resolve(undefined);
+    this.resume();
     await this.done;
     this.#drained?.resolve();
   }
@@ -336,6 +361,10 @@ export class SocketLoop {
     }
     let failure: Error | undefined;
     for (;;) {
+      if (this.#paused !== undefined) {
+        await this.#paused.promise;
+        if (this.#closing !== undefined) break;
+      }
       let message: Message;
       try {
         message = await receive();
@@ -348,6 +377,10 @@ export class SocketLoop {
           });
         }
         break;
+      }
+      if (this.#paused !== undefined) {
+        await this.#paused.promise;
+        if (this.#closing !== undefined) break;
       }
       this.#stats.received++;
       try {

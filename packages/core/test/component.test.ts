@@ -1,8 +1,16 @@
+import type { Socket } from "zeromq";
 import { describe, expect, test } from "vitest";
-import { childLogger, Component, silentLogger, TypedEmitter, type Logger } from "../src/index.js";
+import {
+  childLogger,
+  Component,
+  deferred,
+  silentLogger,
+  SocketLoop,
+  TypedEmitter,
+  type Logger,
+} from "../src/index.js";
 
 interface Events {
-  [type: string]: unknown;
   "thing:happened": { n: number };
 }
 
@@ -124,6 +132,144 @@ describe("Component lifecycle", () => {
       ["error", "d", { component: "X" }],
     ]);
     expect(childLogger(silentLogger, { a: 1 })).toBe(silentLogger);
-    expect(new TypedEmitter().listenerCount("x")).toBe(0);
+    expect(new TypedEmitter<{ x: number }>().listenerCount("x")).toBe(0);
+  });
+});
+
+/** A socket whose reader can be broken from the test: `receive()` rejects once `breakIt()` is called. */
+function fakeSocket(): { socket: Socket; breakIt: (e: Error) => void } {
+  let fail: ((e: Error) => void) | undefined;
+  const socket = {
+    closed: false,
+    receive: () =>
+      new Promise<Buffer[]>((_, reject) => {
+        fail = reject;
+      }),
+    close() {
+      this.closed = true;
+      fail?.(Object.assign(new Error("closed"), { code: "EAGAIN" }));
+    },
+  };
+  return { socket: socket as unknown as Socket, breakIt: (e) => fail?.(e) };
+}
+
+class Server extends Component<{ "request:completed": { n: number } }, { handled: number }> {
+  readonly fake = fakeSocket();
+  handled = 0;
+  accepted = true;
+  constructor(options: { closeTimeout?: number } = {}) {
+    super("Server", options);
+  }
+  stats(): { handled: number } {
+    return { handled: this.handled };
+  }
+  protected onStart(): Promise<void> {
+    this.own(new SocketLoop(this.fake.socket, { onMessage: () => {} })).start();
+    return Promise.resolve();
+  }
+  protected override onDrain(): void {
+    this.accepted = false;
+  }
+  /** Runs `fn` as tracked in-flight work, refusing when not running. */
+  handle<T>(fn: () => Promise<T>): Promise<T> {
+    this.assertRunning("handle");
+    return this.track(
+      fn().then((v) => {
+        this.handled++;
+        return v;
+      }),
+    );
+  }
+  get signal(): AbortSignal {
+    return this.closeSignal;
+  }
+}
+
+describe("Component: fatal loops, drain, bounded close", () => {
+  test("an owned loop whose reader dies fails the component: component:failed, closed carries the error", async () => {
+    const s = new Server();
+    const failed: { component: string; error: Error }[] = [];
+    s.on("component:failed", (e) => failed.push(e));
+    await s.start();
+    s.fake.breakIt(new Error("EFAULT"));
+    const error = await s.closed;
+    expect(error).toMatchObject({ code: "ZG_SOCKET", message: "receive failed" });
+    expect(failed).toEqual([{ component: "Server", error }]);
+    expect(s.state).toBe("closed");
+    await s.close(); // idempotent after a fatal close
+  });
+
+  test("a loop closed on purpose is not a failure", async () => {
+    const s = new Server();
+    await s.start();
+    await s.close();
+    await expect(s.closed).resolves.toBeUndefined();
+  });
+
+  test("drain stops taking work, waits for in-flight work, then closes", async () => {
+    const s = new Server();
+    await s.start();
+    const gate = deferred<string>();
+    const work = s.handle(() => gate.promise);
+    const drained = s.drain({ timeout: 5000 });
+    expect(s.state).toBe("draining");
+    expect(s.accepted).toBe(false);
+    expect(() => s.handle(() => Promise.resolve(1))).toThrow(
+      expect.objectContaining({ code: "ZG_STATE" }) as Error,
+    );
+    gate.resolve("done");
+    await expect(work).resolves.toBe("done");
+    await expect(drained).resolves.toEqual({ completed: true, remaining: 0 });
+    expect(s.state).toBe("closed");
+    expect(s.handled).toBe(1);
+    expect(s.signal.aborted).toBe(true);
+  });
+
+  test("drain is bounded: after the timeout it closes with the work still pending", async () => {
+    const s = new Server();
+    await s.start();
+    void s.handle(() => new Promise(() => {}));
+    const t0 = performance.now();
+    await expect(s.drain({ timeout: 50 })).resolves.toEqual({ completed: false, remaining: 1 });
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(s.state).toBe("closed");
+    expect(() => s.drain({ timeout: -1 })).toThrow(
+      expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }) as Error,
+    );
+  });
+
+  test("close waits a bounded time for handlers, then aborts; a handler that calls close() does not deadlock", async () => {
+    const s = new Server({ closeTimeout: 50 });
+    await s.start();
+    let closedFromHandler = false;
+    const work = s.handle(async () => {
+      await s.close(); // would wait for itself forever without the bound
+      closedFromHandler = true;
+      return s.signal.aborted;
+    });
+    await expect(work).resolves.toBe(true);
+    expect(closedFromHandler).toBe(true);
+    expect(s.state).toBe("closed");
+    expect(() => new Server({ closeTimeout: Number.NaN })).toThrow(
+      expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }) as Error,
+    );
+  });
+
+  test("not running is ZG_STATE before start and after close", async () => {
+    const s = new Server();
+    expect(() => s.handle(() => Promise.resolve(1))).toThrow(
+      expect.objectContaining({
+        code: "ZG_STATE",
+        details: { state: "idle", operation: "handle" },
+      }) as Error,
+    );
+    await s.start();
+    await s.close();
+    expect(() => s.handle(() => Promise.resolve(1))).toThrow(
+      expect.objectContaining({
+        code: "ZG_STATE",
+        details: { state: "closed", operation: "handle" },
+      }) as Error,
+    );
   });
 });

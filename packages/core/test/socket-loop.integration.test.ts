@@ -143,3 +143,32 @@ describe("SocketLoop faults", () => {
     expect(loop.stats()).toMatchObject({ received: 10, handlerErrors: 5 });
   });
 });
+
+describe("SocketLoop pause", () => {
+  test("pause() starts no new receive until resume(); close() ends a paused reader", async () => {
+    const pull = new zmq.Pull({ linger: 0 });
+    await pull.bind(tcpEndpoint());
+    const push = closeAfter(new zmq.Push({ linger: 0 }));
+    push.connect(pull.lastEndpoint as string);
+    const got: string[] = [];
+    const loop = new SocketLoop(pull, { onMessage: (m) => void got.push(String(m[0])) }).start();
+    await push.send("m0");
+    await waitFor(() => got.length === 1, { what: "m0" });
+    loop.pause();
+    expect(loop.paused).toBe(true);
+    // Nothing reaches onMessage while paused (the receive already pending holds its message).
+    await push.send("m1");
+    await push.send("m2");
+    await new Promise((r) => setTimeout(r, 50));
+    expect(got).toEqual(["m0"]);
+    loop.resume();
+    await waitFor(() => got.length === 3, { what: "m1, m2 after resume" });
+    expect(got).toEqual(["m0", "m1", "m2"]);
+    loop.pause();
+    await push.send("m3"); // held by the pending receive, dropped by close
+    await new Promise((r) => setTimeout(r, 50));
+    await within(loop.close(), 2000, "close of a paused loop");
+    expect(got).toEqual(["m0", "m1", "m2"]);
+    await expect(loop.done).resolves.toBeUndefined();
+  });
+});

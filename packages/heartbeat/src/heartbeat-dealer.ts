@@ -62,7 +62,6 @@ export interface HeartbeatDealerOptions extends ComponentOptions {
 
 /** Events of a {@link HeartbeatDealer}. */
 export interface HeartbeatDealerEvents {
-  [type: string]: unknown;
   /** The peer was heard for the first time. */
   "peer:joined": { interval: number };
   /** Nothing heard for 1.5 intervals (a ping or pong really missing). */
@@ -84,7 +83,7 @@ export interface HeartbeatDealerStats {
   heartbeatsReceived: number;
   dataReceived: number;
   dataSent: number;
-  badFrames: number;
+  protocolErrors: number;
   unknownCommands: number;
   /** Times the peer was declared dead. */
   expired: number;
@@ -138,7 +137,7 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
     heartbeatsReceived: 0,
     dataReceived: 0,
     dataSent: 0,
-    badFrames: 0,
+    protocolErrors: 0,
     unknownCommands: 0,
     expired: 0,
     reconnects: 0,
@@ -246,7 +245,7 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
         if (outcome === "closed") this.#counters.discarded++;
       },
     });
-    this.#loop = loop;
+    this.#loop = this.watch(loop);
     this.#pingInFlight = undefined;
     connectAll(socket, this.#endpoints);
     loop.start();
@@ -309,7 +308,7 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
     try {
       decoded = decodeHeartbeat(message);
     } catch (error) {
-      this.#counters.badFrames++;
+      this.#counters.protocolErrors++;
       this.logger.warn("bad heartbeat frame dropped", {
         error: isZgError(error) ? error.message : String(error),
       });

@@ -41,7 +41,6 @@ export interface HeartbeatMonitorOptions extends ComponentOptions {
 
 /** Events of a {@link HeartbeatMonitor}. */
 export interface HeartbeatMonitorEvents {
-  [type: string]: unknown;
   /** First message from a publisher, or the first after it was dead (`returned`). */
   "publisher:alive": { publisher: string; returned: boolean };
   /** Nothing from a publisher heard before, for 1.5 of its intervals (a heartbeat really missing). */
@@ -54,7 +53,7 @@ export interface HeartbeatMonitorEvents {
 export interface HeartbeatMonitorStats {
   received: number;
   heartbeats: number;
-  badFrames: number;
+  protocolErrors: number;
   unknownCommands: number;
   clampedIntervals: number;
   alive: number;
@@ -81,7 +80,7 @@ export class HeartbeatMonitor extends Component<HeartbeatMonitorEvents, Heartbea
   readonly #publishers: string[];
   readonly #tracker: PresenceTracker<string>;
   readonly #heard = new Set<string>();
-  readonly #counters = { received: 0, heartbeats: 0, badFrames: 0, unknownCommands: 0 };
+  readonly #counters = { received: 0, heartbeats: 0, protocolErrors: 0, unknownCommands: 0 };
 
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: HeartbeatMonitorOptions) {
@@ -165,7 +164,7 @@ export class HeartbeatMonitor extends Component<HeartbeatMonitorEvents, Heartbea
         interval = d.frame.interval;
       }
     } catch (error) {
-      this.#counters.badFrames++;
+      this.#counters.protocolErrors++;
       this.logger.warn("bad heartbeat frame dropped", {
         publisher,
         error: isZgError(error) ? error.message : String(error),

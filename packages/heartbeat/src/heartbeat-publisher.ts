@@ -50,7 +50,7 @@ export interface HeartbeatPublisherStats {
  * ```
  */
 export class HeartbeatPublisher extends Component<
-  Record<string, never>,
+  Record<never, never>,
   HeartbeatPublisherStats,
   string[]
 > {

@@ -72,7 +72,7 @@ export interface HeartbeatRouterStats {
   dataReceived: number;
   dataSent: number;
   /** Malformed heartbeat frames (bad version, command frame, properties): counted, logged, dropped. */
-  badFrames: number;
+  protocolErrors: number;
   /** Heartbeat messages with an unknown command code: counted, logged, dropped. */
   unknownCommands: number;
   clampedIntervals: number;
@@ -117,7 +117,7 @@ export class HeartbeatRouter extends Component<
     heartbeatsReceived: 0,
     dataReceived: 0,
     dataSent: 0,
-    badFrames: 0,
+    protocolErrors: 0,
     unknownCommands: 0,
     unreachable: 0,
   };
@@ -232,7 +232,7 @@ export class HeartbeatRouter extends Component<
       decoded = decodeHeartbeat(body);
     } catch (error) {
       this.#tracker.seen(key); // malformed, but the peer is alive
-      this.#counters.badFrames++;
+      this.#counters.protocolErrors++;
       this.logger.warn("bad heartbeat frame dropped", {
         error: isZgError(error) ? error.message : String(error),
       });

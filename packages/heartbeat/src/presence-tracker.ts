@@ -22,7 +22,6 @@ export type PeerState = "alive" | "silent";
 
 /** Events of a {@link PresenceTracker}. */
 export interface PresenceEvents<K> {
-  [type: string]: unknown;
   /** A key was seen for the first time (or after it was removed or forgotten). */
   "peer:joined": { key: K; interval: number };
   /** A key has been silent for one of its intervals (`silentAfter` of them). */

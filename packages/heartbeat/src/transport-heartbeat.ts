@@ -64,7 +64,6 @@ export function transportHeartbeatOptions(
 
 /** Events of a {@link TransportMonitor}; `address` is the endpoint (libzmq gives no routing id). */
 export interface TransportMonitorEvents {
-  [type: string]: unknown;
   /** An outgoing connection was established (`connect`). */
   "connection:opened": { address: string; direction: "outgoing" | "incoming" };
   /** The ZMTP handshake completed (`handshake`). */

@@ -91,7 +91,7 @@ describe("one-way heartbeat (PUB→SUB)", () => {
       timeout: 3000,
     });
     expect(events.at(-1)).toBe("alive A true");
-    expect(monitor.stats()).toMatchObject({ alive: 1, dead: 1, badFrames: 0 });
+    expect(monitor.stats()).toMatchObject({ alive: 1, dead: 1, protocolErrors: 0 });
   });
 
   test("heartbeats are subscribed whatever the topics; a publisher announcing another interval is judged by it", async () => {
@@ -130,7 +130,7 @@ describe("one-way heartbeat (PUB→SUB)", () => {
     await waitFor(() => monitor.stats().received === 3);
     expect(monitor.stats()).toMatchObject({
       heartbeats: 1,
-      badFrames: 1,
+      protocolErrors: 1,
       unknownCommands: 1,
       clampedIntervals: 1,
     });

@@ -57,7 +57,7 @@ describe.each(Object.entries(transports))("ping-pong over %s", (_name, endpoint)
     expect(idle.r.pongsSent).toBeGreaterThanOrEqual(3);
     expect(idle.d.pongsReceived).toBeGreaterThanOrEqual(3);
     expect(got).toHaveLength(30);
-    expect(r.stats()).toMatchObject({ peers: 1, expired: 0, badFrames: 0 });
+    expect(r.stats()).toMatchObject({ peers: 1, expired: 0, protocolErrors: 0 });
     expect(r.peer(Buffer.from("d1"))?.interval).toBe(100);
   });
 });
@@ -100,7 +100,7 @@ describe("ping-pong", () => {
     await raw.send([H, Buffer.from([0x02]), Buffer.from("interval=nope\n")]); // bad interval
     await raw.send([H, Buffer.from([0x99])]); // unknown command
     await raw.send([H, Buffer.from([0x02]), Buffer.from("interval=86400000\n")]); // > 1 h: clamped
-    await waitFor(() => r.stats().unknownCommands === 1 && r.stats().badFrames === 3);
+    await waitFor(() => r.stats().unknownCommands === 1 && r.stats().protocolErrors === 3);
     const pongs: Buffer[][] = [];
     for (let i = 0; i < 2; i++) pongs.push(await raw.receive());
     expect(pongs[0]).toEqual(encodeHeartbeat("pong"));

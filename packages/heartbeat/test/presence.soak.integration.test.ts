@@ -15,8 +15,10 @@ test(
       new HeartbeatRouter({ endpoints: tcpEndpoint(), interval: I, liveness: 3 }),
     );
     const [endpoint] = await router.start();
-    const silent: string[] = [];
-    router.on("peer:silent", (e) => silent.push(e.key));
+    const joined = new Set<string>();
+    router.on("peer:joined", (e) => joined.add(e.key));
+    const silent: { key: string; silentFor: number }[] = [];
+    router.on("peer:silent", (e) => silent.push({ key: e.key, silentFor: e.silentFor }));
     const children = await Promise.all(
       [0, 1].map((c) =>
         spawnChild(fixture, {
@@ -41,6 +43,16 @@ test(
         `router pings ${end.pingsSent - start.pingsSent}, pongs ${end.pongsSent - start.pongsSent}; dealer expiries ${childExpiries.length}\n`,
     );
     expect(end.expired).toBe(0);
+    // A silent report on a healthy link is a late heartbeat (a stall of this or a child
+    // process), never a lost peer: it names one of the 8 peers, comes no earlier than
+    // silentAfter (1.5) intervals of silence, and the peer talked again before liveness ran out.
+    for (const s of silent) {
+      expect(joined.has(s.key), `silent report for unknown peer ${s.key}`).toBe(true);
+      expect(s.silentFor).toBeGreaterThanOrEqual(1.5 * I - 1);
+      expect(s.silentFor).toBeLessThan(3 * I);
+    }
+    // Late heartbeats are the exception: at most 1 in 20 of the peers' heartbeat intervals.
+    expect(silent.length).toBeLessThan((8 * ((SECONDS * 1000) / I)) / 20);
     expect(end.peers).toBe(8);
     expect(childExpiries).toEqual([]);
     expect(childStats.every((s) => s.expired === 0)).toBe(true);

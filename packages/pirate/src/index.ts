@@ -129,6 +129,7 @@ export {
   brokerError,
   MajordomoClient,
   type MajordomoClientOptions,
+  type MajordomoClientEvents,
   type MajordomoClientStats,
   type MajordomoRequestOptions,
 } from "./majordomo/client.js";

@@ -80,7 +80,7 @@ describe("BrokerCore (Majordomo state machine, ManualClock)", () => {
     core.handle([W("x"), Buffer.alloc(0), Buffer.from("MDPC01"), Buffer.from("echo")]); // no body
     core.handle([W("x")]);
     expect(take()).toEqual([]);
-    expect(core.stats().invalid).toBe(2);
+    expect(core.stats().protocolErrors).toBe(2);
   });
 
   test("a worker silent for liveness × interval is expired and its request re-queued once, then 502", () => {

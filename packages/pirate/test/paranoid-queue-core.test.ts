@@ -129,7 +129,7 @@ describe("PirateQueueCore (6/PPP state machine, ManualClock)", () => {
     expect(core.stats()).toMatchObject({
       workers: 1,
       redispatched: 1,
-      requestsForwarded: 1,
+      requestsForwarded: 2, // two hand-offs (a counter never goes down); 2 − redispatched reached a worker
       workersPurged: 1,
     });
   });

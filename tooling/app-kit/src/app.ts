@@ -21,8 +21,11 @@ export interface AppComponent {
   stats(): unknown;
   /** Releases everything; idempotent. */
   close(): Promise<void>;
-  /** Finishes in-flight work without taking new work, if the component supports it. */
-  drain?(): Promise<void>;
+  /**
+   * Stops taking new work, finishes in-flight work within `timeout` ms, then
+   * closes (every zg `Component` has it). The kit calls it on shutdown.
+   */
+  drain?(options?: { timeout?: number }): Promise<unknown>;
   /** Resolves when the component stops (with the fatal error, if any). */
   readonly closed?: Promise<Error | undefined>;
 }
@@ -31,13 +34,6 @@ export interface AppComponent {
 export interface AddOptions {
   /** Stats tables to export as labelled metrics (see {@link LabelHints}). */
   labelHints?: LabelHints;
-  /**
-   * Work in flight (e.g. busy workers + queued requests, from `stats()`). On
-   * shutdown the kit waits until it reaches 0 (polled every 20 ms), bounded
-   * by `--drain-timeout`, before closing, so replies already on their way are
-   * still routed. For components without a `drain()` of their own.
-   */
-  inFlight?: () => number;
 }
 
 /** What an app's `start` receives. */
@@ -166,13 +162,11 @@ export async function runApp<S extends OptionSpecs>(
     name: string;
     component: AppComponent;
     labelHints?: LabelHints;
-    inFlight?: () => number;
   }[] = [];
   const shutdownHooks: (() => Promise<void> | void)[] = [];
   const abort = new AbortController();
   let ready = false;
   let stopping = false;
-  let drainExpired = false;
   let metrics: MetricsServer | undefined;
 
   const bounded = async (work: Promise<unknown>, ms: number): Promise<boolean> => {
@@ -193,18 +187,21 @@ export async function runApp<S extends OptionSpecs>(
     stopping = true;
     abort.abort();
     log.info({ event: "stopping", reason }, "stopping");
-    const drained = await bounded(
+    // Each component drains itself (stop taking work, finish in flight within the bound,
+    // close); the kit's own bound covers a drain() that overruns its timeout.
+    let completed = true;
+    const settled = await bounded(
       Promise.all([
         ...shutdownHooks.map(async (fn) => fn()),
-        ...components.map(async ({ component, inFlight }) => {
-          if (component.drain) await component.drain();
-          else if (inFlight)
-            while (inFlight() > 0 && !drainExpired) await new Promise((r) => setTimeout(r, 20));
+        ...components.map(async ({ component }) => {
+          const result = await component.drain?.({ timeout: common.drainTimeout });
+          if ((result as { completed?: boolean } | undefined)?.completed === false)
+            completed = false;
         }),
       ]),
-      common.drainTimeout,
+      common.drainTimeout + CLOSE_TIMEOUT,
     );
-    drainExpired = true;
+    const drained = settled && completed;
     if (!drained)
       log.warn(
         { event: "drain-timeout", drainTimeout: common.drainTimeout },
@@ -265,13 +262,21 @@ export async function runApp<S extends OptionSpecs>(
         name,
         component,
         ...(options.labelHints ? { labelHints: options.labelHints } : {}),
-        ...(options.inFlight ? { inFlight: options.inFlight } : {}),
       });
       void component.closed?.then((error) => {
         if (stopping || !ready) return;
-        log.error(
-          { event: "failed", component: name, error: error?.message ?? "closed unexpectedly" },
-          `${name} stopped`,
+        // The one line an operator reads: which component stopped and why; exit 1.
+        const cause = (error as { cause?: unknown } | undefined)?.cause;
+        log.fatal(
+          {
+            event: "failed",
+            component: name,
+            error: error?.message ?? "closed unexpectedly",
+            ...(cause === undefined
+              ? {}
+              : { cause: cause instanceof Error ? cause.message : JSON.stringify(cause) }),
+          },
+          `${name} stopped: ${error?.message ?? "closed unexpectedly"}`,
         );
         void shutdown(`${name} stopped`, 1);
       });

@@ -1,11 +1,51 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
+
+/**
+ * `stats()` fields that are levels (a value that goes up and down: queue
+ * lengths, peers known now, a latency quantile) and so become Prometheus
+ * Gauges. Every other numeric field counts events since start, never goes
+ * down, and becomes a Counter named `…_total`. Fields nested under a name in
+ * this set (`latency.p99`) are levels too. See docs/events.md ("Stats").
+ */
+export const GAUGE_FIELDS: ReadonlySet<string> = new Set([
+  "queued",
+  "workers",
+  "idleWorkers",
+  "busyWorkers",
+  "busy",
+  "peers",
+  "silent",
+  "alive",
+  "dead",
+  "services",
+  "serversAlive",
+  "inFlight",
+  "pending",
+  "connected",
+  "clients",
+  "entries",
+  "sequence",
+  "generation",
+  "latency",
+  "interval",
+  "liveness",
+  "heartbeatInterval",
+  "heartbeatLiveness",
+  "silentAfter",
+  "sendQueueLimit",
+  "maxWorkers",
+  "maxQueued",
+  "up",
+]);
 
 /** One numeric value found in a stats snapshot. */
 export interface StatsSample {
-  /** Prometheus metric name, e.g. `zg_majordomo_broker_services_workers`. */
+  /** Prometheus metric name, e.g. `zg_majordomo_broker_services_workers` (a counter's ends in `_total`). */
   readonly name: string;
+  /** `counter` for a monotonically increasing count, `gauge` for a level (see {@link GAUGE_FIELDS}). */
+  readonly kind: "counter" | "gauge";
   /** Label values, e.g. `{ service: "echo" }`. */
   readonly labels: Readonly<Record<string, string>>;
   /** The value. */
@@ -53,49 +93,67 @@ export function flattenStats(
   prefix: string,
   stats: unknown,
   hints: LabelHints = DEFAULT_LABEL_HINTS,
+  gauges: ReadonlySet<string> = GAUGE_FIELDS,
 ): StatsSample[] {
   const out: StatsSample[] = [];
-  const walk = (name: string, value: unknown, labels: Record<string, string>): void => {
-    if (typeof value === "number") {
-      if (Number.isFinite(value)) out.push({ name, labels, value });
-    } else if (typeof value === "bigint") {
-      out.push({ name, labels, value: Number(value) });
-    } else if (typeof value === "boolean") {
-      out.push({ name, labels, value: value ? 1 : 0 });
-    } else {
-      const entries = entriesOf(value);
-      if (!entries) return;
-      for (const [k, v] of entries) {
-        const label = hints[k];
-        if (Array.isArray(v)) {
-          v.forEach((item: unknown, index) => {
-            if (typeof item !== "object" || item === null) return;
-            const rec = item as Record<string, unknown>;
-            const labelName = label ?? "index";
-            const id = rec[labelName] ?? rec["name"] ?? rec["service"] ?? rec["identity"] ?? index;
-            walk(`${name}_${metricName(k)}`, item, {
+  const walk = (
+    name: string,
+    value: unknown,
+    labels: Record<string, string>,
+    level: boolean,
+  ): void => {
+    if (typeof value === "number" || typeof value === "bigint") {
+      const v = Number(value);
+      if (!Number.isFinite(v)) return;
+      if (level) out.push({ name, kind: "gauge", labels, value: v });
+      else out.push({ name: `${name}_total`, kind: "counter", labels, value: v });
+      return;
+    }
+    if (typeof value === "boolean") {
+      out.push({ name, kind: "gauge", labels, value: value ? 1 : 0 });
+      return;
+    }
+    const entries = entriesOf(value);
+    if (!entries) return;
+    for (const [k, v] of entries) {
+      const label = hints[k];
+      const child = `${name}_${metricName(k)}`;
+      // A level field: a number, or a group of quantiles (`latency.p99`); a table
+      // under a gauge name (`services.echo.served`) is classified field by field.
+      const isLevel = level || (gauges.has(k) && label === undefined && !Array.isArray(v));
+      if (Array.isArray(v)) {
+        v.forEach((item: unknown, index) => {
+          if (typeof item !== "object" || item === null) return;
+          const rec = item as Record<string, unknown>;
+          const labelName = label ?? "index";
+          const id = rec[labelName] ?? rec["name"] ?? rec["service"] ?? rec["identity"] ?? index;
+          walk(
+            child,
+            item,
+            {
               ...labels,
               [labelName]:
                 typeof id === "string" || typeof id === "number" ? String(id) : String(index),
-            });
-          });
-          continue;
-        }
-        const inner = entriesOf(v);
-        if (
-          label !== undefined &&
-          inner &&
-          inner.every(([, x]) => typeof x === "object" && x !== null)
-        ) {
-          for (const [entryKey, entry] of inner)
-            walk(`${name}_${metricName(k)}`, entry, { ...labels, [label]: entryKey });
-        } else {
-          walk(`${name}_${metricName(k)}`, v, labels);
-        }
+            },
+            isLevel,
+          );
+        });
+        continue;
+      }
+      const inner = entriesOf(v);
+      if (
+        label !== undefined &&
+        inner &&
+        inner.every(([, x]) => typeof x === "object" && x !== null)
+      ) {
+        for (const [entryKey, entry] of inner)
+          walk(child, entry, { ...labels, [label]: entryKey }, isLevel);
+      } else {
+        walk(child, v, labels, isLevel);
       }
     }
   };
-  walk(metricName(prefix), stats, {});
+  walk(metricName(prefix), stats, {}, false);
   return out;
 }
 
@@ -130,7 +188,7 @@ export function statsToJson(value: unknown): string {
  */
 export class MetricsServer {
   readonly #registry = new Registry();
-  readonly #gauges = new Map<string, { gauge: Gauge; labelNames: string }>();
+  readonly #metrics = new Map<string, { metric: Gauge | Counter; labelNames: string }>();
   readonly #sources: () => readonly StatsSource[];
   readonly #app: string;
   #server: Server | undefined;
@@ -141,7 +199,11 @@ export class MetricsServer {
     collectDefaultMetrics({ register: this.#registry, prefix: "zg_process_" });
   }
 
-  /** The Prometheus text of the current snapshots. */
+  /**
+   * The Prometheus text of the current snapshots: counters (`…_total`) carry
+   * the component's own count since start (never lower than the last scrape
+   * while the component lives), levels are gauges.
+   */
   async prometheus(): Promise<string> {
     const seen = new Set<string>();
     for (const source of this.#sources()) {
@@ -151,26 +213,30 @@ export class MetricsServer {
         source.labelHints ?? DEFAULT_LABEL_HINTS,
       )) {
         const labelNames = Object.keys(s.labels).sort().join(",");
-        let entry = this.#gauges.get(s.name);
+        let entry = this.#metrics.get(s.name);
         if (!entry) {
-          const gauge = new Gauge({
+          const config = {
             name: s.name,
             help: `${source.name} stats() field ${s.name.slice(`zg_${metricName(source.name)}_`.length)}`,
             labelNames: labelNames === "" ? [] : labelNames.split(","),
             registers: [this.#registry],
-          });
-          entry = { gauge, labelNames };
-          this.#gauges.set(s.name, entry);
+          };
+          entry = {
+            metric: s.kind === "counter" ? new Counter(config) : new Gauge(config),
+            labelNames,
+          };
+          this.#metrics.set(s.name, entry);
         }
         if (entry.labelNames !== labelNames) continue;
         if (!seen.has(s.name)) {
-          entry.gauge.reset();
+          entry.metric.reset();
           seen.add(s.name);
         }
-        entry.gauge.set(s.labels, s.value);
+        if (entry.metric instanceof Counter) entry.metric.inc(s.labels, Math.max(0, s.value));
+        else entry.metric.set(s.labels, s.value);
       }
     }
-    for (const [name, entry] of this.#gauges) if (!seen.has(name)) entry.gauge.reset();
+    for (const [name, entry] of this.#metrics) if (!seen.has(name)) entry.metric.reset();
     return this.#registry.metrics();
   }
 

@@ -214,3 +214,54 @@ export async function expectCleanStop(app: AppProcess, withinMs = 2000): Promise
   expect(processExists(app.pid)).toBe(false);
   expect(app.stderr).toBe("");
 }
+
+/**
+ * Node flags that preload the receive-fault hook: on SIGUSR2 every pending and
+ * future zeromq.js `receive()` in the app process rejects (`EFAULT`), as a
+ * real receive failure would. Pass as {@link SpawnAppOptions.execArgv}.
+ */
+export const RECEIVE_FAULT_PRELOAD: readonly string[] = [
+  "--import",
+  fileURLToPath(new URL("../fault/break-receive-on-sigusr2.mjs", import.meta.url)),
+];
+
+/**
+ * The fatal-path promise of an app: after SIGUSR2 breaks its sockets' readers
+ * (the app must have been spawned with {@link RECEIVE_FAULT_PRELOAD}), the
+ * app exits non-zero within `withinMs` and logs exactly one fatal line, which
+ * names the component and the error. Resolves with that line.
+ */
+export async function expectFatalExit(
+  app: AppProcess,
+  withinMs = 5000,
+): Promise<LogLine & { component: string; error: string }> {
+  const t0 = performance.now();
+  app.proc.kill("SIGUSR2");
+  const exit = await within(app.exited, withinMs, "exit after the receive fault");
+  const fatal = app.lines.filter((l) => l["level"] === "fatal");
+  expect(exit, `${app.stdout}\n${app.stderr}`).toMatchObject({ code: 1, signal: null });
+  expect(performance.now() - t0).toBeLessThan(withinMs);
+  expect(fatal, app.stdout).toHaveLength(1);
+  const line = fatal[0] as LogLine & { component: string; error: string };
+  expect(line).toMatchObject({
+    event: "failed",
+    component: expect.any(String) as string,
+    error: expect.stringContaining("receive failed") as string,
+    cause: expect.stringContaining("injected receive fault") as string,
+  });
+  return line;
+}
+
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

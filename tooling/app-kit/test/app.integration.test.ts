@@ -5,7 +5,13 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
 import { tempDir } from "@zg/testing";
-import { processExists, runAppToExit, spawnApp } from "../src/testing.js";
+import {
+  expectFatalExit,
+  processExists,
+  RECEIVE_FAULT_PRELOAD,
+  runAppToExit,
+  spawnApp,
+} from "../src/testing.js";
 
 const fixture = fileURLToPath(new URL("./fixtures/echo-app.mjs", import.meta.url));
 
@@ -39,8 +45,9 @@ describe("runApp (fixture app on the kit)", () => {
     expect(await roundTrip(endpoint)).toBe("hello");
 
     const text = await (await fetch(String(ready["metrics"]))).text();
-    expect(text).toContain("zg_echo_echoed 1");
-    expect(text).toContain('zg_echo_per_service_echoed{service="echo"} 1');
+    expect(text).toContain("# TYPE zg_echo_echoed_total counter");
+    expect(text).toContain("zg_echo_echoed_total 1");
+    expect(text).toContain('zg_echo_per_service_echoed_total{service="echo"} 1');
     const json: unknown = await (await fetch(String(ready["stats"]))).json();
     expect(json).toMatchObject({ app: "echo-fixture", components: { echo: { echoed: 1 } } });
 
@@ -51,7 +58,17 @@ describe("runApp (fixture app on the kit)", () => {
     expect(processExists(app.pid)).toBe(false);
   });
 
-  it("waits for work in flight (inFlight) up to --drain-timeout, then closes and exits 0", async () => {
+  it("a component whose reader dies ends the app: exit 1, one fatal line naming it", async () => {
+    const app = spawnApp(fixture, ["--endpoint", "tcp://127.0.0.1:*", "--data-dir", tempDir()], {
+      execArgv: RECEIVE_FAULT_PRELOAD,
+    });
+    await app.ready();
+    const line = await expectFatalExit(app);
+    expect(line).toMatchObject({ component: "echo" });
+    expect(processExists(app.pid)).toBe(false);
+  });
+
+  it("drains (the component's drain()) up to --drain-timeout, then closes and exits 0", async () => {
     const finishes = spawnApp(fixture, [
       "--endpoint",
       "tcp://127.0.0.1:*",

@@ -36,6 +36,25 @@ function zgDeps(name, seen = new Set()) {
   return seen;
 }
 
+/** Every installed zeromq package under `dir` (nested node_modules included), as path@version. */
+function zeromqCopies(dir, found = []) {
+  if (!existsSync(dir)) return found;
+  for (const entry of readdirSync(dir)) {
+    if (entry.startsWith(".")) continue;
+    const full = join(dir, entry);
+    if (entry.startsWith("@")) {
+      zeromqCopies(full, found);
+      continue;
+    }
+    if (entry === "zeromq" && existsSync(join(full, "package.json"))) {
+      const { version } = JSON.parse(readFileSync(join(full, "package.json"), "utf8"));
+      found.push(`${full}@${version}`);
+    }
+    zeromqCopies(join(full, "node_modules"), found);
+  }
+  return found;
+}
+
 const needed = new Set(targets.flatMap((t) => [...zgDeps(t)]));
 console.log(`building ${[...needed].join(", ")} …`);
 run(
@@ -90,8 +109,15 @@ for (const name of targets) {
     const installed = readdirSync(join(project, "node_modules", "@zg"))
       .sort()
       .join(", ");
+    // One native addon, one libzmq context: every @zg package's `zeromq` range must
+    // resolve to the same single copy (a second copy means a second context).
+    const copies = zeromqCopies(join(project, "node_modules"));
+    if (deps.some((d) => manifests.get(d)?.manifest.dependencies?.zeromq !== undefined)) {
+      if (copies.length !== 1)
+        throw new Error(`expected one zeromq copy, found ${copies.length}: ${copies.join(", ")}`);
+    }
     console.log(
-      `✓ ${name}: packed, installed alone (node_modules/@zg: ${installed}), ${n} exports import from plain Node`,
+      `✓ ${name}: packed, installed alone (node_modules/@zg: ${installed}; zeromq copies: ${copies.length}), ${n} exports import from plain Node`,
     );
   } catch (e) {
     failures++;

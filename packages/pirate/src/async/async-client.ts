@@ -7,7 +7,6 @@ import {
   integerOption,
   SocketLoop,
   toFrame,
-  ZgError,
   type ComponentOptions,
   type FrameLike,
   type Message,
@@ -37,7 +36,6 @@ export interface AsyncClientStats {
 
 /** Events of an {@link AsyncClient}. */
 export interface AsyncClientEvents {
-  [type: string]: unknown;
   /** A reply arrived (also yielded by {@link AsyncClient.replies}). */
   "reply:received": { body: Message };
 }
@@ -114,7 +112,8 @@ export class AsyncClient extends Component<AsyncClientEvents, AsyncClientStats> 
    */
   send(body: FrameLike | readonly FrameLike[]): boolean {
     const loop = this.#loop;
-    if (loop === undefined || !this.running) throw new ZgError("ZG_STATE", "client is not running");
+    this.assertRunning("send");
+    if (loop === undefined) throw this.notRunningError("send");
     const frames = Array.isArray(body)
       ? (body as readonly FrameLike[]).map(toFrame)
       : [toFrame(body as FrameLike)];

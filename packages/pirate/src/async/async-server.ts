@@ -68,10 +68,9 @@ export interface AsyncServerStats {
 
 /** Events of an {@link AsyncServer}. */
 export interface AsyncServerEvents {
-  [type: string]: unknown;
   "client:joined": { identity: string };
   "client:expired": { identity: string; silentFor: number };
-  "protocol:error": { reason: string };
+  "protocol:invalid": { reason: string };
 }
 
 /**
@@ -174,6 +173,11 @@ export class AsyncServer<S = Record<string, unknown>> extends Component<
     return endpoints;
   }
 
+  /** Drain hook: stop reading new requests; replies of handlers in flight still go out. */
+  protected override onDrain(): void {
+    this.#loop?.pause();
+  }
+
   /** Counters. */
   stats(): AsyncServerStats {
     return { clients: this.#states.size, ...this.#stats };
@@ -197,7 +201,7 @@ export class AsyncServer<S = Record<string, unknown>> extends Component<
     } catch (error) {
       if (!isZgError(error, "ZG_PROTOCOL")) throw error;
       this.#stats.protocolErrors++;
-      this.emit("protocol:error", { reason: error.message });
+      this.emit("protocol:invalid", { reason: error.message });
       return;
     }
     const key = identityKey(id);
@@ -229,7 +233,7 @@ export class AsyncServer<S = Record<string, unknown>> extends Component<
     try {
       const r = this.#handler(body, context);
       if (r instanceof Promise) {
-        r.catch((error: unknown) => {
+        this.track(r).catch((error: unknown) => {
           this.#stats.handlerErrors++;
           this.logger.warn("handler failed", { error: String(error) });
         });

@@ -22,7 +22,12 @@ export interface BrokerStats {
   idleWorkers: number;
   /** Requests waiting for a worker. */
   queued: number;
-  /** Requests sent to a worker. */
+  /**
+   * Hand-offs of a request to a worker (a counter: it never goes down). A
+   * hand-off whose send failed is counted here and in {@link redispatched},
+   * and again when the next worker takes it: requests that reached a worker
+   * = `requestsForwarded − redispatched`.
+   */
   requestsForwarded: number;
   /** Replies sent back to a client. */
   repliesForwarded: number;

@@ -90,7 +90,6 @@ export interface FreelanceClientStats {
 
 /** Events of a {@link FreelanceClient}. */
 export interface FreelanceClientEvents {
-  [type: string]: unknown;
   /** Model 3: a server answered and joined the active list. */
   "server:alive": { endpoint: string };
   /** Model 3: a server was silent for `serverTtl` (or unroutable) and left the active list. */
@@ -284,18 +283,27 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
    * Sends `body` and resolves with the first reply's frames.
    *
    * @throws {@link ZgError} `ZG_RETRIES_EXHAUSTED` (model 1), `ZG_TIMEOUT`
-   * (models 2, 3), `ZG_ABORTED`, `ZG_CLOSED`, `ZG_STATE` before `start()`.
+   * (models 2, 3), `ZG_ABORTED`, `ZG_CLOSED` (pending at close), `ZG_STATE`
+   * (thrown synchronously) when the client is not running.
    */
-  async request(
+  request(
     body: FrameLike | readonly FrameLike[],
     options: FreelanceRequestOptions = {},
   ): Promise<Message> {
+    // Bad arguments and a client that is not running throw synchronously.
     const timeout = durationOption("timeout", options.timeout, this.timeout, { min: 1 });
     const frames = bodyFrames(body);
     if (frames.length === 0)
       throw new ZgError("ZG_INVALID_ARGUMENT", "request body needs at least one frame");
-    if (!this.running)
-      throw new ZgError(this.stopping ? "ZG_CLOSED" : "ZG_STATE", "client is not running");
+    this.assertRunning("request");
+    return this.#request(frames, timeout, options);
+  }
+
+  async #request(
+    frames: Message,
+    timeout: number,
+    options: FreelanceRequestOptions,
+  ): Promise<Message> {
     const signal = options.signal;
     if (signal?.aborted) throw abortError(signal, "request");
     this.#stats.requests++;
@@ -354,7 +362,7 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
         else this.#stats.staleReplies++;
       },
     });
-    this.#model1Sockets.add(loop);
+    this.#model1Sockets.add(this.watch(loop));
     loop.start();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const onAbort = (): void => done.reject(abortError(signal as AbortSignal, "request"));

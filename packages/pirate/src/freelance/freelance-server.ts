@@ -54,8 +54,7 @@ export interface FreelanceServerStats {
 
 /** Events of a {@link FreelanceServer}. */
 export interface FreelanceServerEvents {
-  [type: string]: unknown;
-  "protocol:error": { reason: string };
+  "protocol:invalid": { reason: string };
 }
 
 /**
@@ -154,6 +153,11 @@ export class FreelanceServer extends Component<
     return endpoint;
   }
 
+  /** Drain hook: stop reading (no new requests; model 3 pings go unanswered, so clients fail over). */
+  protected override onDrain(): void {
+    this.#loop?.pause();
+  }
+
   /** Counters. */
   stats(): FreelanceServerStats {
     return { ...this.#stats };
@@ -189,11 +193,11 @@ export class FreelanceServer extends Component<
         }
       }
       this.#stats.requests++;
-      void this.#serve(prefix, body);
+      void this.track(this.#serve(prefix, body));
     } catch (error) {
       if (!isZgError(error, "ZG_PROTOCOL")) throw error;
       this.#stats.protocolErrors++;
-      this.emit("protocol:error", { reason: error.message });
+      this.emit("protocol:invalid", { reason: error.message });
     }
   }
 

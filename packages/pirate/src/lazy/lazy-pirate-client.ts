@@ -70,7 +70,6 @@ export interface LazyPirateClientStats {
 
 /** Events of a {@link LazyPirateClient}. */
 export interface LazyPirateClientEvents {
-  [type: string]: unknown;
   /** An attempt timed out; the request is re-sent on a new socket. */
   "request:retry": { sequence: number; attempt: number; endpoint: string };
   /** A request exhausted its attempts. */
@@ -175,7 +174,8 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
    *
    * @throws {@link ZgError} `ZG_RETRIES_EXHAUSTED` after `retries` attempts
    * (details: `attempts`, `endpoint`, `timeout`); `ZG_ABORTED` when `signal`
-   * fires; `ZG_CLOSED` when the client closes; `ZG_STATE` before `start()`.
+   * fires; `ZG_CLOSED` when the client closes while the request is pending;
+   * `ZG_STATE` (thrown synchronously) when the client is not running.
    */
   request(
     body: FrameLike | readonly FrameLike[],
@@ -186,6 +186,7 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
     const frames = bodyFrames(body);
     if (frames.length === 0)
       throw new ZgError("ZG_INVALID_ARGUMENT", "request body needs at least one frame");
+    this.assertRunning("request");
     const run = this.#turn.then(() => this.#run(frames, timeout, retries, options.signal));
     this.#turn = run.catch(() => undefined);
     return run;
@@ -197,8 +198,8 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
     retries: number,
     signal: AbortSignal | undefined,
   ): Promise<Message> {
-    if (!this.running)
-      throw new ZgError(this.stopping ? "ZG_CLOSED" : "ZG_STATE", "client is not running");
+    // Accepted, but the client closed while it waited for its turn: interrupted work.
+    if (!this.running) throw new ZgError("ZG_CLOSED", "client closed");
     if (signal?.aborted) throw abortError(signal, "request");
     this.#stats.requests++;
     const started = performance.now();
@@ -270,7 +271,7 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
       logger: this.logger,
       onMessage: (m) => this.#onReply(loop, m),
     });
-    this.#loop = loop;
+    this.#loop = this.watch(loop);
     loop.start();
   }
 

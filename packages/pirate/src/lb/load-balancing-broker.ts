@@ -53,7 +53,6 @@ export type LoadBalancingBrokerStats = BrokerStats;
 
 /** Events of a {@link LoadBalancingBroker}. */
 export interface LoadBalancingBrokerEvents {
-  [type: string]: unknown;
   /** A worker announced itself (READY) or finished a request and is idle. */
   "worker:ready": { identity: string; joined: boolean };
   /** A worker was found gone (a send to it was unroutable) and forgotten. */
@@ -61,7 +60,7 @@ export interface LoadBalancingBrokerEvents {
   /** A request was dropped by the overflow policy. */
   "request:dropped": { reason: "overflow" };
   /** A malformed message was counted and dropped. */
-  "protocol:error": { socket: "frontend" | "backend"; reason: string };
+  "protocol:invalid": { socket: "frontend" | "backend"; reason: string };
 }
 
 interface Busy {
@@ -163,6 +162,17 @@ export class LoadBalancingBroker extends Component<
     return { frontend, backend };
   }
 
+  /** Drain hook: stop reading the frontend (new requests wait in libzmq; clients' retries go elsewhere). */
+  protected override onDrain(): void {
+    this.#frontend?.pause();
+  }
+
+  /** In-flight work for `drain()`: queued requests + busy workers. */
+  protected override inFlight(): number {
+    const s = this.stats();
+    return s.queued + s.workers - s.idleWorkers;
+  }
+
   /** A snapshot of the broker's counters. */
   stats(): LoadBalancingBrokerStats {
     return {
@@ -188,7 +198,7 @@ export class LoadBalancingBroker extends Component<
       if (!isZgError(error, "ZG_PROTOCOL")) throw error;
       this.#counters.protocolErrors++;
       this.logger.debug("malformed message dropped", { socket, error: error.message });
-      this.emit("protocol:error", { socket, reason: error.message });
+      this.emit("protocol:invalid", { socket, reason: error.message });
     }
   }
 
@@ -265,7 +275,6 @@ export class LoadBalancingBroker extends Component<
     const id = message[0];
     if (id === undefined || outcome === "closed") return;
     const key = identityKey(id);
-    this.#counters.requestsForwarded--;
     const busy = this.#busy.get(key);
     this.#busy.delete(key);
     this.#idle.delete(key);

@@ -14,7 +14,7 @@ import {
   type Frame,
   type FrameLike,
 } from "@zg/core";
-import { brokerError } from "./client.js";
+import { brokerError, type MajordomoClientEvents } from "./client.js";
 import { DEFAULT_MDP_CLIENT_TIMEOUT } from "./constants.js";
 import {
   decodeClientInbound,
@@ -121,7 +121,7 @@ interface Pending {
  * ```
  */
 export class AsyncMajordomoClient extends Component<
-  Record<string, never>,
+  MajordomoClientEvents,
   AsyncMajordomoClientStats
 > {
   readonly version: MdpVersion;
@@ -215,8 +215,8 @@ export class AsyncMajordomoClient extends Component<
     const attempts = integerOption("attempts", options.attempts, this.#attempts, { min: 1 });
     assertArgument(this.#correlate || attempts === 1, "attempts > 1 needs correlate: true");
     const signal = options.signal;
-    if (!this.running || this.#loop === undefined)
-      return Promise.reject(new ZgError("ZG_CLOSED", "client is not running"));
+    this.assertRunning("request"); // thrown synchronously, like a bad argument
+    if (this.#loop === undefined) throw this.notRunningError("request");
     if (signal?.aborted) return Promise.reject(abortError(signal, "request"));
     if (this.#byId.size >= this.#maxInFlight) {
       return Promise.reject(
@@ -268,9 +268,11 @@ export class AsyncMajordomoClient extends Component<
       this.#stats.timeouts++;
       if (p.attempt < p.attempts && this.running) {
         this.#stats.resends++;
+        this.emit("request:retry", { service: p.service, attempt: p.attempt + 1 });
         this.#send(p);
         return;
       }
+      this.emit("request:failed", { service: p.service, attempts: p.attempt });
       this.#settle(
         p,
         p.attempts === 1

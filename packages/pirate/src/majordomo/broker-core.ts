@@ -68,8 +68,8 @@ export interface MajordomoBrokerStats {
   refused: number;
   /** MMI requests answered. */
   mmi: number;
-  /** Invalid messages counted and dropped. */
-  invalid: number;
+  /** Invalid messages (bad input) counted and dropped; each is also a `protocol:invalid` event. */
+  protocolErrors: number;
   /** DISCONNECTs sent for valid but unexpected commands. */
   disconnects: number;
   /** Workers expired by heartbeat silence. */
@@ -84,7 +84,6 @@ export interface MajordomoBrokerStats {
 
 /** Events of a Majordomo broker (see docs/events.md for the vocabulary). */
 export interface MajordomoBrokerEvents {
-  [type: string]: unknown;
   "worker:ready": { identity: string; service: string; version: MdpVersion };
   "worker:removed": {
     identity: string;
@@ -118,10 +117,7 @@ export interface BrokerCoreOptions {
   /** Writes one message to the ROUTER (identity first). Never blocks. */
   post: (message: Frame[]) => void;
   /** Reports an event. */
-  emit: <K extends keyof MajordomoBrokerEvents & string>(
-    type: K,
-    event: MajordomoBrokerEvents[K],
-  ) => void;
+  emit: <K extends keyof MajordomoBrokerEvents>(type: K, event: MajordomoBrokerEvents[K]) => void;
 }
 
 interface Job {
@@ -182,7 +178,7 @@ export class BrokerCore {
     lost: 0,
     refused: 0,
     mmi: 0,
-    invalid: 0,
+    protocolErrors: 0,
     disconnects: 0,
     workersExpired: 0,
     sendFailures: 0,
@@ -487,7 +483,7 @@ export class BrokerCore {
   }
 
   #invalid(id: Frame | undefined, reason: string): void {
-    this.#c.invalid++;
+    this.#c.protocolErrors++;
     const identity = id === undefined ? "?" : formatIdentity(id);
     this.#o.logger?.debug("invalid message dropped", { identity, reason });
     this.#o.emit("protocol:invalid", { identity, reason });

@@ -103,6 +103,7 @@ export class MajordomoBroker extends Component<
   readonly #requeueLimit: number;
   #core: BrokerCore | undefined;
   #loop: SocketLoop | undefined;
+  #draining = false;
   #bound: string[] = [];
 
   constructor(options: MajordomoBrokerOptions) {
@@ -153,6 +154,20 @@ export class MajordomoBroker extends Component<
     this.#options = options;
   }
 
+  /** Drain hook: stop taking client requests; workers' replies still flow. */
+  protected override onDrain(): void {
+    this.#draining = true;
+  }
+
+  /** In-flight work for `drain()`: queued requests + busy workers. */
+  protected override inFlight(): number {
+    const s = this.#core?.stats();
+    if (s === undefined) return 0;
+    let busy = 0;
+    for (const p of Object.values(s.perService)) busy += p.workers - p.idleWorkers;
+    return s.queued + busy;
+  }
+
   /** The endpoints actually bound (after {@link start}). */
   get endpoints(): string[] {
     return [...this.#bound];
@@ -185,13 +200,17 @@ export class MajordomoBroker extends Component<
       ...(o.clock === undefined ? {} : { clock: o.clock }),
       logger: this.logger,
       post: (m) => void loop.post(m),
-      emit: (type, event) => this.emit(type, event),
+      emit: (type, event) => this.emit(type, event as never),
     });
     const loop = new SocketLoop(router, {
       name: "majordomo-broker",
       logger: this.logger,
       sendQueueLimit: o.sendQueueLimit ?? 10_000,
-      onMessage: (m) => core.handle(m),
+      onMessage: (m) => {
+        // Draining: client requests are dropped unanswered (their retries go to another broker).
+        if (this.#draining && isClientMessage(m)) return;
+        core.handle(m);
+      },
       onSendFailure: (m, outcome) => {
         if (outcome !== "closed") core.sendFailed(m);
       },
@@ -221,7 +240,7 @@ export class MajordomoBroker extends Component<
       lost: 0,
       refused: 0,
       mmi: 0,
-      invalid: 0,
+      protocolErrors: 0,
       disconnects: 0,
       workersExpired: 0,
       heartbeatsSent: 0,
@@ -230,4 +249,10 @@ export class MajordomoBroker extends Component<
     };
     return { ...(this.#core?.stats() ?? empty), socket: this.#loop?.stats() };
   }
+}
+
+/** True for `[client][""]["MDPC0x"]…`: a client's message, not a worker's. */
+function isClientMessage(m: readonly Buffer[]): boolean {
+  const h = m[2];
+  return h !== undefined && h.length === 6 && h[3] === 0x43 /* "C" of MDPC */ && h[0] === 0x4d;
 }

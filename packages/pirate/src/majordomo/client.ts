@@ -75,6 +75,14 @@ export function brokerError(service: string, status: string, text: string): ZgEr
   });
 }
 
+/** Events of a {@link MajordomoClient} (and an `AsyncMajordomoClient`, a `TitanicClient`). */
+export interface MajordomoClientEvents {
+  /** An attempt got no reply in time; the request is sent again (`attempt` counts from 2). */
+  "request:retry": { service: string; attempt: number };
+  /** A request failed for good: every attempt timed out (its promise rejects). */
+  "request:failed": { service: string; attempts: number };
+}
+
 /**
  * The synchronous Majordomo client (Guide `mdcliapi`): one request at a time
  * (concurrent calls queue), reply timeout per attempt, and on timeout the
@@ -91,7 +99,7 @@ export function brokerError(service: string, status: string, text: string): ZgEr
  * await client.close();
  * ```
  */
-export class MajordomoClient extends Component<Record<string, never>, MajordomoClientStats> {
+export class MajordomoClient extends Component<MajordomoClientEvents, MajordomoClientStats> {
   readonly version: MdpVersion;
   readonly #broker: string;
   readonly #timeout: number;
@@ -160,7 +168,10 @@ export class MajordomoClient extends Component<Record<string, never>, MajordomoC
       "body must hold at least one frame (reference brokers crash on an empty body)",
     );
     const frames = body.map(toFrame);
-    const run = this.#chain.then(() => this.#request(service, frames, options));
+    const timeout = durationOption("timeout", options.timeout, this.#timeout, { min: 1 });
+    const attempts = integerOption("attempts", options.attempts, this.#attempts, { min: 1 });
+    this.assertRunning("request");
+    const run = this.#chain.then(() => this.#request(service, frames, options, timeout, attempts));
     this.#chain = run.catch(() => undefined);
     return run;
   }
@@ -169,10 +180,11 @@ export class MajordomoClient extends Component<Record<string, never>, MajordomoC
     service: string,
     body: Frame[],
     options: MajordomoRequestOptions,
+    timeout: number,
+    attempts: number,
   ): Promise<Frame[]> {
-    if (!this.running) throw new ZgError("ZG_CLOSED", "client is not running");
-    const timeout = durationOption("timeout", options.timeout, this.#timeout, { min: 1 });
-    const attempts = integerOption("attempts", options.attempts, this.#attempts, { min: 1 });
+    // Accepted, but the client closed while it waited for its turn: interrupted work.
+    if (!this.running) throw new ZgError("ZG_CLOSED", "client closed");
     const signal = options.signal;
     if (signal?.aborted) throw abortError(signal, "request");
     this.#stats.requests++;
@@ -212,8 +224,10 @@ export class MajordomoClient extends Component<Record<string, never>, MajordomoC
       this.#stats.timeouts++;
       this.logger.warn("no reply, reconnecting and retrying", { service, attempt });
       void this.#closeSocket();
+      if (attempt < attempts) this.emit("request:retry", { service, attempt: attempt + 1 });
     }
     this.#stats.exhausted++;
+    this.emit("request:failed", { service, attempts });
     throw new ZgError(
       "ZG_RETRIES_EXHAUSTED",
       `no reply from ${service} after ${attempts} attempt(s)`,
@@ -231,7 +245,7 @@ export class MajordomoClient extends Component<Record<string, never>, MajordomoC
       logger: this.logger,
       onMessage: (m): void => this.#onMessage(loop, m),
     });
-    this.#loop = loop;
+    this.#loop = this.watch(loop);
     loop.start();
   }
 

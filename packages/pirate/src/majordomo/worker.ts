@@ -84,8 +84,8 @@ export interface MajordomoWorkerStats {
   brokerDeaths: number;
   /** Replies dropped because the link they belonged to was replaced. */
   staleReplies: number;
-  /** Invalid messages from the broker, dropped. */
-  invalid: number;
+  /** Invalid messages from the broker (bad input), counted and dropped. */
+  protocolErrors: number;
   /** HEARTBEATs sent to the broker (over every link). */
   heartbeatsSent: number;
   /** True while a handler runs. */
@@ -94,7 +94,6 @@ export interface MajordomoWorkerStats {
 
 /** Events of a {@link MajordomoWorker}. */
 export interface MajordomoWorkerEvents {
-  [type: string]: unknown;
   "broker:connected": { attempt: number };
   "broker:lost": { reason: "silent" | "disconnect" | "handler-error" };
 }
@@ -140,7 +139,7 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
     disconnectsReceived: 0,
     brokerDeaths: 0,
     staleReplies: 0,
-    invalid: 0,
+    protocolErrors: 0,
   };
   #busy = false;
 
@@ -219,11 +218,13 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
         this.#relink("silent", this.#backoff.next());
       },
     });
-    const loop = new SocketLoop(socket, {
-      name: "majordomo-worker",
-      logger: this.logger,
-      onMessage: (m) => this.#onMessage(generation, m),
-    });
+    const loop = this.watch(
+      new SocketLoop(socket, {
+        name: "majordomo-worker",
+        logger: this.logger,
+        onMessage: (m) => this.#onMessage(generation, m),
+      }),
+    );
     const link: Link = { generation, loop, heartbeat, abort: new AbortController() };
     this.#link = link;
     loop.start();
@@ -242,7 +243,7 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
       m = decodeWorkerInbound(this.version, frames);
     } catch (error) {
       if (!isZgError(error, "ZG_PROTOCOL")) throw error;
-      this.#stats.invalid++;
+      this.#stats.protocolErrors++;
       this.logger.debug("invalid message from broker dropped", { error: error.message });
       return;
     }
@@ -256,7 +257,9 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
         this.#relink("disconnect", 0);
         return;
       case "REQUEST":
-        void this.#serve(link, m.client, m.body);
+        // Draining: take no new request (the broker re-queues it when this worker leaves).
+        if (!this.accepting) return;
+        void this.track(this.#serve(link, m.client, m.body));
         return;
     }
   }

@@ -123,7 +123,7 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
       ...(options.overflow === undefined ? {} : { overflow: options.overflow }),
       toWorker: (m) => void this.#backend?.post(m),
       toClient: (m) => this.#frontend?.post(m) ?? false,
-      emit: (type, event) => this.emit(type, event),
+      emit: (type, event) => this.emit(type, event as never),
       logger: this.logger,
     });
   }
@@ -161,6 +161,17 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
     return { frontend, backend };
   }
 
+  /** Drain hook: stop reading the frontend (new requests wait in libzmq; clients' retries go elsewhere). */
+  protected override onDrain(): void {
+    this.#frontend?.pause();
+  }
+
+  /** In-flight work for `drain()`: queued requests + busy workers. */
+  protected override inFlight(): number {
+    const s = this.stats();
+    return s.queued + s.workers - s.idleWorkers;
+  }
+
   /** A snapshot of the queue's counters. */
   stats(): PirateQueueStats {
     return this.#core.stats();
@@ -178,7 +189,7 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
       if (!isZgError(error, "ZG_PROTOCOL")) throw error;
       this.#core.protocolError();
       this.logger.debug("malformed message dropped", { socket, error: error.message });
-      this.emit("protocol:error", { socket, reason: error.message });
+      this.emit("protocol:invalid", { socket, reason: error.message });
     }
   }
 }

@@ -67,13 +67,12 @@ export interface PirateWorkerStats {
 
 /** Events of a {@link PirateWorker}. */
 export interface PirateWorkerEvents {
-  [type: string]: unknown;
   /** A socket was opened and READY sent (`attempt` 0 = first connect). */
   "queue:connected": { attempt: number };
   /** The queue was silent for interval × liveness; a new socket follows after `delay` ms. */
   "queue:lost": { silentFor: number; delay: number };
   /** The handler threw; the request was dropped (the client retries). */
-  "request:failed": { error: unknown };
+  "handler:failed": { error: unknown };
 }
 
 /**
@@ -161,7 +160,6 @@ export class PirateWorker extends Component<PirateWorkerEvents, PirateWorkerStat
     this.#heartbeat?.stop();
     if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
     await this.#loop?.close();
-    await this.#chain;
   }
 
   /** Counters. */
@@ -180,11 +178,13 @@ export class PirateWorker extends Component<PirateWorkerEvents, PirateWorkerStat
       ...(this.#routingId === undefined ? {} : { routingId: this.#routingId }),
     });
     connectAll(socket, this.#endpoints);
-    const loop = new SocketLoop(socket, {
-      name: "worker",
-      logger: this.logger,
-      onMessage: (m) => this.#onMessage(generation, m),
-    });
+    const loop = this.watch(
+      new SocketLoop(socket, {
+        name: "worker",
+        logger: this.logger,
+        onMessage: (m) => this.#onMessage(generation, m),
+      }),
+    );
     this.#loop = loop;
     const heartbeat = new LinkHeartbeat({
       interval: this.heartbeatInterval,
@@ -232,6 +232,8 @@ export class PirateWorker extends Component<PirateWorkerEvents, PirateWorkerStat
       return;
     }
     if (decoded.type === "heartbeat") return;
+    // Draining: take no new request (the client's retry goes to another worker).
+    if (!this.accepting) return;
     this.#stats.requests++;
     const { envelope, body } = decoded;
     if (this.#inFlight === 0) {
@@ -255,7 +257,7 @@ export class PirateWorker extends Component<PirateWorkerEvents, PirateWorkerStat
 
   #track(work: Promise<void>): void {
     this.#inFlight++;
-    this.#chain = work.finally(() => {
+    this.#chain = this.track(work).finally(() => {
       this.#inFlight--;
     });
   }
@@ -289,7 +291,7 @@ export class PirateWorker extends Component<PirateWorkerEvents, PirateWorkerStat
   #failed(generation: number, error: unknown): void {
     this.#stats.handlerErrors++;
     this.logger.warn("handler failed; request dropped", { error: String(error) });
-    this.emit("request:failed", { error });
+    this.emit("handler:failed", { error });
     // Back into rotation: the queue treats READY from a busy worker as "idle again".
     if (generation === this.#generation) this.#loop?.post(encodePppReady());
   }

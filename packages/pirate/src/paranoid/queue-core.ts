@@ -26,7 +26,6 @@ export interface PirateQueueStats extends BrokerStats {
 
 /** Events of a Paranoid Pirate queue. */
 export interface PirateQueueEvents {
-  [type: string]: unknown;
   /** A worker became ready: `joined` is true for a worker the queue did not know. */
   "worker:ready": { identity: string; joined: boolean };
   /** A worker was silent for interval × liveness and was purged. */
@@ -36,7 +35,7 @@ export interface PirateQueueEvents {
   /** A request was dropped by the overflow policy. */
   "request:dropped": { reason: "overflow" };
   /** A malformed message was counted and dropped. */
-  "protocol:error": { socket: "frontend" | "backend"; reason: string };
+  "protocol:invalid": { socket: "frontend" | "backend"; reason: string };
 }
 
 /** Options of {@link PirateQueueCore} (internal). */
@@ -51,7 +50,7 @@ export interface PirateQueueCoreOptions {
   toWorker: (message: Message) => void;
   /** Queues a message on the frontend ROUTER (`[client][""][…]`); false when refused. */
   toClient: (message: Message) => boolean;
-  emit: <K extends keyof PirateQueueEvents & string>(type: K, event: PirateQueueEvents[K]) => void;
+  emit: <K extends keyof PirateQueueEvents>(type: K, event: PirateQueueEvents[K]) => void;
   clock?: Clock;
   logger?: Logger;
 }
@@ -159,7 +158,6 @@ export class PirateQueueCore {
       });
     }
     if (message.length > 2) {
-      this.#counters.requestsForwarded--;
       this.#queue.unshift(message.slice(1));
       this.#counters.redispatched++;
       this.#dispatch();

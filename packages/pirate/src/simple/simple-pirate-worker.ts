@@ -38,9 +38,8 @@ export interface SimplePirateWorkerStats {
 
 /** Events of a {@link SimplePirateWorker}. */
 export interface SimplePirateWorkerEvents {
-  [type: string]: unknown;
   /** The handler threw; the request was dropped (the client retries). */
-  "request:failed": { error: unknown };
+  "handler:failed": { error: unknown };
 }
 
 /**
@@ -101,7 +100,6 @@ export class SimplePirateWorker extends Component<
         onMessage: (m) => this.#onMessage(m),
       }),
     );
-    this.own(() => this.#chain);
     this.#loop.start();
     this.#loop.post([EMPTY_FRAME, READY_BYTE]);
     return Promise.resolve();
@@ -119,8 +117,10 @@ export class SimplePirateWorker extends Component<
       const { envelope, body } = splitEnvelope(message.slice(1));
       if (envelope.length === 0 || body.length === 0)
         throw new ProtocolError('request needs [client][""][body]');
+      // Draining: take no new request (the client's retry goes to another worker).
+      if (!this.accepting) return;
       this.#stats.requests++;
-      this.#chain = this.#chain.then(() => this.#serve(envelope, body));
+      this.#chain = this.track(this.#chain.then(() => this.#serve(envelope, body)));
     } catch (error) {
       if (!isZgError(error, "ZG_PROTOCOL")) throw error;
       this.#stats.protocolErrors++;
@@ -134,7 +134,7 @@ export class SimplePirateWorker extends Component<
     } catch (error) {
       this.#stats.handlerErrors++;
       this.logger.warn("handler failed; request dropped", { error: String(error) });
-      this.emit("request:failed", { error });
+      this.emit("handler:failed", { error });
       // Back into rotation: the broker treats READY from a busy worker as "idle again".
       if (!this.stopping) this.#loop?.post([EMPTY_FRAME, READY_BYTE]);
       return;

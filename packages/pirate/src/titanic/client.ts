@@ -11,7 +11,7 @@ import {
   type Frame,
   type FrameLike,
 } from "@zg/core";
-import { MajordomoClient } from "../majordomo/client.js";
+import { MajordomoClient, type MajordomoClientEvents } from "../majordomo/client.js";
 import type { MdpVersion } from "../majordomo/protocol.js";
 
 /** First poll delay after submitting, ms: Guide `ticlient` sleeps 100 ms. */
@@ -48,7 +48,7 @@ export type TitanicReply =
  * await ti.close();
  * ```
  */
-export class TitanicClient extends Component<Record<string, never>, { calls: number }> {
+export class TitanicClient extends Component<MajordomoClientEvents, { calls: number }> {
   readonly #client: MajordomoClient;
   #calls = 0;
 
@@ -70,6 +70,9 @@ export class TitanicClient extends Component<Record<string, never>, { calls: num
 
   protected async onStart(): Promise<void> {
     this.own(this.#client);
+    // Its requests' retries and failures are this client's.
+    this.own(this.#client.on("request:retry", (e) => this.emit("request:retry", e)));
+    this.own(this.#client.on("request:failed", (e) => this.emit("request:failed", e)));
     await this.#client.start();
   }
 

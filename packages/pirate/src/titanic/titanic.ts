@@ -92,7 +92,6 @@ export interface TitanicStats {
 
 /** Events of a {@link Titanic}. */
 export interface TitanicEvents {
-  [type: string]: unknown;
   "request:accepted": { uuid: string; service: string };
   "request:completed": { uuid: string; service: string };
 }
