@@ -8,7 +8,8 @@ const HB = { heartbeatInterval: 100, heartbeatLiveness: 3 };
 
 // B7 with real processes: kill -9 Titanic immediately after each of 500 acknowledged requests, and
 // restart it (a bundled child starts in ~0.12 s, so 500 restarts fit the CI budget). Then RANDOM_KILLS
-// more kills at random moments while four clients submit continuously. Every acknowledged request must
+// more kills at random points of the load (after 1–40 more acknowledgements) while four clients submit
+// continuously. Every acknowledged request must
 // come back with its own reply. (titanic-store.test.ts adds 500 abandon-and-reopen cycles of the store.)
 const KILL_AFTER_ACK = 500;
 const RANDOM_KILLS = 10;
@@ -54,9 +55,11 @@ describe("Titanic under kill -9", () => {
       kills++;
       await child.start();
     }
-    // Phase 2: continuous submissions from four clients, kill -9 at a random moment (50–300 ms in).
+    // Phase 2: continuous submissions from four clients, kill -9 at a random point of their progress
+    // (after 1–40 more acknowledgements, so submissions are in flight whatever the machine's speed).
     let seq = 0;
     for (let k = 0; k < RANDOM_KILLS; k++) {
+      const killAt = acked.size + 1 + Math.floor(Math.random() * 40);
       let stop = false;
       const loops = clients.map(async (c) => {
         while (!stop) {
@@ -68,7 +71,11 @@ describe("Titanic under kill -9", () => {
           }
         }
       });
-      await new Promise((r) => setTimeout(r, 50 + Math.random() * 250));
+      await waitFor(() => acked.size >= killAt, {
+        timeout: 30_000,
+        interval: 2,
+        what: `${killAt - acked.size} more acknowledgements before kill ${k + 1}`,
+      });
       await child.kill("SIGKILL");
       kills++;
       stop = true;
