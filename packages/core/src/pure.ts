@@ -8,7 +8,7 @@
  *
  * @packageDocumentation
  */
-export { abortError, AsyncQueue, combineSignals, deferred, sleep, type Deferred } from "./async.js";
+export { abortError, AsyncQueue, deferred, sleep, type Deferred } from "./async.js";
 export {
   Backoff,
   DEFAULT_BACKOFF_INITIAL,
@@ -69,4 +69,11 @@ export {
   type Message,
 } from "./frames.js";
 export { LatencyWindow, quantile, type LatencySummary } from "./latency.js";
+export {
+  PendingRequests,
+  type PendingFailure,
+  type PendingRequestOptions,
+  type PendingRequestsOptions,
+  type PendingRequestsStats,
+} from "./pending-requests.js";
 export { childLogger, silentLogger, type LogFields, type Logger } from "./logger.js";

@@ -4,25 +4,22 @@ import {
   Component,
   connectAll,
   createDealer,
-  deferred,
   durationOption,
   endpointsOption,
   integerOption,
   SocketLoop,
   toFrame,
   ZgError,
+  type Clock,
   type ComponentOptions,
-  type Deferred,
   type Frame,
   type FrameLike,
 } from "@zg/core";
+import { brokerError, MdpClientCore } from "./client-core.js";
 import { DEFAULT_MDP_CLIENT_ATTEMPTS, DEFAULT_MDP_CLIENT_TIMEOUT } from "./constants.js";
-import {
-  decodeClientInbound,
-  encodeClientRequest,
-  parseBrokerError,
-  type MdpVersion,
-} from "./protocol.js";
+import type { MdpVersion } from "./protocol.js";
+
+export { brokerError };
 
 /** Options of {@link MajordomoClient}. Durations in milliseconds. */
 export interface MajordomoClientOptions extends ComponentOptions {
@@ -34,6 +31,8 @@ export interface MajordomoClientOptions extends ComponentOptions {
   timeout?: number;
   /** Attempts in total (first try + retries). @defaultValue {@link DEFAULT_MDP_CLIENT_ATTEMPTS} (Guide `mdcliapi`) */
   attempts?: number;
+  /** Time source of the reply timeouts. @defaultValue systemClock */
+  clock?: Clock;
 }
 
 /** Per-request options of {@link MajordomoClient.request}. */
@@ -63,19 +62,6 @@ export interface MajordomoClientStats {
 }
 
 /**
- * Converts a broker-generated error reply into the error a client rejects with:
- * `"503"` → `ZG_OVERFLOW`, `"504"` → `ZG_TIMEOUT`, `"502"` → `ZG_UNREACHABLE`
- * (details: `status`, `service`).
- */
-export function brokerError(service: string, status: string, text: string): ZgError {
-  const code =
-    status === "503" ? "ZG_OVERFLOW" : status === "504" ? "ZG_TIMEOUT" : "ZG_UNREACHABLE";
-  return new ZgError(code, `broker answered ${status} for ${service}: ${text}`, {
-    details: { status, service },
-  });
-}
-
-/**
  * The synchronous Majordomo client (Guide `mdcliapi`): one request at a time
  * (concurrent calls queue), reply timeout per attempt, and on timeout the
  * Lazy Pirate recovery: close the socket, open a new one, resend. After the
@@ -96,19 +82,12 @@ export class MajordomoClient extends Component<Record<string, never>, MajordomoC
   readonly #broker: string;
   readonly #timeout: number;
   readonly #attempts: number;
+  readonly #core: MdpClientCore;
   #loop: SocketLoop | undefined;
-  #waiter:
-    | { service: string; reply: Deferred<Frame[]>; onPartial: ((b: Frame[]) => void) | undefined }
-    | undefined;
+  readonly #closing = new Set<Promise<void>>();
   #chain: Promise<unknown> = Promise.resolve();
-  readonly #stats: MajordomoClientStats = {
-    requests: 0,
-    replies: 0,
-    timeouts: 0,
-    exhausted: 0,
-    brokerErrors: 0,
-    dropped: 0,
-  };
+  #staleSocket = 0;
+  #invalid = 0;
 
   constructor(options: MajordomoClientOptions) {
     super("majordomo-client", options);
@@ -126,14 +105,44 @@ export class MajordomoClient extends Component<Record<string, never>, MajordomoC
     this.#attempts = integerOption("attempts", options.attempts, DEFAULT_MDP_CLIENT_ATTEMPTS, {
       min: 1,
     });
+    this.#core = new MdpClientCore({
+      version: this.version,
+      correlate: false,
+      exhaustedAfterOne: true,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      send: (frames) => {
+        if (this.#loop === undefined) this.#open();
+        this.#loop?.post(frames);
+      },
+      // Lazy Pirate recovery: a new socket (new routing id) for every retry, so a
+      // late reply to an abandoned attempt can never be taken for the current one.
+      onRetry: (service, attempt) => {
+        this.logger.warn("no reply, reconnecting and retrying", { service, attempt });
+        this.#dropSocket();
+      },
+      // Timed out, aborted or closed mid-request: the old socket may still get the reply.
+      onFailure: () => this.#dropSocket(),
+    });
   }
 
   stats(): MajordomoClientStats {
-    return { ...this.#stats };
+    const s = this.#core.stats();
+    return {
+      requests: s.requests,
+      replies: s.replies,
+      timeouts: s.timeouts,
+      exhausted: s.exhausted,
+      brokerErrors: s.brokerErrors,
+      dropped: s.unmatched + this.#staleSocket + this.#invalid,
+    };
   }
 
   protected onStart(): Promise<void> {
-    this.own(() => this.#closeSocket());
+    this.own(async () => {
+      this.#core.close();
+      this.#dropSocket();
+      await Promise.all([...this.#closing]);
+    });
     this.#open();
     return Promise.resolve();
   }
@@ -175,52 +184,21 @@ export class MajordomoClient extends Component<Record<string, never>, MajordomoC
     const attempts = integerOption("attempts", options.attempts, this.#attempts, { min: 1 });
     const signal = options.signal;
     if (signal?.aborted) throw abortError(signal, "request");
-    this.#stats.requests++;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (!this.running) throw new ZgError("ZG_CLOSED", "client closed");
-      if (this.#loop === undefined) this.#open();
-      const reply = deferred<Frame[]>();
-      this.#waiter = { service, reply, onPartial: options.onPartial };
-      this.#loop?.post(encodeClientRequest(this.version, service, body));
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const onAbort = (): void => reply.reject(abortError(signal as AbortSignal, "request"));
-      const timedOut = new Promise<"timeout">((resolve) => {
-        timer = setTimeout(() => resolve("timeout"), timeout);
+    try {
+      return await this.#core.request(service, body, {
+        timeout,
+        attempts,
+        signal,
+        onPartial: options.onPartial,
       });
-      signal?.addEventListener("abort", onAbort, { once: true });
-      let got: Frame[] | "timeout";
-      try {
-        got = await Promise.race([reply.promise, timedOut]);
-      } catch (error) {
-        // Aborted or closed mid-request: the old socket may still get the reply; start clean.
-        void this.#closeSocket();
-        throw error;
-      } finally {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        this.#waiter = undefined;
+    } catch (error) {
+      if (ZgError.isInstance(error) && error.code === "ZG_RETRIES_EXHAUSTED") {
+        throw new ZgError("ZG_RETRIES_EXHAUSTED", error.message, {
+          details: { attempts, service, timeout },
+        });
       }
-      if (got !== "timeout") {
-        this.#stats.replies++;
-        const err = parseBrokerError(got);
-        if (err !== undefined) {
-          this.#stats.brokerErrors++;
-          throw brokerError(service, err.status, err.text);
-        }
-        return got;
-      }
-      this.#stats.timeouts++;
-      this.logger.warn("no reply, reconnecting and retrying", { service, attempt });
-      void this.#closeSocket();
+      throw error;
     }
-    this.#stats.exhausted++;
-    throw new ZgError(
-      "ZG_RETRIES_EXHAUSTED",
-      `no reply from ${service} after ${attempts} attempt(s)`,
-      {
-        details: { attempts, service, timeout },
-      },
-    );
   }
 
   #open(): void {
@@ -236,33 +214,24 @@ export class MajordomoClient extends Component<Record<string, never>, MajordomoC
   }
 
   #onMessage(loop: SocketLoop, frames: Frame[]): void {
-    const w = this.#waiter;
-    if (loop !== this.#loop || w === undefined) {
-      this.#stats.dropped++;
+    if (loop !== this.#loop) {
+      this.#staleSocket++;
       return;
     }
-    let m;
     try {
-      m = decodeClientInbound(frames);
+      this.#core.receive(frames);
     } catch (error) {
-      this.#stats.dropped++;
-      throw error;
+      this.#invalid++;
+      throw error; // ProtocolError → counted and dropped by the loop
     }
-    if (m.service !== w.service) {
-      this.#stats.dropped++;
-      return;
-    }
-    if (m.command === "PARTIAL") {
-      w.onPartial?.(m.body);
-      return;
-    }
-    w.reply.resolve(m.body);
   }
 
-  #closeSocket(): Promise<void> {
+  /** Abandons the current socket (closed in the background, awaited by close()). */
+  #dropSocket(): void {
     const loop = this.#loop;
     this.#loop = undefined;
-    this.#waiter?.reply.reject(new ZgError("ZG_CLOSED", "client closed"));
-    return loop?.close() ?? Promise.resolve();
+    if (loop === undefined) return;
+    const closing = loop.close().finally(() => this.#closing.delete(closing));
+    this.#closing.add(closing);
   }
 }
