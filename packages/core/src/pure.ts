@@ -68,6 +68,17 @@ export {
   type FrameLike,
   type Message,
 } from "./frames.js";
+export {
+  DEFAULT_HEARTBEAT_INTERVAL,
+  DEFAULT_HEARTBEAT_LIVENESS,
+  heartbeatIntervalOption,
+  livenessOption,
+  MAX_HEARTBEAT_INTERVAL,
+  MAX_HEARTBEAT_LIVENESS,
+  MIN_HEARTBEAT_INTERVAL,
+  silentAfterOption,
+} from "./heartbeat-timing.js";
+export { LinkHeartbeat, type LinkHeartbeatOptions } from "./link-heartbeat.js";
 export { LatencyWindow, quantile, type LatencySummary } from "./latency.js";
 export {
   PendingRequests,
