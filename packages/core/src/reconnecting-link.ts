@@ -56,10 +56,10 @@ export interface ReconnectingLinkOptions {
   /** A send failed, on the current socket or one being given up (`closed`: discarded with it). */
   onSendFailure?: (message: Message, outcome: Exclude<SendOutcome, "sent">) => void;
   /**
-   * A last message for the peer on a socket being given up (e.g. MDP
-   * DISCONNECT), written within a short drain; `undefined` for none.
+   * A last message for the peer on a socket being given up or closed (e.g.
+   * MDP DISCONNECT), written within a short drain; `undefined` for none.
    */
-  goodbye?: (reason: LinkLostReason) => readonly FrameLike[] | undefined;
+  goodbye?: (reason: LinkLostReason | "closed") => readonly FrameLike[] | undefined;
   /** Time source of heartbeats and delays. @defaultValue systemClock */
   clock?: Clock;
   /** Logger (and name in log lines). */
@@ -249,10 +249,7 @@ export class ReconnectingLink extends TypedEmitter<ReconnectingLinkEvents> {
       this.#closed = true;
       this.#hb.stop();
       this.#clearTimer();
-      this.#abort.abort(new ZgError("ZG_CLOSED", "link closed"));
-      const loop = this.#loop;
-      this.#loop = undefined;
-      if (loop !== undefined) this.#retire(loop.close());
+      this.#giveUp("closed");
     }
     while (this.#retiring.size > 0) await Promise.all([...this.#retiring]);
   }
@@ -312,10 +309,12 @@ export class ReconnectingLink extends TypedEmitter<ReconnectingLinkEvents> {
   }
 
   /** Retires the current socket: its queue (stale heartbeats, requests for a dead peer) goes with it. */
-  #giveUp(reason: LinkLostReason): void {
+  #giveUp(reason: LinkLostReason | "closed"): void {
     const old = this.#loop;
     this.#loop = undefined;
-    this.#abort.abort(new ZgError("ZG_CLOSED", "link replaced"));
+    this.#abort.abort(
+      new ZgError("ZG_CLOSED", reason === "closed" ? "link closed" : "link replaced"),
+    );
     if (old === undefined) return;
     const goodbye = this.#options.goodbye?.(reason);
     if (goodbye !== undefined) old.post(goodbye);
