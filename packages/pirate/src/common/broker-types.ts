@@ -11,18 +11,17 @@ export interface BrokerEndpoints {
   backend: string[];
 }
 
-/**
- * Counters every part-1 broker reports from `stats()` (the apps display
- * them). Shared type (src/common, owned by part 1 of @zg/pirate).
- */
+/** Counters the load-balancing, Simple Pirate and Paranoid Pirate brokers report from `stats()` (the apps display them). */
 export interface BrokerStats {
   /** Workers the broker currently knows (idle + busy). */
   workers: number;
   /** Workers idle and ready for a request. */
   idleWorkers: number;
-  /** Requests waiting for a worker. */
+  /** Requests waiting for a worker (never more than `maxQueued`). */
   queued: number;
-  /** Requests sent to a worker. */
+  /** Requests read while the queue was full and held until a slot frees (backpressure: 0 or 1). */
+  held: number;
+  /** Requests sent to a worker (re-sends after a failed send included). */
   requestsForwarded: number;
   /** Replies sent back to a client. */
   repliesForwarded: number;
