@@ -114,8 +114,7 @@ export class RequestQueue<T> {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
     }
-    while (this.#held.length > 0 && this.size < this.limit)
-      this.#items.push(this.#held.shift());
+    while (this.#held.length > 0 && this.size < this.limit) this.#items.push(this.#held.shift());
     if (this.#space !== undefined && this.#held.length === 0) {
       const s = this.#space;
       this.#space = undefined;
