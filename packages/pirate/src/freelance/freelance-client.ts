@@ -5,25 +5,27 @@ import {
   connectAll,
   createDealer,
   createRouter,
-  deferred,
   durationOption,
   EMPTY_FRAME,
   encodeDecimal,
   endpointsOption,
   identityKey,
   integerOption,
+  isZgError,
   LatencyWindow,
+  PendingRequests,
   SocketLoop,
   ZgError,
+  type Clock,
   type ComponentOptions,
-  type Deferred,
-  type Frame,
   type FrameLike,
   type LatencySummary,
   type Message,
 } from "@zg/core";
 import { bodyFrames } from "../common/handler.js";
-import { FLP_PING, FLP_PONG, type FreelanceModel } from "./freelance-server.js";
+import { FlpClientCore } from "./flp-client-core.js";
+import type { FreelanceModel } from "./freelance-server.js";
+import { decodeShotgunReply, encodeShotgunRequest } from "./protocol.js";
 
 /** Model 1 per-attempt timeout, 1000 ms: Guide `flclient1` `REQUEST_TIMEOUT`. */
 export const DEFAULT_FL1_TIMEOUT = 1000;
@@ -62,6 +64,8 @@ export interface FreelanceClientOptions extends ComponentOptions {
   serverTtl?: number;
   /** Model 3: re-send an unanswered request (to the next live server) this often. @defaultValue {@link DEFAULT_FL3_RESEND_INTERVAL} (1000) */
   resendInterval?: number;
+  /** Time source of every timeout, ping and TTL. @defaultValue systemClock */
+  clock?: Clock;
 }
 
 /** Per-call options of {@link FreelanceClient.request}. */
@@ -99,23 +103,6 @@ export interface FreelanceClientEvents {
   "request:failed": { sequence: number; endpoints: string[] };
 }
 
-interface Pending {
-  sequence: number;
-  control: Frame;
-  body: Message;
-  done: Deferred<Message>;
-  resendAt: number;
-  sends: number;
-}
-
-interface ServerState {
-  endpoint: string;
-  id: Frame;
-  alive: boolean;
-  expiresAt: number;
-  pingAt: number;
-}
-
 /**
  * The Guide's Freelance client (ch. 4, "Brokerless Reliability (Freelance
  * Pattern)"), three models behind one `request()`:
@@ -135,7 +122,10 @@ interface ServerState {
  *    Servers therefore see duplicates and must be idempotent.
  *
  * Failures reject with `ZG_RETRIES_EXHAUSTED` (model 1, details: attempts,
- * endpoints) or `ZG_TIMEOUT` (models 2 and 3). The client owns its sockets.
+ * endpoints) or `ZG_TIMEOUT` (models 2 and 3). Every timeout is a
+ * `PendingRequests` deadline on the injected clock; model 3 is the pure
+ * {@link FlpClientCore} (pings and server TTLs are deadlines too: nothing
+ * polls). The client owns its sockets.
  *
  * @example
  * ```ts
@@ -160,21 +150,15 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
   readonly serverTtl: number;
   /** Model 3 re-send interval, ms. */
   readonly resendInterval: number;
+  readonly #clock: Clock | undefined;
   #loop: SocketLoop | undefined;
-  readonly #pending = new Map<string, Pending>();
-  readonly #servers = new Map<string, ServerState>();
-  readonly #order: ServerState[] = [];
+  #flp: FlpClientCore | undefined;
+  readonly #pending: PendingRequests<string, Message, { sends: number; timeout: number }>;
   readonly #model1Sockets = new Set<SocketLoop>();
+  readonly #closing = new Set<Promise<void>>();
   #sequence = 0;
   readonly #latency = new LatencyWindow();
-  readonly #stats = {
-    requests: 0,
-    replies: 0,
-    failures: 0,
-    resends: 0,
-    staleReplies: 0,
-    pingsSent: 0,
-  };
+  readonly #stats = { failures: 0, resends: 0, staleReplies: 0 };
 
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: FreelanceClientOptions) {
@@ -211,6 +195,20 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
       DEFAULT_FL3_RESEND_INTERVAL,
       { min: 10 },
     );
+    this.#clock = options.clock;
+    this.#pending = new PendingRequests({
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      timeoutError: (_key, attempts, ctx) =>
+        this.model === 1
+          ? new ZgError(
+              "ZG_RETRIES_EXHAUSTED",
+              `no reply after ${attempts} attempts (${this.endpoints.join(", ")})`,
+              { details: { attempts, endpoints: this.endpoints, timeout: ctx.timeout } },
+            )
+          : new ZgError("ZG_TIMEOUT", `no reply from any server within ${ctx.timeout} ms`, {
+              details: { endpoints: this.endpoints, timeout: ctx.timeout, sends: ctx.sends },
+            }),
+    });
   }
 
   /** Connects (models 2 and 3) and starts pinging (model 3). */
@@ -229,55 +227,63 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
     } else if (this.model === 3) {
       const socket = this.own(createRouter({ linger: 0 }));
       connectAll(socket, this.endpoints);
-      const now = performance.now();
-      for (const endpoint of this.endpoints) {
-        const s: ServerState = {
-          endpoint,
-          id: Buffer.from(endpoint),
-          alive: false,
-          expiresAt: 0,
-          pingAt: now,
-        };
-        this.#servers.set(identityKey(s.id), s);
-        this.#order.push(s);
-      }
-      this.#loop = this.own(
+      const flp = new FlpClientCore({
+        endpoints: this.endpoints,
+        pingInterval: this.pingInterval,
+        serverTtl: this.serverTtl,
+        resendInterval: this.resendInterval,
+        connectPing: Math.min(DEFAULT_FL3_CONNECT_PING, this.pingInterval),
+        clock: this.#clock,
+        send: (m) => void loop.post(m),
+        onServerAlive: (endpoint) => this.emit("server:alive", { endpoint }),
+        onServerExpired: (endpoint, reason) => this.emit("server:expired", { endpoint, reason }),
+      });
+      const loop: SocketLoop = this.own(
         new SocketLoop(socket, {
           name: "client",
           logger: this.logger,
-          onMessage: (m) => this.#onFlpMessage(m),
-          onSendFailure: (m, outcome) => this.#onFlpSendFailure(m, outcome),
+          onMessage: (m) => flp.receive(m),
+          onSendFailure: (m, outcome) => {
+            if (outcome !== "closed") flp.sendFailed(m);
+          },
         }),
       );
-      this.#loop.start();
-      this.setInterval(
-        () => this.#tick(),
-        Math.min(DEFAULT_FL3_CONNECT_PING, this.pingInterval, this.resendInterval) / 2,
-      );
+      this.#loop = loop;
+      this.#flp = flp;
+      this.own(() => flp.close());
+      loop.start();
+      flp.start();
     }
     return Promise.resolve();
   }
 
   /** Rejects pending requests with `ZG_CLOSED`. */
   protected override async onClose(): Promise<void> {
-    const closed = new ZgError("ZG_CLOSED", "client closed");
-    for (const p of this.#pending.values()) p.done.reject(closed);
-    this.#pending.clear();
-    await Promise.all([...this.#model1Sockets].map((l) => l.close()));
+    this.#pending.close(new ZgError("ZG_CLOSED", "client closed"));
+    this.#flp?.close();
+    for (const loop of this.#model1Sockets) this.#retire(loop);
+    await Promise.all([...this.#closing]);
   }
 
   /** Counters. */
   stats(): FreelanceClientStats {
+    const p = this.#pending.stats();
+    const f = this.#flp?.stats();
     return {
-      ...this.#stats,
+      requests: p.added + (f?.requests ?? 0),
+      replies: p.resolved + (f?.replies ?? 0),
+      failures: this.#stats.failures + (f?.failures ?? 0),
+      resends: this.#stats.resends + (f?.resends ?? 0),
+      staleReplies: this.#stats.staleReplies + (f?.staleReplies ?? 0),
       serversAlive: this.activeServers().length,
+      pingsSent: f?.pingsSent ?? 0,
       latency: this.#latency.summary(),
     };
   }
 
   /** Model 3: endpoints of the servers in the active list, in priority order. */
   activeServers(): string[] {
-    return this.#order.filter((s) => s.alive).map((s) => s.endpoint);
+    return this.#flp?.activeServers() ?? [];
   }
 
   /**
@@ -298,20 +304,30 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
       throw new ZgError(this.stopping ? "ZG_CLOSED" : "ZG_STATE", "client is not running");
     const signal = options.signal;
     if (signal?.aborted) throw abortError(signal, "request");
-    this.#stats.requests++;
     const started = performance.now();
-    const reply =
-      this.model === 1
-        ? await this.#sequential(frames, timeout, signal)
-        : await this.#correlated(frames, timeout, signal);
-    this.#stats.replies++;
-    this.#latency.record(performance.now() - started);
-    return reply;
+    const sequence = ++this.#sequence;
+    try {
+      const reply =
+        this.model === 1
+          ? await this.#sequential(sequence, frames, timeout, signal)
+          : this.model === 2
+            ? await this.#shotgun(sequence, frames, timeout, signal)
+            : await (this.#flp as FlpClientCore).request(frames, timeout, signal);
+      this.#latency.record(performance.now() - started);
+      return reply;
+    } catch (error) {
+      if (isZgError(error, "ZG_RETRIES_EXHAUSTED") || isZgError(error, "ZG_TIMEOUT")) {
+        if (this.model !== 3) this.#stats.failures++;
+        this.emit("request:failed", { sequence, endpoints: this.endpoints });
+      }
+      throw error;
+    }
   }
 
-  // ---- model 1 ---------------------------------------------------------------
+  // ---- model 1: a fresh REQ-style socket per attempt ----------------------------
 
-  async #sequential(
+  #sequential(
+    sequence: number,
     body: Message,
     timeout: number,
     signal: AbortSignal | undefined,
@@ -320,198 +336,78 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
       this.endpoints.length === 1
         ? Array.from({ length: this.retries }, () => this.endpoints[0] as string)
         : this.endpoints;
-    const sequence = ++this.#sequence;
-    for (const [i, endpoint] of plan.entries()) {
-      if (i > 0) this.#stats.resends++;
-      const reply = await this.#tryOnce(endpoint, body, timeout, signal);
-      if (reply !== undefined) return reply;
-    }
-    this.#stats.failures++;
-    this.emit("request:failed", { sequence, endpoints: this.endpoints });
-    throw new ZgError(
-      "ZG_RETRIES_EXHAUSTED",
-      `no reply after ${plan.length} attempts (${this.endpoints.join(", ")})`,
-      {
-        details: { attempts: plan.length, endpoints: this.endpoints, timeout },
-      },
-    );
+    let loop: SocketLoop | undefined;
+    const key = String(sequence);
+    const drop = (): void => {
+      if (loop !== undefined) this.#retire(loop);
+      loop = undefined;
+    };
+    return this.#pending
+      .add(key, {
+        timeout,
+        attempts: plan.length,
+        ...(signal === undefined ? {} : { signal }),
+        context: { sends: 0, timeout },
+        send: (attempt) => {
+          drop();
+          if (attempt > 1) this.#stats.resends++;
+          const socket = createDealer({ linger: 0 });
+          socket.connect(plan[attempt - 1] as string);
+          const current: SocketLoop = new SocketLoop(socket, {
+            name: "client",
+            logger: this.logger,
+            onMessage: (m) => {
+              if (current !== loop || m[0]?.length !== 0 || m.length < 2) {
+                this.#stats.staleReplies++;
+                return;
+              }
+              this.#pending.resolve(key, m.slice(1));
+            },
+          });
+          loop = current;
+          this.#model1Sockets.add(current);
+          current.start();
+          current.post([EMPTY_FRAME, ...body]);
+        },
+      })
+      .finally(drop);
   }
 
-  async #tryOnce(
-    endpoint: string,
-    body: Message,
-    timeout: number,
-    signal: AbortSignal | undefined,
-  ): Promise<Message | undefined> {
-    const done = deferred<Message>();
-    const socket = createDealer({ linger: 0 });
-    socket.connect(endpoint);
-    const loop = new SocketLoop(socket, {
-      name: "client",
-      logger: this.logger,
-      onMessage: (m) => {
-        if (m[0]?.length === 0 && m.length > 1) done.resolve(m.slice(1));
-        else this.#stats.staleReplies++;
-      },
-    });
-    this.#model1Sockets.add(loop);
-    loop.start();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const onAbort = (): void => done.reject(abortError(signal as AbortSignal, "request"));
-    signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      loop.post([EMPTY_FRAME, ...body]);
-      return await Promise.race([
-        done.promise,
-        new Promise<undefined>((resolve) => {
-          timer = setTimeout(() => resolve(undefined), timeout);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      this.#model1Sockets.delete(loop);
-      await loop.close();
-    }
-  }
+  // ---- model 2: one DEALER to every server, first reply wins ----------------------
 
-  // ---- models 2 and 3 ---------------------------------------------------------
-
-  async #correlated(
+  #shotgun(
+    sequence: number,
     body: Message,
     timeout: number,
     signal: AbortSignal | undefined,
   ): Promise<Message> {
-    const sequence = ++this.#sequence;
     const control = encodeDecimal(sequence);
-    const pending: Pending = {
-      sequence,
-      control,
-      body,
-      done: deferred<Message>(),
-      resendAt: 0,
-      sends: 0,
-    };
-    const key = identityKey(control);
-    this.#pending.set(key, pending);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const onAbort = (): void => pending.done.reject(abortError(signal as AbortSignal, "request"));
-    signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      if (this.model === 2) {
-        for (let i = 0; i < this.endpoints.length; i++)
-          this.#loop?.post([EMPTY_FRAME, control, ...body]);
-        this.#stats.resends += this.endpoints.length - 1;
-      } else {
-        this.#flpSend(pending);
-      }
-      const reply = await Promise.race([
-        pending.done.promise,
-        new Promise<undefined>((resolve) => {
-          timer = setTimeout(() => resolve(undefined), timeout);
-        }),
-      ]);
-      if (reply !== undefined) return reply;
-      this.#stats.failures++;
-      this.emit("request:failed", { sequence, endpoints: this.endpoints });
-      throw new ZgError("ZG_TIMEOUT", `no reply from any server within ${timeout} ms`, {
-        details: { endpoints: this.endpoints, timeout, sends: pending.sends },
-      });
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      this.#pending.delete(key);
-    }
+    const n = this.endpoints.length;
+    return this.#pending.add(identityKey(control), {
+      timeout,
+      ...(signal === undefined ? {} : { signal }),
+      context: { sends: n, timeout },
+      send: () => {
+        for (let i = 0; i < n; i++) this.#loop?.post(encodeShotgunRequest(control, body));
+        this.#stats.resends += n - 1;
+      },
+    });
   }
 
   #onShotgunReply(message: Message): void {
-    // [""][seq][reply…]
-    const control = message[1];
-    const pending =
-      control === undefined || message[0]?.length !== 0
-        ? undefined
-        : this.#pending.get(identityKey(control));
-    if (pending === undefined || message.length < 3) {
+    let reply;
+    try {
+      reply = decodeShotgunReply(message);
+    } catch {
       this.#stats.staleReplies++;
       return;
     }
-    this.#pending.delete(identityKey(pending.control));
-    pending.done.resolve(message.slice(2));
+    if (!this.#pending.resolve(identityKey(reply.sequence), reply.body)) this.#stats.staleReplies++;
   }
 
-  #flpSend(pending: Pending): void {
-    const alive = this.#order.filter((s) => s.alive);
-    const now = performance.now();
-    if (alive.length === 0) {
-      pending.resendAt = now; // sent as soon as a server answers a PING
-      return;
-    }
-    const server = alive[pending.sends % alive.length] as ServerState;
-    if (pending.sends > 0) this.#stats.resends++;
-    pending.sends++;
-    pending.resendAt = now + this.resendInterval;
-    this.#loop?.post([server.id, pending.control, ...pending.body]);
-  }
-
-  #tick(): void {
-    const now = performance.now();
-    const loop = this.#loop;
-    if (loop === undefined) return;
-    for (const s of this.#order) {
-      if (s.alive && now >= s.expiresAt) this.#markDead(s, "ttl");
-      if (now >= s.pingAt) {
-        s.pingAt =
-          now +
-          (s.alive ? this.pingInterval : Math.min(DEFAULT_FL3_CONNECT_PING, this.pingInterval));
-        this.#stats.pingsSent++;
-        loop.post([s.id, FLP_PING]);
-      }
-    }
-    for (const p of this.#pending.values()) if (now >= p.resendAt) this.#flpSend(p);
-  }
-
-  #markDead(s: ServerState, reason: "ttl" | "unreachable"): void {
-    if (!s.alive) return;
-    s.alive = false;
-    s.pingAt = performance.now();
-    this.emit("server:expired", { endpoint: s.endpoint, reason });
-  }
-
-  #onFlpSendFailure(message: Message, outcome: string): void {
-    const id = message[0];
-    if (id === undefined || outcome === "closed") return;
-    const s = this.#servers.get(identityKey(id));
-    if (s === undefined) return;
-    this.#markDead(s, "unreachable");
-    // A request that could not go out is re-sent at the next tick to the next live server.
-    const control = message[1];
-    const p = control === undefined ? undefined : this.#pending.get(identityKey(control));
-    if (p !== undefined) p.resendAt = 0;
-  }
-
-  #onFlpMessage(message: Message): void {
-    const id = message[0];
-    const s = id === undefined ? undefined : this.#servers.get(identityKey(id));
-    if (s === undefined || message.length < 2) {
-      this.#stats.staleReplies++;
-      return;
-    }
-    const now = performance.now();
-    s.expiresAt = now + this.serverTtl;
-    if (!s.alive) {
-      s.alive = true;
-      s.pingAt = now + this.pingInterval;
-      this.emit("server:alive", { endpoint: s.endpoint });
-      for (const p of this.#pending.values()) if (p.sends === 0) this.#flpSend(p);
-    }
-    const control = message[1] as Frame;
-    if (message.length === 2 && control.equals(FLP_PONG)) return;
-    const pending = this.#pending.get(identityKey(control));
-    if (pending === undefined || message.length < 3) {
-      this.#stats.staleReplies++;
-      return;
-    }
-    this.#pending.delete(identityKey(control));
-    pending.done.resolve(message.slice(2));
+  #retire(loop: SocketLoop): void {
+    this.#model1Sockets.delete(loop);
+    const closing = loop.close().finally(() => this.#closing.delete(closing));
+    this.#closing.add(closing);
   }
 }
