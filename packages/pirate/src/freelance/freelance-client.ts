@@ -23,6 +23,7 @@ import {
   type Message,
 } from "@zg/core";
 import { bodyFrames } from "../common/handler.js";
+import { LazySocket } from "../lazy/lazy-socket.js";
 import { FlpClientCore } from "./flp-client-core.js";
 import type { FreelanceModel } from "./freelance-server.js";
 import { decodeShotgunReply, encodeShotgunRequest } from "./protocol.js";
@@ -154,7 +155,7 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
   #loop: SocketLoop | undefined;
   #flp: FlpClientCore | undefined;
   readonly #pending: PendingRequests<string, Message, { sends: number; timeout: number }>;
-  readonly #model1Sockets = new Set<SocketLoop>();
+  readonly #model1Sockets = new Set<LazySocket>();
   readonly #closing = new Set<Promise<void>>();
   #sequence = 0;
   readonly #latency = new LatencyWindow();
@@ -336,41 +337,32 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
       this.endpoints.length === 1
         ? Array.from({ length: this.retries }, () => this.endpoints[0] as string)
         : this.endpoints;
-    let loop: SocketLoop | undefined;
     const key = String(sequence);
-    const drop = (): void => {
-      if (loop !== undefined) this.#retire(loop);
-      loop = undefined;
-    };
+    let attempt = 0;
+    const lazy = new LazySocket({
+      endpoints: () => [plan[attempt - 1] as string],
+      onMessage: (m, current) => {
+        if (!current || m[0]?.length !== 0 || m.length < 2) this.#stats.staleReplies++;
+        else this.#pending.resolve(key, m.slice(1));
+      },
+      name: "client",
+      logger: this.logger,
+    });
+    this.#model1Sockets.add(lazy);
     return this.#pending
       .add(key, {
         timeout,
         attempts: plan.length,
         ...(signal === undefined ? {} : { signal }),
         context: { sends: 0, timeout },
-        send: (attempt) => {
-          drop();
-          if (attempt > 1) this.#stats.resends++;
-          const socket = createDealer({ linger: 0 });
-          socket.connect(plan[attempt - 1] as string);
-          const current: SocketLoop = new SocketLoop(socket, {
-            name: "client",
-            logger: this.logger,
-            onMessage: (m) => {
-              if (current !== loop || m[0]?.length !== 0 || m.length < 2) {
-                this.#stats.staleReplies++;
-                return;
-              }
-              this.#pending.resolve(key, m.slice(1));
-            },
-          });
-          loop = current;
-          this.#model1Sockets.add(current);
-          current.start();
-          current.post([EMPTY_FRAME, ...body]);
+        send: (n) => {
+          lazy.drop(); // a fresh socket per attempt, to the next endpoint of the plan
+          attempt = n;
+          if (n > 1) this.#stats.resends++;
+          lazy.post([EMPTY_FRAME, ...body]);
         },
       })
-      .finally(drop);
+      .finally(() => this.#retire(lazy));
   }
 
   // ---- model 2: one DEALER to every server, first reply wins ----------------------
@@ -405,9 +397,9 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
     if (!this.#pending.resolve(identityKey(reply.sequence), reply.body)) this.#stats.staleReplies++;
   }
 
-  #retire(loop: SocketLoop): void {
-    this.#model1Sockets.delete(loop);
-    const closing = loop.close().finally(() => this.#closing.delete(closing));
+  #retire(lazy: LazySocket): void {
+    this.#model1Sockets.delete(lazy);
+    const closing = lazy.close().finally(() => this.#closing.delete(closing));
     this.#closing.add(closing);
   }
 }

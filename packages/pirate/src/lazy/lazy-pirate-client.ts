@@ -1,20 +1,18 @@
 import {
   abortError,
   Component,
-  createDealer,
   durationOption,
   endpointsOption,
   integerOption,
-  SocketLoop,
   ZgError,
   type Clock,
   type ComponentOptions,
   type FrameLike,
-  type LatencySummary,
   type Message,
 } from "@zg/core";
 import { bodyFrames } from "../common/handler.js";
-import { LazyPirateCore } from "./lazy-pirate-core.js";
+import { LazyPirateCore, type LazyPirateCoreStats } from "./lazy-pirate-core.js";
+import { LazySocket } from "./lazy-socket.js";
 
 /** Default per-attempt reply timeout, 2500 ms: Guide `lpclient` `REQUEST_TIMEOUT`. */
 export const DEFAULT_LAZY_PIRATE_TIMEOUT = 2500;
@@ -50,23 +48,14 @@ export interface LazyPirateRequestOptions {
   signal?: AbortSignal;
 }
 
-/** Stats of a {@link LazyPirateClient}. */
-export interface LazyPirateClientStats {
-  /** Requests started. */
-  requests: number;
-  /** Requests answered. */
-  replies: number;
-  /** Resends after a timeout (each on a new socket). */
-  retries: number;
-  /** Requests that exhausted their attempts. */
-  failures: number;
-  /** Replies discarded because no request was outstanding on their socket (late or duplicate). */
-  staleReplies: number;
-  /** Replies discarded by `match` or for a bad envelope. */
-  foreignReplies: number;
-  /** Request latency (first send → accepted reply), ms. */
-  latency: LatencySummary;
-}
+/**
+ * Stats of a {@link LazyPirateClient}: requests started and answered,
+ * `retries` (resends after a timeout, each on a new socket), `failures`
+ * (requests that exhausted their attempts), `staleReplies` (no request
+ * outstanding on their socket: late or duplicate), `foreignReplies` (failed
+ * `match` or a bad envelope) and `latency` (first send → accepted reply, ms).
+ */
+export type LazyPirateClientStats = LazyPirateCoreStats;
 
 /** Events of a {@link LazyPirateClient}. */
 export interface LazyPirateClientEvents {
@@ -116,8 +105,7 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
   /** Default attempts per request (the first send included). */
   readonly retries: number;
   readonly #core: LazyPirateCore;
-  #loop: SocketLoop | undefined;
-  readonly #closing = new Set<Promise<void>>();
+  readonly #socket: LazySocket;
 
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: LazyPirateClientOptions) {
@@ -130,15 +118,18 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
       min: 1,
       max: 1000,
     });
+    this.#socket = new LazySocket({
+      endpoints: () => [this.endpoint],
+      onMessage: (m, current) => this.#core.receive(m, current),
+      name: "client",
+      logger: this.logger,
+    });
     this.#core = new LazyPirateCore({
       endpoint: this.endpoint,
       match: options.match,
       clock: options.clock,
-      send: (frames) => {
-        if (this.#loop === undefined && !this.stopping) this.#open();
-        this.#loop?.post(frames);
-      },
-      reconnect: () => this.#dropSocket(),
+      send: (frames) => void this.#socket.post(frames),
+      reconnect: () => this.#socket.drop(),
       onRetry: (sequence, attempt) =>
         this.emit("request:retry", { sequence, attempt, endpoint: this.endpoint }),
       onFailed: (sequence, attempts) =>
@@ -149,15 +140,14 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
 
   /** Opens the first socket. */
   protected onStart(): Promise<void> {
-    this.#open();
+    this.#socket.open();
     return Promise.resolve();
   }
 
   /** Rejects pending requests with `ZG_CLOSED` and closes the socket. */
   protected override async onClose(): Promise<void> {
     this.#core.close();
-    this.#dropSocket();
-    await Promise.all([...this.#closing]);
+    await this.#socket.close();
   }
 
   /** Counters. */
@@ -187,26 +177,5 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
         throw new ZgError(this.stopping ? "ZG_CLOSED" : "ZG_STATE", "client is not running");
       if (signal?.aborted) throw abortError(signal, "request");
     });
-  }
-
-  #open(): void {
-    const socket = createDealer({ linger: 0 });
-    socket.connect(this.endpoint);
-    const loop: SocketLoop = new SocketLoop(socket, {
-      name: "client",
-      logger: this.logger,
-      onMessage: (m) => this.#core.receive(m, loop === this.#loop),
-    });
-    this.#loop = loop;
-    loop.start();
-  }
-
-  /** Abandons the current socket (linger 0, closed in the background and awaited by close()). */
-  #dropSocket(): void {
-    const loop = this.#loop;
-    this.#loop = undefined;
-    if (loop === undefined) return;
-    const closing = loop.close().finally(() => this.#closing.delete(closing));
-    this.#closing.add(closing);
   }
 }

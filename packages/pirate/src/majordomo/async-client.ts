@@ -15,7 +15,7 @@ import {
   type Frame,
   type FrameLike,
 } from "@zg/core";
-import { MdpClientCore } from "./client-core.js";
+import { checkRequest, MdpClientCore } from "./client-core.js";
 import { DEFAULT_MDP_CLIENT_TIMEOUT } from "./constants.js";
 import type { MdpVersion } from "./protocol.js";
 
@@ -191,11 +191,7 @@ export class AsyncMajordomoClient extends Component<
     body: readonly FrameLike[],
     options: AsyncMajordomoRequestOptions = {},
   ): Promise<Frame[]> {
-    assertArgument(
-      typeof service === "string" && service.length > 0,
-      "service must be a non-empty string",
-    );
-    assertArgument(Array.isArray(body) && body.length > 0, "body must hold at least one frame");
+    checkRequest(service, body);
     const timeout = durationOption("timeout", options.timeout, this.#timeout, { min: 1 });
     const attempts = integerOption("attempts", options.attempts, this.#attempts, { min: 1 });
     assertArgument(this.#correlate || attempts === 1, "attempts > 1 needs correlate: true");

@@ -1,4 +1,11 @@
-import { PendingRequests, ZgError, type Clock, type Frame } from "@zg/core";
+import {
+  assertArgument,
+  PendingRequests,
+  ZgError,
+  type Clock,
+  type Frame,
+  type FrameLike,
+} from "@zg/core";
 import {
   decodeClientInbound,
   decodeCorrelation,
@@ -19,6 +26,23 @@ export function brokerError(service: string, status: string, text: string): ZgEr
   return new ZgError(code, `broker answered ${status} for ${service}: ${text}`, {
     details: { status, service },
   });
+}
+
+/**
+ * Validates a client request's arguments (both Majordomo clients).
+ *
+ * @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for an empty service or body.
+ * @internal
+ */
+export function checkRequest(service: unknown, body: readonly FrameLike[]): void {
+  assertArgument(
+    typeof service === "string" && service.length > 0,
+    "service must be a non-empty string",
+  );
+  assertArgument(
+    Array.isArray(body) && body.length > 0,
+    "body must hold at least one frame (reference brokers crash on an empty body)",
+  );
 }
 
 /** Options of {@link MdpClientCore}. */

@@ -2,12 +2,9 @@ import {
   abortError,
   assertArgument,
   Component,
-  connectAll,
-  createDealer,
   durationOption,
   endpointsOption,
   integerOption,
-  SocketLoop,
   toFrame,
   ZgError,
   type Clock,
@@ -15,7 +12,8 @@ import {
   type Frame,
   type FrameLike,
 } from "@zg/core";
-import { brokerError, MdpClientCore } from "./client-core.js";
+import { LazySocket } from "../lazy/lazy-socket.js";
+import { brokerError, checkRequest, MdpClientCore } from "./client-core.js";
 import { DEFAULT_MDP_CLIENT_ATTEMPTS, DEFAULT_MDP_CLIENT_TIMEOUT } from "./constants.js";
 import type { MdpVersion } from "./protocol.js";
 
@@ -83,8 +81,7 @@ export class MajordomoClient extends Component<Record<string, never>, MajordomoC
   readonly #timeout: number;
   readonly #attempts: number;
   readonly #core: MdpClientCore;
-  #loop: SocketLoop | undefined;
-  readonly #closing = new Set<Promise<void>>();
+  readonly #socket: LazySocket;
   #chain: Promise<unknown> = Promise.resolve();
   #staleSocket = 0;
   #invalid = 0;
@@ -105,23 +102,26 @@ export class MajordomoClient extends Component<Record<string, never>, MajordomoC
     this.#attempts = integerOption("attempts", options.attempts, DEFAULT_MDP_CLIENT_ATTEMPTS, {
       min: 1,
     });
+    this.#socket = new LazySocket({
+      endpoints: () => [this.#broker],
+      onMessage: (m, current) => this.#onMessage(m, current),
+      name: "majordomo-client",
+      logger: this.logger,
+    });
     this.#core = new MdpClientCore({
       version: this.version,
       correlate: false,
       exhaustedAfterOne: true,
       ...(options.clock === undefined ? {} : { clock: options.clock }),
-      send: (frames) => {
-        if (this.#loop === undefined) this.#open();
-        this.#loop?.post(frames);
-      },
+      send: (frames) => void this.#socket.post(frames),
       // Lazy Pirate recovery: a new socket (new routing id) for every retry, so a
       // late reply to an abandoned attempt can never be taken for the current one.
       onRetry: (service, attempt) => {
         this.logger.warn("no reply, reconnecting and retrying", { service, attempt });
-        this.#dropSocket();
+        this.#socket.drop();
       },
       // Timed out, aborted or closed mid-request: the old socket may still get the reply.
-      onFailure: () => this.#dropSocket(),
+      onFailure: () => this.#socket.drop(),
     });
   }
 
@@ -140,10 +140,9 @@ export class MajordomoClient extends Component<Record<string, never>, MajordomoC
   protected onStart(): Promise<void> {
     this.own(async () => {
       this.#core.close();
-      this.#dropSocket();
-      await Promise.all([...this.#closing]);
+      await this.#socket.close();
     });
-    this.#open();
+    this.#socket.open();
     return Promise.resolve();
   }
 
@@ -160,14 +159,7 @@ export class MajordomoClient extends Component<Record<string, never>, MajordomoC
     body: readonly FrameLike[],
     options: MajordomoRequestOptions = {},
   ): Promise<Frame[]> {
-    assertArgument(
-      typeof service === "string" && service.length > 0,
-      "service must be a non-empty string",
-    );
-    assertArgument(
-      Array.isArray(body) && body.length > 0,
-      "body must hold at least one frame (reference brokers crash on an empty body)",
-    );
+    checkRequest(service, body);
     const frames = body.map(toFrame);
     const run = this.#chain.then(() => this.#request(service, frames, options));
     this.#chain = run.catch(() => undefined);
@@ -201,20 +193,8 @@ export class MajordomoClient extends Component<Record<string, never>, MajordomoC
     }
   }
 
-  #open(): void {
-    const socket = createDealer({ linger: 0 });
-    connectAll(socket, [this.#broker]);
-    const loop: SocketLoop = new SocketLoop(socket, {
-      name: "majordomo-client",
-      logger: this.logger,
-      onMessage: (m): void => this.#onMessage(loop, m),
-    });
-    this.#loop = loop;
-    loop.start();
-  }
-
-  #onMessage(loop: SocketLoop, frames: Frame[]): void {
-    if (loop !== this.#loop) {
+  #onMessage(frames: Frame[], current: boolean): void {
+    if (!current) {
       this.#staleSocket++;
       return;
     }
@@ -224,14 +204,5 @@ export class MajordomoClient extends Component<Record<string, never>, MajordomoC
       this.#invalid++;
       throw error; // ProtocolError → counted and dropped by the loop
     }
-  }
-
-  /** Abandons the current socket (closed in the background, awaited by close()). */
-  #dropSocket(): void {
-    const loop = this.#loop;
-    this.#loop = undefined;
-    if (loop === undefined) return;
-    const closing = loop.close().finally(() => this.#closing.delete(closing));
-    this.#closing.add(closing);
   }
 }
