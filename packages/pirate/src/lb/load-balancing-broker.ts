@@ -1,11 +1,8 @@
+import type { SocketLoop } from "@zg/core";
 import {
-  bindAll,
   Component,
-  createRouter,
   endpointsOption,
   integerOption,
-  isZgError,
-  SocketLoop,
   type Clock,
   type ComponentOptions,
   type Message,
@@ -16,6 +13,7 @@ import {
   type BrokerStats,
 } from "../common/broker-types.js";
 import type { OverflowPolicy } from "../common/request-queue.js";
+import { startLruBrokerLoops } from "./broker-loops.js";
 import { LruQueueCore } from "./lru-queue-core.js";
 import { decodeLbWorkerMessage, encodeLbRequest, lbRequestOf } from "./protocol.js";
 
@@ -121,54 +119,29 @@ export class LoadBalancingBroker extends Component<
 
   /** Binds both ROUTERs and starts forwarding. Resolves with the real endpoints. */
   protected async onStart(): Promise<BrokerEndpoints> {
-    const frontendSocket = this.own(createRouter({ linger: this.#linger }));
-    const backendSocket = this.own(createRouter({ linger: this.#linger }));
-    const frontend = await bindAll(frontendSocket, this.#frontendEndpoints);
-    const backend = await bindAll(backendSocket, this.#backendEndpoints);
-    this.own(() => this.#core.close());
-    this.#backend = this.own(
-      new SocketLoop(backendSocket, {
-        name: "backend",
-        logger: this.logger,
-        onMessage: (m) => this.#guard("backend", () => this.#onBackend(m)),
-        onSendFailure: (m, outcome) => {
-          const id = m[0];
-          if (id !== undefined && outcome !== "closed")
-            this.#core.onWorkerSendFailure(id, lbRequestOf(m));
-        },
-      }),
-    );
-    this.#frontend = this.own(
-      new SocketLoop(frontendSocket, {
-        name: "frontend",
-        logger: this.logger,
-        onMessage: (m) => this.#guard("frontend", () => this.#core.onClient(m)),
-        onSendFailure: (_m, outcome) => {
-          if (outcome !== "closed") this.#core.onClientSendFailure();
-        },
-      }),
-    );
-    this.own(() => this.#core.releaseWaiting()); // released first: a reader held by backpressure must not block close
-    this.#backend.start();
-    this.#frontend.start();
-    return { frontend, backend };
+    const { frontend, backend, endpoints } = await startLruBrokerLoops({
+      frontend: this.#frontendEndpoints,
+      backend: this.#backendEndpoints,
+      linger: this.#linger,
+      logger: this.logger,
+      core: this.#core,
+      onBackend: (m) => this.#onBackend(m),
+      onBackendSendFailure: (m) => {
+        const id = m[0];
+        if (id !== undefined) this.#core.onWorkerSendFailure(id, lbRequestOf(m));
+      },
+      onProtocolError: (socket, reason) => this.emit("protocol:error", { socket, reason }),
+      own: (r) => this.own(r),
+    });
+    this.#frontend = frontend;
+    this.#backend = backend;
+    return endpoints;
   }
 
   /** A snapshot of the broker's counters. */
   stats(): LoadBalancingBrokerStats {
     const { workersRefused: _refused, ...stats } = this.#core.stats();
     return stats;
-  }
-
-  #guard(socket: "frontend" | "backend", fn: () => void | Promise<void>): void | Promise<void> {
-    try {
-      return fn();
-    } catch (error) {
-      if (!isZgError(error, "ZG_PROTOCOL")) throw error;
-      this.#core.protocolError();
-      this.logger.debug("malformed message dropped", { socket, error: error.message });
-      this.emit("protocol:error", { socket, reason: error.message });
-    }
   }
 
   #onBackend(message: Message): void {

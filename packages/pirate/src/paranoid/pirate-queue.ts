@@ -1,17 +1,15 @@
+import type { SocketLoop } from "@zg/core";
 import {
-  bindAll,
   Component,
-  createRouter,
   durationOption,
   endpointsOption,
   integerOption,
-  isZgError,
-  SocketLoop,
   type ComponentOptions,
 } from "@zg/core";
 import { DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_LIVENESS } from "@zg/heartbeat";
 import { DEFAULT_BIND_ENDPOINT, type BrokerEndpoints } from "../common/broker-types.js";
 import type { OverflowPolicy } from "../common/request-queue.js";
+import { startLruBrokerLoops } from "../lb/broker-loops.js";
 import { DEFAULT_MAX_WORKERS } from "../lb/load-balancing-broker.js";
 import { PirateQueueCore, type PirateQueueEvents, type PirateQueueStats } from "./queue-core.js";
 
@@ -130,35 +128,20 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
 
   /** Binds both ROUTERs and starts the loops. Resolves with the real endpoints. */
   protected async onStart(): Promise<BrokerEndpoints> {
-    const frontendSocket = this.own(createRouter({ linger: this.#linger }));
-    const backendSocket = this.own(createRouter({ linger: this.#linger }));
-    const frontend = await bindAll(frontendSocket, this.#frontendEndpoints);
-    const backend = await bindAll(backendSocket, this.#backendEndpoints);
-    this.own(() => this.#core.close());
-    this.#backend = this.own(
-      new SocketLoop(backendSocket, {
-        name: "backend",
-        logger: this.logger,
-        onMessage: (m) => this.#guard("backend", () => this.#core.onWorker(m)),
-        onSendFailure: (m, outcome) => {
-          if (outcome !== "closed") this.#core.onWorkerSendFailure(m);
-        },
-      }),
-    );
-    this.#frontend = this.own(
-      new SocketLoop(frontendSocket, {
-        name: "frontend",
-        logger: this.logger,
-        onMessage: (m) => this.#guard("frontend", () => this.#core.onClient(m)),
-        onSendFailure: (_m, outcome) => {
-          if (outcome !== "closed") this.#core.onClientSendFailure();
-        },
-      }),
-    );
-    this.own(() => this.#core.releaseWaiting()); // released first: a reader held by backpressure must not block close
-    this.#backend.start();
-    this.#frontend.start();
-    return { frontend, backend };
+    const { frontend, backend, endpoints } = await startLruBrokerLoops({
+      frontend: this.#frontendEndpoints,
+      backend: this.#backendEndpoints,
+      linger: this.#linger,
+      logger: this.logger,
+      core: this.#core,
+      onBackend: (m) => this.#core.onWorker(m),
+      onBackendSendFailure: (m) => this.#core.onWorkerSendFailure(m),
+      onProtocolError: (socket, reason) => this.emit("protocol:error", { socket, reason }),
+      own: (r) => this.own(r),
+    });
+    this.#frontend = frontend;
+    this.#backend = backend;
+    return endpoints;
   }
 
   /** A snapshot of the queue's counters. */
@@ -169,16 +152,5 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
   /** Identities of the workers in the table (idle and busy), for tests and dashboards. */
   workers(): string[] {
     return this.#core.workers();
-  }
-
-  #guard(socket: "frontend" | "backend", fn: () => void | Promise<void>): void | Promise<void> {
-    try {
-      return fn();
-    } catch (error) {
-      if (!isZgError(error, "ZG_PROTOCOL")) throw error;
-      this.#core.protocolError();
-      this.logger.debug("malformed message dropped", { socket, error: error.message });
-      this.emit("protocol:error", { socket, reason: error.message });
-    }
   }
 }
