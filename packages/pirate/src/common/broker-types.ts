@@ -1,4 +1,5 @@
-import type { LatencySummary } from "@zg/core";
+import type { Clock, ComponentOptions, LatencySummary } from "@zg/core";
+import type { OverflowPolicy } from "./request-queue.js";
 
 /** Default bind endpoint when none is given: loopback, ephemeral port (read the real one from `start()`). */
 export const DEFAULT_BIND_ENDPOINT = "tcp://127.0.0.1:*";
@@ -39,4 +40,26 @@ export interface BrokerStats {
   protocolErrors: number;
   /** Worker round-trip latency (request forwarded → reply received), ms. */
   latency: LatencySummary;
+}
+
+/** Options every LRU broker (load-balancing, Simple Pirate, Paranoid Pirate) accepts. */
+export interface LruBrokerOptions extends ComponentOptions {
+  /** Client-facing ROUTER endpoints to bind. @defaultValue "tcp://127.0.0.1:*" */
+  frontend?: string | readonly string[];
+  /** Worker-facing ROUTER endpoints to bind. @defaultValue "tcp://127.0.0.1:*" */
+  backend?: string | readonly string[];
+  /** Most requests waiting for a free worker (`stats().queued` never exceeds it). @defaultValue 1000 (`DEFAULT_MAX_QUEUED`) */
+  maxQueued?: number;
+  /** What happens when `maxQueued` is reached. @defaultValue "backpressure" (the Guide's behaviour) */
+  overflow?: OverflowPolicy;
+  /**
+   * Most workers tracked at once. Without heartbeats the longest-busy worker
+   * is forgotten to make room; with them, a new worker beyond it is refused.
+   * @defaultValue 10 000 (`DEFAULT_MAX_WORKERS`)
+   */
+  maxWorkers?: number;
+  /** Socket linger in ms. @defaultValue 0 */
+  linger?: number;
+  /** Time source of liveness and latency figures. @defaultValue systemClock */
+  clock?: Clock;
 }

@@ -1,18 +1,11 @@
 import type { SocketLoop } from "@zg/core";
-import {
-  Component,
-  endpointsOption,
-  integerOption,
-  type Clock,
-  type ComponentOptions,
-  type Message,
-} from "@zg/core";
+import { Component, endpointsOption, integerOption, type Message } from "@zg/core";
 import {
   DEFAULT_BIND_ENDPOINT,
   type BrokerEndpoints,
   type BrokerStats,
+  type LruBrokerOptions,
 } from "../common/broker-types.js";
-import type { OverflowPolicy } from "../common/request-queue.js";
 import { startLruBrokerLoops } from "./broker-loops.js";
 import { LruQueueCore } from "./lru-queue-core.js";
 import { decodeLbWorkerMessage, encodeLbRequest, lbRequestOf } from "./protocol.js";
@@ -22,23 +15,8 @@ export { READY_BYTE, READY_STRING } from "./protocol.js";
 /** Default most busy workers remembered by a broker without heartbeats: 10 000 (project bound, see README). */
 export const DEFAULT_MAX_WORKERS = 10_000;
 
-/** Options of {@link LoadBalancingBroker}. */
-export interface LoadBalancingBrokerOptions extends ComponentOptions {
-  /** Client-facing ROUTER endpoints to bind. @defaultValue "tcp://127.0.0.1:*" */
-  frontend?: string | readonly string[];
-  /** Worker-facing ROUTER endpoints to bind. @defaultValue "tcp://127.0.0.1:*" */
-  backend?: string | readonly string[];
-  /** Most requests waiting for a free worker. @defaultValue {@link DEFAULT_MAX_QUEUED} (1000) */
-  maxQueued?: number;
-  /** What happens when `maxQueued` is reached. @defaultValue "backpressure" (the Guide's behaviour) */
-  overflow?: OverflowPolicy;
-  /** Most workers tracked at once; beyond it the longest-busy worker is forgotten. @defaultValue {@link DEFAULT_MAX_WORKERS} */
-  maxWorkers?: number;
-  /** Socket linger in ms. @defaultValue 0 */
-  linger?: number;
-  /** Time source of the latency figures. @defaultValue systemClock */
-  clock?: Clock;
-}
+/** Options of {@link LoadBalancingBroker}: those of every LRU broker. */
+export type LoadBalancingBrokerOptions = LruBrokerOptions;
 
 /** Stats of a {@link LoadBalancingBroker}. */
 export type LoadBalancingBrokerStats = BrokerStats;
@@ -62,7 +40,7 @@ export interface LoadBalancingBrokerEvents {
  * ROUTER for REQ (or REQ-like DEALER) clients and a backend ROUTER for
  * workers. Requests go only to idle workers, least recently used first; while
  * none is free they wait in a bounded queue with a documented
- * {@link OverflowPolicy}. Workers announce themselves with `"\001"` or
+ * `OverflowPolicy`. Workers announce themselves with `"\001"` or
  * `"READY"` (both accepted).
  *
  * Frames: client `[C][""][body…]` → worker `[W][""][C][""][body…]`; worker

@@ -3,12 +3,16 @@ import {
   Component,
   durationOption,
   endpointsOption,
+  heartbeatIntervalOption,
+  livenessOption,
   integerOption,
-  type ComponentOptions,
 } from "@zg/core";
 import { DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_LIVENESS } from "@zg/heartbeat";
-import { DEFAULT_BIND_ENDPOINT, type BrokerEndpoints } from "../common/broker-types.js";
-import type { OverflowPolicy } from "../common/request-queue.js";
+import {
+  DEFAULT_BIND_ENDPOINT,
+  type BrokerEndpoints,
+  type LruBrokerOptions,
+} from "../common/broker-types.js";
 import { startLruBrokerLoops } from "../lb/broker-loops.js";
 import { DEFAULT_MAX_WORKERS } from "../lb/load-balancing-broker.js";
 import { PirateQueueCore, type PirateQueueEvents, type PirateQueueStats } from "./queue-core.js";
@@ -25,26 +29,14 @@ export const DEFAULT_PPP_HEARTBEAT_LIVENESS = DEFAULT_HEARTBEAT_LIVENESS;
 /** Default expiry-check granularity of the queue, 10 ms (reliability-battery.md §2.2, G ≤ 10 ms). */
 export const DEFAULT_PPP_EXPIRY_GRANULARITY = 10;
 
-/** Options of {@link PirateQueue}. Durations in milliseconds. */
-export interface PirateQueueOptions extends ComponentOptions {
-  /** Client-facing ROUTER endpoints. @defaultValue "tcp://127.0.0.1:*" */
-  frontend?: string | readonly string[];
-  /** Worker-facing ROUTER endpoints. @defaultValue "tcp://127.0.0.1:*" */
-  backend?: string | readonly string[];
+/** Options of {@link PirateQueue}: those of every LRU broker, plus heartbeating. Durations in milliseconds. */
+export interface PirateQueueOptions extends LruBrokerOptions {
   /** Heartbeat interval (Guide `HEARTBEAT_INTERVAL`). @defaultValue {@link DEFAULT_PPP_HEARTBEAT_INTERVAL} (1000) */
   heartbeatInterval?: number;
   /** Missed intervals before a worker is purged (Guide `HEARTBEAT_LIVENESS`). @defaultValue {@link DEFAULT_PPP_HEARTBEAT_LIVENESS} (3) */
   heartbeatLiveness?: number;
   /** Expiry sweep granularity: the most an expiry can be late. @defaultValue {@link DEFAULT_PPP_EXPIRY_GRANULARITY} (10) */
   expiryGranularity?: number;
-  /** Most requests waiting for a worker. @defaultValue 1000 */
-  maxQueued?: number;
-  /** What happens when `maxQueued` is reached. @defaultValue "backpressure" (Guide behaviour) */
-  overflow?: OverflowPolicy;
-  /** Most workers tracked at once; READY beyond it is refused. @defaultValue {@link DEFAULT_MAX_WORKERS} */
-  maxWorkers?: number;
-  /** Socket linger in ms. @defaultValue 0 */
-  linger?: number;
 }
 
 /**
@@ -59,7 +51,7 @@ export interface PirateQueueOptions extends ComponentOptions {
  * - liveness comes from `@zg/heartbeat`'s {@link PresenceTracker}: HEARTBEAT
  *   to each worker after an interval with nothing sent to it, and a worker
  *   silent for interval × liveness is purged and never sent a request again;
- * - waiting requests are bounded with an {@link OverflowPolicy}.
+ * - waiting requests are bounded with an `OverflowPolicy`.
  *
  * Heartbeats go to busy workers too (`ppworker` accepts them at any time),
  * and a HEARTBEAT from a busy worker does not make it idle, so a worker that
@@ -94,17 +86,15 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
       DEFAULT_BIND_ENDPOINT,
     ]);
     this.#backendEndpoints = endpointsOption("backend", options.backend, [DEFAULT_BIND_ENDPOINT]);
-    this.heartbeatInterval = durationOption(
+    this.heartbeatInterval = heartbeatIntervalOption(
       "heartbeatInterval",
       options.heartbeatInterval,
       DEFAULT_PPP_HEARTBEAT_INTERVAL,
-      { min: 10 },
     );
-    this.heartbeatLiveness = integerOption(
+    this.heartbeatLiveness = livenessOption(
       "heartbeatLiveness",
       options.heartbeatLiveness,
       DEFAULT_PPP_HEARTBEAT_LIVENESS,
-      { min: 1, max: 1000 },
     );
     this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
     this.#core = new PirateQueueCore({
@@ -123,6 +113,7 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
       toClient: (m) => this.#frontend?.post(m) ?? false,
       emit: (type, event) => this.emit(type, event),
       logger: this.logger,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
     });
   }
 
