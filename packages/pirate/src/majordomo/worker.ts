@@ -12,6 +12,7 @@ import {
   ReconnectingLink,
   toFrame,
   ZgError,
+  type Clock,
   type ComponentOptions,
   type Frame,
   type FrameLike,
@@ -68,6 +69,8 @@ export interface MajordomoWorkerOptions extends ComponentOptions {
   reconnectDelay?: number;
   /** Back-off cap; equal to `reconnectDelay` means no back-off (the Guide's MDP). @defaultValue reconnectDelay */
   reconnectMaxDelay?: number;
+  /** Time source of heartbeats and reconnect delays. @defaultValue systemClock */
+  clock?: Clock;
 }
 
 /** Counters of a {@link MajordomoWorker}. */
@@ -173,6 +176,7 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
     const link: ReconnectingLink = new ReconnectingLink({
       name: "majordomo-worker",
       logger: this.logger,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
       socket: () => {
         const socket = createDealer({ linger: 0 });
         connectAll(socket, [broker]);

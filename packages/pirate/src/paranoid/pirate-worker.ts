@@ -13,6 +13,7 @@ import {
   livenessOption,
   ReconnectingLink,
   wrapEnvelope,
+  type Clock,
   type ComponentOptions,
   type Message,
 } from "@zg/core";
@@ -43,6 +44,8 @@ export interface PirateWorkerOptions extends ComponentOptions {
   routingId?: string;
   /** Socket linger in ms. @defaultValue 0 */
   linger?: number;
+  /** Time source of heartbeats and reconnect delays. @defaultValue systemClock */
+  clock?: Clock;
 }
 
 /** Stats of a {@link PirateWorker}. */
@@ -139,6 +142,7 @@ export class PirateWorker extends Component<PirateWorkerEvents, PirateWorkerStat
     const link: ReconnectingLink = new ReconnectingLink({
       name: "worker",
       logger: this.logger,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
       socket: () => {
         const socket = createDealer({
           linger,
