@@ -1,4 +1,3 @@
-import { quantile } from "@zg/core/pure";
 /** Resolves after `ms` milliseconds. */
 export function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -51,7 +50,8 @@ export function percentiles(samples: readonly number[]): {
   min: number;
 } {
   const s = [...samples].sort((a, b) => a - b);
-  const q = (p: number): number => quantile(s, p);
+  const q = (p: number): number =>
+    s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] ?? 0;
   return { count: s.length, p50: q(0.5), p99: q(0.99), max: s[s.length - 1] ?? 0, min: s[0] ?? 0 };
 }
 
