@@ -107,8 +107,18 @@ export {
   type FreelanceClientEvents,
   type FreelanceClientOptions,
   type FreelanceClientStats,
+  type FreelanceCommonOptions,
   type FreelanceRequestOptions,
 } from "./freelance/freelance-client.js";
+export { FreelanceFlpClient, type FreelanceFlpOptions } from "./freelance/flp-client.js";
+export {
+  FreelanceSequentialClient,
+  type FreelanceSequentialOptions,
+} from "./freelance/sequential-client.js";
+export {
+  FreelanceShotgunClient,
+  type FreelanceShotgunOptions,
+} from "./freelance/shotgun-client.js";
 
 // Majordomo (7/MDP, 8/MMI, 18/MDP), asynchronous Majordomo, Titanic (9/TSP).
 export {
