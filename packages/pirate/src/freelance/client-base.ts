@@ -11,6 +11,7 @@ import {
   type FrameLike,
   type LatencySummary,
   type Message,
+  type PendingRequestsStats,
 } from "@zg/core";
 import { bodyFrames } from "../common/handler.js";
 import type { FreelanceModel } from "./freelance-server.js";
@@ -103,6 +104,26 @@ export interface FreelanceClientEvents {
 
 /** What one model's client counts (the base adds `latency`). */
 export type FreelanceCounters = Omit<FreelanceClientStats, "latency">;
+
+/**
+ * The counters of a model whose requests live in a `PendingRequests` table (models 1 and 2).
+ *
+ * @internal
+ */
+export function countersOf(
+  p: PendingRequestsStats,
+  own: { resends: number; staleReplies: number },
+): FreelanceCounters {
+  return {
+    requests: p.added,
+    replies: p.resolved,
+    failures: p.exhausted,
+    resends: own.resends,
+    staleReplies: own.staleReplies,
+    serversAlive: 0,
+    pingsSent: 0,
+  };
+}
 
 /**
  * What the three Freelance clients share: options, `request()` validation,

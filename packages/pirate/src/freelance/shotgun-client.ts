@@ -10,6 +10,7 @@ import {
 } from "@zg/core";
 import {
   DEFAULT_FL2_TIMEOUT,
+  countersOf,
   FreelanceClientBase,
   type FreelanceCommonOptions,
   type FreelanceCounters,
@@ -68,16 +69,7 @@ export class FreelanceShotgunClient extends FreelanceClientBase {
   }
 
   protected counters(): FreelanceCounters {
-    const p = this.#pending.stats();
-    return {
-      requests: p.added,
-      replies: p.resolved,
-      failures: p.exhausted,
-      resends: this.#stats.resends,
-      staleReplies: this.#stats.staleReplies,
-      serversAlive: 0,
-      pingsSent: 0,
-    };
+    return countersOf(this.#pending.stats(), this.#stats);
   }
 
   protected send(
