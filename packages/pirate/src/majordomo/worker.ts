@@ -10,7 +10,6 @@ import {
   isZgError,
   livenessOption,
   ReconnectingLink,
-  toFrame,
   ZgError,
   type Clock,
   type ComponentOptions,
@@ -22,15 +21,8 @@ import {
   DEFAULT_MDP_HEARTBEAT_LIVENESS,
   DEFAULT_MDP_RECONNECT_DELAY,
 } from "./constants.js";
-import {
-  decodeCorrelation,
-  decodeWorkerInbound,
-  encodeReady,
-  encodeWorkerReply,
-  encodeWorkerSignal,
-  MMI_PREFIX,
-  type MdpVersion,
-} from "./protocol.js";
+import { encodeReady, encodeWorkerSignal, MMI_PREFIX, type MdpVersion } from "./protocol.js";
+import { MdpWorkerCore } from "./worker-core.js";
 
 /** What a {@link MajordomoWorker} handler gets besides the request frames. */
 export interface MajordomoRequestContext {
@@ -122,6 +114,7 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
   readonly version: MdpVersion;
   readonly #handler: MajordomoHandler;
   readonly #link: ReconnectingLink;
+  readonly #core: MdpWorkerCore;
   /** Whether the socket being given up says DISCONNECT first (not after the broker's own DISCONNECT). */
   #sayGoodbye = true;
   readonly #stats = {
@@ -157,6 +150,7 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
     this.service = options.service;
     this.version = options.version ?? "MDP/0.1";
     this.#handler = options.handler;
+    this.#core = new MdpWorkerCore(this.version);
     const interval = heartbeatIntervalOption(
       "heartbeatInterval",
       options.heartbeatInterval,
@@ -226,47 +220,40 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
   }
 
   #onMessage(generation: number, frames: Frame[]): void {
-    let m;
+    let action;
     try {
-      m = decodeWorkerInbound(this.version, frames);
+      action = this.#core.receive(frames);
     } catch (error) {
       if (!isZgError(error, "ZG_PROTOCOL")) throw error;
       this.#stats.invalid++;
       this.logger.debug("invalid message from broker dropped", { error: error.message });
       return;
     }
-    switch (m.command) {
-      case "HEARTBEAT":
+    switch (action.kind) {
+      case "heartbeat":
         return;
-      case "DISCONNECT":
+      case "disconnect":
         this.#stats.disconnectsReceived++;
         this.#relink("disconnect");
         return;
-      case "REQUEST":
-        void this.#serve(generation, m.client, m.body);
+      case "request":
+        void this.#serve(generation, action.request, action.reply);
         return;
     }
   }
 
-  async #serve(generation: number, client: Frame, body: Frame[]): Promise<void> {
+  async #serve(
+    generation: number,
+    request: Frame[],
+    encode: (command: "PARTIAL" | "FINAL", frames: readonly FrameLike[]) => Frame[],
+  ): Promise<void> {
     this.#busy = true;
-    // The async client's correlation frame is not the application's business.
-    const correlation = decodeCorrelation(body[0]) === undefined ? undefined : body[0];
-    const request = correlation === undefined ? body : body.slice(1);
     const send = (command: "PARTIAL" | "FINAL", frames: readonly FrameLike[]): boolean => {
       if (!this.#link.isCurrent(generation) || !this.running) {
         this.#stats.staleReplies++;
         return false;
       }
-      const out = frames.map(toFrame);
-      this.#link.post(
-        encodeWorkerReply(
-          this.version,
-          command,
-          client,
-          correlation === undefined ? out : [correlation, ...out],
-        ),
-      );
+      this.#link.post(encode(command, frames));
       return true;
     };
     const context: MajordomoRequestContext = {
