@@ -49,20 +49,6 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * Combines an optional caller signal and an optional timeout (ms) into one
- * signal (`AbortSignal.any` + `AbortSignal.timeout`), or `undefined` if neither.
- */
-export function combineSignals(
-  signal: AbortSignal | undefined,
-  timeout: number | undefined,
-): AbortSignal | undefined {
-  const t = timeout === undefined ? undefined : AbortSignal.timeout(timeout);
-  if (signal === undefined) return t;
-  if (t === undefined) return signal;
-  return AbortSignal.any([signal, t]);
-}
-
-/**
  * A single-consumer async queue: producers `push`, one consumer iterates with
  * `for await`. Ends on {@link end}; a second concurrent iterator is refused
  * with `ZG_STATE`; `break` out of the loop ends it cleanly.

@@ -23,6 +23,14 @@ export {
   type Releasable,
 } from "./component.js";
 export {
+  ReconnectingLink,
+  type LinkHeartbeatSettings,
+  type LinkLostReason,
+  type ReconnectingLinkEvents,
+  type ReconnectingLinkOptions,
+  type ReconnectingLinkStats,
+} from "./reconnecting-link.js";
+export {
   DEFAULT_SEND_QUEUE_LIMIT,
   SocketLoop,
   type SendOutcome,

@@ -8,7 +8,7 @@
  *
  * @packageDocumentation
  */
-export { abortError, AsyncQueue, combineSignals, deferred, sleep, type Deferred } from "./async.js";
+export { abortError, AsyncQueue, deferred, sleep, type Deferred } from "./async.js";
 export {
   Backoff,
   DEFAULT_BACKOFF_INITIAL,
@@ -74,5 +74,23 @@ export {
   type FrameLike,
   type Message,
 } from "./frames.js";
+export {
+  DEFAULT_HEARTBEAT_INTERVAL,
+  DEFAULT_HEARTBEAT_LIVENESS,
+  heartbeatIntervalOption,
+  livenessOption,
+  MAX_HEARTBEAT_INTERVAL,
+  MAX_HEARTBEAT_LIVENESS,
+  MIN_HEARTBEAT_INTERVAL,
+  silentAfterOption,
+} from "./heartbeat-timing.js";
+export { LinkHeartbeat, type LinkHeartbeatOptions } from "./link-heartbeat.js";
 export { LatencyWindow, quantile, type LatencySummary } from "./latency.js";
+export {
+  PendingRequests,
+  type PendingFailure,
+  type PendingRequestOptions,
+  type PendingRequestsOptions,
+  type PendingRequestsStats,
+} from "./pending-requests.js";
 export { childLogger, silentLogger, type LogFields, type Logger } from "./logger.js";

@@ -2,7 +2,6 @@ import { describe, expect, test, vi } from "vitest";
 import {
   AsyncQueue,
   Backoff,
-  combineSignals,
   deferred,
   LatencyWindow,
   ManualClock,
@@ -85,16 +84,6 @@ describe("async helpers", () => {
     await expect(sleep(10_000, AbortSignal.timeout(5))).rejects.toMatchObject({
       code: "ZG_TIMEOUT",
     });
-  });
-
-  test("combineSignals", () => {
-    expect(combineSignals(undefined, undefined)).toBeUndefined();
-    const ac = new AbortController();
-    expect(combineSignals(ac.signal, undefined)).toBe(ac.signal);
-    expect(combineSignals(undefined, 1000)).toBeInstanceOf(AbortSignal);
-    const both = combineSignals(ac.signal, 10_000) as AbortSignal;
-    ac.abort();
-    expect(both.aborted).toBe(true);
   });
 
   test("deferred", async () => {

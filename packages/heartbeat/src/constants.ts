@@ -1,17 +1,20 @@
 /**
- * Default heartbeat interval, 1000 ms: Guide ch. 4 Paranoid Pirate
- * (`ppqueue`/`ppworker` `HEARTBEAT_INTERVAL`).
+ * The heartbeat timing constants live in `@zg/core` (the one place that
+ * validates intervals and liveness); re-exported here unchanged.
  */
-export const DEFAULT_HEARTBEAT_INTERVAL = 1000;
+export {
+  DEFAULT_HEARTBEAT_INTERVAL,
+  DEFAULT_HEARTBEAT_LIVENESS,
+  MAX_HEARTBEAT_INTERVAL,
+  MIN_HEARTBEAT_INTERVAL,
+} from "@zg/core";
 
 /**
- * Default liveness, 3 missed intervals: Guide ch. 4 (`HEARTBEAT_LIVENESS`;
- * "3–5 is reasonable").
+ * The `silentAfter` the components use: 1.5 intervals, so a heartbeat that
+ * is merely late is not reported, one really missing is (capped at liveness).
+ *
+ * @internal
  */
-export const DEFAULT_HEARTBEAT_LIVENESS = 3;
-
-/** Smallest interval a peer may announce, 10 ms (the Guide's range is 10 ms to 30 s). */
-export const MIN_HEARTBEAT_INTERVAL = 10;
-
-/** Largest interval a peer may announce, 1 hour; larger announcements are clamped. */
-export const MAX_HEARTBEAT_INTERVAL = 3_600_000;
+export function missedHeartbeat(liveness: number): number {
+  return Math.min(1.5, liveness);
+}

@@ -1,12 +1,14 @@
 import {
+  Backoff,
   Component,
   connectAll,
   createDealer,
   durationOption,
   endpointsOption,
-  integerOption,
+  heartbeatIntervalOption,
   isZgError,
-  SocketLoop,
+  livenessOption,
+  ReconnectingLink,
   systemClock,
   ZgError,
   type Clock,
@@ -16,8 +18,11 @@ import {
   type Message,
   type SendOutcome,
 } from "@zg/core";
-import { DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_LIVENESS } from "./constants.js";
-import { LinkHeartbeat } from "./link-heartbeat.js";
+import {
+  DEFAULT_HEARTBEAT_INTERVAL,
+  DEFAULT_HEARTBEAT_LIVENESS,
+  missedHeartbeat,
+} from "./constants.js";
 import { decodeHeartbeat, encodeHeartbeat } from "./protocol/wire.js";
 import { TransportMonitor } from "./transport-heartbeat.js";
 
@@ -119,17 +124,13 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
   readonly #options: HeartbeatDealerOptions;
   readonly #endpoints: string[];
   readonly #clock: Clock;
-  readonly #reconnectDelay: number;
-  readonly #hb: LinkHeartbeat;
-  #loop: SocketLoop | undefined;
+  readonly #link: ReconnectingLink;
   #heard = false;
-  #deadSince: number | undefined;
-  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  readonly #retiring = new Set<Promise<void>>();
+  #dead = false;
   #transport: TransportMonitor | undefined;
   /** The loop on which a ping is still being written (at most one ping in flight per socket). */
-  #pingInFlight: SocketLoop | undefined;
-  readonly #counters: HeartbeatDealerStats = {
+  #pingInFlight: unknown;
+  readonly #counters = {
     pingsSent: 0,
     pongsSent: 0,
     pingsReceived: 0,
@@ -139,8 +140,6 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
     dataSent: 0,
     protocolErrors: 0,
     unknownCommands: 0,
-    expired: 0,
-    reconnects: 0,
     pingsSkipped: 0,
     discarded: 0,
   };
@@ -150,48 +149,77 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
     super("HeartbeatDealer", options);
     this.#options = options;
     this.#endpoints = endpointsOption("endpoints", options.endpoints);
-    this.interval = durationOption("interval", options.interval, DEFAULT_HEARTBEAT_INTERVAL, {
-      min: 10,
-      max: 3_600_000,
-    });
-    this.liveness = integerOption("liveness", options.liveness, DEFAULT_HEARTBEAT_LIVENESS, {
-      min: 1,
-      max: 1000,
-    });
-    this.#reconnectDelay =
+    this.interval = heartbeatIntervalOption(
+      "interval",
+      options.interval,
+      DEFAULT_HEARTBEAT_INTERVAL,
+    );
+    this.liveness = livenessOption("liveness", options.liveness, DEFAULT_HEARTBEAT_LIVENESS);
+    const reconnectDelay =
       options.reconnectDelay !== undefined && options.reconnectDelay < 0
         ? -1
         : durationOption("reconnectDelay", options.reconnectDelay, this.interval);
     this.#clock = options.clock ?? systemClock;
-    this.#hb = new LinkHeartbeat({
-      interval: this.interval,
-      liveness: this.liveness,
-      pauseWhenSilent: options.pauseWhenSilent ?? true,
-      silentAfter: Math.min(1.5, this.liveness),
-      clock: this.#clock,
+    this.#link = new ReconnectingLink({
+      name: "heartbeat-dealer",
       logger: this.logger,
-      sendHeartbeat: () => this.#ping(),
-      onSilent: (silentFor) => this.emit("peer:silent", { silentFor }),
-      onDead: (silentFor) => this.#dead(silentFor),
+      clock: this.#clock,
+      socket: () => {
+        const socket = createDealer({
+          linger: 0,
+          immediate: true,
+          ...(options.routingId === undefined ? {} : { routingId: options.routingId }),
+          ...options.socket,
+        });
+        connectAll(socket, this.#endpoints);
+        return socket;
+      },
+      heartbeat: {
+        interval: this.interval,
+        liveness: this.liveness,
+        pauseWhenSilent: options.pauseWhenSilent ?? true,
+        silentAfter: missedHeartbeat(this.liveness),
+        send: () => this.#ping(),
+      },
+      // A fixed delay (Guide ppworker/mdwrkapi reconnect after a fixed interval).
+      reconnect:
+        reconnectDelay < 0 ? false : new Backoff({ initial: reconnectDelay, max: reconnectDelay }),
+      holdDuringDelay: true, // a peer heard again before the delay ends keeps its socket
+      onConnect: () => this.#ping(), // hello: tells the peer we exist and which interval to judge us by
+      onMessage: (m) => this.#onMessage(m),
+      onSendFailure: (_m, outcome) => {
+        if (outcome === "closed") this.#counters.discarded++;
+      },
+    });
+    this.#link.on("link:silent", ({ silentFor }) => this.emit("peer:silent", { silentFor }));
+    this.#link.on("link:lost", ({ silentFor }) => {
+      this.#dead = true;
+      this.emit("peer:expired", { silentFor });
+    });
+    this.#link.on("link:connected", ({ attempt }) => {
+      if (attempt === 0) return;
+      this.#transport?.close();
+      this.#transport = undefined;
+      this.emit("link:reconnected", { attempt });
+    });
+    this.#link.on("link:restored", ({ downFor }) => {
+      this.#dead = false;
+      this.emit("peer:returned", { downFor });
     });
   }
 
   /** True while the peer is considered alive (heard within interval × liveness). */
   get alive(): boolean {
-    return this.#heard && this.#deadSince === undefined;
+    return this.#heard && !this.#dead;
   }
 
   protected onStart(): Promise<void> {
-    this.own(() => {
-      this.#hb.stop();
-      if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
-    });
     this.own(async () => {
       this.#transport?.close();
-      await this.#loop?.close();
-      await Promise.all(this.#retiring);
+      await this.#link.close();
     });
-    this.#open();
+    this.watch(this.#link); // a dead reader fails the dealer
+    this.#link.start();
     return Promise.resolve();
   }
 
@@ -203,58 +231,35 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
    * @throws {@link ZgError} `ZG_STATE` before start.
    */
   monitorTransport(): TransportMonitor {
-    if (this.#loop === undefined)
+    const loop = this.#link.loop;
+    if (loop === undefined)
       throw new ZgError("ZG_STATE", "monitorTransport() needs a started HeartbeatDealer");
     this.#transport?.close();
-    this.#transport = new TransportMonitor(this.#loop.socket, { logger: this.logger });
+    this.#transport = new TransportMonitor(loop.socket, { logger: this.logger });
     return this.#transport;
   }
 
   /** Queues an application message (never blocks); postpones the next ping. @returns false if refused. */
   post(body: readonly FrameLike[]): boolean {
-    if (this.#loop === undefined || !this.running) return false;
+    if (this.#link.loop === undefined || !this.running) return false;
     this.#counters.dataSent++;
-    this.#hb.sent();
-    return this.#loop.post(body);
+    return this.#link.post(body);
   }
 
   /** Queues an application message and resolves with its outcome (`closed` if the link was replaced first). */
   send(body: readonly FrameLike[]): Promise<SendOutcome> {
-    if (this.#loop === undefined || !this.running) return Promise.resolve("closed");
+    if (this.#link.loop === undefined || !this.running) return Promise.resolve("closed");
     this.#counters.dataSent++;
-    this.#hb.sent();
-    return this.#loop.send(body);
+    return this.#link.send(body);
   }
 
   stats(): HeartbeatDealerStats {
-    return { ...this.#counters };
-  }
-
-  #open(): void {
-    const socket = createDealer({
-      linger: 0,
-      immediate: true,
-      ...(this.#options.routingId === undefined ? {} : { routingId: this.#options.routingId }),
-      ...this.#options.socket,
-    });
-    const loop = new SocketLoop(socket, {
-      name: "heartbeat-dealer",
-      logger: this.logger,
-      onMessage: (m) => this.#onMessage(m),
-      onSendFailure: (_m, outcome) => {
-        if (outcome === "closed") this.#counters.discarded++;
-      },
-    });
-    this.#loop = this.watch(loop);
-    this.#pingInFlight = undefined;
-    connectAll(socket, this.#endpoints);
-    loop.start();
-    this.#hb.start();
-    this.#ping(); // hello: tells the peer we exist and which interval to judge us by
+    const link = this.#link.stats();
+    return { ...this.#counters, expired: link.losses, reconnects: link.reconnects };
   }
 
   #ping(): void {
-    const loop = this.#loop;
+    const loop = this.#link.loop;
     if (loop === undefined || this.stopping) return;
     if (this.#pingInFlight === loop || loop.stats().queued > 0) {
       // A ping not yet written (no connection: immediate) or data waiting: the line is not idle,
@@ -269,40 +274,10 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
     });
   }
 
-  #dead(silentFor: number): void {
-    this.#counters.expired++;
-    this.#deadSince = this.#clock.now() - silentFor;
-    this.emit("peer:expired", { silentFor });
-    if (this.#reconnectDelay < 0 || this.stopping) return;
-    this.#reconnectTimer = setTimeout(() => {
-      this.#reconnectTimer = undefined;
-      if (this.stopping) return;
-      const old = this.#loop;
-      this.#counters.reconnects++;
-      if (old !== undefined) {
-        const closing = old.close().finally(() => this.#retiring.delete(closing));
-        this.#retiring.add(closing);
-      }
-      this.#transport?.close();
-      this.#transport = undefined;
-      this.#open();
-      this.emit("link:reconnected", { attempt: this.#counters.reconnects });
-    }, this.#reconnectDelay);
-  }
-
   #onMessage(message: Message): void {
-    this.#hb.received();
     if (!this.#heard) {
       this.#heard = true;
       this.emit("peer:joined", { interval: this.interval });
-    }
-    if (this.#deadSince !== undefined) {
-      const downFor = this.#clock.now() - this.#deadSince;
-      this.#deadSince = undefined;
-      if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
-      this.#reconnectTimer = undefined;
-      if (!this.#hb.running) this.#hb.start();
-      this.emit("peer:returned", { downFor });
     }
     let decoded;
     try {
@@ -323,8 +298,7 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
     } else if (decoded.frame.command === "ping") {
       this.#counters.pingsReceived++;
       this.#counters.pongsSent++;
-      this.#hb.sent();
-      this.#loop?.post(encodeHeartbeat("pong"));
+      this.#link.post(encodeHeartbeat("pong"));
     } else if (decoded.frame.command === "pong") {
       this.#counters.pongsReceived++;
     } else {

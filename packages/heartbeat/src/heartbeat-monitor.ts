@@ -11,7 +11,11 @@ import {
   type FrameLike,
   type Message,
 } from "@zg/core";
-import { DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_LIVENESS } from "./constants.js";
+import {
+  DEFAULT_HEARTBEAT_INTERVAL,
+  DEFAULT_HEARTBEAT_LIVENESS,
+  missedHeartbeat,
+} from "./constants.js";
 import { PresenceTracker } from "./presence-tracker.js";
 import { decodeHeartbeat, HEARTBEAT_HEADER } from "./protocol/wire.js";
 
@@ -90,7 +94,7 @@ export class HeartbeatMonitor extends Component<HeartbeatMonitorEvents, Heartbea
     this.#tracker = new PresenceTracker<string>({
       interval: options.interval ?? DEFAULT_HEARTBEAT_INTERVAL,
       liveness: options.liveness ?? DEFAULT_HEARTBEAT_LIVENESS,
-      silentAfter: Math.min(1.5, options.liveness ?? DEFAULT_HEARTBEAT_LIVENESS),
+      silentAfter: missedHeartbeat(options.liveness ?? DEFAULT_HEARTBEAT_LIVENESS),
       logger: this.logger,
       ...(options.granularity === undefined ? {} : { granularity: options.granularity }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),

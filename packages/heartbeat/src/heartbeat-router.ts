@@ -2,8 +2,8 @@ import {
   bindAll,
   Component,
   createRouter,
-  durationOption,
   endpointsOption,
+  heartbeatIntervalOption,
   identityFromKey,
   identityKey,
   isZgError,
@@ -16,7 +16,11 @@ import {
   type Message,
   type RouterSocketOptions,
 } from "@zg/core";
-import { DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_LIVENESS } from "./constants.js";
+import {
+  DEFAULT_HEARTBEAT_INTERVAL,
+  DEFAULT_HEARTBEAT_LIVENESS,
+  missedHeartbeat,
+} from "./constants.js";
 import { PresenceTracker, type PresenceEvents } from "./presence-tracker.js";
 import { decodeHeartbeat, encodeHeartbeat } from "./protocol/wire.js";
 import { TransportMonitor } from "./transport-heartbeat.js";
@@ -127,15 +131,16 @@ export class HeartbeatRouter extends Component<
     super("HeartbeatRouter", options);
     this.#options = options;
     this.#endpoints = endpointsOption("endpoints", options.endpoints);
-    this.interval = durationOption("interval", options.interval, DEFAULT_HEARTBEAT_INTERVAL, {
-      min: 10,
-      max: 3_600_000,
-    });
+    this.interval = heartbeatIntervalOption(
+      "interval",
+      options.interval,
+      DEFAULT_HEARTBEAT_INTERVAL,
+    );
     this.#tracker = new PresenceTracker<string>({
       interval: this.interval,
       liveness: options.liveness ?? DEFAULT_HEARTBEAT_LIVENESS,
       pauseWhenSilent: options.pauseWhenSilent ?? true,
-      silentAfter: Math.min(1.5, options.liveness ?? DEFAULT_HEARTBEAT_LIVENESS),
+      silentAfter: missedHeartbeat(options.liveness ?? DEFAULT_HEARTBEAT_LIVENESS),
       sendHeartbeat: (key) => this.#ping(key),
       logger: this.logger,
       ...(options.maxPeers === undefined ? {} : { maxPeers: options.maxPeers }),

@@ -1,9 +1,10 @@
-import { durationOption, systemClock, type Clock, type Logger, type TimerHandle } from "@zg/core";
 import {
   DEFAULT_HEARTBEAT_INTERVAL,
-  MAX_HEARTBEAT_INTERVAL,
-  MIN_HEARTBEAT_INTERVAL,
-} from "./constants.js";
+  heartbeatIntervalOption,
+  LinkHeartbeat,
+  type Clock,
+  type Logger,
+} from "@zg/core";
 
 /** Options of {@link HeartbeatSender}. Durations in milliseconds. */
 export interface HeartbeatSenderOptions {
@@ -33,73 +34,46 @@ export interface HeartbeatSenderOptions {
  */
 export class HeartbeatSender {
   readonly interval: number;
-  readonly #options: HeartbeatSenderOptions;
-  readonly #clock: Clock;
-  #lastSent = 0;
-  #timer: TimerHandle;
-  #running = false;
-  #heartbeatsSent = 0;
+  readonly #schedule: LinkHeartbeat;
 
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for an interval outside [10 ms, 1 h]. */
   constructor(options: HeartbeatSenderOptions) {
-    this.interval = durationOption("interval", options.interval, DEFAULT_HEARTBEAT_INTERVAL, {
-      min: MIN_HEARTBEAT_INTERVAL,
-      max: MAX_HEARTBEAT_INTERVAL,
+    this.interval = heartbeatIntervalOption(
+      "interval",
+      options.interval,
+      DEFAULT_HEARTBEAT_INTERVAL,
+    );
+    // LinkHeartbeat without onDead is exactly the sending half: heartbeat when idle, never judge.
+    this.#schedule = new LinkHeartbeat({
+      interval: this.interval,
+      sendHeartbeat: options.sendHeartbeat,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
-    this.#options = options;
-    this.#clock = options.clock ?? systemClock;
   }
 
   /** Heartbeats sent since construction. */
   get heartbeatsSent(): number {
-    return this.#heartbeatsSent;
+    return this.#schedule.heartbeatsSent;
   }
 
   /** True between {@link start} and {@link stop}. */
   get running(): boolean {
-    return this.#running;
+    return this.#schedule.running;
   }
 
   /** Starts the schedule; the first heartbeat goes out after one idle interval. */
   start(): void {
-    this.#lastSent = this.#clock.now();
-    this.#running = true;
-    this.#arm();
+    this.#schedule.start();
   }
 
   /** Stops the timer. Idempotent. */
   stop(): void {
-    this.#running = false;
-    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#schedule.stop();
   }
 
   /** Something else went out: postpones the next heartbeat. O(1). */
   sent(): void {
-    this.#lastSent = this.#clock.now();
-  }
-
-  #arm(): void {
-    if (!this.#running) return;
-    const wait = Math.max(0, Math.ceil(this.#lastSent + this.interval - this.#clock.now()));
-    this.#timer = this.#clock.setTimeout(() => this.#tick(), wait);
-  }
-
-  #tick(): void {
-    this.#timer = undefined;
-    if (!this.#running) return;
-    const now = this.#clock.now();
-    if (now - this.#lastSent >= this.interval) {
-      this.#lastSent = now;
-      this.#heartbeatsSent++;
-      try {
-        this.#options.sendHeartbeat();
-      } catch (error) {
-        this.#options.logger?.error("HeartbeatSender sendHeartbeat callback threw", {
-          error: String(error),
-        });
-      }
-    }
-    this.#arm();
+    this.#schedule.sent();
   }
 }

@@ -1,9 +1,11 @@
 import {
-  assertArgument,
   DeadlineWheel,
   DEFAULT_EXPIRY_GRANULARITY,
   durationOption,
+  heartbeatIntervalOption,
   integerOption,
+  livenessOption,
+  silentAfterOption,
   systemClock,
   TypedEmitter,
   type Clock,
@@ -149,14 +151,12 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
 
   constructor(options: PresenceTrackerOptions<K> = {}) {
     super();
-    this.interval = durationOption("interval", options.interval, DEFAULT_HEARTBEAT_INTERVAL, {
-      min: MIN_HEARTBEAT_INTERVAL,
-      max: MAX_HEARTBEAT_INTERVAL,
-    });
-    this.liveness = integerOption("liveness", options.liveness, DEFAULT_HEARTBEAT_LIVENESS, {
-      min: 1,
-      max: 1000,
-    });
+    this.interval = heartbeatIntervalOption(
+      "interval",
+      options.interval,
+      DEFAULT_HEARTBEAT_INTERVAL,
+    );
+    this.liveness = livenessOption("liveness", options.liveness, DEFAULT_HEARTBEAT_LIVENESS);
     this.#maxPeers = integerOption("maxPeers", options.maxPeers, 1_000_000, { min: 1 });
     this.#rememberExpired = integerOption("rememberExpired", options.rememberExpired, 10_000, {
       min: 0,
@@ -178,12 +178,7 @@ export class PresenceTracker<K = string> extends TypedEmitter<PresenceEvents<K>>
     );
     this.#sendHeartbeat = options.sendHeartbeat;
     this.#pauseWhenSilent = options.pauseWhenSilent ?? false;
-    const silentAfter = options.silentAfter ?? 1;
-    assertArgument(
-      typeof silentAfter === "number" && silentAfter >= 1 && silentAfter <= this.liveness,
-      `silentAfter must be a number between 1 and liveness (${this.liveness}), got ${String(silentAfter)}`,
-    );
-    this.#silentAfter = silentAfter;
+    this.#silentAfter = silentAfterOption(options.silentAfter, this.liveness);
   }
 
   /** Number of tracked (not expired) peers. */

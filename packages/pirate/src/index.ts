@@ -4,20 +4,19 @@
  * @packageDocumentation
  */
 
-// --- part 1: load balancing, async client/server, Lazy / Simple / Paranoid Pirate, Freelance ---
+// Shared broker types and the overflow policy of the LRU brokers.
 export {
   type BrokerEndpoints,
   type BrokerStats,
   DEFAULT_BIND_ENDPOINT,
 } from "./common/broker-types.js";
-export { replyFrames, type HandlerResult, type RequestHandler } from "./common/handler.js";
+export type { HandlerResult, RequestHandler } from "./common/handler.js";
 export {
   DEFAULT_MAX_QUEUED,
   DEFAULT_OVERFLOW_POLICY,
-  RequestQueue,
   type OverflowPolicy,
 } from "./common/request-queue.js";
-export { WorkerList } from "./common/worker-list.js";
+// Load balancing (ch. 3).
 export {
   DEFAULT_MAX_WORKERS,
   LoadBalancingBroker,
@@ -108,10 +107,20 @@ export {
   type FreelanceClientEvents,
   type FreelanceClientOptions,
   type FreelanceClientStats,
+  type FreelanceCommonOptions,
   type FreelanceRequestOptions,
 } from "./freelance/freelance-client.js";
+export { FreelanceFlpClient, type FreelanceFlpOptions } from "./freelance/flp-client.js";
+export {
+  FreelanceSequentialClient,
+  type FreelanceSequentialOptions,
+} from "./freelance/sequential-client.js";
+export {
+  FreelanceShotgunClient,
+  type FreelanceShotgunOptions,
+} from "./freelance/shotgun-client.js";
 
-// --- part 2: Majordomo (7/MDP, 8/MMI, 18/MDP), asynchronous Majordomo, Titanic (9/TSP) ---
+// Majordomo (7/MDP, 8/MMI, 18/MDP), asynchronous Majordomo, Titanic (9/TSP).
 export {
   AsyncMajordomoClient,
   DEFAULT_MDP_MAX_IN_FLIGHT,

@@ -143,6 +143,7 @@ describe("PirateQueueCore (6/PPP state machine, ManualClock)", () => {
     expect(b.core.onClient(f("c1", "", "a"))).toBeUndefined();
     const wait = b.core.onClient(f("c2", "", "b"));
     expect(wait).toBeInstanceOf(Promise);
+    expect(b.core.stats()).toMatchObject({ queued: 1, held: 1 }); // queued never exceeds maxQueued
     b.core.onWorker(f("w1", READY));
     b.core.onWorker(f("w2", READY)); // both waiting requests dispatched: room for the next read
     await expect(wait).resolves.toBeUndefined();

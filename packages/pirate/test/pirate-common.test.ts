@@ -5,9 +5,9 @@ import {
   decodePppWorkerMessage,
   encodePppHeartbeat,
   encodePppReady,
-  RequestQueue,
-  WorkerList,
 } from "../src/index.js";
+import { RequestQueue } from "../src/common/request-queue.js";
+import { WorkerList } from "../src/common/worker-list.js";
 
 describe("6/PPP codec (golden frames)", () => {
   test("READY and HEARTBEAT are single bytes 0x01 and 0x02", () => {

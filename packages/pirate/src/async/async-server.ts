@@ -5,21 +5,18 @@ import {
   createRouter,
   durationOption,
   endpointsOption,
-  formatIdentity,
-  identityFromKey,
-  identityKey,
   integerOption,
   isZgError,
-  ProtocolError,
   SocketLoop,
-  toFrame,
+  type Clock,
   type ComponentOptions,
   type Frame,
   type FrameLike,
   type Message,
 } from "@zg/core";
-import { PresenceTracker } from "@zg/heartbeat";
 import { DEFAULT_BIND_ENDPOINT } from "../common/broker-types.js";
+import { ClientStates } from "./client-states.js";
+import { decodeAsyncRequest, encodeAsyncReply } from "./protocol.js";
 
 /** Default client-state expiry, 2000 ms: Guide ch. 3 text ("destroy a client's state after about 2 s without a request"). */
 export const DEFAULT_CLIENT_EXPIRY = 2000;
@@ -52,6 +49,8 @@ export interface AsyncServerOptions<S> extends ComponentOptions {
   maxClients?: number;
   /** Socket linger in ms. @defaultValue 0 */
   linger?: number;
+  /** Time source of client expiry. @defaultValue systemClock */
+  clock?: Clock;
 }
 
 /** Stats of an {@link AsyncServer}. */
@@ -79,8 +78,8 @@ export interface AsyncServerEvents {
  * and sends zero or more replies `[C][reply…]` per request, at any time. A
  * stateful server per the Guide: state is keyed by client identity, each
  * request counts as the client's heartbeat, and a client silent for
- * `clientExpiry` has its state destroyed (`@zg/heartbeat` PresenceTracker,
- * liveness 1). The server owns its socket.
+ * `clientExpiry` has its state destroyed (the pure `ClientStates` table on
+ * a `PresenceTracker`, liveness 1). The server owns its socket.
  *
  * @example
  * ```ts
@@ -98,19 +97,13 @@ export class AsyncServer<S = Record<string, unknown>> extends Component<
   readonly clientExpiry: number;
   readonly #endpoints: string[];
   readonly #handler: AsyncServerOptions<S>["handler"];
-  readonly #createState: (identity: Frame) => S;
-  readonly #destroyState: ((state: S, identity: Frame) => void) | undefined;
-  readonly #maxClients: number;
   readonly #linger: number;
-  readonly #states = new Map<string, S>();
-  #tracker: PresenceTracker<string> | undefined;
+  readonly #clients: ClientStates<S>;
   #loop: SocketLoop | undefined;
   readonly #stats = {
     requests: 0,
     replies: 0,
     repliesDropped: 0,
-    clientsExpired: 0,
-    clientsRefused: 0,
     handlerErrors: 0,
     protocolErrors: 0,
   };
@@ -121,44 +114,32 @@ export class AsyncServer<S = Record<string, unknown>> extends Component<
     this.#endpoints = endpointsOption("endpoint", options.endpoint, [DEFAULT_BIND_ENDPOINT]);
     assertArgument(typeof options.handler === "function", "handler must be a function");
     this.#handler = options.handler;
-    this.#createState = options.createState ?? ((): S => ({}) as S);
-    this.#destroyState = options.destroyState;
     this.clientExpiry = durationOption(
       "clientExpiry",
       options.clientExpiry,
       DEFAULT_CLIENT_EXPIRY,
       { min: 10 },
     );
-    this.#maxClients = integerOption("maxClients", options.maxClients, DEFAULT_MAX_CLIENTS, {
-      min: 1,
-    });
     this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
+    this.#clients = new ClientStates<S>({
+      expiry: this.clientExpiry,
+      maxClients: integerOption("maxClients", options.maxClients, DEFAULT_MAX_CLIENTS, {
+        min: 1,
+      }),
+      create: options.createState ?? ((): S => ({}) as S),
+      destroy: options.destroyState,
+      onJoined: (identity) => this.emit("client:joined", { identity }),
+      onExpired: (identity, silentFor) => this.emit("client:expired", { identity, silentFor }),
+      clock: options.clock,
+      logger: this.logger,
+    });
   }
 
   /** Binds and starts serving. Resolves with the real endpoints. */
   protected async onStart(): Promise<string[]> {
     const socket = this.own(createRouter({ linger: this.#linger }));
     const endpoints = await bindAll(socket, this.#endpoints);
-    const tracker = new PresenceTracker<string>({
-      interval: this.clientExpiry,
-      liveness: 1,
-      maxPeers: this.#maxClients,
-      rememberExpired: 0,
-      logger: this.logger,
-    });
-    tracker.on("peer:expired", ({ key, silentFor }) => {
-      const state = this.#states.get(key) as S;
-      this.#states.delete(key);
-      this.#stats.clientsExpired++;
-      const id = identityFromKey(key);
-      try {
-        this.#destroyState?.(state, id);
-      } catch (error) {
-        this.logger.error("destroyState threw", { error: String(error) });
-      }
-      this.emit("client:expired", { identity: formatIdentity(id), silentFor });
-    });
-    this.#tracker = this.own(tracker);
+    this.own(this.#clients);
     this.#loop = this.own(
       new SocketLoop(socket, {
         name: "server",
@@ -180,52 +161,36 @@ export class AsyncServer<S = Record<string, unknown>> extends Component<
 
   /** Counters. */
   stats(): AsyncServerStats {
-    return { clients: this.#states.size, ...this.#stats };
+    return { clients: this.#clients.size, ...this.#stats, ...this.#clients.stats() };
   }
 
   /** The state of a client, if it has one. */
   stateOf(identity: Uint8Array): S | undefined {
-    return this.#states.get(identityKey(identity));
+    return this.#clients.get(identity);
   }
 
   #onMessage(message: Message): void {
-    const tracker = this.#tracker;
     const loop = this.#loop;
-    if (tracker === undefined || loop === undefined) return;
-    let id: Frame;
-    let body: Message;
+    if (loop === undefined) return;
+    let request;
     try {
-      id = message[0] as Frame;
-      body = message.slice(1);
-      if (body.length === 0) throw new ProtocolError("request has no body");
+      request = decodeAsyncRequest(message);
     } catch (error) {
       if (!isZgError(error, "ZG_PROTOCOL")) throw error;
       this.#stats.protocolErrors++;
       this.emit("protocol:invalid", { reason: error.message });
       return;
     }
-    const key = identityKey(id);
-    const seen = tracker.seen(key);
-    if (seen === "refused") {
-      this.#stats.clientsRefused++;
-      return;
-    }
-    let state = this.#states.get(key);
-    if (state === undefined || seen !== "alive") {
-      state = this.#createState(id);
-      this.#states.set(key, state);
-      this.emit("client:joined", { identity: formatIdentity(id) });
-    }
+    const { identity: id, body } = request;
+    const state = this.#clients.touch(id);
+    if (state === undefined) return; // refused: the table is full (counted)
     this.#stats.requests++;
     const context: AsyncRequestContext<S> = {
       identity: id,
       state,
       reply: (reply) => {
         if (this.stopping) return false;
-        const frames = Array.isArray(reply)
-          ? (reply as readonly FrameLike[]).map(toFrame)
-          : [toFrame(reply as FrameLike)];
-        const ok = loop.post([id, ...frames]);
+        const ok = loop.post(encodeAsyncReply(id, reply));
         if (ok) this.#stats.replies++;
         return ok;
       },

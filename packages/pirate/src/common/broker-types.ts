@@ -1,4 +1,5 @@
-import type { LatencySummary } from "@zg/core";
+import type { Clock, ComponentOptions, LatencySummary } from "@zg/core";
+import type { OverflowPolicy } from "./request-queue.js";
 
 /** Default bind endpoint when none is given: loopback, ephemeral port (read the real one from `start()`). */
 export const DEFAULT_BIND_ENDPOINT = "tcp://127.0.0.1:*";
@@ -11,17 +12,16 @@ export interface BrokerEndpoints {
   backend: string[];
 }
 
-/**
- * Counters every part-1 broker reports from `stats()` (the apps display
- * them). Shared type (src/common, owned by part 1 of @zg/pirate).
- */
+/** Counters the load-balancing, Simple Pirate and Paranoid Pirate brokers report from `stats()` (the apps display them). */
 export interface BrokerStats {
   /** Workers the broker currently knows (idle + busy). */
   workers: number;
   /** Workers idle and ready for a request. */
   idleWorkers: number;
-  /** Requests waiting for a worker. */
+  /** Requests waiting for a worker (never more than `maxQueued`). */
   queued: number;
+  /** Requests read while the queue was full and held until a slot frees (backpressure: 0 or 1). */
+  held: number;
   /**
    * Hand-offs of a request to a worker (a counter: it never goes down). A
    * hand-off whose send failed is counted here and in {@link redispatched},
@@ -45,4 +45,26 @@ export interface BrokerStats {
   protocolErrors: number;
   /** Worker round-trip latency (request forwarded → reply received), ms. */
   latency: LatencySummary;
+}
+
+/** Options every LRU broker (load-balancing, Simple Pirate, Paranoid Pirate) accepts. */
+export interface LruBrokerOptions extends ComponentOptions {
+  /** Client-facing ROUTER endpoints to bind. @defaultValue "tcp://127.0.0.1:*" */
+  frontend?: string | readonly string[];
+  /** Worker-facing ROUTER endpoints to bind. @defaultValue "tcp://127.0.0.1:*" */
+  backend?: string | readonly string[];
+  /** Most requests waiting for a free worker (`stats().queued` never exceeds it). @defaultValue 1000 (`DEFAULT_MAX_QUEUED`) */
+  maxQueued?: number;
+  /** What happens when `maxQueued` is reached. @defaultValue "backpressure" (the Guide's behaviour) */
+  overflow?: OverflowPolicy;
+  /**
+   * Most workers tracked at once. Without heartbeats the longest-busy worker
+   * is forgotten to make room; with them, a new worker beyond it is refused.
+   * @defaultValue 10 000 (`DEFAULT_MAX_WORKERS`)
+   */
+  maxWorkers?: number;
+  /** Socket linger in ms. @defaultValue 0 */
+  linger?: number;
+  /** Time source of liveness and latency figures. @defaultValue systemClock */
+  clock?: Clock;
 }

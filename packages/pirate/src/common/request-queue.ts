@@ -11,9 +11,6 @@ import { deferred, integerOption, assertArgument, type Deferred } from "@zg/core
  *   own timeout and retry take over.
  * - `drop-oldest`: drop the request that waited longest (counted) and queue
  *   the new one, favouring fresh requests whose clients are still waiting.
- *
- * Shared part-1/part-2 helper (src/common): other brokers of @zg/pirate may
- * use it; only its owner edits it.
  */
 export type OverflowPolicy = "backpressure" | "drop-newest" | "drop-oldest";
 
@@ -35,10 +32,12 @@ export function overflowOption(value: OverflowPolicy | undefined): OverflowPolic
 
 /**
  * A bounded FIFO of items waiting for a worker, with an {@link OverflowPolicy}.
- * O(1) push and shift (ring of arrays with a head index).
+ * O(1) push and shift (ring of arrays with a head index). Under
+ * `backpressure`, the one item read while the queue is full is held outside
+ * it ({@link held}) and joins the tail when a slot frees, so {@link size}
+ * never exceeds {@link limit} (except for items put back by {@link unshift}).
  *
- * Shared helper (src/common, owned by part 1 of @zg/pirate): the part-2
- * brokers may use it but do not edit it.
+ * @internal
  */
 export class RequestQueue<T> {
   readonly limit: number;
@@ -46,6 +45,7 @@ export class RequestQueue<T> {
   #items: (T | undefined)[] = [];
   #head = 0;
   #space: Deferred<void> | undefined;
+  #held: T[] = [];
   #dropped = 0;
 
   constructor(options: { limit?: number; policy?: OverflowPolicy } = {}) {
@@ -56,6 +56,11 @@ export class RequestQueue<T> {
   /** Items waiting. */
   get size(): number {
     return this.#items.length - this.#head;
+  }
+
+  /** Items read while the queue was full and held until a slot frees (`backpressure`; 0 or 1 with one reader). */
+  get held(): number {
+    return this.#held.length;
   }
 
   /** Items dropped by the overflow policy so far. */
@@ -84,7 +89,7 @@ export class RequestQueue<T> {
         return { dropped: old, wait: undefined };
       }
       case "backpressure": {
-        this.#items.push(item);
+        this.#held.push(item);
         this.#space ??= deferred<void>();
         return { dropped: undefined, wait: this.#space.promise };
       }
@@ -109,7 +114,8 @@ export class RequestQueue<T> {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
     }
-    if (this.#space !== undefined && this.size < this.limit) {
+    while (this.#held.length > 0 && this.size < this.limit) this.#items.push(this.#held.shift());
+    if (this.#space !== undefined && this.#held.length === 0) {
       const s = this.#space;
       this.#space = undefined;
       s.resolve();
@@ -119,7 +125,8 @@ export class RequestQueue<T> {
 
   /** Removes every item and releases a waiting reader. */
   clear(): T[] {
-    const out = this.#items.slice(this.#head) as T[];
+    const out = [...(this.#items.slice(this.#head) as T[]), ...this.#held];
+    this.#held = [];
     this.#items = [];
     this.#head = 0;
     const s = this.#space;

@@ -6,8 +6,7 @@ import { identityKey, type Frame } from "@zg/core";
  * head, which is the worker that has been idle longest. Keyed by routing id.
  * O(1) per operation (a `Map` keeps insertion order).
  *
- * Shared helper (src/common, owned by part 1 of @zg/pirate): the part-2
- * brokers may use it but do not edit it.
+ * @internal
  */
 export class WorkerList {
   readonly #idle = new Map<string, Frame>();

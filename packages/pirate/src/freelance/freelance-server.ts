@@ -16,10 +16,9 @@ import {
 import type { Router } from "zeromq";
 import { replyFrames, type RequestHandler } from "../common/handler.js";
 
-/** FLP `PING` command frame (10/FLP). */
-export const FLP_PING = Buffer.from("PING");
-/** FLP `PONG` command frame (10/FLP). */
-export const FLP_PONG = Buffer.from("PONG");
+import { FLP_PING, FLP_PONG } from "./protocol.js";
+
+export { FLP_PING, FLP_PONG };
 
 /** Which Freelance model a server or client speaks (Guide ch. 4, "Brokerless Reliability (Freelance Pattern)"). */
 export type FreelanceModel = 1 | 2 | 3;

@@ -1,22 +1,18 @@
 import {
   abortError,
   Component,
-  createDealer,
-  deferred,
   durationOption,
-  EMPTY_FRAME,
   endpointsOption,
   integerOption,
-  LatencyWindow,
-  SocketLoop,
   ZgError,
+  type Clock,
   type ComponentOptions,
-  type Deferred,
   type FrameLike,
-  type LatencySummary,
   type Message,
 } from "@zg/core";
 import { bodyFrames } from "../common/handler.js";
+import { LazyPirateCore, type LazyPirateCoreStats } from "./lazy-pirate-core.js";
+import { LazySocket } from "./lazy-socket.js";
 
 /** Default per-attempt reply timeout, 2500 ms: Guide `lpclient` `REQUEST_TIMEOUT`. */
 export const DEFAULT_LAZY_PIRATE_TIMEOUT = 2500;
@@ -38,6 +34,8 @@ export interface LazyPirateClientOptions extends ComponentOptions {
    * echo servers (`lpserver`), pass {@link LazyPirateClient.echo}.
    */
   match?: (reply: Message, request: Message) => boolean;
+  /** Time source of the reply timeouts. @defaultValue systemClock */
+  clock?: Clock;
 }
 
 /** Per-call options of {@link LazyPirateClient.request}. */
@@ -50,23 +48,14 @@ export interface LazyPirateRequestOptions {
   signal?: AbortSignal;
 }
 
-/** Stats of a {@link LazyPirateClient}. */
-export interface LazyPirateClientStats {
-  /** Requests started. */
-  requests: number;
-  /** Requests answered. */
-  replies: number;
-  /** Resends after a timeout (each on a new socket). */
-  retries: number;
-  /** Requests that exhausted their attempts. */
-  failures: number;
-  /** Replies discarded because no request was outstanding on their socket (late or duplicate). */
-  staleReplies: number;
-  /** Replies discarded by `match` or for a bad envelope. */
-  foreignReplies: number;
-  /** Request latency (first send → accepted reply), ms. */
-  latency: LatencySummary;
-}
+/**
+ * Stats of a {@link LazyPirateClient}: requests started and answered,
+ * `retries` (resends after a timeout, each on a new socket), `failures`
+ * (requests that exhausted their attempts), `staleReplies` (no request
+ * outstanding on their socket: late or duplicate), `foreignReplies` (failed
+ * `match` or a bad envelope) and `latency` (first send → accepted reply, ms).
+ */
+export type LazyPirateClientStats = LazyPirateCoreStats;
 
 /** Events of a {@link LazyPirateClient}. */
 export interface LazyPirateClientEvents {
@@ -76,12 +65,6 @@ export interface LazyPirateClientEvents {
   "request:failed": { sequence: number; attempts: number; endpoint: string };
   /** A reply was discarded (`stale`: nothing outstanding on its socket; `foreign`: failed `match` or malformed). */
   "reply:discarded": { sequence: number; reason: "stale" | "foreign" };
-}
-
-interface Outstanding {
-  sequence: number;
-  request: Message;
-  done: Deferred<Message>;
 }
 
 /**
@@ -120,21 +103,8 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
   readonly timeout: number;
   /** Default attempts per request (the first send included). */
   readonly retries: number;
-  readonly #match: ((reply: Message, request: Message) => boolean) | undefined;
-  #loop: SocketLoop | undefined;
-  #outstanding: Outstanding | undefined;
-  #sequence = 0;
-  #turn: Promise<unknown> = Promise.resolve();
-  readonly #latency = new LatencyWindow();
-  readonly #closedSignal = new AbortController();
-  readonly #stats = {
-    requests: 0,
-    replies: 0,
-    retries: 0,
-    failures: 0,
-    staleReplies: 0,
-    foreignReplies: 0,
-  };
+  readonly #core: LazyPirateCore;
+  readonly #socket: LazySocket;
 
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: LazyPirateClientOptions) {
@@ -147,26 +117,42 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
       min: 1,
       max: 1000,
     });
-    this.#match = options.match;
+    this.#socket = new LazySocket({
+      endpoints: () => [this.endpoint],
+      onMessage: (m, current) => this.#core.receive(m, current),
+      name: "client",
+      logger: this.logger,
+    });
+    this.#core = new LazyPirateCore({
+      endpoint: this.endpoint,
+      match: options.match,
+      clock: options.clock,
+      send: (frames) => void this.#socket.post(frames),
+      reconnect: () => this.#socket.drop(),
+      onRetry: (sequence, attempt) =>
+        this.emit("request:retry", { sequence, attempt, endpoint: this.endpoint }),
+      onFailed: (sequence, attempts) =>
+        this.emit("request:failed", { sequence, attempts, endpoint: this.endpoint }),
+      onDiscarded: (sequence, reason) => this.emit("reply:discarded", { sequence, reason }),
+    });
   }
 
   /** Opens the first socket. */
   protected onStart(): Promise<void> {
-    this.#open();
+    this.watch(this.#socket); // its reader dying fails the client
+    this.#socket.open();
     return Promise.resolve();
   }
 
   /** Rejects pending requests with `ZG_CLOSED` and closes the socket. */
   protected override async onClose(): Promise<void> {
-    this.#closedSignal.abort(new ZgError("ZG_CLOSED", "client closed"));
-    this.#outstanding?.done.reject(new ZgError("ZG_CLOSED", "client closed"));
-    this.#outstanding = undefined;
-    await this.#loop?.close();
+    this.#core.close();
+    await this.#socket.close();
   }
 
   /** Counters. */
   stats(): LazyPirateClientStats {
-    return { ...this.#stats, latency: this.#latency.summary() };
+    return this.#core.stats();
   }
 
   /**
@@ -187,119 +173,11 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
     if (frames.length === 0)
       throw new ZgError("ZG_INVALID_ARGUMENT", "request body needs at least one frame");
     this.assertRunning("request");
-    const run = this.#turn.then(() => this.#run(frames, timeout, retries, options.signal));
-    this.#turn = run.catch(() => undefined);
-    return run;
-  }
-
-  async #run(
-    request: Message,
-    timeout: number,
-    retries: number,
-    signal: AbortSignal | undefined,
-  ): Promise<Message> {
-    // Accepted, but the client closed while it waited for its turn: interrupted work.
-    if (!this.running) throw new ZgError("ZG_CLOSED", "client closed");
-    if (signal?.aborted) throw abortError(signal, "request");
-    this.#stats.requests++;
-    const started = performance.now();
-    for (let attempt = 1; attempt <= retries; attempt++) {
-      const sequence = ++this.#sequence;
-      const outstanding: Outstanding = { sequence, request, done: deferred<Message>() };
-      this.#outstanding = outstanding;
-      this.#loop?.post([EMPTY_FRAME, ...request]);
-      const reply = await this.#wait(outstanding, timeout, signal);
-      this.#outstanding = undefined;
-      if (reply !== undefined) {
-        this.#stats.replies++;
-        this.#latency.record(performance.now() - started);
-        return reply;
-      }
-      // Timed out: REQ semantics forbid a second send, so close (linger 0) and reopen.
-      await this.#reopen();
-      if (attempt < retries) {
-        this.#stats.retries++;
-        this.emit("request:retry", { sequence, attempt: attempt + 1, endpoint: this.endpoint });
-      }
-    }
-    this.#stats.failures++;
-    this.emit("request:failed", {
-      sequence: this.#sequence,
-      attempts: retries,
-      endpoint: this.endpoint,
+    const signal = options.signal;
+    return this.#core.request(frames, timeout, retries, signal, () => {
+      if (!this.running)
+        throw new ZgError(this.stopping ? "ZG_CLOSED" : "ZG_STATE", "client is not running");
+      if (signal?.aborted) throw abortError(signal, "request");
     });
-    throw new ZgError(
-      "ZG_RETRIES_EXHAUSTED",
-      `no reply from ${this.endpoint} after ${retries} attempts of ${timeout} ms`,
-      {
-        details: { attempts: retries, endpoint: this.endpoint, timeout },
-      },
-    );
-  }
-
-  async #wait(
-    outstanding: Outstanding,
-    timeout: number,
-    signal: AbortSignal | undefined,
-  ): Promise<Message | undefined> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const onAbort = (): void =>
-      outstanding.done.reject(abortError(signal as AbortSignal, "request"));
-    signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      return await Promise.race([
-        outstanding.done.promise,
-        new Promise<undefined>((resolve) => {
-          timer = setTimeout(() => resolve(undefined), timeout);
-        }),
-      ]);
-    } catch (error) {
-      this.#outstanding = undefined;
-      if (!this.stopping) await this.#reopen(); // the aborted request may still be answered: drop its socket
-      throw error;
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-    }
-  }
-
-  #open(): void {
-    const socket = createDealer({ linger: 0 });
-    socket.connect(this.endpoint);
-    const loop: SocketLoop = new SocketLoop(socket, {
-      name: "client",
-      logger: this.logger,
-      onMessage: (m) => this.#onReply(loop, m),
-    });
-    this.#loop = this.watch(loop);
-    loop.start();
-  }
-
-  async #reopen(): Promise<void> {
-    const old = this.#loop;
-    this.#loop = undefined;
-    await old?.close();
-    if (!this.stopping) this.#open();
-  }
-
-  #onReply(loop: SocketLoop, message: Message): void {
-    const o = this.#outstanding;
-    if (loop !== this.#loop || o === undefined) {
-      this.#stats.staleReplies++;
-      this.emit("reply:discarded", { sequence: o?.sequence ?? this.#sequence, reason: "stale" });
-      return;
-    }
-    const body = message.slice(1);
-    if (
-      message[0]?.length !== 0 ||
-      body.length === 0 ||
-      (this.#match !== undefined && !this.#match(body, o.request))
-    ) {
-      this.#stats.foreignReplies++;
-      this.emit("reply:discarded", { sequence: o.sequence, reason: "foreign" });
-      return;
-    }
-    this.#outstanding = undefined;
-    o.done.resolve(body);
   }
 }

@@ -10,20 +10,14 @@ import {
   SocketLoop,
   toFrame,
   ZgError,
+  type Clock,
   type ComponentOptions,
   type Frame,
   type FrameLike,
 } from "@zg/core";
-import { brokerError, type MajordomoClientEvents } from "./client.js";
+import { checkRequest, MdpClientCore, type MajordomoClientEvents } from "./client-core.js";
 import { DEFAULT_MDP_CLIENT_TIMEOUT } from "./constants.js";
-import {
-  decodeClientInbound,
-  decodeCorrelation,
-  encodeClientRequest,
-  encodeCorrelation,
-  parseBrokerError,
-  type MdpVersion,
-} from "./protocol.js";
+import type { MdpVersion } from "./protocol.js";
 
 /** Default bound on requests in flight per {@link AsyncMajordomoClient}. Not in the Guide. */
 export const DEFAULT_MDP_MAX_IN_FLIGHT = 10_000;
@@ -53,6 +47,8 @@ export interface AsyncMajordomoClientOptions extends ComponentOptions {
   correlate?: boolean;
   /** Requests in flight before `request()` rejects with `ZG_OVERFLOW`. @defaultValue {@link DEFAULT_MDP_MAX_IN_FLIGHT} */
   maxInFlight?: number;
+  /** Time source of the request timeouts. @defaultValue systemClock */
+  clock?: Clock;
 }
 
 /** Per-request options of {@link AsyncMajordomoClient.request}. */
@@ -80,20 +76,6 @@ export interface AsyncMajordomoClientStats {
   /** Replies that matched no request in flight (late, duplicate after a resend, invalid). */
   unmatched: number;
   brokerErrors: number;
-}
-
-interface Pending {
-  id: bigint;
-  service: string;
-  frames: Frame[];
-  attempt: number;
-  attempts: number;
-  timeout: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  resolve: (body: Frame[]) => void;
-  reject: (error: Error) => void;
-  onPartial: ((b: Frame[]) => void) | undefined;
-  cleanup: () => void;
 }
 
 /**
@@ -130,19 +112,8 @@ export class AsyncMajordomoClient extends Component<
   readonly #attempts: number;
   readonly #correlate: boolean;
   readonly #maxInFlight: number;
-  #loop: SocketLoop | undefined;
-  #nextId = 1n;
-  readonly #byId = new Map<bigint, Pending>();
-  readonly #fifo = new Map<string, Pending[]>();
-  readonly #stats = {
-    requests: 0,
-    replies: 0,
-    resends: 0,
-    timeouts: 0,
-    aborted: 0,
-    unmatched: 0,
-    brokerErrors: 0,
-  };
+  readonly #clock: Clock | undefined;
+  #core: MdpClientCore | undefined;
 
   constructor(options: AsyncMajordomoClientOptions) {
     super("majordomo-async-client", options);
@@ -169,10 +140,21 @@ export class AsyncMajordomoClient extends Component<
       DEFAULT_MDP_MAX_IN_FLIGHT,
       { min: 1 },
     );
+    this.#clock = options.clock;
   }
 
   stats(): AsyncMajordomoClientStats {
-    return { ...this.#stats, inFlight: this.#byId.size };
+    const s = this.#core?.stats();
+    return {
+      requests: s?.requests ?? 0,
+      replies: s?.replies ?? 0,
+      inFlight: s?.inFlight ?? 0,
+      resends: s?.resends ?? 0,
+      timeouts: s?.timeouts ?? 0,
+      aborted: s?.aborted ?? 0,
+      unmatched: s?.unmatched ?? 0,
+      brokerErrors: s?.brokerErrors ?? 0,
+    };
   }
 
   protected onStart(): Promise<void> {
@@ -181,14 +163,21 @@ export class AsyncMajordomoClient extends Component<
     const loop = new SocketLoop(socket, {
       name: "majordomo-async-client",
       logger: this.logger,
-      onMessage: (m) => this.#onMessage(m),
+      onMessage: (m) => void core.receive(m), // ProtocolError → counted and dropped by the loop
     });
-    this.#loop = loop;
+    const core = new MdpClientCore({
+      version: this.version,
+      correlate: this.#correlate,
+      send: (frames) => void loop.post(frames),
+      ...(this.#clock === undefined ? {} : { clock: this.#clock }),
+      onRetry: (service, attempt) => this.emit("request:retry", { service, attempt }),
+      onFailure: (service, reason, attempts) => {
+        if (reason === "timeout") this.emit("request:failed", { service, attempts });
+      },
+    });
+    this.#core = core;
     this.own(loop);
-    this.own(() => {
-      for (const p of [...this.#byId.values()])
-        this.#settle(p, new ZgError("ZG_CLOSED", "client closed"));
-    });
+    this.own(() => core.close());
     loop.start();
     return Promise.resolve();
   }
@@ -206,131 +195,25 @@ export class AsyncMajordomoClient extends Component<
     body: readonly FrameLike[],
     options: AsyncMajordomoRequestOptions = {},
   ): Promise<Frame[]> {
-    assertArgument(
-      typeof service === "string" && service.length > 0,
-      "service must be a non-empty string",
-    );
-    assertArgument(Array.isArray(body) && body.length > 0, "body must hold at least one frame");
+    checkRequest(service, body);
     const timeout = durationOption("timeout", options.timeout, this.#timeout, { min: 1 });
     const attempts = integerOption("attempts", options.attempts, this.#attempts, { min: 1 });
     assertArgument(this.#correlate || attempts === 1, "attempts > 1 needs correlate: true");
     const signal = options.signal;
     this.assertRunning("request"); // thrown synchronously, like a bad argument
-    if (this.#loop === undefined) throw this.notRunningError("request");
+    const core = this.#core;
+    if (core === undefined) throw this.notRunningError("request");
     if (signal?.aborted) return Promise.reject(abortError(signal, "request"));
-    if (this.#byId.size >= this.#maxInFlight) {
+    if (core.inFlight >= this.#maxInFlight) {
       return Promise.reject(
-        new ZgError("ZG_OVERFLOW", `${this.#byId.size} requests in flight (maxInFlight)`),
+        new ZgError("ZG_OVERFLOW", `${core.inFlight} requests in flight (maxInFlight)`),
       );
     }
-    const id = this.#nextId++;
-    const payload = body.map(toFrame);
-    const frames = encodeClientRequest(
-      this.version,
-      service,
-      this.#correlate ? [encodeCorrelation(id), ...payload] : payload,
-    );
-    return new Promise<Frame[]>((resolve, reject) => {
-      const onAbort = (): void => {
-        this.#stats.aborted++;
-        this.#settle(p, abortError(signal as AbortSignal, "request"));
-      };
-      const p: Pending = {
-        id,
-        service,
-        frames,
-        attempt: 0,
-        attempts,
-        timeout,
-        timer: undefined,
-        resolve,
-        reject,
-        onPartial: options.onPartial,
-        cleanup: () => signal?.removeEventListener("abort", onAbort),
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.#byId.set(id, p);
-      if (!this.#correlate) {
-        let q = this.#fifo.get(service);
-        if (q === undefined) this.#fifo.set(service, (q = []));
-        q.push(p);
-      }
-      this.#stats.requests++;
-      this.#send(p);
+    return core.request(service, body.map(toFrame), {
+      timeout,
+      attempts,
+      signal,
+      onPartial: options.onPartial,
     });
-  }
-
-  #send(p: Pending): void {
-    p.attempt++;
-    this.#loop?.post(p.frames);
-    p.timer = setTimeout(() => {
-      p.timer = undefined;
-      this.#stats.timeouts++;
-      if (p.attempt < p.attempts && this.running) {
-        this.#stats.resends++;
-        this.emit("request:retry", { service: p.service, attempt: p.attempt + 1 });
-        this.#send(p);
-        return;
-      }
-      this.emit("request:failed", { service: p.service, attempts: p.attempt });
-      this.#settle(
-        p,
-        p.attempts === 1
-          ? new ZgError("ZG_TIMEOUT", `no reply from ${p.service} within ${p.timeout} ms`, {
-              details: { service: p.service },
-            })
-          : new ZgError(
-              "ZG_RETRIES_EXHAUSTED",
-              `no reply from ${p.service} after ${p.attempts} attempts`,
-              {
-                details: { service: p.service, attempts: p.attempts },
-              },
-            ),
-      );
-    }, p.timeout);
-  }
-
-  #settle(p: Pending, outcome: Error | Frame[]): void {
-    if (this.#byId.get(p.id) !== p) return;
-    this.#byId.delete(p.id);
-    if (p.timer !== undefined) clearTimeout(p.timer);
-    p.cleanup();
-    if (!this.#correlate) {
-      const q = this.#fifo.get(p.service);
-      const i = q?.indexOf(p) ?? -1;
-      if (q !== undefined && i >= 0) q.splice(i, 1);
-      if (q?.length === 0) this.#fifo.delete(p.service);
-    }
-    if (outcome instanceof Error) p.reject(outcome);
-    else p.resolve(outcome);
-  }
-
-  #onMessage(frames: Frame[]): void {
-    const m = decodeClientInbound(frames); // ProtocolError → counted and dropped by the loop
-    const err = parseBrokerError(m.body);
-    let p: Pending | undefined;
-    let body = m.body;
-    if (this.#correlate) {
-      const id = err !== undefined ? err.correlation : decodeCorrelation(m.body[0]);
-      p = id === undefined ? undefined : this.#byId.get(id);
-      if (err === undefined) body = m.body.slice(1);
-    } else {
-      p = this.#fifo.get(m.service)?.[0];
-    }
-    if (p === undefined || p.service !== m.service) {
-      this.#stats.unmatched++;
-      return;
-    }
-    if (m.command === "PARTIAL") {
-      p.onPartial?.(body);
-      return;
-    }
-    this.#stats.replies++;
-    if (err !== undefined) {
-      this.#stats.brokerErrors++;
-      this.#settle(p, brokerError(p.service, err.status, err.text));
-      return;
-    }
-    this.#settle(p, body);
   }
 }

@@ -2,27 +2,29 @@ import {
   abortError,
   assertArgument,
   Component,
-  connectAll,
-  createDealer,
-  deferred,
   durationOption,
   endpointsOption,
   integerOption,
-  SocketLoop,
   toFrame,
   ZgError,
+  type Clock,
   type ComponentOptions,
-  type Deferred,
   type Frame,
   type FrameLike,
 } from "@zg/core";
-import { DEFAULT_MDP_CLIENT_ATTEMPTS, DEFAULT_MDP_CLIENT_TIMEOUT } from "./constants.js";
+import { LazySocket } from "../lazy/lazy-socket.js";
 import {
-  decodeClientInbound,
-  encodeClientRequest,
-  parseBrokerError,
-  type MdpVersion,
-} from "./protocol.js";
+  brokerError,
+  checkRequest,
+  MdpClientCore,
+  type MajordomoClientEvents,
+} from "./client-core.js";
+
+export type { MajordomoClientEvents } from "./client-core.js";
+import { DEFAULT_MDP_CLIENT_ATTEMPTS, DEFAULT_MDP_CLIENT_TIMEOUT } from "./constants.js";
+import type { MdpVersion } from "./protocol.js";
+
+export { brokerError };
 
 /** Options of {@link MajordomoClient}. Durations in milliseconds. */
 export interface MajordomoClientOptions extends ComponentOptions {
@@ -34,6 +36,8 @@ export interface MajordomoClientOptions extends ComponentOptions {
   timeout?: number;
   /** Attempts in total (first try + retries). @defaultValue {@link DEFAULT_MDP_CLIENT_ATTEMPTS} (Guide `mdcliapi`) */
   attempts?: number;
+  /** Time source of the reply timeouts. @defaultValue systemClock */
+  clock?: Clock;
 }
 
 /** Per-request options of {@link MajordomoClient.request}. */
@@ -63,27 +67,6 @@ export interface MajordomoClientStats {
 }
 
 /**
- * Converts a broker-generated error reply into the error a client rejects with:
- * `"503"` → `ZG_OVERFLOW`, `"504"` → `ZG_TIMEOUT`, `"502"` → `ZG_UNREACHABLE`
- * (details: `status`, `service`).
- */
-export function brokerError(service: string, status: string, text: string): ZgError {
-  const code =
-    status === "503" ? "ZG_OVERFLOW" : status === "504" ? "ZG_TIMEOUT" : "ZG_UNREACHABLE";
-  return new ZgError(code, `broker answered ${status} for ${service}: ${text}`, {
-    details: { status, service },
-  });
-}
-
-/** Events of a {@link MajordomoClient} (and an `AsyncMajordomoClient`, a `TitanicClient`). */
-export interface MajordomoClientEvents {
-  /** An attempt got no reply in time; the request is sent again (`attempt` counts from 2). */
-  "request:retry": { service: string; attempt: number };
-  /** A request failed for good: every attempt timed out (its promise rejects). */
-  "request:failed": { service: string; attempts: number };
-}
-
-/**
  * The synchronous Majordomo client (Guide `mdcliapi`): one request at a time
  * (concurrent calls queue), reply timeout per attempt, and on timeout the
  * Lazy Pirate recovery: close the socket, open a new one, resend. After the
@@ -104,19 +87,11 @@ export class MajordomoClient extends Component<MajordomoClientEvents, MajordomoC
   readonly #broker: string;
   readonly #timeout: number;
   readonly #attempts: number;
-  #loop: SocketLoop | undefined;
-  #waiter:
-    | { service: string; reply: Deferred<Frame[]>; onPartial: ((b: Frame[]) => void) | undefined }
-    | undefined;
+  readonly #core: MdpClientCore;
+  readonly #socket: LazySocket;
   #chain: Promise<unknown> = Promise.resolve();
-  readonly #stats: MajordomoClientStats = {
-    requests: 0,
-    replies: 0,
-    timeouts: 0,
-    exhausted: 0,
-    brokerErrors: 0,
-    dropped: 0,
-  };
+  #staleSocket = 0;
+  #invalid = 0;
 
   constructor(options: MajordomoClientOptions) {
     super("majordomo-client", options);
@@ -134,15 +109,52 @@ export class MajordomoClient extends Component<MajordomoClientEvents, MajordomoC
     this.#attempts = integerOption("attempts", options.attempts, DEFAULT_MDP_CLIENT_ATTEMPTS, {
       min: 1,
     });
+    this.#socket = new LazySocket({
+      endpoints: () => [this.#broker],
+      onMessage: (m, current) => this.#onMessage(m, current),
+      name: "majordomo-client",
+      logger: this.logger,
+    });
+    this.#core = new MdpClientCore({
+      version: this.version,
+      correlate: false,
+      exhaustedAfterOne: true,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      send: (frames) => void this.#socket.post(frames),
+      // Lazy Pirate recovery: a new socket (new routing id) for every retry, so a
+      // late reply to an abandoned attempt can never be taken for the current one.
+      onRetry: (service, attempt) => {
+        this.logger.warn("no reply, reconnecting and retrying", { service, attempt });
+        this.#socket.drop();
+        this.emit("request:retry", { service, attempt });
+      },
+      // Timed out, aborted or closed mid-request: the old socket may still get the reply.
+      onFailure: (service, reason, attempts) => {
+        this.#socket.drop();
+        if (reason === "timeout") this.emit("request:failed", { service, attempts });
+      },
+    });
   }
 
   stats(): MajordomoClientStats {
-    return { ...this.#stats };
+    const s = this.#core.stats();
+    return {
+      requests: s.requests,
+      replies: s.replies,
+      timeouts: s.timeouts,
+      exhausted: s.exhausted,
+      brokerErrors: s.brokerErrors,
+      dropped: s.unmatched + this.#staleSocket + this.#invalid,
+    };
   }
 
   protected onStart(): Promise<void> {
-    this.own(() => this.#closeSocket());
-    this.#open();
+    this.own(async () => {
+      this.#core.close();
+      await this.#socket.close();
+    });
+    this.watch(this.#socket); // its reader dying fails the client
+    this.#socket.open();
     return Promise.resolve();
   }
 
@@ -159,14 +171,7 @@ export class MajordomoClient extends Component<MajordomoClientEvents, MajordomoC
     body: readonly FrameLike[],
     options: MajordomoRequestOptions = {},
   ): Promise<Frame[]> {
-    assertArgument(
-      typeof service === "string" && service.length > 0,
-      "service must be a non-empty string",
-    );
-    assertArgument(
-      Array.isArray(body) && body.length > 0,
-      "body must hold at least one frame (reference brokers crash on an empty body)",
-    );
+    checkRequest(service, body);
     const frames = body.map(toFrame);
     const timeout = durationOption("timeout", options.timeout, this.#timeout, { min: 1 });
     const attempts = integerOption("attempts", options.attempts, this.#attempts, { min: 1 });
@@ -187,96 +192,33 @@ export class MajordomoClient extends Component<MajordomoClientEvents, MajordomoC
     if (!this.running) throw new ZgError("ZG_CLOSED", "client closed");
     const signal = options.signal;
     if (signal?.aborted) throw abortError(signal, "request");
-    this.#stats.requests++;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (!this.running) throw new ZgError("ZG_CLOSED", "client closed");
-      if (this.#loop === undefined) this.#open();
-      const reply = deferred<Frame[]>();
-      this.#waiter = { service, reply, onPartial: options.onPartial };
-      this.#loop?.post(encodeClientRequest(this.version, service, body));
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const onAbort = (): void => reply.reject(abortError(signal as AbortSignal, "request"));
-      const timedOut = new Promise<"timeout">((resolve) => {
-        timer = setTimeout(() => resolve("timeout"), timeout);
-      });
-      signal?.addEventListener("abort", onAbort, { once: true });
-      let got: Frame[] | "timeout";
-      try {
-        got = await Promise.race([reply.promise, timedOut]);
-      } catch (error) {
-        // Aborted or closed mid-request: the old socket may still get the reply; start clean.
-        void this.#closeSocket();
-        throw error;
-      } finally {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        this.#waiter = undefined;
-      }
-      if (got !== "timeout") {
-        this.#stats.replies++;
-        const err = parseBrokerError(got);
-        if (err !== undefined) {
-          this.#stats.brokerErrors++;
-          throw brokerError(service, err.status, err.text);
-        }
-        return got;
-      }
-      this.#stats.timeouts++;
-      this.logger.warn("no reply, reconnecting and retrying", { service, attempt });
-      void this.#closeSocket();
-      if (attempt < attempts) this.emit("request:retry", { service, attempt: attempt + 1 });
-    }
-    this.#stats.exhausted++;
-    this.emit("request:failed", { service, attempts });
-    throw new ZgError(
-      "ZG_RETRIES_EXHAUSTED",
-      `no reply from ${service} after ${attempts} attempt(s)`,
-      {
-        details: { attempts, service, timeout },
-      },
-    );
-  }
-
-  #open(): void {
-    const socket = createDealer({ linger: 0 });
-    connectAll(socket, [this.#broker]);
-    const loop: SocketLoop = new SocketLoop(socket, {
-      name: "majordomo-client",
-      logger: this.logger,
-      onMessage: (m): void => this.#onMessage(loop, m),
-    });
-    this.#loop = this.watch(loop);
-    loop.start();
-  }
-
-  #onMessage(loop: SocketLoop, frames: Frame[]): void {
-    const w = this.#waiter;
-    if (loop !== this.#loop || w === undefined) {
-      this.#stats.dropped++;
-      return;
-    }
-    let m;
     try {
-      m = decodeClientInbound(frames);
+      return await this.#core.request(service, body, {
+        timeout,
+        attempts,
+        signal,
+        onPartial: options.onPartial,
+      });
     } catch (error) {
-      this.#stats.dropped++;
+      if (ZgError.isInstance(error) && error.code === "ZG_RETRIES_EXHAUSTED") {
+        throw new ZgError("ZG_RETRIES_EXHAUSTED", error.message, {
+          details: { attempts, service, timeout },
+        });
+      }
       throw error;
     }
-    if (m.service !== w.service) {
-      this.#stats.dropped++;
-      return;
-    }
-    if (m.command === "PARTIAL") {
-      w.onPartial?.(m.body);
-      return;
-    }
-    w.reply.resolve(m.body);
   }
 
-  #closeSocket(): Promise<void> {
-    const loop = this.#loop;
-    this.#loop = undefined;
-    this.#waiter?.reply.reject(new ZgError("ZG_CLOSED", "client closed"));
-    return loop?.close() ?? Promise.resolve();
+  #onMessage(frames: Frame[], current: boolean): void {
+    if (!current) {
+      this.#staleSocket++;
+      return;
+    }
+    try {
+      this.#core.receive(frames);
+    } catch (error) {
+      this.#invalid++;
+      throw error; // ProtocolError → counted and dropped by the loop
+    }
   }
 }

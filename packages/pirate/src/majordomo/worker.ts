@@ -6,30 +6,23 @@ import {
   createDealer,
   durationOption,
   endpointsOption,
-  integerOption,
+  heartbeatIntervalOption,
   isZgError,
-  SocketLoop,
-  toFrame,
+  livenessOption,
+  ReconnectingLink,
   ZgError,
+  type Clock,
   type ComponentOptions,
   type Frame,
   type FrameLike,
 } from "@zg/core";
-import { LinkHeartbeat, MIN_HEARTBEAT_INTERVAL } from "@zg/heartbeat";
 import {
   DEFAULT_MDP_HEARTBEAT_INTERVAL,
   DEFAULT_MDP_HEARTBEAT_LIVENESS,
   DEFAULT_MDP_RECONNECT_DELAY,
 } from "./constants.js";
-import {
-  decodeCorrelation,
-  decodeWorkerInbound,
-  encodeReady,
-  encodeWorkerReply,
-  encodeWorkerSignal,
-  MMI_PREFIX,
-  type MdpVersion,
-} from "./protocol.js";
+import { encodeReady, encodeWorkerSignal, MMI_PREFIX, type MdpVersion } from "./protocol.js";
+import { MdpWorkerCore } from "./worker-core.js";
 
 /** What a {@link MajordomoWorker} handler gets besides the request frames. */
 export interface MajordomoRequestContext {
@@ -68,6 +61,8 @@ export interface MajordomoWorkerOptions extends ComponentOptions {
   reconnectDelay?: number;
   /** Back-off cap; equal to `reconnectDelay` means no back-off (the Guide's MDP). @defaultValue reconnectDelay */
   reconnectMaxDelay?: number;
+  /** Time source of heartbeats and reconnect delays. @defaultValue systemClock */
+  clock?: Clock;
 }
 
 /** Counters of a {@link MajordomoWorker}. */
@@ -98,20 +93,13 @@ export interface MajordomoWorkerEvents {
   "broker:lost": { reason: "silent" | "disconnect" | "handler-error" };
 }
 
-interface Link {
-  generation: number;
-  loop: SocketLoop;
-  heartbeat: LinkHeartbeat;
-  abort: AbortController;
-}
-
 /**
  * A Majordomo worker (Guide `mdwrkapi`): registers one service with READY,
- * heartbeats with `LinkHeartbeat`, handles one request at a time, and on
- * DISCONNECT or broker silence closes its socket and registers again on a new
- * one (at once after DISCONNECT; after `reconnectDelay`, with optional
- * back-off, after silence). Heartbeats keep flowing while an async handler
- * runs.
+ * heartbeats when idle, handles one request at a time, and on DISCONNECT or
+ * broker silence closes its socket and registers again on a new one (at once
+ * after DISCONNECT; after `reconnectDelay`, with optional back-off, after
+ * silence), on `@zg/core`'s {@link ReconnectingLink}. Heartbeats keep
+ * flowing while an async handler runs.
  *
  * @example
  * ```ts
@@ -123,19 +111,14 @@ interface Link {
 export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoWorkerStats> {
   readonly service: string;
   readonly version: MdpVersion;
-  readonly #broker: string;
   readonly #handler: MajordomoHandler;
-  readonly #interval: number;
-  readonly #liveness: number;
-  readonly #backoff: Backoff;
-  #link: Link | undefined;
-  #heartbeatsOfClosedLinks = 0;
-  #generation = 0;
-  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #link: ReconnectingLink;
+  readonly #core: MdpWorkerCore;
+  /** Whether the socket being given up says DISCONNECT first (not after the broker's own DISCONNECT). */
+  #sayGoodbye = true;
   readonly #stats = {
     handled: 0,
     handlerErrors: 0,
-    connects: 0,
     disconnectsReceived: 0,
     brokerDeaths: 0,
     staleReplies: 0,
@@ -145,7 +128,7 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
 
   constructor(options: MajordomoWorkerOptions) {
     super("majordomo-worker", options);
-    this.#broker = endpointsOption("broker", options.broker)[0] as string;
+    const broker = endpointsOption("broker", options.broker)[0] as string;
     assertArgument(
       typeof options.service === "string" &&
         options.service.length > 0 &&
@@ -166,17 +149,16 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
     this.service = options.service;
     this.version = options.version ?? "MDP/0.1";
     this.#handler = options.handler;
-    this.#interval = durationOption(
+    this.#core = new MdpWorkerCore(this.version);
+    const interval = heartbeatIntervalOption(
       "heartbeatInterval",
       options.heartbeatInterval,
       DEFAULT_MDP_HEARTBEAT_INTERVAL,
-      { min: MIN_HEARTBEAT_INTERVAL },
     );
-    this.#liveness = integerOption(
+    const liveness = livenessOption(
       "heartbeatLiveness",
       options.heartbeatLiveness,
       DEFAULT_MDP_HEARTBEAT_LIVENESS,
-      { min: 1, max: 1000 },
     );
     const delay = durationOption(
       "reconnectDelay",
@@ -184,111 +166,101 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
       DEFAULT_MDP_RECONNECT_DELAY,
     );
     const max = durationOption("reconnectMaxDelay", options.reconnectMaxDelay, delay);
-    this.#backoff = new Backoff({ initial: delay, max: Math.max(max, delay) });
+    const link: ReconnectingLink = new ReconnectingLink({
+      name: "majordomo-worker",
+      logger: this.logger,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      socket: () => {
+        const socket = createDealer({ linger: 0 });
+        connectAll(socket, [broker]);
+        return socket;
+      },
+      heartbeat: {
+        interval,
+        liveness,
+        send: () => void link.post(encodeWorkerSignal(this.version, "HEARTBEAT")),
+      },
+      reconnect: new Backoff({ initial: delay, max: Math.max(max, delay) }),
+      onConnect: () => {
+        this.#sayGoodbye = true;
+        link.post(encodeReady(this.version, this.service));
+      },
+      onMessage: (m) => this.#onMessage(link.generation, m),
+      // Tell a live broker we are leaving (7/MDP: the worker MAY send DISCONNECT at any time).
+      goodbye: () =>
+        this.#sayGoodbye ? encodeWorkerSignal(this.version, "DISCONNECT") : undefined,
+    });
+    link.on("link:connected", () =>
+      this.emit("broker:connected", { attempt: link.stats().connects }),
+    );
+    link.on("link:lost", ({ reason }) => {
+      if (reason !== "silent") return;
+      this.#stats.brokerDeaths++;
+      this.logger.warn("disconnected from broker - retrying", { service: this.service });
+      this.emit("broker:lost", { reason: "silent" });
+    });
+    this.#link = link;
   }
 
   stats(): MajordomoWorkerStats {
+    const link = this.#link.stats();
     return {
       ...this.#stats,
-      heartbeatsSent: this.#heartbeatsOfClosedLinks + (this.#link?.heartbeat.heartbeatsSent ?? 0),
+      connects: link.connects,
+      heartbeatsSent: link.heartbeatsSent,
       busy: this.#busy,
     };
   }
 
   protected onStart(): Promise<void> {
-    this.#connect();
-    this.own(() => {
-      if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
-      return this.#drop();
-    });
+    this.watch(this.#link); // a dead reader fails the worker
+    this.#link.start();
+    this.own(() => this.#link.close());
     return Promise.resolve();
   }
 
-  #connect(): void {
-    const generation = ++this.#generation;
-    const socket = createDealer({ linger: 0 });
-    connectAll(socket, [this.#broker]);
-    const heartbeat = new LinkHeartbeat({
-      interval: this.#interval,
-      liveness: this.#liveness,
-      sendHeartbeat: () => void loop.post(encodeWorkerSignal(this.version, "HEARTBEAT")),
-      onDead: () => {
-        this.#stats.brokerDeaths++;
-        this.logger.warn("disconnected from broker - retrying", { service: this.service });
-        this.#relink("silent", this.#backoff.next());
-      },
-    });
-    const loop = this.watch(
-      new SocketLoop(socket, {
-        name: "majordomo-worker",
-        logger: this.logger,
-        onMessage: (m) => this.#onMessage(generation, m),
-      }),
-    );
-    const link: Link = { generation, loop, heartbeat, abort: new AbortController() };
-    this.#link = link;
-    loop.start();
-    loop.post(encodeReady(this.version, this.service));
-    heartbeat.start();
-    this.#stats.connects++;
-    this.emit("broker:connected", { attempt: this.#stats.connects });
-  }
-
   #onMessage(generation: number, frames: Frame[]): void {
-    const link = this.#link;
-    if (link === undefined || link.generation !== generation) return;
-    link.heartbeat.received();
-    let m;
+    let action;
     try {
-      m = decodeWorkerInbound(this.version, frames);
+      action = this.#core.receive(frames);
     } catch (error) {
       if (!isZgError(error, "ZG_PROTOCOL")) throw error;
       this.#stats.protocolErrors++;
       this.logger.debug("invalid message from broker dropped", { error: error.message });
       return;
     }
-    // Any traffic from the broker means it is up: reset the back-off.
-    this.#backoff.reset();
-    switch (m.command) {
-      case "HEARTBEAT":
+    switch (action.kind) {
+      case "heartbeat":
         return;
-      case "DISCONNECT":
+      case "disconnect":
         this.#stats.disconnectsReceived++;
-        this.#relink("disconnect", 0);
+        this.#relink("disconnect");
         return;
-      case "REQUEST":
+      case "request":
         // Draining: take no new request (the broker re-queues it when this worker leaves).
         if (!this.accepting) return;
-        void this.track(this.#serve(link, m.client, m.body));
+        void this.track(this.#serve(generation, action.request, action.reply));
         return;
     }
   }
 
-  async #serve(link: Link, client: Frame, body: Frame[]): Promise<void> {
+  async #serve(
+    generation: number,
+    request: Frame[],
+    encode: (command: "PARTIAL" | "FINAL", frames: readonly FrameLike[]) => Frame[],
+  ): Promise<void> {
     this.#busy = true;
-    // The async client's correlation frame is not the application's business.
-    const correlation = decodeCorrelation(body[0]) === undefined ? undefined : body[0];
-    const request = correlation === undefined ? body : body.slice(1);
     const send = (command: "PARTIAL" | "FINAL", frames: readonly FrameLike[]): boolean => {
-      if (this.#link !== link || !this.running) {
+      if (!this.#link.isCurrent(generation) || !this.running) {
         this.#stats.staleReplies++;
         return false;
       }
-      const out = frames.map(toFrame);
-      link.loop.post(
-        encodeWorkerReply(
-          this.version,
-          command,
-          client,
-          correlation === undefined ? out : [correlation, ...out],
-        ),
-      );
-      link.heartbeat.sent();
+      this.#link.post(encode(command, frames));
       return true;
     };
     const context: MajordomoRequestContext = {
       service: this.service,
-      signal: link.abort.signal,
+      signal: this.#link.signal,
       partial: (frames) => {
         if (this.version === "MDP/0.1")
           throw new ZgError("ZG_STATE", "PARTIAL replies need MDP/0.2");
@@ -303,33 +275,17 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
       this.logger.error("handler failed; re-registering so the broker can re-queue", {
         error: String(error),
       });
-      if (this.#link === link) this.#relink("handler-error", 0);
+      if (this.#link.isCurrent(generation)) this.#relink("handler-error");
     } finally {
       this.#busy = false;
     }
   }
 
-  /** Drops the current link and connects a new socket after `delay` ms. */
-  #relink(reason: "silent" | "disconnect" | "handler-error", delay: number): void {
+  /** Drops the current socket and registers again on a new one at once. */
+  #relink(reason: "disconnect" | "handler-error"): void {
     if (!this.running && this.state !== "starting") return;
     this.emit("broker:lost", { reason });
-    void this.#drop(reason !== "disconnect");
-    if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
-    this.#reconnectTimer = setTimeout(() => {
-      this.#reconnectTimer = undefined;
-      if (this.running) this.#connect();
-    }, delay);
-  }
-
-  async #drop(sayGoodbye = true): Promise<void> {
-    const link = this.#link;
-    this.#link = undefined;
-    if (link === undefined) return;
-    link.heartbeat.stop();
-    this.#heartbeatsOfClosedLinks += link.heartbeat.heartbeatsSent;
-    link.abort.abort(new ZgError("ZG_CLOSED", "broker link replaced"));
-    // Tell a live broker we are leaving (7/MDP: the worker MAY send DISCONNECT at any time).
-    if (sayGoodbye) link.loop.post(encodeWorkerSignal(this.version, "DISCONNECT"));
-    await link.loop.close({ drainTimeout: sayGoodbye ? 50 : 0 });
+    this.#sayGoodbye = reason !== "disconnect";
+    this.#link.reconnect(0);
   }
 }

@@ -1,17 +1,19 @@
+import type { SocketLoop } from "@zg/core";
 import {
-  bindAll,
   Component,
-  createRouter,
   durationOption,
   endpointsOption,
+  heartbeatIntervalOption,
+  livenessOption,
   integerOption,
-  isZgError,
-  SocketLoop,
-  type ComponentOptions,
 } from "@zg/core";
 import { DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_LIVENESS } from "@zg/heartbeat";
-import { DEFAULT_BIND_ENDPOINT, type BrokerEndpoints } from "../common/broker-types.js";
-import type { OverflowPolicy } from "../common/request-queue.js";
+import {
+  DEFAULT_BIND_ENDPOINT,
+  type BrokerEndpoints,
+  type LruBrokerOptions,
+} from "../common/broker-types.js";
+import { startLruBrokerLoops } from "../lb/broker-loops.js";
 import { DEFAULT_MAX_WORKERS } from "../lb/load-balancing-broker.js";
 import { PirateQueueCore, type PirateQueueEvents, type PirateQueueStats } from "./queue-core.js";
 
@@ -27,26 +29,14 @@ export const DEFAULT_PPP_HEARTBEAT_LIVENESS = DEFAULT_HEARTBEAT_LIVENESS;
 /** Default expiry-check granularity of the queue, 10 ms (reliability-battery.md §2.2, G ≤ 10 ms). */
 export const DEFAULT_PPP_EXPIRY_GRANULARITY = 10;
 
-/** Options of {@link PirateQueue}. Durations in milliseconds. */
-export interface PirateQueueOptions extends ComponentOptions {
-  /** Client-facing ROUTER endpoints. @defaultValue "tcp://127.0.0.1:*" */
-  frontend?: string | readonly string[];
-  /** Worker-facing ROUTER endpoints. @defaultValue "tcp://127.0.0.1:*" */
-  backend?: string | readonly string[];
+/** Options of {@link PirateQueue}: those of every LRU broker, plus heartbeating. Durations in milliseconds. */
+export interface PirateQueueOptions extends LruBrokerOptions {
   /** Heartbeat interval (Guide `HEARTBEAT_INTERVAL`). @defaultValue {@link DEFAULT_PPP_HEARTBEAT_INTERVAL} (1000) */
   heartbeatInterval?: number;
   /** Missed intervals before a worker is purged (Guide `HEARTBEAT_LIVENESS`). @defaultValue {@link DEFAULT_PPP_HEARTBEAT_LIVENESS} (3) */
   heartbeatLiveness?: number;
   /** Expiry sweep granularity: the most an expiry can be late. @defaultValue {@link DEFAULT_PPP_EXPIRY_GRANULARITY} (10) */
   expiryGranularity?: number;
-  /** Most requests waiting for a worker. @defaultValue 1000 */
-  maxQueued?: number;
-  /** What happens when `maxQueued` is reached. @defaultValue "backpressure" (Guide behaviour) */
-  overflow?: OverflowPolicy;
-  /** Most workers tracked at once; READY beyond it is refused. @defaultValue {@link DEFAULT_MAX_WORKERS} */
-  maxWorkers?: number;
-  /** Socket linger in ms. @defaultValue 0 */
-  linger?: number;
 }
 
 /**
@@ -61,7 +51,7 @@ export interface PirateQueueOptions extends ComponentOptions {
  * - liveness comes from `@zg/heartbeat`'s {@link PresenceTracker}: HEARTBEAT
  *   to each worker after an interval with nothing sent to it, and a worker
  *   silent for interval × liveness is purged and never sent a request again;
- * - waiting requests are bounded with an {@link OverflowPolicy}.
+ * - waiting requests are bounded with an `OverflowPolicy`.
  *
  * Heartbeats go to busy workers too (`ppworker` accepts them at any time),
  * and a HEARTBEAT from a busy worker does not make it idle, so a worker that
@@ -96,17 +86,15 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
       DEFAULT_BIND_ENDPOINT,
     ]);
     this.#backendEndpoints = endpointsOption("backend", options.backend, [DEFAULT_BIND_ENDPOINT]);
-    this.heartbeatInterval = durationOption(
+    this.heartbeatInterval = heartbeatIntervalOption(
       "heartbeatInterval",
       options.heartbeatInterval,
       DEFAULT_PPP_HEARTBEAT_INTERVAL,
-      { min: 10 },
     );
-    this.heartbeatLiveness = integerOption(
+    this.heartbeatLiveness = livenessOption(
       "heartbeatLiveness",
       options.heartbeatLiveness,
       DEFAULT_PPP_HEARTBEAT_LIVENESS,
-      { min: 1, max: 1000 },
     );
     this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
     this.#core = new PirateQueueCore({
@@ -125,40 +113,26 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
       toClient: (m) => this.#frontend?.post(m) ?? false,
       emit: (type, event) => this.emit(type, event as never),
       logger: this.logger,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
     });
   }
 
   /** Binds both ROUTERs and starts the loops. Resolves with the real endpoints. */
   protected async onStart(): Promise<BrokerEndpoints> {
-    const frontendSocket = this.own(createRouter({ linger: this.#linger }));
-    const backendSocket = this.own(createRouter({ linger: this.#linger }));
-    const frontend = await bindAll(frontendSocket, this.#frontendEndpoints);
-    const backend = await bindAll(backendSocket, this.#backendEndpoints);
-    this.own(() => this.#core.close());
-    this.#backend = this.own(
-      new SocketLoop(backendSocket, {
-        name: "backend",
-        logger: this.logger,
-        onMessage: (m) => this.#guard("backend", () => this.#core.onWorker(m)),
-        onSendFailure: (m, outcome) => {
-          if (outcome !== "closed") this.#core.onWorkerSendFailure(m);
-        },
-      }),
-    );
-    this.#frontend = this.own(
-      new SocketLoop(frontendSocket, {
-        name: "frontend",
-        logger: this.logger,
-        onMessage: (m) => this.#guard("frontend", () => this.#core.onClient(m)),
-        onSendFailure: (_m, outcome) => {
-          if (outcome !== "closed") this.#core.onClientSendFailure();
-        },
-      }),
-    );
-    this.own(() => this.#core.releaseWaiting()); // released first: a reader held by backpressure must not block close
-    this.#backend.start();
-    this.#frontend.start();
-    return { frontend, backend };
+    const { frontend, backend, endpoints } = await startLruBrokerLoops({
+      frontend: this.#frontendEndpoints,
+      backend: this.#backendEndpoints,
+      linger: this.#linger,
+      logger: this.logger,
+      core: this.#core,
+      onBackend: (m) => this.#core.onWorker(m),
+      onBackendSendFailure: (m) => this.#core.onWorkerSendFailure(m),
+      onProtocolError: (socket, reason) => this.emit("protocol:invalid", { socket, reason }),
+      own: (r) => this.own(r),
+    });
+    this.#frontend = frontend;
+    this.#backend = backend;
+    return endpoints;
   }
 
   /** Drain hook: stop reading the frontend (new requests wait in libzmq; clients' retries go elsewhere). */
@@ -180,16 +154,5 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
   /** Identities of the workers in the table (idle and busy), for tests and dashboards. */
   workers(): string[] {
     return this.#core.workers();
-  }
-
-  #guard(socket: "frontend" | "backend", fn: () => void | Promise<void>): void | Promise<void> {
-    try {
-      return fn();
-    } catch (error) {
-      if (!isZgError(error, "ZG_PROTOCOL")) throw error;
-      this.#core.protocolError();
-      this.logger.debug("malformed message dropped", { socket, error: error.message });
-      this.emit("protocol:invalid", { socket, reason: error.message });
-    }
   }
 }

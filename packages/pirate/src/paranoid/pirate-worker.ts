@@ -6,16 +6,17 @@ import {
   createDealer,
   DEFAULT_BACKOFF_INITIAL,
   DEFAULT_BACKOFF_MAX,
-  durationOption,
   endpointsOption,
+  heartbeatIntervalOption,
   integerOption,
   isZgError,
-  SocketLoop,
+  livenessOption,
+  ReconnectingLink,
   wrapEnvelope,
+  type Clock,
   type ComponentOptions,
   type Message,
 } from "@zg/core";
-import { LinkHeartbeat } from "@zg/heartbeat";
 import { replyFrames, type RequestHandler } from "../common/handler.js";
 import { DEFAULT_PPP_HEARTBEAT_INTERVAL, DEFAULT_PPP_HEARTBEAT_LIVENESS } from "./pirate-queue.js";
 import { decodePppQueueMessage, encodePppHeartbeat, encodePppReady } from "./protocol.js";
@@ -43,6 +44,8 @@ export interface PirateWorkerOptions extends ComponentOptions {
   routingId?: string;
   /** Socket linger in ms. @defaultValue 0 */
   linger?: number;
+  /** Time source of heartbeats and reconnect delays. @defaultValue systemClock */
+  clock?: Clock;
 }
 
 /** Stats of a {@link PirateWorker}. */
@@ -79,11 +82,11 @@ export interface PirateWorkerEvents {
  * The Paranoid Pirate worker, 6/PPP (Guide ch. 4, `ppworker`), byte-compatible
  * with `ppqueue`: a DEALER that sends READY `[0x01]`, heartbeats `[0x02]` when
  * idle on the link, answers `[C][""][body]` with `[C][""][reply]`, and judges
- * the queue gone after interval × liveness of silence (liveness from
- * `@zg/heartbeat`'s {@link LinkHeartbeat}). It then closes the socket
- * (linger 0), waits with exponential back-off (`@zg/core` {@link Backoff},
- * Guide 1 s doubling to 32 s), opens a new socket and sends READY again, so
- * it survives queue restarts. Any message from the queue resets the back-off.
+ * the queue gone after interval × liveness of silence. It then closes the
+ * socket (linger 0), waits with exponential back-off (Guide 1 s doubling to
+ * 32 s), opens a new socket and sends READY again, so it survives queue
+ * restarts; any message from the queue resets the back-off. All of that is
+ * `@zg/core`'s {@link ReconnectingLink}.
  *
  * The worker owns its sockets. `start()` resolves once the first socket is
  * connecting (the queue need not be up).
@@ -100,22 +103,13 @@ export class PirateWorker extends Component<PirateWorkerEvents, PirateWorkerStat
   readonly heartbeatInterval: number;
   /** Missed intervals before the queue is judged gone. */
   readonly heartbeatLiveness: number;
-  readonly #endpoints: string[];
   readonly #handler: RequestHandler;
-  readonly #routingId: string | undefined;
-  readonly #linger: number;
-  readonly #backoff: Backoff;
-  #loop: SocketLoop | undefined;
-  #heartbeat: LinkHeartbeat | undefined;
-  #generation = 0;
-  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #link: ReconnectingLink;
   #chain: Promise<void> = Promise.resolve();
   #inFlight = 0;
   readonly #stats = {
     requests: 0,
     replies: 0,
-    heartbeatsSent: 0,
-    reconnects: 0,
     staleReplies: 0,
     handlerErrors: 0,
     protocolErrors: 0,
@@ -124,104 +118,81 @@ export class PirateWorker extends Component<PirateWorkerEvents, PirateWorkerStat
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: PirateWorkerOptions) {
     super("PirateWorker", options);
-    this.#endpoints = endpointsOption("endpoint", options.endpoint);
+    const endpoints = endpointsOption("endpoint", options.endpoint);
     assertArgument(typeof options.handler === "function", "handler must be a function");
     this.#handler = options.handler;
-    this.heartbeatInterval = durationOption(
+    this.heartbeatInterval = heartbeatIntervalOption(
       "heartbeatInterval",
       options.heartbeatInterval,
       DEFAULT_PPP_HEARTBEAT_INTERVAL,
-      { min: 10 },
     );
-    this.heartbeatLiveness = integerOption(
+    this.heartbeatLiveness = livenessOption(
       "heartbeatLiveness",
       options.heartbeatLiveness,
       DEFAULT_PPP_HEARTBEAT_LIVENESS,
-      { min: 1, max: 1000 },
     );
-    this.#backoff = new Backoff({
+    const backoff = new Backoff({
       initial: options.reconnectInitial ?? DEFAULT_PPP_RECONNECT_INITIAL,
       max:
         options.reconnectMax ?? Math.max(DEFAULT_PPP_RECONNECT_MAX, options.reconnectInitial ?? 0),
     });
-    this.#routingId = options.routingId;
-    this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
+    const routingId = options.routingId;
+    const linger = integerOption("linger", options.linger, 0, { min: -1 });
+    const link: ReconnectingLink = new ReconnectingLink({
+      name: "worker",
+      logger: this.logger,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      socket: () => {
+        const socket = createDealer({
+          linger,
+          ...(routingId === undefined ? {} : { routingId }),
+        });
+        connectAll(socket, endpoints);
+        return socket;
+      },
+      heartbeat: {
+        interval: this.heartbeatInterval,
+        liveness: this.heartbeatLiveness,
+        send: () => void link.post(encodePppHeartbeat()),
+      },
+      reconnect: backoff,
+      onConnect: () => void link.post(encodePppReady()),
+      onMessage: (m) => this.#onMessage(link.generation, m),
+    });
+    link.on("link:connected", ({ attempt }) => this.emit("queue:connected", { attempt }));
+    link.on("link:lost", ({ silentFor, delay }) => {
+      this.logger.info("queue silent; reconnecting", { silentFor, delay });
+      this.emit("queue:lost", { silentFor, delay });
+    });
+    this.#link = link;
   }
 
   /** Opens the first socket and sends READY. */
   protected onStart(): Promise<void> {
-    this.#connect(0);
+    this.watch(this.#link); // a dead reader fails the worker
+    this.#link.start();
     return Promise.resolve();
   }
 
   /** Stops heartbeats and timers, closes the current socket. */
   protected override async onClose(): Promise<void> {
-    this.#generation++;
-    this.#heartbeat?.stop();
-    if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
-    await this.#loop?.close();
+    // No wait for a running handler here: close() bounds it (closeTimeout) and a handler that
+    // calls close() must not wait for itself.
+    await this.#link.close();
   }
 
   /** Counters. */
   stats(): PirateWorkerStats {
+    const link = this.#link.stats();
     return {
       ...this.#stats,
-      heartbeatsSent: this.#stats.heartbeatsSent,
-      connected: this.#heartbeat?.running ?? false,
+      heartbeatsSent: link.heartbeatsSent,
+      reconnects: link.losses,
+      connected: link.connected,
     };
   }
 
-  #connect(attempt: number): void {
-    const generation = ++this.#generation;
-    const socket = createDealer({
-      linger: this.#linger,
-      ...(this.#routingId === undefined ? {} : { routingId: this.#routingId }),
-    });
-    connectAll(socket, this.#endpoints);
-    const loop = this.watch(
-      new SocketLoop(socket, {
-        name: "worker",
-        logger: this.logger,
-        onMessage: (m) => this.#onMessage(generation, m),
-      }),
-    );
-    this.#loop = loop;
-    const heartbeat = new LinkHeartbeat({
-      interval: this.heartbeatInterval,
-      liveness: this.heartbeatLiveness,
-      sendHeartbeat: () => {
-        this.#stats.heartbeatsSent++;
-        loop.post(encodePppHeartbeat());
-      },
-      onDead: (silentFor) => this.#lost(generation, silentFor),
-    });
-    this.#heartbeat = heartbeat;
-    loop.start();
-    loop.post(encodePppReady());
-    heartbeat.start();
-    this.emit("queue:connected", { attempt });
-  }
-
-  #lost(generation: number, silentFor: number): void {
-    if (generation !== this.#generation || this.stopping) return;
-    this.#generation++;
-    const old = this.#loop;
-    this.#loop = undefined;
-    void old?.close();
-    const delay = this.#backoff.next();
-    this.#stats.reconnects++;
-    this.logger.info("queue silent; reconnecting", { silentFor, delay });
-    this.emit("queue:lost", { silentFor, delay });
-    this.#reconnectTimer = setTimeout(() => {
-      this.#reconnectTimer = undefined;
-      if (!this.stopping) this.#connect(this.#backoff.attempts);
-    }, delay);
-  }
-
   #onMessage(generation: number, message: Message): void {
-    if (generation !== this.#generation) return;
-    this.#heartbeat?.received();
-    this.#backoff.reset();
     let decoded;
     try {
       decoded = decodePppQueueMessage(message);
@@ -293,18 +264,14 @@ export class PirateWorker extends Component<PirateWorkerEvents, PirateWorkerStat
     this.logger.warn("handler failed; request dropped", { error: String(error) });
     this.emit("handler:failed", { error });
     // Back into rotation: the queue treats READY from a busy worker as "idle again".
-    if (generation === this.#generation) this.#loop?.post(encodePppReady());
+    if (this.#link.isCurrent(generation)) this.#link.post(encodePppReady());
   }
 
   #reply(generation: number, envelope: Message, reply: Message): void {
-    const loop = this.#loop;
-    if (generation !== this.#generation || loop === undefined) {
+    if (!this.#link.isCurrent(generation)) {
       this.#stats.staleReplies++;
       return;
     }
-    if (loop.post(wrapEnvelope(envelope, reply))) {
-      this.#stats.replies++;
-      this.#heartbeat?.sent();
-    }
+    if (this.#link.post(wrapEnvelope(envelope, reply))) this.#stats.replies++;
   }
 }
