@@ -48,3 +48,68 @@ export {
   type ServerSocketClass,
 } from "./secure-server.js";
 export { runKeysCli } from "./cli.js";
+export {
+  DEFAULT_LOGIN_TIMEOUT,
+  DEFAULT_MAX_CLIENTS,
+  DEFAULT_MAX_PENDING_LOGINS,
+  DEFAULT_MAX_SUBSCRIPTIONS,
+  DEFAULT_REFRESH_INTERVAL,
+  DEFAULT_REFRESH_LIVENESS,
+  DEFAULT_REQUEST_TIMEOUT,
+} from "./pubsub/constants.js";
+export {
+  covers,
+  matches,
+  MAX_TOPIC_BYTES,
+  parsePattern,
+  parseTopic,
+  type TopicPattern,
+} from "./pubsub/topics.js";
+export {
+  issueToken,
+  MAX_TOKEN_BYTES,
+  MAX_TOKEN_PATTERNS,
+  mayPublish,
+  maySubscribe,
+  RevocationList,
+  TOKEN_MAGIC,
+  verifyToken,
+  type Revocations,
+  type TokenCheck,
+  type TokenClaims,
+  type TokenRefusal,
+  type VerifiedToken,
+} from "./pubsub/token.js";
+export {
+  BrokerCommand,
+  ClientCommand,
+  decodeBroker,
+  decodeClient,
+  encodeBroker,
+  encodeClient,
+  loginTranscript,
+  NONCE_BYTES,
+  PUBSUB_MAGIC,
+  type BrokerMessage,
+  type ClientMessage,
+  type StatusCode,
+} from "./pubsub/wire.js";
+export {
+  BrokerCore,
+  type BrokerCoreOptions,
+  type BrokerEvents,
+  type BrokerStats,
+} from "./pubsub/broker-core.js";
+export {
+  SecurePubSubBroker,
+  type SecurePubSubBrokerOptions,
+  type SecurePubSubBrokerStats,
+} from "./pubsub/broker.js";
+export {
+  SecurePubSubClient,
+  type ClientEvents,
+  type ClientStats,
+  type Publication,
+  type SecurePubSubClientOptions,
+  type StatusReply,
+} from "./pubsub/client.js";

@@ -2,7 +2,17 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { expect, test } from "vitest";
 import { runScript } from "@zg/testing";
-import { DEFAULT_CERT_RELOAD_INTERVAL, DEFAULT_ZAP_POLICY_TIMEOUT } from "../src/index.js";
+import {
+  DEFAULT_CERT_RELOAD_INTERVAL,
+  DEFAULT_LOGIN_TIMEOUT,
+  DEFAULT_MAX_CLIENTS,
+  DEFAULT_MAX_PENDING_LOGINS,
+  DEFAULT_MAX_SUBSCRIPTIONS,
+  DEFAULT_REFRESH_INTERVAL,
+  DEFAULT_REFRESH_LIVENESS,
+  DEFAULT_REQUEST_TIMEOUT,
+  DEFAULT_ZAP_POLICY_TIMEOUT,
+} from "../src/index.js";
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 const fmt = (n: number) => (n < 10_000 ? String(n) : n.toLocaleString("en-US").replace(/,/g, " "));
@@ -11,6 +21,13 @@ test("the README options table states the exported defaults", () => {
   const rows: [string, string][] = [
     ["DEFAULT_CERT_RELOAD_INTERVAL", `${fmt(DEFAULT_CERT_RELOAD_INTERVAL)} ms`],
     ["DEFAULT_ZAP_POLICY_TIMEOUT", `${fmt(DEFAULT_ZAP_POLICY_TIMEOUT)} ms`],
+    ["DEFAULT_REFRESH_INTERVAL", `${fmt(DEFAULT_REFRESH_INTERVAL)} ms`],
+    ["DEFAULT_REFRESH_LIVENESS", `${DEFAULT_REFRESH_LIVENESS}`],
+    ["DEFAULT_LOGIN_TIMEOUT", `${fmt(DEFAULT_LOGIN_TIMEOUT)} ms`],
+    ["DEFAULT_MAX_CLIENTS", fmt(DEFAULT_MAX_CLIENTS)],
+    ["DEFAULT_MAX_PENDING_LOGINS", fmt(DEFAULT_MAX_PENDING_LOGINS)],
+    ["DEFAULT_MAX_SUBSCRIPTIONS", fmt(DEFAULT_MAX_SUBSCRIPTIONS)],
+    ["DEFAULT_REQUEST_TIMEOUT", `${fmt(DEFAULT_REQUEST_TIMEOUT)} ms`],
   ];
   for (const [name, value] of rows) expect(readme).toContain(`| \`${name}\` | ${value} |`);
 });
