@@ -1,6 +1,7 @@
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import nacl from "tweetnacl";
 import { ZgError } from "@zg/core/pure";
+import { ed25519PublicKey, x25519PublicKey } from "./crypto.js";
 import { isZ85Key, z85Decode, z85Encode } from "./z85.js";
 
 /**
@@ -39,16 +40,20 @@ export function signingKeyPair(curveSecretKey: string | Uint8Array): SigningKeyP
   const input = new Uint8Array(SIGN_CONTEXT.length + 32);
   input.set(SIGN_CONTEXT);
   input.set(secret, SIGN_CONTEXT.length);
-  const kp = nacl.sign.keyPair.fromSeed(nacl.hash(input).subarray(0, 32));
-  return { publicKey: kp.publicKey, secretKey: kp.secretKey };
+  const seed = nacl.hash(input).subarray(0, 32);
+  const publicKey = ed25519PublicKey(seed);
+  const secretKey = new Uint8Array(64);
+  secretKey.set(seed);
+  secretKey.set(publicKey, 32);
+  return { publicKey, secretKey };
 }
 
 /** A fresh certificate (X25519 pair from tweetnacl's CSPRNG) with `sign-public-key` in its metadata. */
 export function generateCertificate(metadata: Record<string, string> = {}): Certificate {
-  const kp = nacl.box.keyPair();
-  const secretKey = z85Encode(kp.secretKey);
+  const secret = nacl.randomBytes(32);
+  const secretKey = z85Encode(secret);
   return {
-    publicKey: z85Encode(kp.publicKey),
+    publicKey: z85Encode(x25519PublicKey(secret)),
     secretKey,
     metadata: { ...metadata, "sign-public-key": z85Encode(signingKeyPair(secretKey).publicKey) },
   };

@@ -113,3 +113,36 @@ export {
   type SecurePubSubClientOptions,
   type StatusReply,
 } from "./pubsub/client.js";
+export { REPLAY_WINDOW_SIZE, ReplayWindow } from "./e2e/replay-window.js";
+export {
+  BATCH_MAGIC,
+  decodeBatchHeader,
+  encodeBatchHeader,
+  MAX_BATCH_MESSAGES,
+  openBatch,
+  sealBatch,
+  type BatchHeader,
+  type OpenContext,
+  type OpenRefusal,
+  type OpenResult,
+  type SealInput,
+} from "./e2e/envelope.js";
+export {
+  BUNDLE_MAGIC,
+  DEFAULT_GRACE_WINDOW,
+  KeyRing,
+  unwrapGroupKey,
+  wrapGroupKey,
+  type GroupKey,
+} from "./e2e/keys.js";
+export {
+  DEFAULT_EPOCH_HISTORY,
+  DEFAULT_ROTATE_AFTER,
+  DEFAULT_ROTATE_INTERVAL,
+  KeyServiceCore,
+  type KeyAnswer,
+  type KeyServiceCoreOptions,
+  type Rotation,
+  type RotationReason,
+} from "./e2e/key-service-core.js";
+export { E2ESession, type E2ESessionOptions, type E2ESessionStats } from "./e2e/session.js";

@@ -13,7 +13,7 @@ import {
 } from "@zg/core";
 import { isZ85Key, z85Decode, z85Encode } from "./z85.js";
 import { zapHandlerOf, type ZapHandler } from "./zap.js";
-import nacl from "tweetnacl";
+import { x25519PublicKey } from "./crypto.js";
 
 /** Socket options of a fail-closed CURVE server (Ironhouse). */
 export interface CurveServerSocketOptions {
@@ -36,7 +36,7 @@ export interface CurveServerConfig {
 
 /** The Z85 public key of a Z85 CURVE secret key. */
 export function curvePublicKey(secretKey: string): string {
-  return z85Encode(nacl.scalarMult.base(z85Decode(secretKey)));
+  return z85Encode(x25519PublicKey(z85Decode(secretKey)));
 }
 
 /**

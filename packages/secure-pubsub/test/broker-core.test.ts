@@ -16,6 +16,7 @@ import {
   type ClientMessage,
 } from "../src/index.js";
 import { testIssuer } from "./helpers/identities.js";
+import { ed25519Sign } from "../src/crypto.js";
 
 function harness(
   opts: { now?: () => number; maxSubscriptions?: number; maxClients?: number } = {},
@@ -60,7 +61,7 @@ function harness(
     const login = (token = ident.token, secretKey = ident.secretKey): number => {
       const c = request({ cmd: "hello" } as never);
       if (c?.cmd !== "challenge") return -1;
-      const sig = nacl.sign.detached(
+      const sig = ed25519Sign(
         loginTranscript(c.nonce, nacl.hash(token)),
         signingKeyPair(secretKey).secretKey,
       );
@@ -139,7 +140,7 @@ describe("BrokerCore", () => {
     // a replayed login: capture a valid LOGIN and send it again (new or no challenge)
     const c = ca.request({ cmd: "hello" } as never);
     if (c?.cmd !== "challenge") throw new Error("precondition: a challenge");
-    const sig = nacl.sign.detached(
+    const sig = ed25519Sign(
       loginTranscript(c.nonce, nacl.hash(a.token)),
       signingKeyPair(a.secretKey).secretKey,
     );

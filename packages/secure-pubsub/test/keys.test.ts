@@ -118,3 +118,20 @@ test("CertStore loads a directory, skips secrets and junk, and reports added and
   expect(store.has(b.publicKey) && !store.has(a.publicKey)).toBe(true);
   expect(new CertStore(join(dir, "missing")).reload()).toEqual({ added: [], removed: [] });
 });
+
+test("the node:crypto Ed25519/X25519 paths are byte-compatible with tweetnacl", async () => {
+  const { boxBefore, ed25519PublicKey, ed25519Sign, ed25519Verify, x25519PublicKey } =
+    await import("../src/crypto.js");
+  const seed = nacl.randomBytes(32);
+  const kp = nacl.sign.keyPair.fromSeed(seed);
+  expect(ed25519PublicKey(seed)).toEqual(kp.publicKey);
+  const msg = Buffer.from("transcript");
+  expect(ed25519Sign(msg, kp.secretKey)).toEqual(nacl.sign.detached(msg, kp.secretKey));
+  expect(ed25519Verify(msg, nacl.sign.detached(msg, kp.secretKey), kp.publicKey)).toBe(true);
+  expect(ed25519Verify(msg, new Uint8Array(64), kp.publicKey)).toBe(false);
+  expect(ed25519Verify(msg, new Uint8Array(64), new Uint8Array(3))).toBe(false);
+  const a = nacl.box.keyPair();
+  const b = nacl.box.keyPair();
+  expect(x25519PublicKey(a.secretKey)).toEqual(a.publicKey);
+  expect(boxBefore(b.publicKey, a.secretKey)).toEqual(nacl.box.before(b.publicKey, a.secretKey));
+});

@@ -16,6 +16,7 @@ import {
 } from "@zg/core/pure";
 import { PresenceTracker } from "@zg/heartbeat";
 import { z85Decode } from "../z85.js";
+import { ed25519Verify } from "../crypto.js";
 import {
   DEFAULT_LOGIN_TIMEOUT,
   DEFAULT_MAX_CLIENTS,
@@ -344,7 +345,7 @@ export class BrokerCore extends TypedEmitter<BrokerEvents> {
     if (!check.ok) return refuse(401, `token ${check.reason}`);
     const token = check.token;
     const transcript = loginTranscript(nonce, nacl.hash(m.token));
-    if (!nacl.sign.detached.verify(transcript, m.signature, z85Decode(token.key))) {
+    if (!ed25519Verify(transcript, m.signature, z85Decode(token.key))) {
       return refuse(401, "bad login signature");
     }
     const existing = this.#conns.get(id);

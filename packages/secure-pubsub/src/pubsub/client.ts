@@ -15,6 +15,7 @@ import {
   type Message,
 } from "@zg/core";
 import { signingKeyPair } from "../cert.js";
+import { ed25519Sign } from "../crypto.js";
 import { curveClientOptions } from "../secure-server.js";
 import { isZ85Key, z85Encode } from "../z85.js";
 import { DEFAULT_REFRESH_INTERVAL, DEFAULT_REQUEST_TIMEOUT } from "./constants.js";
@@ -250,7 +251,7 @@ export class SecurePubSubClient extends Component<ClientEvents, ClientStats> {
         details: { status: c.cmd === "status" ? c.code : undefined },
       });
     }
-    const signature = nacl.sign.detached(
+    const signature = ed25519Sign(
       loginTranscript(c.nonce, nacl.hash(this.#token)),
       this.#sign.secretKey,
     );

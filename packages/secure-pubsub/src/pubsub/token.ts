@@ -1,4 +1,4 @@
-import nacl from "tweetnacl";
+import { ed25519Sign, ed25519Verify } from "../crypto.js";
 import { ZgError } from "@zg/core/pure";
 import { signingKeyPair } from "../cert.js";
 import { z85Decode, z85Encode } from "../z85.js";
@@ -48,6 +48,7 @@ export type TokenCheck = { ok: true; token: VerifiedToken } | { ok: false; reaso
 
 const enc = new TextEncoder();
 const dec = new TextDecoder("utf-8", { fatal: true });
+const MAGIC_BYTES = enc.encode(TOKEN_MAGIC);
 
 /**
  * Issues (signs) an entitlement token with the issuer's CURVE secret key
@@ -77,7 +78,7 @@ export function issueToken(
     throw new ZgError("ZG_INVALID_ARGUMENT", `invalid token claims: ${problem}`);
   const body = enc.encode(JSON.stringify(full));
   const signed = concat(enc.encode(TOKEN_MAGIC), body);
-  const sig = nacl.sign.detached(signed, signer.secretKey);
+  const sig = ed25519Sign(signed, signer.secretKey);
   const out = concat(enc.encode(TOKEN_MAGIC), sig, body);
   if (out.length > MAX_TOKEN_BYTES)
     throw new ZgError("ZG_INVALID_ARGUMENT", "token exceeds MAX_TOKEN_BYTES");
@@ -132,7 +133,7 @@ export function verifyToken(
   ) {
     return { ok: false, reason: "malformed" };
   }
-  if (dec.decode(bytes.subarray(0, 4)) !== TOKEN_MAGIC) return { ok: false, reason: "malformed" };
+  if (!MAGIC_BYTES.every((b, i) => bytes[i] === b)) return { ok: false, reason: "malformed" };
   const sig = bytes.subarray(4, 68);
   const body = bytes.subarray(68);
   let claims: TokenClaims;
@@ -144,7 +145,7 @@ export function verifyToken(
   if (claimsProblem(claims) !== undefined) return { ok: false, reason: "malformed" };
   if (!options.issuers.has(claims.issuer)) return { ok: false, reason: "issuer" };
   const signed = concat(bytes.subarray(0, 4), body);
-  if (!nacl.sign.detached.verify(signed, sig, z85Decode(claims.issuer)))
+  if (!ed25519Verify(signed, sig, z85Decode(claims.issuer)))
     return { ok: false, reason: "signature" };
   if (!(claims.expires > options.now)) return { ok: false, reason: "expired" };
   const rl = options.revocations;
