@@ -146,3 +146,17 @@ export {
   type RotationReason,
 } from "./e2e/key-service-core.js";
 export { E2ESession, type E2ESessionOptions, type E2ESessionStats } from "./e2e/session.js";
+export {
+  KEYS_MAGIC,
+  KeyClient,
+  KeyService,
+  type KeyClientEvents,
+  type KeyClientOptions,
+  type KeyServiceEvents,
+  type KeyServiceOptions,
+} from "./e2e/key-service.js";
+export {
+  SecureTopicClient,
+  type SecureTopicClientOptions,
+  type SecureTopicEvents,
+} from "./e2e/secure-topic-client.js";

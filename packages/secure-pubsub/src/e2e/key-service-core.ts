@@ -28,7 +28,8 @@ export interface Rotation {
 
 /** The answer to a key request. */
 export type KeyAnswer =
-  { code: 200; bundles: Buffer[] } | { code: 400 | 401 | 403; reason: string };
+  | { code: 200; bundles: Buffer[]; member: string; publisher: boolean }
+  | { code: 400 | 401 | 403; reason: string };
 
 interface Epoch {
   epoch: number;
@@ -160,7 +161,7 @@ export class KeyServiceCore {
     const bundles = epochs
       .filter((e) => e.epoch >= since && e.members.has(t.curve as string))
       .map((e) => wrapGroupKey(shared, { topic, epoch: e.epoch, key: e.key }, this.#random));
-    return { code: 200, bundles };
+    return { code: 200, bundles, member: t.curve, publisher: mayPublish(t, topic) };
   }
 
   /**

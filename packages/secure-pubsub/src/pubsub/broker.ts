@@ -32,6 +32,8 @@ export interface SecurePubSubBrokerOptions
   curve?: { handler: ZapHandler; secretKey: string; domain: string };
   /** zeromq.js context. @defaultValue the default context */
   context?: zmq.Context;
+  /** Sees every message in and out (routing id first), e.g. to record traffic. */
+  tap?: (direction: "in" | "out", frames: readonly Frame[]) => void;
   /** ROUTER send high-water mark per client. @defaultValue 1000 */
   sendHighWaterMark?: number;
 }
@@ -123,7 +125,10 @@ export class SecurePubSubBroker extends Component<BrokerEvents, SecurePubSubBrok
       new SocketLoop(socket, {
         name: "secure-pubsub",
         logger: this.logger,
-        onMessage: (m) => this.core.handle(m),
+        onMessage: (m) => {
+          this.#o.tap?.("in", m);
+          this.core.handle(m);
+        },
         onSendFailure: (m, outcome) => {
           if (outcome === "unreachable" && m[0] !== undefined) this.core.drop(m[0]);
         },
@@ -134,6 +139,8 @@ export class SecurePubSubBroker extends Component<BrokerEvents, SecurePubSubBrok
   }
 
   #send(identity: Frame, frames: Frame[]): void {
-    this.#loop?.post([identity, ...frames]);
+    const m = [identity, ...frames];
+    this.#o.tap?.("out", m);
+    this.#loop?.post(m);
   }
 }
