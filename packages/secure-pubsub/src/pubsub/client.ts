@@ -170,9 +170,10 @@ export class SecurePubSubClient extends Component<ClientEvents, ClientStats> {
     payload: FrameLike | readonly FrameLike[],
     { ack = false } = {},
   ): Promise<StatusReply | undefined> {
-    const frames = (Array.isArray(payload) ? payload : [payload]).map((f: FrameLike) =>
-      Buffer.from(toFrame(f)),
-    );
+    const frames = (Array.isArray(payload) ? payload : [payload]).map((f: FrameLike) => {
+      const b = toFrame(f);
+      return Buffer.isBuffer(b) ? b : Buffer.from(b);
+    });
     this.#stats.published++;
     if (ack)
       return this.#request({ cmd: "publish", requestId: this.#rid(), topic, payload: frames });
