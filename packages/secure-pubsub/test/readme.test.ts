@@ -12,6 +12,11 @@ import {
   DEFAULT_REFRESH_LIVENESS,
   DEFAULT_REQUEST_TIMEOUT,
   DEFAULT_ZAP_POLICY_TIMEOUT,
+  DEFAULT_GRACE_WINDOW,
+  DEFAULT_ROTATE_INTERVAL,
+  DEFAULT_ROTATE_AFTER,
+  DEFAULT_EPOCH_HISTORY,
+  REPLAY_WINDOW_SIZE,
 } from "../src/index.js";
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
@@ -28,6 +33,11 @@ test("the README options table states the exported defaults", () => {
     ["DEFAULT_MAX_PENDING_LOGINS", fmt(DEFAULT_MAX_PENDING_LOGINS)],
     ["DEFAULT_MAX_SUBSCRIPTIONS", fmt(DEFAULT_MAX_SUBSCRIPTIONS)],
     ["DEFAULT_REQUEST_TIMEOUT", `${fmt(DEFAULT_REQUEST_TIMEOUT)} ms`],
+    ["DEFAULT_GRACE_WINDOW", `${fmt(DEFAULT_GRACE_WINDOW)} ms`],
+    ["DEFAULT_ROTATE_INTERVAL", `${fmt(DEFAULT_ROTATE_INTERVAL)} ms`],
+    ["DEFAULT_ROTATE_AFTER", fmt(DEFAULT_ROTATE_AFTER)],
+    ["DEFAULT_EPOCH_HISTORY", fmt(DEFAULT_EPOCH_HISTORY)],
+    ["REPLAY_WINDOW_SIZE", `${REPLAY_WINDOW_SIZE}`],
   ];
   for (const [name, value] of rows) expect(readme).toContain(`| \`${name}\` | ${value} |`);
 });
