@@ -1,3 +1,6 @@
+import { randomUUID } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { issueToken } from "./pubsub/token.js";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -10,7 +13,9 @@ import {
 
 const USAGE = `usage:
   zg-keys new NAME [--dir DIR]     write DIR/NAME.key (public) and DIR/NAME.key_secret (mode 0600)
-  zg-keys public FILE [--cert]     print the Z85 public key of a certificate (or its public certificate)`;
+  zg-keys public FILE [--cert]     print the Z85 public key of a certificate (or its public certificate)
+  zg-keys token --issuer SECRET_FILE --for CERT_FILE [--publish P,…] [--subscribe P,…] [--ttl SECONDS] [--id ID] --out FILE
+                                   issue an entitlement token (patterns: "a/b" exact, "a/*" prefix)`;
 
 /**
  * The `zg-keys` command: creates CURVE certificates in czmq's `zcert` format
@@ -38,6 +43,42 @@ export function runKeysCli(
       out(`public-key ${cert.publicKey}`);
       out(`public ${files.publicFile}`);
       out(`secret ${files.secretFile ?? ""}`);
+      return 0;
+    }
+    if (command === "token") {
+      const issuerFile = flag("--issuer");
+      const forFile = flag("--for");
+      const outFile = flag("--out");
+      if (issuerFile === undefined || forFile === undefined || outFile === undefined) {
+        err(USAGE);
+        return 2;
+      }
+      const issuer = loadCertificate(issuerFile);
+      if (issuer.secretKey === undefined)
+        throw new Error(`${issuerFile} is not a secret certificate`);
+      const subject = loadCertificate(forFile);
+      const signKey = subject.metadata["sign-public-key"];
+      if (signKey === undefined)
+        throw new Error(`${forFile} has no sign-public-key (make it with zg-keys new)`);
+      const list = (name: string): string[] =>
+        (flag(name) ?? "")
+          .split(",")
+          .map((x) => x.trim())
+          .filter((x) => x !== "");
+      const ttl = Number(flag("--ttl") ?? 86_400);
+      if (!Number.isFinite(ttl) || ttl <= 0)
+        throw new Error("--ttl must be a positive number of seconds");
+      const id = flag("--id") ?? randomUUID();
+      const token = issueToken(issuer.secretKey, {
+        id,
+        key: signKey,
+        curve: subject.publicKey,
+        publish: list("--publish"),
+        subscribe: list("--subscribe"),
+        expires: Date.now() + ttl * 1000,
+      });
+      writeFileSync(outFile, token, { mode: 0o600 });
+      out(`token ${id} ${outFile}`);
       return 0;
     }
     if (command === "public" && positional[0] !== undefined) {

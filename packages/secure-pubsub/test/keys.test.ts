@@ -135,3 +135,41 @@ test("the node:crypto Ed25519/X25519 paths are byte-compatible with tweetnacl", 
   expect(x25519PublicKey(a.secretKey)).toEqual(a.publicKey);
   expect(boxBefore(b.publicKey, a.secretKey)).toEqual(nacl.box.before(b.publicKey, a.secretKey));
 });
+
+test("zg-keys token issues a token that verifies against the issuer's signing key", async () => {
+  const { verifyToken, loadCertificate } = await import("../src/index.js");
+  const dir = tempDir("zg-keys-");
+  runKeysCli(["new", "issuer", "--dir", dir], () => undefined);
+  runKeysCli(["new", "alice", "--dir", dir], () => undefined);
+  const out: string[] = [];
+  const file = join(dir, "alice.token");
+  const code = runKeysCli(
+    [
+      "token",
+      "--issuer",
+      join(dir, "issuer.key_secret"),
+      "--for",
+      join(dir, "alice.key"),
+      "--publish",
+      "a/*",
+      "--subscribe",
+      "a/*,b",
+      "--ttl",
+      "60",
+      "--id",
+      "alice-1",
+      "--out",
+      file,
+    ],
+    (l) => out.push(l),
+  );
+  expect(code).toBe(0);
+  const issuerSign = loadCertificate(join(dir, "issuer.key")).metadata["sign-public-key"] as string;
+  const r = verifyToken(readFileSync(file), { issuers: new Set([issuerSign]), now: Date.now() });
+  expect(r.ok && r.token).toMatchObject({
+    id: "alice-1",
+    publish: ["a/*"],
+    subscribe: ["a/*", "b"],
+  });
+  expect(statSync(file).mode & 0o777).toBe(0o600);
+});
