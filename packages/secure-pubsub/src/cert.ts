@@ -131,7 +131,7 @@ export function parseCertificate(text: string): Certificate {
     else if (section === "curve" && name === "public-key") publicKey = value;
     else if (section === "curve" && name === "secret-key") secretKey = value;
   }
-  if (!isZ85Key(publicKey))
+  if (publicKey === undefined || !isZ85Key(publicKey))
     throw new ZgError("ZG_DECODE", "certificate has no valid curve/public-key");
   if (secretKey !== undefined && !isZ85Key(secretKey)) {
     throw new ZgError("ZG_DECODE", "certificate has an invalid curve/secret-key");

@@ -1,7 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { writeFileSync } from "node:fs";
-import { issueToken } from "./pubsub/token.js";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   formatCertificate,
@@ -10,6 +8,7 @@ import {
   publicCertificate,
   saveCertificate,
 } from "./cert.js";
+import { issueToken } from "./pubsub/token.js";
 
 const USAGE = `usage:
   zg-keys new NAME [--dir DIR]     write DIR/NAME.key (public) and DIR/NAME.key_secret (mode 0600)

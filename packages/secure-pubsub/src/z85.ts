@@ -64,7 +64,7 @@ export function z85Decode(text: string): Uint8Array {
 }
 
 /** True when `text` is a 40-character Z85 CURVE key. */
-export function isZ85Key(text: unknown): text is string {
+export function isZ85Key(text: unknown): boolean {
   if (typeof text !== "string" || text.length !== 40) return false;
   try {
     z85Decode(text);
