@@ -153,3 +153,104 @@ test("F8: idle half-handshakes are reclaimed after handshakeInterval; a good cli
   );
   expect(after).toBeLessThanOrEqual(HANDSHAKE * 1.1 + 500);
 });
+
+test("F6: random byte streams (greeting/HELLO/INITIATE-sized slices) deliver nothing; the server stays live for a good client", async () => {
+  const fc = (await import("fast-check")).default;
+  const { tempDir } = await import("@zg/testing");
+  const { writeFileSync } = await import("node:fs");
+  const { formatCertificate } = await import("../src/index.js");
+  const context = new zmq.Context();
+  const allow = tempDir("zg-allow-");
+  const good = generateCertificate();
+  writeFileSync(`${allow}/good.key`, formatCertificate(good));
+  const zap = closeAfter(new ZapHandler({ context, allow }));
+  await zap.start();
+  const serverCert = generateCertificate();
+  const server = closeAfter(
+    new zmq.Router({
+      linger: 0,
+      context,
+      backlog: 1024,
+      ...curveServerOptions({ secretKey: serverCert.secretKey as string, domain: "f6", context }),
+    }),
+  );
+  await server.bind("tcp://127.0.0.1:*");
+  const port = Number(/:(\d+)$/.exec(server.lastEndpoint as string)?.[1]);
+  let delivered = 0;
+  const dealer = closeAfter(
+    new zmq.Dealer({
+      linger: 0,
+      ...curveClientOptions({
+        serverKey: serverCert.publicKey,
+        secretKey: good.secretKey as string,
+      }),
+    }),
+  );
+  dealer.connect(server.lastEndpoint as string);
+  const pongs: string[] = [];
+  void (async () => {
+    for await (const [m] of dealer) pongs.push(String(m));
+  })().catch(() => undefined);
+  void (async () => {
+    for await (const [id, m] of server) {
+      if (String(m).startsWith("good-")) await server.send([id as Buffer, m as Buffer]);
+      else delivered++;
+    }
+  })().catch(() => undefined);
+  // libzmq fuzzer slices: 64-byte greeting, 202-byte HELLO, 301-byte INITIATE, then the rest; a real greeting prefix sometimes.
+  const greeting = Buffer.concat([
+    Buffer.from([0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3, 0]),
+    Buffer.from("CURVE"),
+    Buffer.alloc(15),
+    Buffer.alloc(32),
+  ]);
+  const stream = fc.tuple(
+    fc.oneof(
+      fc.constant(greeting),
+      fc.uint8Array({ minLength: 64, maxLength: 64 }).map((u) => Buffer.from(u)),
+    ),
+    fc.uint8Array({ minLength: 202, maxLength: 202 }),
+    fc.uint8Array({ minLength: 301, maxLength: 301 }),
+    fc.uint8Array({ maxLength: 512 }),
+  );
+  const streams = fc.sample(stream, { seed: 6, numRuns: 1000 });
+  // ZMTP 1.0 greeting (empty identity) followed by a "sneaky" message, as in libzmq's test_security_zap.
+  const sneaky = Buffer.from([0x01, 0x00, 0x06, 0x00, ...Buffer.from("sneak")]);
+  streams.push([sneaky, new Uint8Array(0), new Uint8Array(0), new Uint8Array(0)]);
+  const BATCH = 100;
+  for (let b = 0; b < streams.length; b += BATCH) {
+    await Promise.all(
+      streams.slice(b, b + BATCH).map(
+        ([g, hello, initiate, rest]) =>
+          new Promise<void>((resolve) => {
+            const s = connect(port, "127.0.0.1", () => {
+              s.write(g);
+              s.write(Buffer.from(hello));
+              s.write(Buffer.from(initiate));
+              s.end(Buffer.from(rest));
+            });
+            s.resume();
+            s.on("error", () => resolve());
+            s.on("close", () => resolve());
+            setTimeout(() => {
+              s.destroy();
+              resolve();
+            }, 1000);
+          }),
+      ),
+    );
+    const t0 = performance.now();
+    await dealer.send(`good-${b}`);
+    await waitFor(() => pongs.includes(`good-${b}`), {
+      timeout: 1000,
+      what: `a good round trip within 1 s after garbage batch ${b / BATCH}`,
+    });
+    expect(performance.now() - t0).toBeLessThanOrEqual(1000);
+  }
+  console.log(
+    `F6: ${streams.length} garbage streams, ${delivered} delivered, ${pongs.length} good round trips, zap`,
+    zap.stats(),
+  );
+  expect(delivered).toBe(0);
+  expect(zap.stats().allowed).toBe(1); // only the good client was ever admitted
+}, 60_000);
