@@ -145,7 +145,12 @@ export {
   type Rotation,
   type RotationReason,
 } from "./e2e/key-service-core.js";
-export { E2ESession, type E2ESessionOptions, type E2ESessionStats } from "./e2e/session.js";
+export {
+  E2ESession,
+  reportTranscript,
+  type E2ESessionOptions,
+  type E2ESessionStats,
+} from "./e2e/session.js";
 export {
   KEYS_MAGIC,
   KeyClient,

@@ -157,3 +157,57 @@ test("fuzz at the broker and key-service sockets: counted and dropped, no crash;
   );
   expect(got).toEqual(["after fuzz"]);
 }, 30_000);
+
+test("REPORT: a signed count rotates after rotateAfter; a replayed or unsigned report is refused", async () => {
+  const { E2ESession, KeyClient } = await import("../src/index.js");
+  const issuer = testIssuer();
+  const serviceCert = generateCertificate();
+  const keys = closeAfter(
+    new KeyService({
+      secretKey: serviceCert.secretKey as string,
+      issuers: [issuer.signKey],
+      rotateAfter: 10,
+    }),
+  );
+  const [ep] = await keys.start();
+  const p = issuer.identity({ publish: ["t"] });
+  const session = new E2ESession({
+    secretKey: p.secretKey,
+    token: p.token,
+    servicePublicKey: serviceCert.publicKey,
+    issuers: [issuer.signKey],
+  });
+  const kc = closeAfter(new KeyClient({ endpoint: ep as string, session, token: p.token }));
+  await kc.start();
+  await kc.fetch("t");
+  const rotated = keys.next("epoch:rotated");
+  await kc.report("t", 10);
+  expect(await rotated).toMatchObject({ topic: "t", epoch: 2, reason: "messages" });
+  // Replay the exact frames of a valid report, and send one with a bad proof.
+  const raw = closeAfter(new zmq.Dealer({ linger: 0 }));
+  raw.connect(ep as string);
+  const at = Date.now() + 5;
+  const proof = Buffer.alloc(72);
+  proof.writeBigUInt64BE(BigInt(at), 0);
+  proof.set(session.reportProof("t", 10, at), 8);
+  const frames = [
+    Buffer.from("ZGKS01"),
+    Buffer.from([2]),
+    Buffer.from("r1"),
+    Buffer.from(p.token),
+    Buffer.from("t"),
+    Buffer.from([0, 0, 0, 10]),
+    proof,
+  ];
+  const status = async (f: Buffer[]) => {
+    await raw.send(f);
+    const [, , , code] = await raw.receive();
+    return Number(String(code));
+  };
+  expect(await status(frames)).toBe(200);
+  expect(await status(frames)).toBe(401); // replay: not newer than the last report
+  const forged = Buffer.from(proof);
+  forged.writeBigUInt64BE(BigInt(at + 10), 0); // timestamp changed, signature not
+  expect(await status([...frames.slice(0, 6), forged])).toBe(401);
+  expect(keys.core.epoch("t")).toBe(3); // the valid raw report rotated once more; the refused ones did not
+}, 20_000);

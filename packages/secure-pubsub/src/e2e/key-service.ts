@@ -20,7 +20,12 @@ import type { ZapHandler } from "../zap.js";
 import { DEFAULT_REQUEST_TIMEOUT } from "../pubsub/constants.js";
 import { mayPublish, verifyToken } from "../pubsub/token.js";
 import { KeyServiceCore, type KeyServiceCoreOptions, type Rotation } from "./key-service-core.js";
-import type { E2ESession } from "./session.js";
+import { reportTranscript, type E2ESession } from "./session.js";
+import { ed25519Verify } from "../crypto.js";
+import { z85Decode } from "../z85.js";
+
+/** How far a REPORT's timestamp may be from the service's clock, 30 s. */
+const REPORT_FRESHNESS = 30_000;
 
 /** Version marker of the key-service protocol (ADR 4). */
 export const KEYS_MAGIC = "ZGKS01";
@@ -71,6 +76,7 @@ export class KeyService extends Component<
   readonly #issuers: Set<string>;
   #loop: SocketLoop | undefined;
   readonly #watchers = new Map<string, Map<string, Buffer>>();
+  readonly #lastReport = new Map<string, number>();
   #invalid = 0;
 
   constructor(options: KeyServiceOptions) {
@@ -152,9 +158,9 @@ export class KeyService extends Component<
       }
       const cmd = (frames[2] as Buffer)[0];
       const rid = frames[3] as Buffer;
-      const [token, topicF, n] = frames.slice(4) as (Buffer | undefined)[];
+      const [token, topicF, n, proof] = frames.slice(4) as (Buffer | undefined)[];
       if (
-        frames.length !== 7 ||
+        frames.length !== (cmd === REPORT ? 8 : 7) ||
         token === undefined ||
         topicF === undefined ||
         n === undefined ||
@@ -181,7 +187,24 @@ export class KeyService extends Component<
         if (!check.ok) return this.#reply(id, rid, 401, `token ${check.reason}`, []);
         if (!mayPublish(check.token, topic))
           return this.#reply(id, rid, 403, "not entitled to publish", []);
-        const r = this.core.noteMessages(topic, n.readUInt32BE(0));
+        // The token is a public credential: the report must be signed by its key, fresh, and newer than the last.
+        const at =
+          proof !== undefined && proof.length === 72 ? Number(proof.readBigUInt64BE(0)) : NaN;
+        const last = this.#lastReport.get(check.token.key) ?? 0;
+        const count = n.readUInt32BE(0);
+        if (
+          !(Math.abs(Date.now() - at) <= REPORT_FRESHNESS) ||
+          !(at > last) ||
+          !ed25519Verify(
+            reportTranscript(topic, count, at),
+            (proof as Buffer).subarray(8),
+            z85Decode(check.token.key),
+          )
+        ) {
+          return this.#reply(id, rid, 401, "bad report proof", []);
+        }
+        this.#lastReport.set(check.token.key, at);
+        const r = this.core.noteMessages(topic, count);
         if (r) this.#push(r);
         return this.#reply(id, rid, 200, "OK", []);
       }
@@ -252,6 +275,7 @@ export class KeyClient extends Component<
   readonly #o: KeyClientOptions;
   #loop: SocketLoop | undefined;
   #next = 1;
+  #lastReportAt = 0;
   readonly #pending = new Map<string, Deferred<Message>>();
   #expiry: ExpiryTable<string> | undefined;
   readonly #stats = { fetched: 0, pushed: 0, invalid: 0 };
@@ -296,7 +320,18 @@ export class KeyClient extends Component<
 
   /** Reports `count` messages sent on `topic` (the service rotates after `rotateAfter`). */
   async report(topic: string, count: number): Promise<void> {
-    await this.#request(REPORT, topic, count);
+    const at = Math.max(Date.now(), this.#lastReportAt + 1);
+    this.#lastReportAt = at;
+    const proof = Buffer.alloc(8 + 64);
+    proof.writeBigUInt64BE(BigInt(at), 0);
+    proof.set(this.#o.session.reportProof(topic, count, at), 8);
+    const r = await this.#request(REPORT, topic, count, proof);
+    const code = Number(String(r[3]));
+    if (code !== 200) {
+      throw new ZgError("ZG_STATE", `report refused: ${code} ${String(r[4])}`, {
+        details: { status: code },
+      });
+    }
   }
 
   protected onStart(): Promise<void> {
@@ -365,7 +400,7 @@ export class KeyClient extends Component<
     this.#stats.invalid++;
   }
 
-  #request(cmd: number, topic: string, n: number): Promise<Message> {
+  #request(cmd: number, topic: string, n: number, proof?: Buffer): Promise<Message> {
     const rid = u32(this.#next++);
     const key = identityKey(rid);
     const d = deferred<Message>();
@@ -378,6 +413,7 @@ export class KeyClient extends Component<
       Buffer.from(this.#o.token),
       Buffer.from(topic),
       u32(n),
+      ...(proof === undefined ? [] : [proof]),
     ];
     this.#loop?.post(frames);
     return d.promise;

@@ -1,4 +1,4 @@
-import { boxBefore } from "../crypto.js";
+import { boxBefore, ed25519Sign } from "../crypto.js";
 import { systemClock, ZgError, type Clock } from "@zg/core/pure";
 import { signingKeyPair, type SigningKeyPair } from "../cert.js";
 import { z85Decode, z85Encode } from "../z85.js";
@@ -78,6 +78,14 @@ export class E2ESession {
     return { ...this.#stats, refused: { ...this.#stats.refused } };
   }
 
+  /**
+   * The proof a REPORT to the key service carries: an Ed25519 signature by this
+   * member over {@link reportTranscript}`(topic, count, at)`.
+   */
+  reportProof(topic: string, count: number, at: number): Uint8Array {
+    return ed25519Sign(reportTranscript(topic, count, at), this.#signer.secretKey);
+  }
+
   /** Unwraps a key-service bundle into the ring. @throws ProtocolError for a bad bundle */
   addBundle(bundle: Buffer): GroupKey {
     const k = unwrapGroupKey(bundle, this.#shared);
@@ -154,4 +162,13 @@ export class E2ESession {
       return false;
     return t.key === z85Encode(sender) && mayPublish(t, topic);
   }
+}
+
+/** The bytes a REPORT proof signs: `"ZGKS01 report\0"` ‖ count (u32 BE) ‖ time (u64 BE, wall-clock ms) ‖ topic. */
+export function reportTranscript(topic: string, count: number, at: number): Uint8Array {
+  const head = Buffer.alloc(14 + 4 + 8);
+  head.write("ZGKS01 report\0", 0, "latin1");
+  head.writeUInt32BE(count >>> 0, 14);
+  head.writeBigUInt64BE(BigInt(Math.floor(at)), 18);
+  return Buffer.concat([head, Buffer.from(topic)]);
 }
