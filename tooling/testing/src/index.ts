@@ -13,6 +13,12 @@ export {
   type SpawnChildOptions,
 } from "./child.js";
 export { closeAfter, type Closeable } from "./cleanup.js";
+export {
+  FaultProxy,
+  type Fault,
+  type FaultDirection,
+  type FaultProxyStats,
+} from "./fault-proxy.js";
 export { inprocEndpoint, ipcEndpoint, tcpEndpoint, tempDir, transports } from "./endpoints.js";
 export { checkHistory, History, type HistoryEvent, type HistoryReport } from "./history.js";
 export { findPythonZmq, PythonPeer, pythonTest, spawnPython } from "./python.js";
