@@ -189,7 +189,7 @@ describe("BinaryStarFsm: stall guard", () => {
     clock.advance(5 * HB); // SIGSTOP: no tick ran
     // First input after SIGCONT: the peer's state (it took over meanwhile).
     const step = fsm.peerState("active");
-    expect(step).toMatchObject({ from: "primary", to: "passive", stalled: 5 * HB });
+    expect(step).toMatchObject({ from: "active", to: "passive", stalled: 5 * HB });
     expect(step.split).toBeUndefined();
     expect(fsm.clientRequest().accept).toBe(false);
   });
@@ -198,7 +198,7 @@ describe("BinaryStarFsm: stall guard", () => {
     const { fsm, clock } = inState("primary", "active");
     clock.advance(5 * HB);
     expect(fsm.clientRequest()).toMatchObject({
-      from: "primary",
+      from: "active",
       to: "primary",
       accept: false,
       stalled: 5 * HB,

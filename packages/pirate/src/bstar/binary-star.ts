@@ -377,9 +377,9 @@ export class BinaryStar extends Component<BinaryStarEvents, BinaryStarStats, Bin
         previous: step.from,
       });
       this.emit("pair:stalled", { gap: step.stalled, from: step.from });
-      if (step.from !== this.role) this.#changed(step.from, this.role, "stall");
-      if (cause !== "stall") this.#changed(this.role, step.to, cause);
-    } else if (step.from !== step.to) {
+      this.#changed(step.from, this.role, "stall");
+      this.#changed(this.role, step.to, cause);
+    } else {
       this.#changed(step.from, step.to, cause);
     }
     if (step.split !== undefined) {

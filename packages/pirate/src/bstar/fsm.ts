@@ -71,7 +71,11 @@ export interface BinaryStarStep {
   accept: boolean;
   /** Set when the event revealed a split brain; the FSM is then failed. */
   split?: BinaryStarSplit;
-  /** Set when the step first noticed that this process had been frozen (see {@link BinaryStarFsm}). */
+  /**
+   * Set when the step first noticed that this process had been frozen for
+   * this many ms (see `stallGuard`): the FSM was restarted in its configured
+   * role before the event was handled, and `from` is the state before that.
+   */
   stalled?: number;
   /** Why a client request was dropped. */
   reason?: "peer-alive" | "backup-alone" | "witness" | "failed";
@@ -195,23 +199,24 @@ export class BinaryStarFsm {
     const stalled = this.#guard();
     this.#peerSeen = true;
     this.#peerExpiry = this.#clock.now() + this.expiry;
-    return this.#execute(peerEvent(state), stalled?.stalled);
+    return this.#execute(peerEvent(state), stalled);
   }
 
   /** Handles a client request (a vote): `accept` tells whether to serve it. */
   clientRequest(): BinaryStarStep {
     const stalled = this.#guard();
-    return this.#execute("client-request", stalled?.stalled);
+    return this.#execute("client-request", stalled);
   }
 
   /** Runs one event through the table (after the stall guard and expiry refresh). */
-  #execute(event: BinaryStarEvent, stalled: number | undefined): BinaryStarStep {
+  #execute(event: BinaryStarEvent, guard: BinaryStarStep | undefined): BinaryStarStep {
     const from = this.#state;
     const done = (accept: boolean, extra: Partial<BinaryStarStep> = {}): BinaryStarStep => ({
-      from,
+      // After a stall, `from` is the state before the guard restarted the FSM.
+      from: guard?.from ?? from,
       to: this.#state,
       accept,
-      ...(stalled === undefined ? {} : { stalled }),
+      ...(guard?.stalled === undefined ? {} : { stalled: guard.stalled }),
       ...extra,
     });
     if (this.#failed !== undefined) {
