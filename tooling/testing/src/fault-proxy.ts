@@ -45,6 +45,8 @@ interface Pipe {
   upstream: Socket;
   queues: Record<FaultDirection, { due: number; chunk: Buffer }[]>;
   timers: Record<FaultDirection, ReturnType<typeof setTimeout> | undefined>;
+  /** The source of this direction sent FIN: end the sink once the queue is written. */
+  ended: Record<FaultDirection, boolean>;
 }
 
 function parseTcp(endpoint: string): { host: string; port: number } {
@@ -76,7 +78,7 @@ function parseTcp(endpoint: string): { host: string; port: number } {
  * ```
  */
 export class FaultProxy {
-  readonly #server: Server = createServer({ pauseOnConnect: true });
+  readonly #server: Server = createServer({ pauseOnConnect: true, allowHalfOpen: true });
   readonly #pipes = new Set<Pipe>();
   readonly #fault: Record<FaultDirection, Fault> = { up: { mode: "pass" }, down: { mode: "pass" } };
   #target: { host: string; port: number } | undefined;
@@ -192,20 +194,32 @@ export class FaultProxy {
   #connect(client: Socket): void {
     const target = this.#target as { host: string; port: number };
     client.pause();
-    const upstream = createConnection({ host: target.host, port: target.port });
+    const upstream = createConnection({
+      host: target.host,
+      port: target.port,
+      allowHalfOpen: true,
+    });
     upstream.pause();
     const pipe: Pipe = {
       client,
       upstream,
       queues: { up: [], down: [] },
       timers: { up: undefined, down: undefined },
+      ended: { up: false, down: false },
     };
     this.#pipes.add(pipe);
-    const end = (): void => this.#destroy(pipe);
-    client.on("error", end);
-    upstream.on("error", end);
-    client.on("close", end);
-    upstream.on("close", end);
+    // An error tears both sides down; a FIN is passed on (half-close) after the bytes ahead of it,
+    // as the network would deliver them.
+    const destroy = (): void => this.#destroy(pipe);
+    client.on("error", destroy);
+    upstream.on("error", destroy);
+    client.on("end", () => this.#ended(pipe, "up"));
+    upstream.on("end", () => this.#ended(pipe, "down"));
+    const closed = (): void => {
+      if (pipe.client.destroyed && pipe.upstream.destroyed) this.#destroy(pipe);
+    };
+    client.on("close", closed);
+    upstream.on("close", closed);
     client.on("data", (chunk: Buffer) => this.#forward(pipe, "up", chunk));
     upstream.on("data", (chunk: Buffer) => this.#forward(pipe, "down", chunk));
     upstream.once("connect", () => this.#flow(pipe));
@@ -244,6 +258,7 @@ export class FaultProxy {
       if (!sink.destroyed) sink.write(chunk);
     }
     const next = queue[0];
+    if (next === undefined && pipe.ended[direction] && !sink.destroyed) sink.end();
     if (next !== undefined && pipe.timers[direction] === undefined) {
       pipe.timers[direction] = setTimeout(
         () => {
@@ -253,6 +268,11 @@ export class FaultProxy {
         Math.max(0, next.due - now),
       );
     }
+  }
+
+  #ended(pipe: Pipe, direction: FaultDirection): void {
+    pipe.ended[direction] = true;
+    this.#drain(pipe, direction);
   }
 
   #reset(pipe: Pipe): void {

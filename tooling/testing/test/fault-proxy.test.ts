@@ -80,6 +80,27 @@ describe("FaultProxy", () => {
     expect(c.error()).toBeUndefined();
   });
 
+  it("a FIN is passed on after the bytes ahead of it, even when they were held", async () => {
+    // A server that writes, then closes at once.
+    const server = createServer((s) => {
+      s.on("error", () => {});
+      s.end("bye");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    cleanups.push(() => new Promise((r) => server.close(r)));
+    const proxy = await proxyTo(`127.0.0.1:${(server.address() as AddressInfo).port}`);
+    proxy.set("down", { mode: "blackhole" });
+    const c = client(proxy.endpoint);
+    let ended = false;
+    c.socket.on("end", () => (ended = true));
+    await delay(100);
+    expect(c.received()).toBe("");
+    proxy.heal();
+    await waitFor(() => ended, { what: "FIN through the proxy" });
+    expect(c.received()).toBe("bye");
+    await waitFor(() => proxy.stats().open === 0, { what: "pipe released" });
+  });
+
   it("partition blackholes both ways", async () => {
     const { endpoint } = await echoServer();
     const proxy = await proxyTo(endpoint);

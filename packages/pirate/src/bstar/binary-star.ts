@@ -84,6 +84,8 @@ export interface BinaryStarEndpoints {
 export interface BinaryStarStats {
   /** Current FSM state as its wire code, 1 primary, 2 backup, 3 active, 4 passive (a metric-friendly number). */
   state: number;
+  /** 1 while the peer counts as alive (a valid state heard within 2 × heartbeat), else 0. */
+  peerAlive: number;
   /** Transitions into `active` from `passive` or from the initial state on a vote: failovers (and the primary's lone start). */
   failovers: number;
   /** Transitions into `active` for any reason. */
@@ -169,7 +171,7 @@ export class BinaryStar extends Component<BinaryStarEvents, BinaryStarStats, Bin
   #frontend: SocketLoop | undefined;
   #witnessSeenAt = -Infinity;
   #witnessPeer: BinaryStarState | undefined;
-  readonly #stats: Omit<BinaryStarStats, "state"> = {
+  readonly #stats: Omit<BinaryStarStats, "state" | "peerAlive"> = {
     failovers: 0,
     activations: 0,
     passivations: 0,
@@ -227,6 +229,11 @@ export class BinaryStar extends Component<BinaryStarEvents, BinaryStarStats, Bin
     return this.#fsm.state;
   }
 
+  /** True while the peer counts as alive (a valid state heard within 2 × heartbeat). */
+  get peerAlive(): boolean {
+    return this.#fsm.peerAlive;
+  }
+
   /** True while this server serves requests. */
   get active(): boolean {
     return this.running && this.#fsm.state === "active" && this.#fsm.failed === undefined;
@@ -234,7 +241,11 @@ export class BinaryStar extends Component<BinaryStarEvents, BinaryStarStats, Bin
 
   /** Counters. */
   stats(): BinaryStarStats {
-    return { state: BSTAR_STATE_CODES[this.#fsm.state], ...this.#stats };
+    return {
+      state: BSTAR_STATE_CODES[this.#fsm.state],
+      peerAlive: this.#fsm.peerAlive ? 1 : 0,
+      ...this.#stats,
+    };
   }
 
   /**
