@@ -260,7 +260,8 @@ export class BinaryStar extends Component<BinaryStarEvents, BinaryStarStats, Bin
       return false;
     }
     const step = this.#fsm.clientRequest();
-    this.#apply(step, "client-request");
+    if (step.from !== step.to || step.stalled !== undefined || step.split !== undefined)
+      this.#apply(step, "client-request");
     if (step.reason === "witness") this.#stats.witnessVetoes++;
     if (step.accept && this.running) {
       this.#stats.votesAccepted++;
@@ -419,6 +420,15 @@ export class BinaryStar extends Component<BinaryStarEvents, BinaryStarStats, Bin
     }
   }
 
+  #reply(envelope: Frame[], reply: Parameters<typeof replyFrames>[0]): void {
+    this.#frontend?.post([...envelope, EMPTY_FRAME, ...replyFrames(reply)]);
+  }
+
+  #handlerFailed(error: unknown): void {
+    this.#stats.handlerErrors++;
+    this.logger.warn("request handler failed", { error: String(error) });
+  }
+
   #onRequest(message: Message): void {
     let envelope: Frame[];
     let body: Frame[];
@@ -433,20 +443,16 @@ export class BinaryStar extends Component<BinaryStarEvents, BinaryStarStats, Bin
       return;
     }
     if (!this.vote()) return;
-    const handler = this.#handler as RequestHandler;
-    const send = (reply: Parameters<typeof replyFrames>[0]): void => {
-      this.#frontend?.post([...envelope, EMPTY_FRAME, ...replyFrames(reply)]);
-    };
-    const failed = (error: unknown): void => {
-      this.#stats.handlerErrors++;
-      this.logger.warn("request handler failed", { error: String(error) });
-    };
     try {
-      const result = handler(body);
-      if (result instanceof Promise) result.then(send, failed);
-      else send(result);
+      const result = (this.#handler as RequestHandler)(body);
+      if (result instanceof Promise) {
+        result.then(
+          (reply) => this.#reply(envelope, reply),
+          (error: unknown) => this.#handlerFailed(error),
+        );
+      } else this.#reply(envelope, result);
     } catch (error) {
-      failed(error);
+      this.#handlerFailed(error);
     }
   }
 }

@@ -81,6 +81,8 @@ export interface BinaryStarStep {
   reason?: "peer-alive" | "backup-alone" | "witness" | "failed";
 }
 
+const ACCEPTED: BinaryStarStep = Object.freeze({ from: "active", to: "active", accept: true });
+
 /** Options of {@link BinaryStarFsm}. */
 export interface BinaryStarFsmOptions {
   /** Which of the pair this is. */
@@ -204,6 +206,10 @@ export class BinaryStarFsm {
 
   /** Handles a client request (a vote): `accept` tells whether to serve it. */
   clientRequest(): BinaryStarStep {
+    // Hot path (every request at the active server): active, not failed, not stalled.
+    if (this.#state === "active" && this.#failed === undefined) {
+      if (!this.#stallGuard || this.#clock.now() - this.#lastBeat <= this.expiry) return ACCEPTED;
+    }
     const stalled = this.#guard();
     return this.#execute("client-request", stalled);
   }
