@@ -48,6 +48,17 @@ export const options = {
     description:
       "state publish interval; the peer counts as dead after 2 × heartbeat (Guide: 1000 ms)",
   },
+  watch: {
+    type: "endpoints",
+    description:
+      "run as a witness instead of a server: the primary's and the backup's state PUB endpoints, in that order (beyond the Guide)",
+  },
+  witnessBind: {
+    type: "string",
+    default: "tcp://127.0.0.1:5005",
+    description:
+      "with --watch: the witness PUB endpoint servers pass as --witness (project-defined port)",
+  },
   witness: {
     type: "string",
     description:
@@ -55,8 +66,25 @@ export const options = {
   },
 } as const satisfies OptionSpecs;
 
-/** The role from `--primary` / `--backup`. @throws {@link AppError} unless exactly one is set. */
-export function roleOf(values: OptionValues<typeof options>): BinaryStarRole {
+/** The role from `--primary` / `--backup`, or `witness` with `--watch`. @throws {@link AppError} unless exactly one is set. */
+export function roleOf(values: OptionValues<typeof options>): BinaryStarRole | "witness" {
+  if (values.watch !== undefined) {
+    if (values.primary || values.backup) {
+      throw new AppError("--watch runs a witness: give neither --primary nor --backup", {
+        app: "bstar-server",
+        option: "watch",
+        exitCode: 2,
+      });
+    }
+    if (values.watch.length !== 2) {
+      throw new AppError("--watch takes two endpoints: the primary's and the backup's state PUB", {
+        app: "bstar-server",
+        option: "watch",
+        exitCode: 2,
+      });
+    }
+    return "witness";
+  }
   if (values.primary === values.backup) {
     throw new AppError("give exactly one of --primary or --backup", {
       app: "bstar-server",

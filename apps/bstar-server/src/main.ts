@@ -2,7 +2,7 @@
 // zg-bstar-server: the Guide's Binary Star demo server (bstarsrv2) as a deployable process: an echo
 // server that is one half of a primary/backup high-availability pair.
 import { defineApp, runApp } from "@zg/app-kit";
-import { BinaryStar } from "@zg/pirate/bstar";
+import { BinaryStar, BinaryStarWitness } from "@zg/pirate/bstar";
 import { options, roleOf, starOptions } from "./config.js";
 
 const app = defineApp({
@@ -15,6 +15,21 @@ const app = defineApp({
   options,
   async start(ctx) {
     const role = roleOf(ctx.options);
+    if (role === "witness") {
+      const [primary = "", backup = ""] = ctx.options.watch ?? [];
+      const witness = ctx.add(
+        "bstar_witness",
+        new BinaryStarWitness({
+          primary,
+          backup,
+          bind: ctx.options.witnessBind,
+          heartbeat: ctx.options.heartbeat,
+          logger: ctx.logger,
+        }),
+      );
+      const endpoint = await witness.start();
+      return { endpoints: { witness: [endpoint] }, info: { role } };
+    }
     const { frontendBind, ...star } = starOptions(ctx.options, role);
     const server = ctx.add(
       "bstar_server",

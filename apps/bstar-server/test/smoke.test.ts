@@ -40,6 +40,54 @@ describe("zg-bstar-server (built bin)", () => {
     expect(both.code).toBe(2);
   });
 
+  it("--watch runs a witness that reports both servers; --watch with a role is refused", async () => {
+    const st = { p: ipcEndpoint("p"), b: ipcEndpoint("b") };
+    const w = ipcEndpoint("w");
+    const common = ["--heartbeat", "100", "--frontend", "tcp://127.0.0.1:*"];
+    const witness = spawnApp(bin, [
+      "--watch",
+      `${st.p},${st.b}`,
+      "--witness-bind",
+      w,
+      "--heartbeat",
+      "100",
+    ]);
+    expect((await witness.ready()).endpoints["witness"]).toEqual([w]);
+    const primary = spawnApp(bin, [
+      "--primary",
+      "--state-bind",
+      st.p,
+      "--peer",
+      st.b,
+      "--witness",
+      w,
+      ...common,
+    ]);
+    const backup = spawnApp(bin, [
+      "--backup",
+      "--state-bind",
+      st.b,
+      "--peer",
+      st.p,
+      "--witness",
+      w,
+      "--metrics",
+      "127.0.0.1:0",
+      ...common,
+    ]);
+    const br = await backup.ready();
+    await primary.waitForLine((l) => l["state"] === "active");
+    await backup.waitForLine((l) => l["state"] === "passive");
+    const deadline = performance.now() + 5000;
+    while (((await metric(String(br["metrics"]), "zg_bstar_server_witness_messages")) ?? 0) < 2) {
+      if (performance.now() > deadline) throw new Error("the backup never heard the witness");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await expectCleanStop(witness);
+    const bad = await runAppToExit(bin, ["--primary", "--watch", `${st.p},${st.b}`]);
+    expect(bad.code).toBe(2);
+  });
+
   it("a pair: primary active, backup passive, echo served, failover on kill -9 with state logs and metrics, clean stop", async () => {
     const st = { p: ipcEndpoint("p"), b: ipcEndpoint("b") };
     const common = [
