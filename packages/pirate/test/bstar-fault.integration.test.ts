@@ -36,6 +36,32 @@ function states(server: ChildHandle): string[] {
   return server.events.filter((e) => e.name === "state").map((e) => (e.data as { to: string }).to);
 }
 
+function stalls(server: ChildHandle): number {
+  return server.events.filter((e) => e.name === "stalled").length;
+}
+
+/**
+ * "Never both": merged in time, the answers switch from one server to the other at most once per
+ * activation (a server that became active). Two servers active at once would interleave.
+ */
+function expectNeverBoth(a: ChildHandle, b: ChildHandle): void {
+  const all = [
+    ...served(a).map((s) => ({ ...s, by: "a" })),
+    ...served(b).map((s) => ({ ...s, by: "b" })),
+  ].sort((x, y) => x.at - y.at);
+  let switches = 0;
+  for (let i = 1; i < all.length; i++) if (all[i]?.by !== all[i - 1]?.by) switches++;
+  const activations = [a, b]
+    .flatMap((c) => c.events)
+    .filter(
+      (e) => e.name === "state" && (e.data as { to: string; from: string }).to === "active",
+    ).length;
+  expect(
+    switches,
+    "answers interleaved between the servers more often than they failed over",
+  ).toBeLessThanOrEqual(activations);
+}
+
 async function pair(): Promise<{
   primary: ChildHandle;
   backup: ChildHandle;
@@ -126,21 +152,30 @@ describe("Binary Star under process faults", () => {
     expect(report.duplicateAcks).toEqual([]);
     expect(report.unexpected).toEqual([]);
     expect(report.acked).toBe(report.attempted); // the clients never give up: every request answered
-    // Never both: the old primary answered only before the kill, the backup only after it, and the
-    // restarted primary nothing at all.
+    // Never both: the answers switch servers at most once per activation. On the nominal path
+    // (no stall-guard restart on an overloaded host) exactly: the old primary answered only before
+    // the kill, the backup only after it, and the restarted primary nothing at all.
+    expectNeverBoth(primary, backup);
     const p = served(primary);
     const b = served(backup);
-    expect(p.filter((s) => s.at > killedAt)).toEqual([]);
-    expect(p.filter((s) => s.at > restartAt)).toEqual([]);
-    expect(b.filter((s) => s.at < killedAt)).toEqual([]);
-    expect(states(backup).slice(-1)[0]).toBe("active");
+    if (stalls(primary) + stalls(backup) === 0) {
+      expect(p.filter((s) => s.at > killedAt)).toEqual([]);
+      expect(p.filter((s) => s.at > restartAt)).toEqual([]);
+      expect(b.filter((s) => s.at < killedAt)).toEqual([]);
+      expect(states(backup).slice(-1)[0]).toBe("active");
+    }
     console.log(
       `bstar kill -9: faults=2 (kill, restart), failover ${Math.round(failover)} ms (bound ${BOUND} ms), ` +
-        `acked ${report.acked}, client timeouts ${timeouts}, served primary ${p.length} backup ${b.length}`,
+        `acked ${report.acked}, client timeouts ${timeouts}, served primary ${p.length} backup ${b.length}, ` +
+        `stalls primary ${stalls(primary)} backup ${stalls(backup)}`,
     );
     // One client round more than the bound allows for the request that was in flight at the kill
-    // being retried once on the (dead) primary before the vote (the clients alternate).
-    expect(failover).toBeLessThan(BOUND + TIMEOUT + SETTLE);
+    // being retried once on the (dead) primary before the vote (the clients alternate). A stall-guard
+    // restart of the backup on an overloaded host (it drops votes for up to 2 × heartbeat) costs
+    // the clients up to two more rounds; count those rather than widen the bound blindly.
+    const backupStalls = stalls(backup);
+    const allowed = BOUND + (TIMEOUT + SETTLE) * (1 + 2 * backupStalls);
+    expect(failover, `failover with ${backupStalls} backup stall(s)`).toBeLessThan(allowed);
   }, 90_000);
 
   it("SIGSTOP of the active server for 5 × heartbeat: the backup takes over; after SIGCONT the stalled server steps down and never answers again", async () => {
@@ -176,15 +211,20 @@ describe("Binary Star under process faults", () => {
     const report = checkHistory(History.merge(...run.histories), { delivered: "acks" });
     expect(report.duplicateAcks).toEqual([]);
     expect(report.acked).toBe(report.attempted);
+    expectNeverBoth(primary, backup);
     const p = served(primary);
-    // After SIGCONT the stalled primary served nothing: no moment with two servers answering.
-    expect(p.filter((s) => s.at > resumedAt)).toEqual([]);
-    expect(states(backup).slice(-1)[0]).toBe("active");
+    // After SIGCONT the stalled primary served nothing (unless a later stall-guard restart of the
+    // backup on an overloaded host legitimately handed the service back to it).
+    if (stalls(backup) === 0) {
+      expect(p.filter((s) => s.at > resumedAt)).toEqual([]);
+      expect(states(backup).slice(-1)[0]).toBe("active");
+    }
     expect(backup.events.filter((e) => e.name === "split")).toEqual([]);
     expect(primary.alive && backup.alive).toBe(true);
     console.log(
       `bstar SIGSTOP ${Math.round(resumedAt - stoppedAt)} ms: faults=1, primary states ${states(primary).join(">")}, ` +
-        `acked ${report.acked}, client timeouts ${timeouts}, served primary ${p.length} backup ${served(backup).length}`,
+        `acked ${report.acked}, client timeouts ${timeouts}, served primary ${p.length} backup ${served(backup).length}, ` +
+        `backup stalls ${stalls(backup)}`,
     );
   }, 90_000);
 });
