@@ -1,13 +1,15 @@
 /**
  * @zg/pirate benchmarks: part 1 (Paranoid Pirate vs a raw forwarder), then
- * part 2 (bench/part2.ts, Majordomo/Titanic) when present. Both write rows
+ * part 2 (bench/part2.ts, Majordomo/Titanic) when present, then Binary Star
+ * (bench/bstar.ts). Both write rows
  * into one BenchSuite, so bench-results/_zg_pirate.json holds the whole table.
  *
  * Run: pnpm --filter @zg/pirate bench
- * (`ZG_BENCH_ONLY=part1` or `ZG_BENCH_ONLY=part2` runs one part; `ZG_BENCH_DURATION` sets the ms per measurement.)
+ * (`ZG_BENCH_ONLY=part1`, `part2` or `bstar` runs one part; `ZG_BENCH_DURATION` sets the ms per measurement.)
  */
 import { existsSync } from "node:fs";
 import { BenchSuite } from "@zg/testing/bench";
+import { runBstar } from "./bstar.js";
 import { runPart1 } from "./part1.js";
 
 const only = process.env["ZG_BENCH_ONLY"];
@@ -18,5 +20,6 @@ if ((only === undefined || only === "part2") && existsSync(part2)) {
   const mod = (await import(part2.href)) as { runPart2?: (suite: BenchSuite) => Promise<void> };
   if (typeof mod.runPart2 === "function") await mod.runPart2(suite);
 }
+if (only === undefined || only === "bstar") await runBstar(suite);
 suite.finish();
 process.exit(0);

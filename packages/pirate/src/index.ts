@@ -225,3 +225,6 @@ export {
   type TitanicOptions,
   type TitanicStats,
 } from "./titanic/titanic.js";
+
+// --- Binary Star (ch. 4 "High-Availability Pair"); also alone as "@zg/pirate/bstar" ---
+export * from "./bstar/index.js";

@@ -14,6 +14,12 @@ export {
 } from "./child.js";
 export { closeAfter, type Closeable } from "./cleanup.js";
 export { injectReceiveFault, type ReceiveFault } from "./receive-fault.js";
+export {
+  FaultProxy,
+  type Fault,
+  type FaultDirection,
+  type FaultProxyStats,
+} from "./fault-proxy.js";
 export { inprocEndpoint, ipcEndpoint, tcpEndpoint, tempDir, transports } from "./endpoints.js";
 export { FaultPlan, type FaultPlanOptions } from "./faults.js";
 export { checkHistory, History, type HistoryEvent, type HistoryReport } from "./history.js";
