@@ -17,15 +17,9 @@ const app = defineApp({
     // Check the data directory before binding anything, so a bad one is the only error.
     const directory = ctx.options.titanic ? await ctx.ensureDirectory("dataDir") : undefined;
     const broker = new MajordomoBroker({ ...brokerOptions(ctx.options), logger: ctx.logger });
-    ctx.add("majordomo_broker", broker, {
-      // On SIGTERM, wait (up to --drain-timeout) for queued requests and busy workers.
-      inFlight: () => {
-        const s = broker.stats();
-        return (
-          s.queued + Object.values(s.perService).reduce((n, p) => n + p.workers - p.idleWorkers, 0)
-        );
-      },
-    });
+    // On SIGTERM/SIGINT/SIGHUP the kit calls broker.drain() (bounded by --drain-timeout):
+    // queued requests are answered "503 broker shutting down", busy workers' replies still routed.
+    ctx.add("majordomo_broker", broker);
     // The broker counts expired workers in total; count removals per service
     // and reason from its events, for --metrics and the reference-system status.
     const removed: Record<string, Record<string, number>> = {};
@@ -35,6 +29,7 @@ const app = defineApp({
         disconnected: 0,
         unreachable: 0,
         violation: 0,
+        timeout: 0,
       });
       counts[reason] = (counts[reason] ?? 0) + 1;
     });
