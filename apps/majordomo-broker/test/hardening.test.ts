@@ -244,9 +244,19 @@ describe("zg-majordomo-broker hardening (issue 12)", () => {
     const N = 200_000;
     let got = 0;
     let errors = 0;
+    let paused = false;
     const reading = (async () => {
       for await (const m of d) {
         got++;
+        if (got === 20_000) {
+          // A short stall of the reader (a GC pause, a busy moment): stop reading until the broker
+          // finds this client's pipe full and holds its replies, then read on.
+          paused = true;
+          await waitFor(async () => (await stats()).deferred > 0, {
+            timeout: 20_000,
+            what: "the broker holding replies for the stalled reader (stats.deferred > 0)",
+          });
+        }
         if (String(m[3]) === "zg.mdp.error") errors++;
         if (got === N - 1) return;
       }
@@ -262,7 +272,7 @@ describe("zg-majordomo-broker hardening (issue 12)", () => {
     ]);
     const s = await stats();
     console.log(
-      `reply burst: ${N} requests, ${got} replies (${errors} errors), broker dropped ${s.dropped}, deferred ${s.deferred}`,
+      `reply burst: ${N} requests, ${got} replies (${errors} errors), reader stalled ${paused}, broker dropped ${s.dropped}, deferred ${s.deferred}`,
     );
     expect(got).toBe(N - 1);
     expect(errors).toBe(N - 1);
