@@ -64,9 +64,10 @@ export const DEFAULT_MDP_REQUEST_TIMEOUT = 0;
 /**
  * Messages held for one peer whose pipe is momentarily full (EAGAIN) and
  * retried, before new ones to it are dropped (with a warn line). Not in the
- * Guide (its broker blocks on a full pipe); 10 000.
+ * Guide (its broker blocks on a full pipe); 100 000 (memory is bounded by
+ * `DEFAULT_MDP_BACKLOG_BYTES` over all peers).
  */
-export const DEFAULT_MDP_PEER_BACKLOG = 10_000;
+export const DEFAULT_MDP_PEER_BACKLOG = 100_000;
 /** Bytes held across peers' outgoing buffers before new messages are dropped. Not in the Guide; 64 MiB. */
 export const DEFAULT_MDP_BACKLOG_BYTES = 64 * 1024 * 1024;
 /** Bound of the ROUTER's send queue in the socket loop, messages. Not in the Guide; 100 000. */
