@@ -272,31 +272,35 @@ describe("zg-majordomo-broker hardening (issue 12)", () => {
     for (; sent < N; sent++) {
       if (sent - got >= W) {
         windowFull = true;
-        await new Promise<void>((r) => {
+        const moved = new Promise<boolean>((r) => {
           progressed = () => {
-            if (sent - got <= W / 2) r();
+            if (sent - got <= W / 2) r(true);
           };
         });
+        // Replies that never come (dropped) leave the window stuck: stop sending and judge.
+        const stuck = await Promise.race([moved.then(() => false), delay(10_000).then(() => true)]);
         progressed = () => {};
+        if (stuck) break;
       }
       await d.send(frames);
     }
-    await Promise.race([
-      reading,
-      waitFor(async () => (await stats()).refused >= N - 1, {
-        timeout: 60_000,
-        what: "all requests but one refused",
-      }).then(() => new Promise((r) => setTimeout(r, 2000))),
-    ]);
+    if (sent === N)
+      await Promise.race([
+        reading,
+        waitFor(async () => (await stats()).refused >= N - 1, {
+          timeout: 60_000,
+          what: "all requests but one refused",
+        }).then(() => new Promise((r) => setTimeout(r, 2000))),
+      ]);
     const s = await stats();
     console.log(
-      `reply burst: ${N} requests, ${got} replies (${errors} errors), broker dropped ${s.dropped}, held and delivered later ${s.deferred}`,
+      `reply burst: ${sent} of ${N} requests sent, ${got} replies (${errors} errors), broker dropped ${s.dropped}, held and delivered later ${s.deferred}`,
     );
     expect(got).toBe(N - 1);
     expect(errors).toBe(N - 1);
     expect(s.dropped).toBe(0);
     expect(s.deferred, "precondition: the stall made the broker hold replies").toBeGreaterThan(0);
-  });
+  }, 60_000);
 
   it("7: one greedy client pipelining without reading: an honest client's p50 stays within 3x its unloaded p50", async () => {
     const { endpoint, stats } = await start([]);
