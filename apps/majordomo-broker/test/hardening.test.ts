@@ -130,7 +130,7 @@ describe("zg-majordomo-broker hardening (issue 12)", () => {
     await Promise.allSettled(readers);
   });
 
-  it("12: --request-timeout answers 504 for a worker that heartbeats but never replies, and disconnects that worker", async () => {
+  it("12: --request-timeout answers 504 for a worker that heartbeats but never replies; that worker is disconnected and registers again", async () => {
     const { endpoint, stats } = await start([
       "--request-timeout",
       "500ms",
@@ -166,6 +166,11 @@ describe("zg-majordomo-broker hardening (issue 12)", () => {
     expect(handled).toBe(1); // not re-queued: the request may be what stalls the worker
     expect(ms).toBeGreaterThanOrEqual(450);
     expect(await stats()).toMatchObject({ timedOut: 1 });
+    // The worker was sent DISCONNECT; it registers again on a fresh socket and can serve.
+    await waitFor(async () => (await stats()).perService["stuck"]?.workers === 1, {
+      timeout: 10_000,
+      what: "the timed-out worker registered again",
+    });
   });
 
   it("6: a 100,000-service-name flood cannot lock out a worker's new service; /metrics stays bounded", async () => {
