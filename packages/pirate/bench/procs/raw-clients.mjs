@@ -33,6 +33,6 @@ await Promise.all(
     }
   }),
 );
-process.stdout.write(`${JSON.stringify({ count, latencies })}\n`);
 for (const s of sockets) s.close();
-process.exit(0);
+// Exit only once the (large) line is written: stdout is a pipe, so writes are asynchronous.
+process.stdout.write(`${JSON.stringify({ count, latencies })}\n`, () => process.exit(0));
