@@ -362,6 +362,11 @@ export class BrokerCore {
       dispatchedAt: 0,
       attempts: 0,
     };
+    if (service.queue.size === 0 && service.idle.size > 0) {
+      // The common case: a worker is waiting and nobody is ahead. Straight to it, no queue entry.
+      this.#assign(service, job);
+      return;
+    }
     service.queue.push(clientKey, job);
     this.#queued++;
     this.#queuedBytes += bytes;
@@ -603,17 +608,22 @@ export class BrokerCore {
     while (s.idle.size > 0 && s.queue.size > 0) {
       const job = s.queue.shift() as Job;
       this.#unqueued(job);
-      const first = s.idle.values().next().value as Worker; // longest-waiting worker (LRU)
-      s.idle.delete(first.key);
-      job.attempts++;
-      job.dispatchedAt = this.#clock.now();
-      first.job = job;
-      this.#busy++;
-      const timeout = this.#o.requestTimeout?.(s.name) ?? 0;
-      if (timeout > 0) this.#busyExpiry.set(first, timeout);
-      this.#presence.sent(first.key);
-      this.#o.post([first.id, ...encodeWorkerRequest(first.version, job.client, job.body)]);
+      this.#assign(s, job);
     }
+  }
+
+  /** Hands `job` to the longest-waiting idle worker of `s` (LRU); there must be one. */
+  #assign(s: Service, job: Job): void {
+    const first = s.idle.values().next().value as Worker;
+    s.idle.delete(first.key);
+    job.attempts++;
+    job.dispatchedAt = this.#clock.now();
+    first.job = job;
+    this.#busy++;
+    const timeout = this.#o.requestTimeout?.(s.name) ?? 0;
+    if (timeout > 0) this.#busyExpiry.set(first, timeout);
+    this.#presence.sent(first.key);
+    this.#o.post([first.id, ...encodeWorkerRequest(first.version, job.client, job.body)]);
   }
 
   #expireJob(job: Job): void {
