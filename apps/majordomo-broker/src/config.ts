@@ -2,8 +2,16 @@ import type { OptionSpecs, OptionValues } from "@zg/app-kit";
 import {
   DEFAULT_MDP_HEARTBEAT_INTERVAL,
   DEFAULT_MDP_HEARTBEAT_LIVENESS,
+  DEFAULT_MDP_MAX_MESSAGE_SIZE,
+  DEFAULT_MDP_MAX_PENDING_SERVICES,
   DEFAULT_MDP_MAX_QUEUED,
+  DEFAULT_MDP_MAX_QUEUED_BYTES,
+  DEFAULT_MDP_MAX_QUEUED_PER_CLIENT,
+  DEFAULT_MDP_MAX_SERVICE_STATS,
+  DEFAULT_MDP_MAX_SERVICES,
+  DEFAULT_MDP_PEER_BACKLOG,
   DEFAULT_MDP_REQUEST_EXPIRY,
+  DEFAULT_MDP_REQUEST_TIMEOUT,
   DEFAULT_MDP_REQUEUE_LIMIT,
   DEFAULT_MDP_SERVICE_TTL,
   DEFAULT_TITANIC_MAX_BODY,
@@ -50,6 +58,55 @@ export const options = {
     min: 1,
     description: 'requests queued per service; beyond it new ones get a "503" error reply',
   },
+  maxQueuedPerClient: {
+    type: "integer",
+    default: DEFAULT_MDP_MAX_QUEUED_PER_CLIENT,
+    min: 1,
+    description:
+      'requests one client may have queued per service (served round-robin across clients); beyond it "503"',
+  },
+  maxQueuedBytes: {
+    type: "integer",
+    default: DEFAULT_MDP_MAX_QUEUED_BYTES,
+    min: 1,
+    description: 'bytes of request bodies queued across services; beyond it new ones get "503"',
+  },
+  maxMessageSize: {
+    type: "integer",
+    default: DEFAULT_MDP_MAX_MESSAGE_SIZE,
+    description:
+      "largest inbound frame in bytes (ZMQ_MAXMSGSIZE; 0 = no limit); a peer sending a larger one is disconnected",
+  },
+  maxServices: {
+    type: "integer",
+    default: DEFAULT_MDP_MAX_SERVICES,
+    min: 1,
+    description: "services workers may register; a READY for a new one beyond it gets DISCONNECT",
+  },
+  maxPendingServices: {
+    type: "integer",
+    default: DEFAULT_MDP_MAX_PENDING_SERVICES,
+    description:
+      'services only clients asked for (no worker yet) whose requests are held; beyond it "503"',
+  },
+  maxServiceStats: {
+    type: "integer",
+    default: DEFAULT_MDP_MAX_SERVICE_STATS,
+    description: "services exported with per-service metric labels (those with workers first)",
+  },
+  requestTimeout: {
+    type: "duration",
+    default: DEFAULT_MDP_REQUEST_TIMEOUT,
+    description:
+      'longest a worker may hold a request (0 = no bound); then the client gets "504" and the worker DISCONNECT',
+  },
+  peerBacklog: {
+    type: "integer",
+    default: DEFAULT_MDP_PEER_BACKLOG,
+    min: 1,
+    description:
+      "messages held for a peer whose pipe is full and retried; beyond it they are dropped (warn, counted)",
+  },
   requeueLimit: {
     type: "integer",
     default: DEFAULT_MDP_REQUEUE_LIMIT,
@@ -92,6 +149,14 @@ export function brokerOptions(values: OptionValues<typeof options>): MajordomoBr
     requestExpiry: values.requestExpiry,
     serviceTtl: values.serviceTtl,
     maxQueued: values.maxQueued,
+    maxQueuedPerClient: values.maxQueuedPerClient,
+    maxQueuedBytes: values.maxQueuedBytes,
+    maxMessageSize: values.maxMessageSize,
+    maxServices: values.maxServices,
+    maxPendingServices: values.maxPendingServices,
+    maxServiceStats: values.maxServiceStats,
+    requestTimeout: values.requestTimeout,
+    peerBacklog: values.peerBacklog,
     requeueLimit: values.requeueLimit,
   };
 }

@@ -17,7 +17,9 @@ const app = defineApp({
     // Check the data directory before binding anything, so a bad one is the only error.
     const directory = ctx.options.titanic ? await ctx.ensureDirectory("dataDir") : undefined;
     const broker = new MajordomoBroker({ ...brokerOptions(ctx.options), logger: ctx.logger });
-    ctx.add("majordomo_broker", broker); // drained on SIGTERM: it stops taking requests and finishes those in flight
+    // On SIGTERM/SIGINT/SIGHUP the kit calls broker.drain() (bounded by --drain-timeout):
+    // queued requests are answered "503 broker shutting down", busy workers' replies still routed.
+    ctx.add("majordomo_broker", broker);
     // The broker counts expired workers in total; count removals per service
     // and reason from its events, for --metrics and the reference-system status.
     const removed: Record<string, Record<string, number>> = {};
@@ -27,6 +29,7 @@ const app = defineApp({
         disconnected: 0,
         unreachable: 0,
         violation: 0,
+        timeout: 0,
       });
       counts[reason] = (counts[reason] ?? 0) + 1;
     });

@@ -43,7 +43,7 @@ export function report(message: DemoMessage): void {
 }
 
 /**
- * Stops a demo process cleanly on SIGINT/SIGTERM or when the launcher goes
+ * Stops a demo process cleanly on SIGINT/SIGTERM/SIGHUP or when the launcher goes
  * away (IPC disconnect): runs `close`, then exits 0 (1 if close takes over 2 s).
  */
 export function onStop(close: () => Promise<void>): void {
@@ -59,5 +59,6 @@ export function onStop(close: () => Promise<void>): void {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  process.on("SIGHUP", stop);
   process.on("disconnect", stop);
 }

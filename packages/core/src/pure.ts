@@ -28,6 +28,14 @@ export {
   type Envelope,
 } from "./envelope.js";
 export {
+  endpointProblem,
+  ENDPOINT_TRANSPORTS,
+  parseEndpoint,
+  validateEndpoint,
+  type EndpointTransport,
+  type ParsedEndpoint,
+} from "./endpoint.js";
+export {
   assertArgument,
   durationOption,
   integerOption,

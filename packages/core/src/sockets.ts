@@ -1,4 +1,5 @@
 import * as zmq from "zeromq";
+import { validateEndpoint } from "./endpoint.js";
 import { ZgError } from "./errors.js";
 
 /**
@@ -108,9 +109,7 @@ export function createSocket<T extends zmq.Socket>(
 export async function bindAll(socket: zmq.Socket, endpoints: readonly string[]): Promise<string[]> {
   const bound: string[] = [];
   for (const endpoint of endpoints) {
-    if (typeof endpoint !== "string" || !/^[a-z]+:\/\/./.test(endpoint)) {
-      throw new ZgError("ZG_INVALID_ARGUMENT", `not an endpoint: ${String(endpoint)}`);
-    }
+    validateEndpoint("endpoint", endpoint);
     try {
       await socket.bind(endpoint);
     } catch (error) {
@@ -148,7 +147,7 @@ export function connectAll(socket: zmq.Socket, endpoints: readonly string[]): vo
   }
 }
 
-/** Validates an endpoint list option. @throws {@link ZgError} `ZG_INVALID_ARGUMENT`. */
+/** Validates an endpoint list option (each with {@link validateEndpoint}). @throws {@link ZgError} `ZG_INVALID_ARGUMENT`. */
 export function endpointsOption(
   name: string,
   value: string | readonly string[] | undefined,
@@ -158,10 +157,6 @@ export function endpointsOption(
   if (list === undefined || list.length === 0) {
     throw new ZgError("ZG_INVALID_ARGUMENT", `${name} needs at least one endpoint`);
   }
-  for (const e of list) {
-    if (typeof e !== "string" || !/^(tcp|ipc|inproc|ws|wss|tipc|udp|pgm|epgm|vmci):\/\/./.test(e)) {
-      throw new ZgError("ZG_INVALID_ARGUMENT", `${name}: not an endpoint: ${String(e)}`);
-    }
-  }
+  for (const e of list) validateEndpoint(name, e);
   return [...list];
 }

@@ -56,7 +56,7 @@ describe("socket helpers", () => {
     expect(endpointsOption("frontend", "tcp://127.0.0.1:5555")).toEqual(["tcp://127.0.0.1:5555"]);
     expect(endpointsOption("frontend", undefined, ["ipc:///tmp/x"])).toEqual(["ipc:///tmp/x"]);
     expect(() => endpointsOption("frontend", [])).toThrow(/frontend needs/);
-    expect(() => endpointsOption("frontend", ["5555"])).toThrow(/not an endpoint/);
+    expect(() => endpointsOption("frontend", ["5555"])).toThrow(/not a ZeroMQ endpoint/);
   });
 
   test("assertLibzmq accepts the bundled libzmq", () => {

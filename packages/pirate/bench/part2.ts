@@ -30,6 +30,7 @@ import {
   type TitanicFsyncPolicy,
 } from "../src/index.js";
 import type { DriveResult } from "./raw-forwarder.js";
+import { runProcessRows } from "./processes.js";
 import { paranoidPirateRun, rawForwarderRun } from "./runs.js";
 
 const DURATION = Number(process.env["ZG_BENCH_DURATION"] ?? 1000);
@@ -261,6 +262,8 @@ export async function runPart2(all: BenchSuite): Promise<void> {
       if (filter === undefined || spec.name.includes(filter)) await all.compare(spec);
     },
   };
+  if (filter === undefined || "processes".includes(filter) || filter.startsWith("processes"))
+    await runProcessRows(suite, DURATION, ROUNDS);
   const shapes = [
     [1, 1],
     [1, 10],

@@ -132,7 +132,7 @@ export type {
   MajordomoBrokerEvents,
   MajordomoBrokerStats,
   MajordomoServiceStats,
-} from "./majordomo/broker-core.js";
+} from "./majordomo/broker-types.js";
 export { MajordomoBroker, type MajordomoBrokerOptions } from "./majordomo/broker.js";
 export {
   brokerError,
@@ -143,15 +143,24 @@ export {
   type MajordomoRequestOptions,
 } from "./majordomo/client.js";
 export {
+  DEFAULT_MDP_BACKLOG_BYTES,
   DEFAULT_MDP_CLIENT_ATTEMPTS,
   DEFAULT_MDP_CLIENT_TIMEOUT,
   DEFAULT_MDP_HEARTBEAT_INTERVAL,
   DEFAULT_MDP_HEARTBEAT_LIVENESS,
+  DEFAULT_MDP_MAX_MESSAGE_SIZE,
+  DEFAULT_MDP_MAX_PENDING_SERVICES,
   DEFAULT_MDP_MAX_QUEUED,
+  DEFAULT_MDP_MAX_QUEUED_BYTES,
+  DEFAULT_MDP_MAX_QUEUED_PER_CLIENT,
+  DEFAULT_MDP_MAX_SERVICE_STATS,
   DEFAULT_MDP_MAX_SERVICES,
+  DEFAULT_MDP_PEER_BACKLOG,
   DEFAULT_MDP_RECONNECT_DELAY,
   DEFAULT_MDP_REQUEST_EXPIRY,
+  DEFAULT_MDP_REQUEST_TIMEOUT,
   DEFAULT_MDP_REQUEUE_LIMIT,
+  DEFAULT_MDP_SEND_QUEUE_LIMIT,
   DEFAULT_MDP_SERVICE_TTL,
 } from "./majordomo/constants.js";
 export {

@@ -127,18 +127,127 @@ describe("BrokerCore (Majordomo state machine, ManualClock)", () => {
     expect(core.stats()).toMatchObject({ requeued: 0, lost: 1 });
   });
 
-  test("queued requests expire with 504 after requestExpiry; empty services are removed after serviceTtl", () => {
+  test("queued requests expire with 504 after requestExpiry; a service only clients asked for goes when empty, a registered one after serviceTtl", () => {
     const { core, clock, take, events } = setup();
     core.handle([W("c1"), ...encodeClientRequest("MDP/0.2", "nobody", B("x"))]);
+    expect(core.stats()).toMatchObject({ services: 1, pendingServices: 1 });
     clock.advance(999);
     expect(take()).toEqual([]);
     clock.advance(20);
     const [r] = take();
     expect(r?.slice(0, 6)).toEqual(["c1", "MDPC02", "0x03", "nobody", "zg.mdp.error", "504"]);
-    expect(core.stats().perService["nobody"]).toMatchObject({ expired: 1, queued: 0 });
-    clock.advance(5020);
     expect(core.stats().perService["nobody"]).toBeUndefined();
     expect(events.map((e) => e.type)).toEqual(["request:expired", "service:removed"]);
+    core.handle([W("w1"), ...encodeReady("MDP/0.1", "real")]);
+    core.handle([W("w1"), ...encodeWorkerSignal("MDP/0.1", "DISCONNECT")]);
+    expect(core.stats().perService["real"]).toMatchObject({ workers: 0 });
+    clock.advance(5020);
+    expect(core.stats().perService["real"]).toBeUndefined();
+  });
+
+  test("requests for made-up names fill only the pending table: a worker's new service is still accepted", () => {
+    const { core, take } = setup({ maxServices: 2, maxPendingServices: 3 });
+    for (let i = 0; i < 10; i++)
+      core.handle([W("flood"), ...encodeClientRequest("MDP/0.1", `junk${i}`, B("x"))]);
+    const refused = take();
+    expect(refused).toHaveLength(7);
+    expect(refused.every((m) => m[5] === "503" && m[6] === "too many services")).toBe(true);
+    expect(core.stats()).toMatchObject({ services: 3, pendingServices: 3 });
+    core.handle([W("w1"), ...encodeReady("MDP/0.1", "real")]);
+    core.handle([W("c"), ...encodeClientRequest("MDP/0.1", "real", B("hi"))]);
+    expect(take()).toEqual([["w1", "", "MDPW01", "0x02", "c", "", "hi"]]);
+    // A worker for a pending service promotes it (its queued request goes out).
+    core.handle([W("w2"), ...encodeReady("MDP/0.1", "junk0")]);
+    expect(take()).toEqual([["w2", "", "MDPW01", "0x02", "flood", "", "x"]]);
+    expect(core.stats()).toMatchObject({ services: 4, pendingServices: 2 });
+    core.handle([W("w3"), ...encodeReady("MDP/0.1", "third")]); // maxServices 2 reached
+    expect(take()).toEqual([["w3", "", "MDPW01", "0x05"]]);
+  });
+
+  test("fair queuing: a greedy client's backlog delays another client's request by at most the one in progress", () => {
+    const { core, take } = setup({ maxQueued: 100, maxQueuedPerClient: 5 });
+    for (let i = 0; i < 7; i++)
+      core.handle([W("greedy"), ...encodeClientRequest("MDP/0.1", "s", B(`g${i}`))]);
+    expect(take().map((m) => [m[0], m[6]])).toEqual([
+      ["greedy", "too many requests queued for this client"],
+      ["greedy", "too many requests queued for this client"],
+    ]);
+    core.handle([W("w"), ...encodeReady("MDP/0.1", "s")]);
+    expect(take()[0]?.slice(-1)).toEqual(["g0"]);
+    core.handle([W("honest"), ...encodeClientRequest("MDP/0.1", "s", B("h1"))]);
+    core.handle([W("other"), ...encodeClientRequest("MDP/0.1", "s", B("o1"))]);
+    let client = "greedy";
+    const order: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      core.handle([W("w"), ...encodeWorkerReply("MDP/0.1", "FINAL", W(client), B("r"))]);
+      const next = take().find((m) => m[0] === "w") ?? [];
+      client = String(next[4]);
+      order.push(String(next[6]));
+      if (next[6] === "h1")
+        core.handle([W("honest"), ...encodeClientRequest("MDP/0.1", "s", B("h2"))]);
+    }
+    // Newcomers first, but never two in a row while the round waits.
+    expect(order).toEqual(["h1", "g1", "o1", "g2", "h2"]);
+  });
+
+  test("maxQueuedBytes: a request that would pass the byte bound is refused with 503", () => {
+    const { core, take } = setup({ maxQueued: 100, maxQueuedBytes: 10 });
+    core.handle([W("c"), ...encodeClientRequest("MDP/0.1", "s", [Buffer.alloc(8)])]);
+    core.handle([W("c"), ...encodeClientRequest("MDP/0.1", "s", [Buffer.alloc(8)])]);
+    expect(take().map((m) => m.slice(5))).toEqual([["503", "broker queue full (bytes)"]]);
+    expect(core.stats()).toMatchObject({ queued: 1, queuedBytes: 8 });
+  });
+
+  test("requestTimeout: a worker that heartbeats but never replies: 504 to the client, DISCONNECT to the worker", () => {
+    const { core, clock, take, events } = setup({
+      requestTimeout: (s) => (s === "slow" ? 500 : 0),
+    });
+    core.handle([W("w"), ...encodeReady("MDP/0.1", "slow")]);
+    core.handle([W("c"), ...encodeClientRequest("MDP/0.1", "slow", B("x"))]);
+    take();
+    for (let t = 0; t < 450; t += 50) {
+      clock.advance(50);
+      core.handle([W("w"), ...encodeWorkerSignal("MDP/0.1", "HEARTBEAT")]);
+    }
+    expect(take().filter((m) => m[0] === "c")).toEqual([]);
+    clock.advance(100);
+    const out = take().filter((m) => m[3] !== "0x04");
+    expect(out).toEqual([
+      ["c", "", "MDPC01", "slow", "zg.mdp.error", "504", "worker did not reply within 500 ms"],
+      ["w", "", "MDPW01", "0x05"],
+    ]);
+    expect(core.stats()).toMatchObject({ workers: 0, timedOut: 1, requeued: 0, queued: 0 });
+    expect(events.map((e) => e.type)).toContain("request:timeout");
+  });
+
+  test("shutdown answers every queued request 503 'broker shutting down', and every new one", () => {
+    const { core, take } = setup({ maxQueued: 100 });
+    core.handle([W("w"), ...encodeReady("MDP/0.1", "s")]);
+    for (let i = 0; i < 4; i++)
+      core.handle([W(`c${i}`), ...encodeClientRequest("MDP/0.1", "s", B(`${i}`))]);
+    take();
+    expect(core.shutdown()).toBe(1); // c0's request is in the worker's hands
+    expect(take().map((m) => [m[0], m[5], m[6]])).toEqual([
+      ["c1", "503", "broker shutting down"],
+      ["c2", "503", "broker shutting down"],
+      ["c3", "503", "broker shutting down"],
+    ]);
+    core.handle([W("c9"), ...encodeClientRequest("MDP/0.1", "s", B("late"))]);
+    expect(take().map((m) => [m[0], m[5]])).toEqual([["c9", "503"]]);
+    core.handle([W("w"), ...encodeWorkerReply("MDP/0.1", "FINAL", W("c0"), B("done"))]);
+    expect(take()).toEqual([["c0", "", "MDPC01", "s", "done"]]);
+    expect(core.busy).toBe(0);
+  });
+
+  test("maxServiceStats bounds perService: services with workers first", () => {
+    const { core } = setup({ maxServiceStats: 2, maxQueued: 10 });
+    for (let i = 0; i < 5; i++)
+      core.handle([W("c"), ...encodeClientRequest("MDP/0.1", `p${i}`, B("x"))]);
+    core.handle([W("w"), ...encodeReady("MDP/0.1", "zz")]);
+    const st = core.stats();
+    expect(Object.keys(st.perService)).toHaveLength(2);
+    expect(Object.keys(st.perService)[0]).toBe("zz");
+    expect(st.servicesOmitted).toBe(4);
   });
 
   test("bounded queue: the newest request is refused with 503", () => {

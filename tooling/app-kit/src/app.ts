@@ -115,8 +115,8 @@ function errorLine(bin: string, error: AppError): string {
 /**
  * Runs an app as the process: parses options (or prints `--help`), starts
  * the components, logs the `ready` line, serves `--metrics`, and on
- * SIGINT/SIGTERM drains (bounded by `--drain-timeout`), closes and exits 0; a
- * second signal exits at once (130/143). A startup failure prints one line
+ * SIGINT/SIGTERM/SIGHUP drains (bounded by `--drain-timeout`), closes and exits 0; a
+ * second signal exits at once (130/143/129). A startup failure prints one line
  * naming the option to change on stderr and exits 2 (bad option) or 1.
  */
 export async function runApp<S extends OptionSpecs>(
@@ -234,12 +234,14 @@ export async function runApp<S extends OptionSpecs>(
     signals += 1;
     if (signals > 1) {
       log.warn({ event: "forced-exit", signal }, "second signal, exiting at once");
-      process.exit(signal === "SIGINT" ? 130 : 143);
+      process.exit(signal === "SIGINT" ? 130 : signal === "SIGHUP" ? 129 : 143);
     }
     void shutdown(signal, 0);
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // SIGHUP (the terminal or a supervisor going away) is a graceful stop too: nothing is reloaded.
+  process.on("SIGHUP", onSignal);
   process.on("uncaughtException", (error) => {
     if (!ready) fail(error, values);
     log.fatal({ event: "crashed", error: error.message }, "uncaught exception");

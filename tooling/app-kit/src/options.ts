@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { endpointProblem } from "@zg/core";
 import { AppError } from "./errors.js";
 
 /**
@@ -62,7 +63,7 @@ export const COMMON_OPTIONS = {
   drainTimeout: {
     type: "duration",
     default: 1000,
-    description: "on SIGINT/SIGTERM, ms to let in-flight work finish before closing",
+    description: "on SIGINT/SIGTERM/SIGHUP, ms to let in-flight work finish before closing",
   },
 } as const satisfies OptionSpecs;
 
@@ -81,8 +82,6 @@ export function envName(app: string, key: string): string {
 export function howToSet(app: string, key: string): string {
   return `--${flagName(key)} (or ${envName(app, key)})`;
 }
-
-const ENDPOINT = /^(tcp|ipc|inproc|ws|wss|tipc|udp|pgm|epgm|vmci):\/\/\S+$/;
 
 /** Parses a duration in ms: `2500`, `2500ms`, `2.5s`, `1m`. Returns NaN when malformed. */
 export function parseDuration(text: string): number {
@@ -117,19 +116,22 @@ function convert(
         .filter((s) => s.length > 0);
       if (list.length === 0) throw bad("needs at least one endpoint");
       for (const e of list) {
-        if (!ENDPOINT.test(e))
-          throw bad(`not a ZeroMQ endpoint: "${e}" (expected e.g. tcp://127.0.0.1:5555)`);
+        const problem = endpointProblem(e);
+        if (problem !== undefined) throw bad(problem);
       }
       return list;
     }
     case "integer": {
       const t = String(raw).trim();
+      if (/^-\d/.test(t)) throw bad(`must not be negative, got ${t}`);
       const n = /^\d+$/.test(t) ? Number(t) : Number.NaN;
       if (!Number.isSafeInteger(n)) throw bad(`expected a non-negative integer, got "${t}"`);
       if (n < (spec.min ?? 0)) throw bad(`must be at least ${spec.min ?? 0}, got ${n}`);
       return n;
     }
     case "duration": {
+      if (/^\s*-\d/.test(String(raw)))
+        throw bad(`must not be negative, got ${String(raw).trim()} (durations are ms, 0 or more)`);
       const n = parseDuration(String(raw));
       if (Number.isNaN(n))
         throw bad(`expected a duration in ms (e.g. 2500, 2500ms, 2.5s), got "${String(raw)}"`);
@@ -180,6 +182,14 @@ export function parseOptions<S extends OptionSpecs>(
         : spec.type === "endpoints"
           ? { type: "string", multiple: true }
           : { type: "string" };
+  }
+  // `--flag -5` is "argument is ambiguous" to parseArgs: judge the value as the flag's own.
+  for (let i = 0; i + 1 < argv.length; i++) {
+    const key = Object.keys(specs).find((k) => `--${flagName(k)}` === argv[i]);
+    const spec = key === undefined ? undefined : specs[key];
+    const next = argv[i + 1] as string;
+    if (key !== undefined && spec !== undefined && spec.type !== "boolean" && /^-\d/.test(next))
+      convert(app, key, spec, next, `--${flagName(key)}`);
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -266,6 +276,6 @@ export function formatHelp(
   lines.push(
     'Logs are JSON lines on stdout; the first line with "event":"ready" lists every bound endpoint.',
   );
-  lines.push("SIGINT/SIGTERM drain and close (exit 0); a second signal exits at once.");
+  lines.push("SIGINT/SIGTERM/SIGHUP drain and close (exit 0); a second signal exits at once.");
   return lines.join("\n");
 }

@@ -68,6 +68,15 @@ describe("runApp (fixture app on the kit)", () => {
     expect(processExists(app.pid)).toBe(false);
   });
 
+  it("treats SIGHUP as a graceful stop: logged, drained, exit 0 (every app on the kit)", async () => {
+    const app = spawnApp(fixture, ["--endpoint", "tcp://127.0.0.1:*", "--data-dir", tempDir()]);
+    await app.ready();
+    const exit = await app.stop("SIGHUP");
+    expect(exit, app.stdout + app.stderr).toMatchObject({ code: 0, signal: null });
+    expect(app.lines.find((l) => l.event === "stopping")).toMatchObject({ reason: "SIGHUP" });
+    expect(app.lines.map((l) => l.event).filter(Boolean)).toEqual(["ready", "stopping", "stopped"]);
+  });
+
   it("drains (the component's drain()) up to --drain-timeout, then closes and exits 0", async () => {
     const finishes = spawnApp(fixture, [
       "--endpoint",

@@ -9,6 +9,7 @@ import {
   ProtocolError,
   SocketLoop,
   splitEnvelope,
+  validateEndpoint,
   type ComponentOptions,
   type Frame,
   type Message,
@@ -102,10 +103,7 @@ export class FreelanceServer extends Component<
       `model must be 1, 2 or 3, got ${String(options.model)}`,
     );
     this.#endpoint = options.endpoint ?? "tcp://127.0.0.1:*";
-    assertArgument(
-      typeof this.#endpoint === "string" && /^[a-z]+:\/\/./.test(this.#endpoint),
-      `not an endpoint: ${String(options.endpoint)}`,
-    );
+    validateEndpoint("endpoint", this.#endpoint);
     this.#publicEndpoint = options.publicEndpoint;
     assertArgument(typeof options.handler === "function", "handler must be a function");
     this.#handler = options.handler;

@@ -10,6 +10,13 @@ import {
   type Logger,
 } from "@zg/core";
 import { PresenceTracker } from "@zg/heartbeat";
+import type {
+  MajordomoBrokerEvents,
+  MajordomoBrokerStats,
+  MajordomoServiceStats,
+} from "./broker-types.js";
+import { FairQueue } from "./fair-queue.js";
+import { mmiReply } from "./mmi.js";
 import {
   brokerErrorBody,
   decodeBrokerInbound,
@@ -22,84 +29,10 @@ import {
   type MdpVersion,
 } from "./protocol.js";
 
-/** Per-service figures of {@link MajordomoBrokerStats}. Latencies in ms. */
-export interface MajordomoServiceStats {
-  /** Requests waiting for a worker. */
-  queued: number;
-  /** Registered live workers (idle + busy). */
-  workers: number;
-  /** Workers waiting for a request. */
-  idleWorkers: number;
-  /** Replies delivered to clients. */
-  served: number;
-  /** Requests answered `"504"` after waiting longer than `requestExpiry`. */
-  expired: number;
-  /** Requests re-queued after their worker died. */
-  requeued: number;
-  /** Requests refused with `"503"` because the queue was full. */
-  refused: number;
-  /** Request → reply latency (broker receipt to reply forwarded), median of the last 1024. */
-  p50: number;
-  /** Same, 99th percentile. */
-  p99: number;
-}
+export type { MajordomoBrokerEvents, MajordomoBrokerStats, MajordomoServiceStats };
 
-/** Counters of a Majordomo broker. */
-export interface MajordomoBrokerStats {
-  /** Live workers across services. */
-  workers: number;
-  /** Known services (including empty ones not yet removed). */
-  services: number;
-  /** Requests waiting across services. */
-  queued: number;
-  /** Client requests accepted (MMI included). */
-  requests: number;
-  /** Replies forwarded to clients (FINAL; MMI included). */
-  replies: number;
-  /** PARTIAL replies forwarded (18/MDP). */
-  partials: number;
-  /** Requests expired (`"504"`). */
-  expired: number;
-  /** Requests re-queued after a worker died. */
-  requeued: number;
-  /** Requests whose worker died and that were answered `"502"` instead of re-queued. */
-  lost: number;
-  /** Requests refused (`"503"`: queue or service table full). */
-  refused: number;
-  /** MMI requests answered. */
-  mmi: number;
-  /** Invalid messages (bad input) counted and dropped; each is also a `protocol:invalid` event. */
-  protocolErrors: number;
-  /** DISCONNECTs sent for valid but unexpected commands. */
-  disconnects: number;
-  /** Workers expired by heartbeat silence. */
-  workersExpired: number;
-  /** HEARTBEATs sent to idle workers. */
-  heartbeatsSent: number;
-  /** Sends that failed (peer gone, HWM full, queue full). */
-  sendFailures: number;
-  /** Per service. */
-  perService: Record<string, MajordomoServiceStats>;
-}
-
-/** Events of a Majordomo broker (see docs/events.md for the vocabulary). */
-export interface MajordomoBrokerEvents {
-  "worker:ready": { identity: string; service: string; version: MdpVersion };
-  "worker:removed": {
-    identity: string;
-    service: string;
-    reason: "expired" | "disconnected" | "unreachable" | "violation";
-  };
-  "request:expired": { service: string; waited: number };
-  "request:requeued": { service: string; attempts: number };
-  "request:lost": { service: string; attempts: number };
-  "request:refused": { service: string; reason: "queue-full" | "too-many-services" };
-  "service:removed": { service: string };
-  /** A valid but unexpected command was answered with DISCONNECT. */
-  "protocol:disconnect": { identity: string; reason: string };
-  /** An invalid message was dropped. */
-  "protocol:invalid": { identity: string; reason: string };
-}
+type RefuseReason = MajordomoBrokerEvents["request:refused"]["reason"];
+type RemoveReason = MajordomoBrokerEvents["worker:removed"]["reason"];
 
 /** Options of the broker state machine. */
 export interface BrokerCoreOptions {
@@ -107,9 +40,21 @@ export interface BrokerCoreOptions {
   heartbeatLiveness: number;
   requestExpiry: number;
   serviceTtl: number;
+  /** Requests queued per service. */
   maxQueued: number;
+  /** Requests queued per client per service. @defaultValue maxQueued */
+  maxQueuedPerClient?: number;
+  /** Bytes of queued request bodies across services. @defaultValue no bound */
+  maxQueuedBytes?: number;
+  /** Services a worker registered. */
   maxServices: number;
+  /** Services only clients asked for (no worker yet). @defaultValue maxServices */
+  maxPendingServices?: number;
+  /** Services listed in `stats().perService`. @defaultValue no bound */
+  maxServiceStats?: number;
   requeueLimit: (service: string) => number;
+  /** Longest a worker may hold a request, ms; 0 = no bound. @defaultValue () => 0 */
+  requestTimeout?: (service: string) => number;
   /** false: a silent worker with a request in progress is kept (the reference brokers' behaviour). */
   expireBusyWorkers?: boolean;
   clock?: Clock;
@@ -122,13 +67,14 @@ export interface BrokerCoreOptions {
 
 interface Job {
   client: Frame;
+  clientKey: string;
   version: MdpVersion;
   service: Service;
   body: Frame[];
+  bytes: number;
   receivedAt: number;
+  dispatchedAt: number;
   attempts: number;
-  /** Position in `service.requests`, or -1 when in `service.retry` or dispatched. */
-  seq: number;
 }
 
 interface Worker {
@@ -141,22 +87,37 @@ interface Worker {
 
 interface Service {
   name: string;
-  requests: Map<number, Job>;
-  retry: Job[];
+  /** False while only clients asked for it: it lives in the small pending table. */
+  registered: boolean;
+  queue: FairQueue<Job>;
+  /** Idle workers, longest-waiting first (LRU). */
   idle: Map<string, Worker>;
-  workers: Set<string>;
+  /** Live workers (idle + busy). */
+  workers: number;
   served: number;
   expired: number;
+  timedOut: number;
   requeued: number;
   refused: number;
   latency: LatencyWindow;
 }
+
+const bodyBytes = (body: readonly Frame[]): number => {
+  let n = 0;
+  for (const f of body) n += f.length;
+  return n;
+};
 
 /**
  * The Majordomo broker as a state machine: messages in through {@link handle},
  * messages out through `post`, time through a {@link Clock}. No sockets, so
  * every rule is unit-tested with a `ManualClock`. `MajordomoBroker` is the
  * thin socket shell around it.
+ *
+ * Two service tables: services a worker registered (`maxServices`, kept
+ * `serviceTtl` after they empty) and services only clients asked for
+ * (`maxPendingServices`, removed as soon as their queue empties), so requests
+ * for made-up names can never lock out a real worker's service.
  *
  * @internal
  */
@@ -167,13 +128,22 @@ export class BrokerCore {
   readonly #services = new Map<string, Service>();
   readonly #presence: PresenceTracker<string>;
   readonly #jobExpiry: ExpiryTable<Job>;
+  readonly #busyExpiry: ExpiryTable<Worker>;
   readonly #serviceExpiry: ExpiryTable<string>;
-  #seq = 0;
+  readonly #maxPerClient: number;
+  readonly #maxBytes: number;
+  readonly #maxPending: number;
+  #registered = 0;
+  #queued = 0;
+  #queuedBytes = 0;
+  #busy = 0;
+  #shuttingDown = false;
   readonly #c = {
     requests: 0,
     replies: 0,
     partials: 0,
     expired: 0,
+    timedOut: 0,
     requeued: 0,
     lost: 0,
     refused: 0,
@@ -187,6 +157,9 @@ export class BrokerCore {
   constructor(options: BrokerCoreOptions) {
     this.#o = options;
     this.#clock = options.clock ?? systemClock;
+    this.#maxPerClient = options.maxQueuedPerClient ?? options.maxQueued;
+    this.#maxBytes = options.maxQueuedBytes ?? Number.POSITIVE_INFINITY;
+    this.#maxPending = options.maxPendingServices ?? options.maxServices;
     this.#presence = new PresenceTracker<string>({
       interval: options.heartbeatInterval,
       liveness: options.heartbeatLiveness,
@@ -211,6 +184,10 @@ export class BrokerCore {
     this.#jobExpiry = new ExpiryTable<Job>({
       clock: this.#clock,
       onExpire: (job) => this.#expireJob(job),
+    });
+    this.#busyExpiry = new ExpiryTable<Worker>({
+      clock: this.#clock,
+      onExpire: (w) => this.#timeoutWorker(w),
     });
     this.#serviceExpiry = new ExpiryTable<string>({
       clock: this.#clock,
@@ -237,7 +214,7 @@ export class BrokerCore {
     else this.#onWorker(id, m);
   }
 
-  /** A send the shell could not complete (peer gone, HWM full, queue full). */
+  /** A send the shell could not complete because the peer is gone. */
   sendFailed(message: Frame[]): void {
     this.#c.sendFailures++;
     const id = message[0];
@@ -247,28 +224,69 @@ export class BrokerCore {
     if (w !== undefined) this.#removeWorker(w, "unreachable");
   }
 
+  /**
+   * Starts shutting down: every queued request is answered `"503"` with the
+   * text `"broker shutting down"` (and so is every new one); requests in a
+   * worker's hands are still routed back when the worker replies.
+   *
+   * @returns the number of requests still in workers' hands.
+   */
+  shutdown(): number {
+    if (!this.#shuttingDown) {
+      this.#shuttingDown = true;
+      for (const s of this.#services.values()) {
+        for (const job of s.queue.clear()) {
+          this.#unqueued(job);
+          this.#c.refused++;
+          s.refused++;
+          this.#replyError(job, "503", "broker shutting down");
+        }
+      }
+    }
+    return this.#busy;
+  }
+
+  /** Requests in workers' hands now. */
+  get busy(): number {
+    return this.#busy;
+  }
+
   /** Clears every table and timer. */
   close(): void {
     this.#presence.close();
     this.#jobExpiry.close();
+    this.#busyExpiry.close();
     this.#serviceExpiry.close();
     this.#workers.clear();
     this.#services.clear();
   }
 
+  /** The counters; `deferred`, `dropped` are the shell's and read 0 here. */
   stats(): MajordomoBrokerStats {
+    const limit = this.#o.maxServiceStats ?? Number.POSITIVE_INFINITY;
+    let chosen: Service[];
+    if (this.#services.size <= limit) chosen = [...this.#services.values()];
+    else {
+      const withWorkers: Service[] = [];
+      const others: Service[] = [];
+      for (const s of this.#services.values()) (s.workers > 0 ? withWorkers : others).push(s);
+      withWorkers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      chosen = withWorkers.slice(0, limit);
+      if (chosen.length < limit) {
+        others.sort((a, b) => b.queue.size - a.queue.size);
+        chosen.push(...others.slice(0, limit - chosen.length));
+      }
+    }
     const perService: Record<string, MajordomoServiceStats> = {};
-    let queued = 0;
-    for (const s of this.#services.values()) {
-      const q = s.requests.size + s.retry.length;
-      queued += q;
+    for (const s of chosen) {
       const l = s.latency.summary();
       perService[s.name] = {
-        queued: q,
-        workers: s.workers.size,
+        queued: s.queue.size,
+        workers: s.workers,
         idleWorkers: s.idle.size,
         served: s.served,
         expired: s.expired,
+        timedOut: s.timedOut,
         requeued: s.requeued,
         refused: s.refused,
         p50: l.p50,
@@ -278,9 +296,14 @@ export class BrokerCore {
     return {
       workers: this.#workers.size,
       services: this.#services.size,
-      queued,
+      pendingServices: this.#services.size - this.#registered,
+      queued: this.#queued,
+      queuedBytes: this.#queuedBytes,
       ...this.#c,
       heartbeatsSent: this.#presence.stats().heartbeatsSent,
+      deferred: 0,
+      dropped: 0,
+      servicesOmitted: this.#services.size - chosen.length,
       perService,
     };
   }
@@ -291,89 +314,78 @@ export class BrokerCore {
   #onClient(client: Frame, version: MdpVersion, name: string, body: Frame[]): void {
     this.#c.requests++;
     if (name.startsWith(MMI_PREFIX)) {
-      this.#mmi(client, version, name, body);
+      this.#c.mmi++;
+      this.#c.replies++;
+      const reply = mmiReply(
+        name,
+        body,
+        (n) => this.#services.get(n)?.workers ?? 0,
+        () => this.#liveServices(),
+      );
+      this.#o.post([client, ...encodeClientReply(version, "FINAL", name, reply)]);
       return;
     }
+    const clientKey = identityKey(client);
+    const bytes = bodyBytes(body);
     let service = this.#services.get(name);
+    const refuse = (reason: RefuseReason, text: string): void => {
+      this.#c.refused++;
+      if (service !== undefined) service.refused++;
+      this.#o.emit("request:refused", { service: name, reason });
+      this.#o.post([
+        client,
+        ...encodeClientReply(version, "FINAL", name, brokerErrorBody("503", text, body)),
+      ]);
+    };
+    if (this.#shuttingDown) return refuse("shutting-down", "broker shutting down");
+    if (this.#queuedBytes + bytes > this.#maxBytes && (service?.idle.size ?? 0) === 0)
+      return refuse("bytes-full", "broker queue full (bytes)");
     if (service === undefined) {
-      if (this.#services.size >= this.#o.maxServices) {
-        this.#refuse(client, version, name, undefined, "too-many-services", body);
-        return;
-      }
-      service = this.#service(name);
+      if (this.#services.size - this.#registered >= this.#maxPending)
+        return refuse("too-many-services", "too many services");
+      service = this.#service(name, false);
     }
-    if (service.requests.size + service.retry.length >= this.#o.maxQueued) {
-      this.#refuse(client, version, name, service, "queue-full", body);
-      return;
-    }
+    if (service.queue.size >= this.#o.maxQueued) return refuse("queue-full", "service queue full");
+    if (service.queue.countFor(clientKey) >= this.#maxPerClient)
+      return refuse("client-queue-full", "too many requests queued for this client");
     const job: Job = {
       client,
+      clientKey,
       version,
       service,
       body,
+      bytes,
       receivedAt: this.#clock.now(),
+      dispatchedAt: 0,
       attempts: 0,
-      seq: ++this.#seq,
     };
-    service.requests.set(job.seq, job);
+    if (service.queue.size === 0 && service.idle.size > 0) {
+      // The common case: a worker is waiting and nobody is ahead. Straight to it, no queue entry.
+      this.#assign(service, job);
+      return;
+    }
+    service.queue.push(clientKey, job);
+    this.#queued++;
+    this.#queuedBytes += bytes;
     this.#jobExpiry.set(job, this.#o.requestExpiry);
     this.#dispatch(service);
     this.#checkEmpty(service);
   }
 
-  #refuse(
-    client: Frame,
-    version: MdpVersion,
-    name: string,
-    service: Service | undefined,
-    reason: "queue-full" | "too-many-services",
-    body: Frame[],
-  ): void {
-    this.#c.refused++;
-    if (service !== undefined) service.refused++;
-    this.#o.emit("request:refused", { service: name, reason });
-    this.#replyError(
-      client,
-      version,
-      name,
-      "503",
-      reason === "queue-full" ? "service queue full" : "too many services",
-      body,
-    );
+  *#liveServices(): IterableIterator<string> {
+    for (const s of this.#services.values()) if (s.workers > 0) yield s.name;
   }
 
-  #replyError(
-    client: Frame,
-    version: MdpVersion,
-    name: string,
-    status: BrokerErrorStatus,
-    text: string,
-    request: readonly Frame[],
-  ): void {
+  #replyError(job: Job, status: BrokerErrorStatus, text: string): void {
     this.#o.post([
-      client,
-      ...encodeClientReply(version, "FINAL", name, brokerErrorBody(status, text, request)),
+      job.client,
+      ...encodeClientReply(
+        job.version,
+        "FINAL",
+        job.service.name,
+        brokerErrorBody(status, text, job.body),
+      ),
     ]);
-  }
-
-  #mmi(client: Frame, version: MdpVersion, name: string, body: Frame[]): void {
-    this.#c.mmi++;
-    this.#c.replies++;
-    let reply: Frame[];
-    if (name === "mmi.service") {
-      const target = body[body.length - 1]?.toString("utf8") ?? "";
-      const live = (this.#services.get(target)?.workers.size ?? 0) > 0;
-      reply = [Buffer.from(live ? "200" : "404")];
-    } else if (name === "mmi.services") {
-      const names = [...this.#services.values()]
-        .filter((s) => s.workers.size > 0)
-        .map((s) => s.name)
-        .sort();
-      reply = [Buffer.from("200"), ...names.map((n) => Buffer.from(n))];
-    } else {
-      reply = [Buffer.from("501")];
-    }
-    this.#o.post([client, ...encodeClientReply(version, "FINAL", name, reply)]);
   }
 
   // -------------------------------------------------------------------------
@@ -400,16 +412,20 @@ export class BrokerCore {
           return;
         }
         let service = this.#services.get(m.service);
-        if (service === undefined) {
-          if (this.#services.size >= this.#o.maxServices) {
+        if (service === undefined || !service.registered) {
+          if (this.#registered >= this.#o.maxServices) {
             this.#violation(id, m.version, undefined, "too many services");
             return;
           }
-          service = this.#service(m.service);
+          if (service === undefined) service = this.#service(m.service, true);
+          else {
+            service.registered = true;
+            this.#registered++;
+          }
         }
         const worker: Worker = { id, key, version: m.version, service, job: undefined };
         this.#workers.set(key, worker);
-        service.workers.add(key);
+        service.workers++;
         service.idle.set(key, worker);
         this.#presence.seen(key);
         this.#o.emit("worker:ready", {
@@ -452,7 +468,7 @@ export class BrokerCore {
         s.served++;
         s.latency.record(this.#clock.now() - job.receivedAt);
         this.#o.post([job.client, ...encodeClientReply(job.version, "FINAL", s.name, m.body)]);
-        w.job = undefined;
+        this.#release(w);
         s.idle.set(key, w);
         this.#dispatch(s);
         return;
@@ -489,106 +505,144 @@ export class BrokerCore {
     this.#o.emit("protocol:invalid", { identity, reason });
   }
 
-  #removeWorker(w: Worker, reason: "expired" | "disconnected" | "unreachable" | "violation"): void {
+  /** The worker no longer holds a request. @returns the request it held. */
+  #release(w: Worker): Job | undefined {
+    const job = w.job;
+    if (job === undefined) return undefined;
+    w.job = undefined;
+    this.#busy--;
+    this.#busyExpiry.delete(w);
+    return job;
+  }
+
+  #removeWorker(w: Worker, reason: RemoveReason): void {
     if (this.#workers.get(w.key) !== w) return;
     this.#workers.delete(w.key);
     this.#presence.remove(w.key);
     const s = w.service;
-    s.workers.delete(w.key);
+    s.workers--;
     s.idle.delete(w.key);
     this.#o.emit("worker:removed", { identity: formatIdentity(w.id), service: s.name, reason });
-    const job = w.job;
-    w.job = undefined;
-    if (job !== undefined) {
-      if (job.attempts <= this.#o.requeueLimit(s.name)) {
+    const job = this.#release(w);
+    if (job !== undefined && reason !== "timeout") {
+      if (this.#shuttingDown) {
+        this.#c.lost++;
+        this.#replyError(job, "503", "broker shutting down");
+      } else if (job.attempts <= this.#o.requeueLimit(s.name)) {
         this.#c.requeued++;
         s.requeued++;
-        s.retry.push(job);
+        s.queue.unshift(job);
+        this.#queued++;
+        this.#queuedBytes += job.bytes;
         this.#jobExpiry.set(job, this.#o.requestExpiry);
         this.#o.emit("request:requeued", { service: s.name, attempts: job.attempts });
       } else {
         this.#c.lost++;
         this.#o.emit("request:lost", { service: s.name, attempts: job.attempts });
-        this.#replyError(
-          job.client,
-          job.version,
-          s.name,
-          "502",
-          "worker lost while handling the request",
-          job.body,
-        );
+        this.#replyError(job, "502", "worker lost while handling the request");
       }
     }
     this.#dispatch(s);
     this.#checkEmpty(s);
   }
 
+  /** A worker held its request longer than `requestTimeout`: 504 to the client, DISCONNECT to the worker. */
+  #timeoutWorker(w: Worker): void {
+    const job = w.job;
+    if (job === undefined || this.#workers.get(w.key) !== w) return;
+    const s = w.service;
+    const waited = this.#clock.now() - job.dispatchedAt;
+    this.#c.timedOut++;
+    s.timedOut++;
+    this.#o.emit("request:timeout", { service: s.name, identity: formatIdentity(w.id), waited });
+    this.#o.logger?.warn(
+      "worker did not reply in time; request answered 504, worker disconnected",
+      {
+        service: s.name,
+        identity: formatIdentity(w.id),
+        waited,
+      },
+    );
+    this.#replyError(
+      job,
+      "504",
+      `worker did not reply within ${this.#o.requestTimeout?.(s.name) ?? 0} ms`,
+    );
+    this.#c.disconnects++;
+    this.#o.post([w.id, ...encodeWorkerSignal(w.version, "DISCONNECT")]);
+    this.#removeWorker(w, "timeout");
+  }
+
   // -------------------------------------------------------------------------
   // services and dispatch
 
-  #service(name: string): Service {
+  #service(name: string, registered: boolean): Service {
     const s: Service = {
       name,
-      requests: new Map(),
-      retry: [],
+      registered,
+      queue: new FairQueue<Job>(),
       idle: new Map(),
-      workers: new Set(),
+      workers: 0,
       served: 0,
       expired: 0,
+      timedOut: 0,
       requeued: 0,
       refused: 0,
       latency: new LatencyWindow(1024),
     };
     this.#services.set(name, s);
+    if (registered) this.#registered++;
     return s;
   }
 
+  #unqueued(job: Job): void {
+    this.#queued--;
+    this.#queuedBytes -= job.bytes;
+    this.#jobExpiry.delete(job);
+  }
+
   #dispatch(s: Service): void {
-    while (s.idle.size > 0) {
-      let job = s.retry.shift();
-      if (job === undefined) {
-        const first = s.requests.values().next();
-        if (first.done) return;
-        job = first.value;
-        s.requests.delete(job.seq);
-      }
-      const first = s.idle.values().next().value as Worker; // longest-waiting worker (LRU)
-      s.idle.delete(first.key);
-      this.#jobExpiry.delete(job);
-      job.attempts++;
-      first.job = job;
-      this.#presence.sent(first.key);
-      this.#o.post([first.id, ...encodeWorkerRequest(first.version, job.client, job.body)]);
+    while (s.idle.size > 0 && s.queue.size > 0) {
+      const job = s.queue.shift() as Job;
+      this.#unqueued(job);
+      this.#assign(s, job);
     }
+  }
+
+  /** Hands `job` to the longest-waiting idle worker of `s` (LRU); there must be one. */
+  #assign(s: Service, job: Job): void {
+    const first = s.idle.values().next().value as Worker;
+    s.idle.delete(first.key);
+    job.attempts++;
+    job.dispatchedAt = this.#clock.now();
+    first.job = job;
+    this.#busy++;
+    const timeout = this.#o.requestTimeout?.(s.name) ?? 0;
+    if (timeout > 0) this.#busyExpiry.set(first, timeout);
+    this.#presence.sent(first.key);
+    this.#o.post([first.id, ...encodeWorkerRequest(first.version, job.client, job.body)]);
   }
 
   #expireJob(job: Job): void {
     const s = job.service;
-    if (s.requests.get(job.seq) === job) s.requests.delete(job.seq);
-    else {
-      const i = s.retry.indexOf(job);
-      if (i < 0) return; // dispatched meanwhile
-      s.retry.splice(i, 1);
-    }
+    if (!s.queue.remove(job.clientKey, job)) return; // dispatched meanwhile
+    this.#queued--;
+    this.#queuedBytes -= job.bytes;
     this.#c.expired++;
     s.expired++;
     const waited = this.#clock.now() - job.receivedAt;
     this.#o.emit("request:expired", { service: s.name, waited });
-    this.#replyError(
-      job.client,
-      job.version,
-      s.name,
-      "504",
-      `no worker took the request within ${this.#o.requestExpiry} ms`,
-      job.body,
-    );
+    this.#replyError(job, "504", `no worker took the request within ${this.#o.requestExpiry} ms`);
     this.#checkEmpty(s);
   }
 
   #checkEmpty(s: Service): void {
     if (this.#services.get(s.name) !== s) return;
-    if (s.workers.size === 0 && s.requests.size === 0 && s.retry.length === 0) {
-      if (!this.#serviceExpiry.has(s.name)) this.#serviceExpiry.set(s.name, this.#o.serviceTtl);
+    if (s.workers === 0 && s.queue.size === 0) {
+      // A service only clients asked for goes at once; a registered one after serviceTtl.
+      if (!s.registered) this.#removeService(s);
+      else if (!this.#serviceExpiry.has(s.name))
+        this.#serviceExpiry.set(s.name, this.#o.serviceTtl);
     } else {
       this.#serviceExpiry.delete(s.name);
     }
@@ -596,8 +650,14 @@ export class BrokerCore {
 
   #expireService(name: string): void {
     const s = this.#services.get(name);
-    if (s === undefined || s.workers.size > 0 || s.requests.size > 0 || s.retry.length > 0) return;
-    this.#services.delete(name);
-    this.#o.emit("service:removed", { service: name });
+    if (s === undefined || s.workers > 0 || s.queue.size > 0) return;
+    this.#removeService(s);
+  }
+
+  #removeService(s: Service): void {
+    this.#services.delete(s.name);
+    this.#serviceExpiry.delete(s.name);
+    if (s.registered) this.#registered--;
+    this.#o.emit("service:removed", { service: s.name });
   }
 }

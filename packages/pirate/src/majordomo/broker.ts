@@ -11,18 +11,25 @@ import {
   type ComponentOptions,
 } from "@zg/core";
 import { MIN_HEARTBEAT_INTERVAL } from "@zg/heartbeat";
+import { BrokerCore } from "./broker-core.js";
+import { PeerOutbox } from "./broker-outbox.js";
+import type { MajordomoBrokerEvents, MajordomoBrokerStats } from "./broker-types.js";
 import {
-  BrokerCore,
-  type MajordomoBrokerEvents,
-  type MajordomoBrokerStats,
-} from "./broker-core.js";
-import {
+  DEFAULT_MDP_BACKLOG_BYTES,
   DEFAULT_MDP_HEARTBEAT_INTERVAL,
   DEFAULT_MDP_HEARTBEAT_LIVENESS,
+  DEFAULT_MDP_MAX_MESSAGE_SIZE,
+  DEFAULT_MDP_MAX_PENDING_SERVICES,
   DEFAULT_MDP_MAX_QUEUED,
+  DEFAULT_MDP_MAX_QUEUED_BYTES,
+  DEFAULT_MDP_MAX_QUEUED_PER_CLIENT,
+  DEFAULT_MDP_MAX_SERVICE_STATS,
   DEFAULT_MDP_MAX_SERVICES,
+  DEFAULT_MDP_PEER_BACKLOG,
   DEFAULT_MDP_REQUEST_EXPIRY,
+  DEFAULT_MDP_REQUEST_TIMEOUT,
   DEFAULT_MDP_REQUEUE_LIMIT,
+  DEFAULT_MDP_SEND_QUEUE_LIMIT,
   DEFAULT_MDP_SERVICE_TTL,
 } from "./constants.js";
 
@@ -40,8 +47,40 @@ export interface MajordomoBrokerOptions extends ComponentOptions {
   serviceTtl?: number;
   /** Requests queued per service; beyond it new ones get `"503"` (reject-newest). @defaultValue {@link DEFAULT_MDP_MAX_QUEUED} */
   maxQueued?: number;
-  /** Services tracked; requests for (and READY of) new services beyond it are refused. @defaultValue {@link DEFAULT_MDP_MAX_SERVICES} */
+  /**
+   * Requests one client may have queued per service; beyond it its new ones
+   * get `"503"`. Queues are served round-robin across clients.
+   * @defaultValue {@link DEFAULT_MDP_MAX_QUEUED_PER_CLIENT}
+   */
+  maxQueuedPerClient?: number;
+  /** Bytes of request bodies queued across services; beyond it new ones get `"503"`. @defaultValue {@link DEFAULT_MDP_MAX_QUEUED_BYTES} */
+  maxQueuedBytes?: number;
+  /** Services workers registered; a READY for a new service beyond it gets DISCONNECT. @defaultValue {@link DEFAULT_MDP_MAX_SERVICES} */
   maxServices?: number;
+  /**
+   * Services only clients asked for (no worker yet) whose requests are held;
+   * beyond it requests for new names get `"503"`. Never counts against `maxServices`.
+   * @defaultValue {@link DEFAULT_MDP_MAX_PENDING_SERVICES}
+   */
+  maxPendingServices?: number;
+  /** Services listed in `stats().perService` (per-service metric labels). @defaultValue {@link DEFAULT_MDP_MAX_SERVICE_STATS} */
+  maxServiceStats?: number;
+  /**
+   * Longest a worker may hold a request, ms (0 = no bound): then the client
+   * gets `"504"` and the worker DISCONNECT; the request is not re-queued. A
+   * number for every service, or per service (a record or a function; 0 = none).
+   * @defaultValue {@link DEFAULT_MDP_REQUEST_TIMEOUT} (off)
+   */
+  requestTimeout?: number | Readonly<Record<string, number>> | ((service: string) => number);
+  /**
+   * Largest inbound frame, bytes (ZMQ_MAXMSGSIZE; 0 = no limit): a peer sending
+   * a larger one is disconnected by libzmq. @defaultValue {@link DEFAULT_MDP_MAX_MESSAGE_SIZE}
+   */
+  maxMessageSize?: number;
+  /** Messages held for one peer whose pipe is full, then dropped (warn). @defaultValue {@link DEFAULT_MDP_PEER_BACKLOG} */
+  peerBacklog?: number;
+  /** Bytes held across peers' outgoing buffers, then dropped (warn). @defaultValue {@link DEFAULT_MDP_BACKLOG_BYTES} */
+  backlogBytes?: number;
   /** Re-queues of a request whose worker died before replying. @defaultValue {@link DEFAULT_MDP_REQUEUE_LIMIT} */
   requeueLimit?: number;
   /**
@@ -57,7 +96,7 @@ export interface MajordomoBrokerOptions extends ComponentOptions {
    * long requests. @defaultValue true
    */
   expireBusyWorkers?: boolean;
-  /** Bound of the ROUTER's send queue, messages. @defaultValue 10 000 */
+  /** Bound of the ROUTER's send queue, messages. @defaultValue {@link DEFAULT_MDP_SEND_QUEUE_LIMIT} */
   sendQueueLimit?: number;
   /** ZMQ_SNDHWM / ZMQ_RCVHWM of the ROUTER. @defaultValue 1000 (libzmq) */
   highWaterMark?: number;
@@ -101,9 +140,20 @@ export class MajordomoBroker extends Component<
   readonly #maxQueued: number;
   readonly #maxServices: number;
   readonly #requeueLimit: number;
+  readonly #requestTimeout: (service: string) => number;
+  readonly #ints: {
+    maxQueuedPerClient: number;
+    maxQueuedBytes: number;
+    maxPendingServices: number;
+    maxServiceStats: number;
+    maxMessageSize: number;
+    peerBacklog: number;
+    backlogBytes: number;
+    sendQueueLimit: number;
+  };
   #core: BrokerCore | undefined;
   #loop: SocketLoop | undefined;
-  #draining = false;
+  #outbox: PeerOutbox | undefined;
   #bound: string[] = [];
 
   constructor(options: MajordomoBrokerOptions) {
@@ -150,22 +200,64 @@ export class MajordomoBroker extends Component<
       amo === undefined || typeof amo === "function" || Array.isArray(amo),
       "atMostOnce must be a list or a function",
     );
-    integerOption("sendQueueLimit", options.sendQueueLimit, 10_000, { min: 1 });
+    const positive = (name: keyof MajordomoBrokerOptions, fallback: number): number =>
+      integerOption(name, options[name] as number | undefined, fallback, { min: 1 });
+    this.#ints = {
+      maxQueuedPerClient: positive("maxQueuedPerClient", DEFAULT_MDP_MAX_QUEUED_PER_CLIENT),
+      maxQueuedBytes: positive("maxQueuedBytes", DEFAULT_MDP_MAX_QUEUED_BYTES),
+      maxPendingServices: integerOption(
+        "maxPendingServices",
+        options.maxPendingServices,
+        DEFAULT_MDP_MAX_PENDING_SERVICES,
+      ),
+      maxServiceStats: integerOption(
+        "maxServiceStats",
+        options.maxServiceStats,
+        DEFAULT_MDP_MAX_SERVICE_STATS,
+      ),
+      maxMessageSize: integerOption(
+        "maxMessageSize",
+        options.maxMessageSize,
+        DEFAULT_MDP_MAX_MESSAGE_SIZE,
+      ),
+      peerBacklog: positive("peerBacklog", DEFAULT_MDP_PEER_BACKLOG),
+      backlogBytes: positive("backlogBytes", DEFAULT_MDP_BACKLOG_BYTES),
+      sendQueueLimit: positive("sendQueueLimit", DEFAULT_MDP_SEND_QUEUE_LIMIT),
+    };
+    const rt = options.requestTimeout;
+    const ms = (name: string, v: number | undefined): number =>
+      durationOption(name, v, DEFAULT_MDP_REQUEST_TIMEOUT);
+    if (typeof rt === "function") this.#requestTimeout = (s) => ms("requestTimeout", rt(s));
+    else if (typeof rt === "object" && rt !== null) {
+      const table = new Map<string, number>();
+      for (const [k, v] of Object.entries(rt)) table.set(k, ms(`requestTimeout.${k}`, v));
+      this.#requestTimeout = (s) => table.get(s) ?? 0;
+    } else {
+      const all = ms("requestTimeout", rt);
+      this.#requestTimeout = () => all;
+    }
     this.#options = options;
   }
 
-  /** Drain hook: stop taking client requests; workers' replies still flow. */
+  /**
+   * Drain hook (`drain()`, e.g. an app's SIGTERM): every queued request is
+   * answered `"503"` `"broker shutting down"`, and so is every new one;
+   * requests in workers' hands are still routed back when the workers reply.
+   * `close()` without `drain()` answers nothing: queued requests are dropped,
+   * as in a crash, and clients recover by their own timeouts.
+   */
   protected override onDrain(): void {
-    this.#draining = true;
+    this.#core?.shutdown();
   }
 
-  /** In-flight work for `drain()`: queued requests + busy workers. */
+  /**
+   * In-flight work for `drain()`: requests in workers' hands, plus replies
+   * not yet written (held for a busy peer, or in the socket's send queue).
+   */
   protected override inFlight(): number {
-    const s = this.#core?.stats();
-    if (s === undefined) return 0;
-    let busy = 0;
-    for (const p of Object.values(s.perService)) busy += p.workers - p.idleWorkers;
-    return s.queued + busy;
+    return (
+      (this.#core?.busy ?? 0) + (this.#outbox?.held ?? 0) + (this.#loop?.stats().queued ?? 0)
+    );
   }
 
   /** The endpoints actually bound (after {@link start}). */
@@ -180,6 +272,7 @@ export class MajordomoBroker extends Component<
       amo === undefined ? () => false : typeof amo === "function" ? amo : (s) => amo.includes(s);
     const router = createRouter({
       linger: 0,
+      maxMessageSize: this.#ints.maxMessageSize === 0 ? -1 : this.#ints.maxMessageSize,
       ...(o.highWaterMark === undefined
         ? {}
         : { sendHighWaterMark: o.highWaterMark, receiveHighWaterMark: o.highWaterMark }),
@@ -194,29 +287,39 @@ export class MajordomoBroker extends Component<
       requestExpiry: this.#requestExpiry,
       serviceTtl: this.#serviceTtl,
       maxQueued: this.#maxQueued,
+      maxQueuedPerClient: this.#ints.maxQueuedPerClient,
+      maxQueuedBytes: this.#ints.maxQueuedBytes,
       maxServices: this.#maxServices,
+      maxPendingServices: this.#ints.maxPendingServices,
+      maxServiceStats: this.#ints.maxServiceStats,
       requeueLimit: (s) => (atMostOnce(s) ? 0 : this.#requeueLimit),
+      requestTimeout: this.#requestTimeout,
       expireBusyWorkers: o.expireBusyWorkers ?? true,
       ...(o.clock === undefined ? {} : { clock: o.clock }),
       logger: this.logger,
-      post: (m) => void loop.post(m),
+      post: (m) => outbox.post(m),
       emit: (type, event) => this.emit(type, event as never),
     });
     const loop = new SocketLoop(router, {
       name: "majordomo-broker",
       logger: this.logger,
-      sendQueueLimit: o.sendQueueLimit ?? 10_000,
-      onMessage: (m) => {
-        // Draining: client requests are dropped unanswered (their retries go to another broker).
-        if (this.#draining && isClientMessage(m)) return;
-        core.handle(m);
-      },
+      sendQueueLimit: this.#ints.sendQueueLimit,
+      onMessage: (m) => core.handle(m),
       onSendFailure: (m, outcome) => {
-        if (outcome !== "closed") core.sendFailed(m);
+        // A full pipe (or a full loop queue) is a burst: hold the message for that peer.
+        if (outcome === "timeout" || outcome === "overflow") outbox.full(m);
+        else if (outcome !== "closed") core.sendFailed(m);
       },
+    });
+    const outbox = new PeerOutbox(loop, {
+      maxPerPeer: this.#ints.peerBacklog,
+      maxBytes: this.#ints.backlogBytes,
+      retryInterval: 2,
+      logger: this.logger,
     });
     this.#core = this.own(core);
     this.#loop = this.own(loop);
+    this.#outbox = this.own(outbox);
     loop.start();
     this.logger.info("majordomo broker bound", { endpoints: this.#bound });
     return { endpoints: [...this.#bound] };
@@ -231,11 +334,14 @@ export class MajordomoBroker extends Component<
     const empty: MajordomoBrokerStats = {
       workers: 0,
       services: 0,
+      pendingServices: 0,
       queued: 0,
+      queuedBytes: 0,
       requests: 0,
       replies: 0,
       partials: 0,
       expired: 0,
+      timedOut: 0,
       requeued: 0,
       lost: 0,
       refused: 0,
@@ -245,14 +351,16 @@ export class MajordomoBroker extends Component<
       workersExpired: 0,
       heartbeatsSent: 0,
       sendFailures: 0,
+      deferred: 0,
+      dropped: 0,
+      servicesOmitted: 0,
       perService: {},
     };
-    return { ...(this.#core?.stats() ?? empty), socket: this.#loop?.stats() };
+    return {
+      ...(this.#core?.stats() ?? empty),
+      deferred: this.#outbox?.deferred ?? 0,
+      dropped: this.#outbox?.dropped ?? 0,
+      socket: this.#loop?.stats(),
+    };
   }
-}
-
-/** True for `[client][""]["MDPC0x"]…`: a client's message, not a worker's. */
-function isClientMessage(m: readonly Buffer[]): boolean {
-  const h = m[2];
-  return h !== undefined && h.length === 6 && h[3] === 0x43 /* "C" of MDPC */ && h[0] === 0x4d;
 }
