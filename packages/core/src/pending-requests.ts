@@ -8,10 +8,21 @@ export interface PendingRequestOptions<C> {
   /** Reply timeout of each attempt, ms (≥ 1). */
   timeout: number;
   /**
-   * Attempts in all, the first send included (`Infinity`: until `deadline`).
+   * Attempts in all, the first send included (`Infinity`: until `deadline`,
+   * the signal, {@link PendingRequests.reject} or {@link PendingRequests.close}).
    * @defaultValue 1
    */
   attempts?: number;
+  /**
+   * Pause after a timed-out attempt before the next one is sent, ms (≥ 0):
+   * `onRetry` runs when the attempt times out, `send` when the pause ends
+   * (e.g. the Binary Star client's settle delay before it re-sends to the
+   * other server). The request keeps waiting for a reply during the pause;
+   * the signal, `deadline`, `reject` and `close` end it as at any time.
+   * {@link PendingRequests.retry} ends a pause early, and sends its own retry
+   * without one. @defaultValue 0 (re-send at once)
+   */
+  retryDelay?: number;
   /**
    * Overall budget from {@link PendingRequests.add}, ms: the request fails
    * when it passes, whatever attempts remain. @defaultValue none (attempts × timeout)
@@ -39,7 +50,10 @@ export interface PendingRequestsOptions<K, C> {
   granularity?: number;
   /** Names the operation in error messages. @defaultValue "request" */
   what?: string;
-  /** Called before each retry is sent (attempt ≥ 2). */
+  /**
+   * Called when a retry is due (attempt ≥ 2): just before it is sent, or,
+   * with a `retryDelay`, when the previous attempt times out (before the pause).
+   */
   onRetry?: (key: K, attempt: number, context: C) => void;
   /**
    * Builds the error a request rejects with when its last attempt (or its
@@ -59,7 +73,7 @@ export interface PendingRequestsStats {
   resolved: number;
   /** Attempts that timed out (each retried or, for the last, failed). */
   timeouts: number;
-  /** Attempts re-sent (after a timeout or {@link PendingRequests.retry}). */
+  /** Attempts re-sent (after a timeout or {@link PendingRequests.retry}; after its `retryDelay`, if any). */
   retries: number;
   /** Requests that failed because every attempt (or the deadline) timed out. */
   exhausted: number;
@@ -75,6 +89,9 @@ interface Entry<T, C> {
   attempt: number;
   attempts: number;
   timeout: number;
+  retryDelay: number;
+  /** True during a `retryDelay` pause: `attempt` is the one about to be sent. */
+  waiting: boolean;
   deadlineAt: number;
   context: C;
   send: (attempt: number) => void;
@@ -86,7 +103,8 @@ interface Entry<T, C> {
 /**
  * The table of requests waiting for a reply, written once for every client:
  * each entry races its reply against a per-attempt timeout (re-sending up to
- * `attempts` times), an optional overall deadline and an optional
+ * `attempts` times, at once or after a `retryDelay` pause), an optional
+ * overall deadline and an optional
  * `AbortSignal`, and settles exactly once. All timeouts share one
  * {@link ExpiryTable} on the injected {@link Clock}, so a table with 10 000
  * requests in flight costs one timer, and unit tests run on a `ManualClock`.
@@ -159,7 +177,10 @@ export class PendingRequests<K, T, C = undefined> {
     return this.#entries.get(key)?.context;
   }
 
-  /** The attempt `key` is on (1-based), or 0 when it is not waiting. */
+  /**
+   * The attempt `key` is on (1-based; during a `retryDelay` pause, the one
+   * about to be sent), or 0 when it is not waiting.
+   */
   attempt(key: K): number {
     return this.#entries.get(key)?.attempt ?? 0;
   }
@@ -180,6 +201,7 @@ export class PendingRequests<K, T, C = undefined> {
   add(key: K, options: PendingRequestOptions<C>): Promise<T> {
     const { timeout, signal, send } = options;
     const attempts = options.attempts ?? 1;
+    const retryDelay = options.retryDelay ?? 0;
     assertArgument(
       Number.isFinite(timeout) && timeout >= 1,
       `timeout must be a number of ms >= 1, got ${timeout}`,
@@ -194,8 +216,8 @@ export class PendingRequests<K, T, C = undefined> {
       `deadline must be a number of ms >= 1, got ${String(options.deadline)}`,
     );
     assertArgument(
-      attempts !== Infinity || options.deadline !== undefined,
-      "attempts: Infinity needs a deadline",
+      Number.isFinite(retryDelay) && retryDelay >= 0,
+      `retryDelay must be a number of ms >= 0, got ${retryDelay}`,
     );
     assertArgument(typeof send === "function", "send must be a function");
     assertArgument(!this.#entries.has(key), `a ${this.#what} with this key is already pending`);
@@ -212,6 +234,8 @@ export class PendingRequests<K, T, C = undefined> {
         attempt: 1,
         attempts,
         timeout,
+        retryDelay,
+        waiting: false,
         deadlineAt: options.deadline === undefined ? Infinity : now + options.deadline,
         context: options.context as C,
         send,
@@ -246,13 +270,19 @@ export class PendingRequests<K, T, C = undefined> {
 
   /**
    * Sends `key`'s next attempt now, without waiting for its timeout (e.g.
-   * the send failed, or a better peer appeared). @returns false when `key`
-   * is not waiting or has no attempt left.
+   * the send failed, or a better peer appeared) and without a `retryDelay`;
+   * during a `retryDelay` pause, ends the pause and sends now. @returns false
+   * when `key` is not waiting or has no attempt left.
    */
   retry(key: K): boolean {
     const entry = this.#entries.get(key);
-    if (entry === undefined || entry.attempt >= entry.attempts) return false;
-    this.#next(key, entry);
+    if (entry === undefined) return false;
+    if (entry.waiting) {
+      this.#resume(key, entry);
+      return true;
+    }
+    if (entry.attempt >= entry.attempts) return false;
+    this.#next(key, entry, 0);
     return true;
   }
 
@@ -272,34 +302,62 @@ export class PendingRequests<K, T, C = undefined> {
     }
   }
 
-  #next(key: K, entry: Entry<T, C>): void {
+  /** Moves `key` to its next attempt: sends it now, or after `delay` ms. */
+  #next(key: K, entry: Entry<T, C>, delay: number): void {
     entry.attempt++;
+    const remaining = entry.deadlineAt - this.#clock.now();
+    if (delay > 0) {
+      entry.waiting = true;
+      this.#timers.set(key, Math.max(0, Math.min(delay, remaining)));
+      this.#onRetry?.(key, entry.attempt, entry.context);
+      return;
+    }
     this.#stats.retries++;
-    const now = this.#clock.now();
-    this.#timers.set(key, Math.max(0, Math.min(entry.timeout, entry.deadlineAt - now)));
+    this.#timers.set(key, Math.max(0, Math.min(entry.timeout, remaining)));
     this.#onRetry?.(key, entry.attempt, entry.context);
     if (this.#entries.get(key) === entry) this.#send(key, entry);
+  }
+
+  /** Ends a `retryDelay` pause: sends the attempt and starts its timeout. */
+  #resume(key: K, entry: Entry<T, C>): void {
+    entry.waiting = false;
+    this.#stats.retries++;
+    const remaining = entry.deadlineAt - this.#clock.now();
+    this.#timers.set(key, Math.max(0, Math.min(entry.timeout, remaining)));
+    this.#send(key, entry);
   }
 
   #expired(key: K): void {
     const entry = this.#entries.get(key);
     if (entry === undefined) return;
-    this.#stats.timeouts++;
-    if (entry.attempt < entry.attempts && this.#clock.now() < entry.deadlineAt) {
-      this.#next(key, entry);
+    const now = this.#clock.now();
+    if (entry.waiting) {
+      // The pause ended: send, unless the deadline ran out during it.
+      if (now < entry.deadlineAt) this.#resume(key, entry);
+      else this.#exhausted(key, entry, entry.attempt - 1);
       return;
     }
+    this.#stats.timeouts++;
+    if (entry.attempt < entry.attempts && now < entry.deadlineAt) {
+      this.#next(key, entry, entry.retryDelay);
+      return;
+    }
+    this.#exhausted(key, entry, entry.attempt);
+  }
+
+  /** Fails `key` after `attempts` sent attempts timed out (or its deadline passed). */
+  #exhausted(key: K, entry: Entry<T, C>, attempts: number): void {
     this.#stats.exhausted++;
     const error =
-      this.#timeoutError?.(key, entry.attempt, entry.context) ??
-      (entry.attempt === 1
+      this.#timeoutError?.(key, attempts, entry.context) ??
+      (attempts === 1
         ? new ZgError("ZG_TIMEOUT", `no reply within ${entry.timeout} ms`, {
             details: { attempts: 1, timeout: entry.timeout },
           })
         : new ZgError(
             "ZG_RETRIES_EXHAUSTED",
-            `no reply after ${entry.attempt} attempts of ${entry.timeout} ms`,
-            { details: { attempts: entry.attempt, timeout: entry.timeout } },
+            `no reply after ${attempts} attempts of ${entry.timeout} ms`,
+            { details: { attempts, timeout: entry.timeout } },
           ));
     this.#fail(key, "timeout", error, true);
   }

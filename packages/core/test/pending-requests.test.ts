@@ -158,12 +158,186 @@ describe("PendingRequests", () => {
     expect(() => pending.add(1, { timeout: 1, attempts: 0, send: () => undefined })).toThrow(
       /attempts/,
     );
-    expect(() => pending.add(1, { timeout: 1, attempts: Infinity, send: () => undefined })).toThrow(
-      /deadline/,
+    expect(() => pending.add(1, { timeout: 1, retryDelay: -1, send: () => undefined })).toThrow(
+      /retryDelay/,
     );
+    expect(() =>
+      pending.add(1, { timeout: 1, retryDelay: Infinity, send: () => undefined }),
+    ).toThrow(/retryDelay/);
     void pending.add(1, { timeout: 10, send: () => undefined }).catch(() => undefined);
     expect(() => pending.add(1, { timeout: 10, send: () => undefined })).toThrow(/already pending/);
     pending.close();
+  });
+
+  test("unlimited attempts without a deadline go on until the signal, reject or close", async () => {
+    const { clock, pending } = table();
+    const sends: number[] = [];
+    const ac = new AbortController();
+    const a = pending.add(1, {
+      timeout: 100,
+      attempts: Infinity,
+      signal: ac.signal,
+      send: () => sends.push(clock.now()),
+    });
+    const b = pending.add(2, { timeout: 100, attempts: Infinity, send: () => undefined });
+    clock.advance(1000);
+    expect(sends).toHaveLength(11);
+    expect(pending.size).toBe(2);
+    ac.abort();
+    expect(isZgError(await rejection(a), "ZG_ABORTED")).toBe(true);
+    pending.close();
+    expect(isZgError(await rejection(b), "ZG_CLOSED")).toBe(true);
+    expect(clock.pending).toBe(0);
+  });
+
+  describe("retryDelay", () => {
+    test("pauses between a timeout and the next send; onRetry runs at the timeout", async () => {
+      const events: string[] = [];
+      const { clock, pending } = table({
+        onRetry: (_k, a) => events.push(`retry ${a} at ${clock.now()}`),
+      });
+      const reply = pending.add(1, {
+        timeout: 100,
+        attempts: 3,
+        retryDelay: 50,
+        send: (a) => events.push(`send ${a} at ${clock.now()}`),
+      });
+      clock.advance(100);
+      expect(pending.attempt(1)).toBe(2); // the attempt about to be sent
+      expect(pending.stats()).toMatchObject({ timeouts: 1, retries: 0 });
+      clock.advance(49);
+      expect(events).toEqual(["send 1 at 1000", "retry 2 at 1100"]);
+      clock.advance(1);
+      expect(pending.stats()).toMatchObject({ timeouts: 1, retries: 1 });
+      clock.advance(99);
+      expect(pending.has(1)).toBe(true); // attempt 2's timeout runs from its send
+      clock.advance(1 + 50 + 100);
+      const e = await rejection(reply);
+      expect(isZgError(e, "ZG_RETRIES_EXHAUSTED")).toBe(true);
+      expect((e as ZgError).details).toMatchObject({ attempts: 3 });
+      expect(events).toEqual([
+        "send 1 at 1000",
+        "retry 2 at 1100",
+        "send 2 at 1150",
+        "retry 3 at 1250",
+        "send 3 at 1300",
+      ]);
+      expect(pending.stats()).toMatchObject({ timeouts: 3, retries: 2, exhausted: 1 });
+      expect(clock.pending).toBe(0);
+    });
+
+    test("a reply during the pause resolves the request, and nothing more is sent", async () => {
+      const { clock, pending } = table();
+      const sends: number[] = [];
+      const reply = pending.add(1, {
+        timeout: 100,
+        attempts: 2,
+        retryDelay: 50,
+        send: (a) => sends.push(a),
+      });
+      clock.advance(120);
+      expect(pending.resolve(1, "late")).toBe(true);
+      await expect(reply).resolves.toBe("late");
+      clock.advance(1000);
+      expect(sends).toEqual([1]);
+      expect(clock.pending).toBe(0);
+    });
+
+    test("the signal aborts during the pause with ZG_ABORTED", async () => {
+      const failures: string[] = [];
+      const { clock, pending } = table({ onFailure: (_k, reason) => failures.push(reason) });
+      const ac = new AbortController();
+      const sends: number[] = [];
+      const reply = pending.add(1, {
+        timeout: 100,
+        attempts: Infinity,
+        retryDelay: 10_000,
+        signal: ac.signal,
+        send: (a) => sends.push(a),
+      });
+      clock.advance(5000);
+      ac.abort();
+      expect(isZgError(await rejection(reply), "ZG_ABORTED")).toBe(true);
+      expect(failures).toEqual(["aborted"]);
+      expect(sends).toEqual([1]);
+      expect(pending.stats()).toMatchObject({ timeouts: 1, retries: 0, aborted: 1 });
+      clock.advance(20_000);
+      expect(sends).toEqual([1]); // the paused attempt is never sent
+      expect(clock.pending).toBe(0);
+    });
+
+    test("close() during the pause rejects with ZG_CLOSED", async () => {
+      const { clock, pending } = table();
+      const reply = pending.add(1, {
+        timeout: 100,
+        attempts: 2,
+        retryDelay: 1000,
+        send: () => undefined,
+      });
+      clock.advance(500);
+      pending.close();
+      expect(isZgError(await rejection(reply), "ZG_CLOSED")).toBe(true);
+      expect(clock.pending).toBe(0);
+    });
+
+    test("a deadline that passes during the pause fails the request then, counting the attempts sent", async () => {
+      const { clock, pending } = table();
+      const sends: number[] = [];
+      const reply = pending.add(1, {
+        timeout: 100,
+        attempts: Infinity,
+        deadline: 300,
+        retryDelay: 150,
+        send: () => sends.push(clock.now()),
+      });
+      clock.advance(299);
+      expect(pending.has(1)).toBe(true);
+      clock.advance(1);
+      const e = await rejection(reply);
+      expect(isZgError(e, "ZG_RETRIES_EXHAUSTED")).toBe(true);
+      expect((e as ZgError).details).toMatchObject({ attempts: 2 });
+      expect(sends).toEqual([1000, 1250]);
+      expect(pending.stats()).toMatchObject({ timeouts: 2, retries: 1, exhausted: 1 });
+    });
+
+    test("retry() ends the pause at once; a retry() of its own has no pause", async () => {
+      const { clock, pending } = table();
+      const sends: number[] = [];
+      const reply = pending.add(1, {
+        timeout: 100,
+        attempts: 3,
+        retryDelay: 1000,
+        send: () => sends.push(clock.now()),
+      });
+      clock.advance(100);
+      clock.advance(10);
+      expect(pending.retry(1)).toBe(true);
+      expect(sends).toEqual([1000, 1110]);
+      clock.advance(10);
+      expect(pending.retry(1)).toBe(true); // before a timeout: sent at once
+      expect(pending.retry(1)).toBe(false); // no attempt left
+      clock.advance(100);
+      expect(isZgError(await rejection(reply), "ZG_RETRIES_EXHAUSTED")).toBe(true);
+      expect(sends).toEqual([1000, 1110, 1120]);
+    });
+
+    test("onRetry may settle the request before its pause ends", async () => {
+      const { clock, pending } = table({
+        onRetry: (k) => pending.reject(k, new ZgError("ZG_CLOSED", "gone")),
+      });
+      const sends: number[] = [];
+      const reply = pending.add(1, {
+        timeout: 100,
+        attempts: 2,
+        retryDelay: 50,
+        send: (a) => sends.push(a),
+      });
+      clock.advance(100);
+      expect(isZgError(await rejection(reply), "ZG_CLOSED")).toBe(true);
+      clock.advance(1000);
+      expect(sends).toEqual([1]);
+      expect(clock.pending).toBe(0);
+    });
   });
 
   test("close() rejects everything with ZG_CLOSED and leaves no timer", async () => {

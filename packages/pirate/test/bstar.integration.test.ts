@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import * as zmq from "zeromq";
-import { isZgError } from "@zg/core";
+import { isZgError, ManualClock } from "@zg/core";
 import { closeAfter, delay, ipcEndpoint, waitFor } from "@zg/testing";
 import {
   BinaryStar,
@@ -127,6 +127,46 @@ describe("BinaryStar pair (one process, real sockets)", () => {
     ac.abort();
     await expect(pending).rejects.toMatchObject({ code: "ZG_ABORTED" });
     expect(client.stats().aborted).toBe(1);
+  });
+});
+
+describe("BinaryStarClient on real sockets with an injected clock", () => {
+  it("times out, fails over and re-sends only after the settle delay, all on the clock; a late reply from the first server is never taken", async () => {
+    const routers = [0, 1].map(() => closeAfter(new zmq.Router({ linger: 0 })));
+    const [a, b] = routers as [zmq.Router, zmq.Router];
+    await Promise.all(routers.map((r) => r.bind("tcp://127.0.0.1:*")));
+    const clock = new ManualClock();
+    const client = closeAfter(
+      new BinaryStarClient({
+        servers: [a.lastEndpoint ?? "", b.lastEndpoint ?? ""],
+        timeout: 1000,
+        settle: 2000,
+        clock,
+      }),
+    );
+    const retries: { attempt: number; endpoint: string }[] = [];
+    client.on("request:retry", (e) => retries.push(e));
+    await client.start();
+    const reply = client.request("x");
+    const [idA, ...atA] = await a.receive();
+    expect(atA.map(String)).toEqual(["", "x"]);
+    clock.advance(1000);
+    expect(retries).toEqual([{ attempt: 1, endpoint: b.lastEndpoint }]);
+    expect(client.stats()).toMatchObject({ timeouts: 1, server: 1 });
+    // A answers late, on the socket the client abandoned: never taken for the reply.
+    await a.send([idA as Buffer, Buffer.alloc(0), Buffer.from("late")]);
+    clock.advance(1999);
+    const early = b.receive();
+    let heard = false;
+    void early.then(() => (heard = true));
+    await delay(100); // real time passes; the clock does not, so B hears nothing yet
+    expect(heard, "B heard the request before the settle delay ended").toBe(false);
+    clock.advance(1);
+    const [idB, ...atB] = await early;
+    expect(atB.map(String)).toEqual(["", "x"]);
+    await b.send([idB as Buffer, Buffer.alloc(0), Buffer.from("from b")]);
+    expect((await reply).map(String)).toEqual(["from b"]);
+    expect(client.stats()).toMatchObject({ requests: 1, replies: 1, timeouts: 1, server: 1 });
   });
 });
 

@@ -1,10 +1,12 @@
 import { describe, expect, onTestFinished, test } from "vitest";
 import * as zmq from "zeromq";
-import { closeAfter, injectReceiveFault, tcpEndpoint, tempDir } from "@zg/testing";
+import { closeAfter, injectReceiveFault, ipcEndpoint, tcpEndpoint, tempDir } from "@zg/testing";
 import {
   AsyncClient,
   AsyncMajordomoClient,
   AsyncServer,
+  BinaryStar,
+  BinaryStarClient,
   FreelanceClient,
   FreelanceServer,
   LazyPirateClient,
@@ -61,6 +63,16 @@ const components: Record<string, () => Promise<Failing>> = {
   FreelanceClient: async () => new FreelanceClient({ model: 2, endpoints: [await peer()] }),
   AsyncClient: async () => new AsyncClient({ endpoint: await peer() }),
   Titanic: async () => new Titanic({ broker: await peer(), directory: tempDir() }),
+  BinaryStar: () =>
+    Promise.resolve(
+      new BinaryStar({
+        role: "primary",
+        stateBind: tcpEndpoint(),
+        peer: ipcEndpoint("bstar-peer"),
+        frontend: { bind: tcpEndpoint(), handler: echo },
+      }),
+    ),
+  BinaryStarClient: async () => new BinaryStarClient({ servers: [await peer(), await peer()] }),
 };
 
 describe.each(Object.entries(components))("%s whose socket's reader dies", (name, make) => {
@@ -104,6 +116,10 @@ describe("not running is ZG_STATE, thrown synchronously, in every client", () =>
     AsyncClient: async () => {
       const c = new AsyncClient({ endpoint: await peer() });
       return { c, call: () => c.send("x") };
+    },
+    BinaryStarClient: async () => {
+      const c = new BinaryStarClient({ servers: [await peer(), await peer()] });
+      return { c, call: () => c.request("x") };
     },
   };
   test.each(Object.entries(clients))("%s: before start() and after close()", async (_n, make) => {

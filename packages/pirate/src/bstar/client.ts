@@ -1,19 +1,17 @@
-import type * as zmq from "zeromq";
 import {
-  abortError,
   Component,
-  createDealer,
   durationOption,
-  EMPTY_FRAME,
   endpointsOption,
   integerOption,
-  sleep,
   toFrame,
   ZgError,
+  type Clock,
   type ComponentOptions,
   type FrameLike,
   type Message,
 } from "@zg/core";
+import { LazySocket } from "../common/lazy-socket.js";
+import { BinaryStarClientCore } from "./client-core.js";
 
 /** Default per-attempt reply timeout, 1000 ms: Guide `bstarcli` `REQUEST_TIMEOUT`. */
 export const DEFAULT_BSTAR_CLIENT_TIMEOUT = 1000;
@@ -30,6 +28,8 @@ export interface BinaryStarClientOptions extends ComponentOptions {
   settle?: number;
   /** Attempts per request before `ZG_RETRIES_EXHAUSTED`; the Guide never gives up. @defaultValue Infinity */
   attempts?: number;
+  /** Time source of the reply timeouts and the settle delay. @defaultValue systemClock */
+  clock?: Clock;
 }
 
 /** Per-call options of {@link BinaryStarClient.request}. */
@@ -50,6 +50,11 @@ export interface BinaryStarClientStats {
   aborted: number;
   /** Index (0 or 1) of the server the next attempt goes to. */
   server: number;
+  /**
+   * Messages discarded: without the empty delimiter a REQ expects, arriving
+   * on an abandoned socket, or with no request outstanding.
+   */
+  discarded: number;
 }
 
 /** Events of a {@link BinaryStarClient}. */
@@ -70,8 +75,11 @@ export type BinaryStarClientEvents = {
  * The request may thus be served twice (the first server answered and died
  * before the reply got out): make requests idempotent or carry an id.
  *
- * Lives beside Binary Star rather than on `LazyPirateClient`; it should move
- * onto @zg/core's pending-request table once that exists.
+ * Built on the shared mechanisms: the request table is @zg/core's
+ * `PendingRequests` (the settle delay is its `retryDelay`), on the injected
+ * `clock`; the socket is the Lazy Pirate `LazySocket` (a DEALER read by one
+ * `SocketLoop`, abandoned on timeout, so a late reply to an earlier attempt
+ * is never taken for the current one). A reader that dies fails the client.
  *
  * @example
  * ```ts
@@ -90,11 +98,8 @@ export class BinaryStarClient extends Component<BinaryStarClientEvents, BinarySt
   readonly settle: number;
   /** Attempts per request. */
   readonly attempts: number;
-  #server = 0;
-  #socket: zmq.Dealer | undefined;
-  #turn: Promise<unknown> = Promise.resolve();
-  readonly #closing = new AbortController();
-  readonly #stats = { requests: 0, replies: 0, timeouts: 0, aborted: 0 };
+  readonly #core: BinaryStarClientCore;
+  readonly #socket: LazySocket;
 
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: BinaryStarClientOptions) {
@@ -108,129 +113,70 @@ export class BinaryStarClient extends Component<BinaryStarClientEvents, BinarySt
       options.attempts === undefined || options.attempts === Infinity
         ? Infinity
         : integerOption("attempts", options.attempts, 1, { min: 1 });
+    this.#socket = new LazySocket({
+      endpoints: () => [this.#core.endpoint],
+      onMessage: (m, current) => this.#core.receive(m, current),
+      name: "client",
+      logger: this.logger,
+    });
+    this.#core = new BinaryStarClientCore({
+      servers: this.servers,
+      timeout: this.timeout,
+      settle: this.settle,
+      attempts: this.attempts,
+      clock: options.clock,
+      send: (frames) => void this.#socket.post(frames),
+      reconnect: () => this.#socket.drop(),
+      onRetry: (attempt, endpoint) => {
+        this.emit("request:retry", { attempt, endpoint });
+        this.logger.warn("no reply, failing over", { endpoint, attempt });
+      },
+    });
   }
 
   /** Counters. */
   stats(): BinaryStarClientStats {
-    return { ...this.#stats, server: this.#server };
+    return this.#core.stats();
   }
 
   /** The endpoint the next attempt goes to. */
   get endpoint(): string {
-    return this.servers[this.#server] as string;
+    return this.#core.endpoint;
   }
 
+  /** Opens the first socket, to the primary. */
   protected onStart(): Promise<void> {
+    this.watch(this.#socket); // its reader dying fails the client
+    this.#socket.open();
     return Promise.resolve();
   }
 
-  protected override onClose(): void {
-    this.#closing.abort(new ZgError("ZG_CLOSED", "client closed"));
-    this.#drop();
+  /** Rejects pending requests with `ZG_CLOSED` and closes the socket. */
+  protected override async onClose(): Promise<void> {
+    this.#core.close();
+    await this.#socket.close();
   }
 
   /**
    * Sends one request and resolves with the reply body.
    *
-   * @throws {@link ZgError} `ZG_ABORTED` when `signal` aborts; `ZG_CLOSED`
-   * when the client closes; `ZG_RETRIES_EXHAUSTED` after `attempts`
-   * timeouts (details: `attempts`); `ZG_STATE` before `start()`.
+   * @throws {@link ZgError} `ZG_STATE` (thrown synchronously) when the client
+   * is not running (before `start()`, after close); rejects with
+   * `ZG_ABORTED` when `signal` aborts (also during the settle delay),
+   * `ZG_CLOSED` when the client closes while the request is pending or
+   * queued, `ZG_RETRIES_EXHAUSTED` after `attempts` timeouts (details:
+   * `attempts`).
    */
   request(
     body: FrameLike | readonly FrameLike[],
     options: BinaryStarRequestOptions = {},
   ): Promise<Message> {
-    if (!this.running) return Promise.reject(new ZgError("ZG_STATE", "client is not running"));
+    this.assertRunning("request");
     const frames = (Array.isArray(body) ? (body as readonly FrameLike[]) : [body as FrameLike]).map(
       toFrame,
     );
-    const run = this.#turn.then(() => this.#request(frames, options.signal));
-    this.#turn = run.catch(() => undefined);
-    return run;
-  }
-
-  async #request(body: Message, userSignal: AbortSignal | undefined): Promise<Message> {
-    this.#stats.requests++;
-    const signal =
-      userSignal === undefined
-        ? this.#closing.signal
-        : AbortSignal.any([this.#closing.signal, userSignal]);
-    for (let attempt = 1; ; attempt++) {
-      if (signal.aborted) throw this.#aborted(signal);
-      const socket = this.#open();
-      const reply = await this.#attempt(socket, body, signal);
-      if (reply !== undefined) {
-        this.#stats.replies++;
-        return reply;
-      }
-      // Timed out or aborted: the socket still has a receive pending, and a REQ could not send
-      // again anyway, so the Guide drops the socket (and, on a timeout, fails over).
-      this.#drop();
-      if (signal.aborted) throw this.#aborted(signal);
-      // Timed out: a REQ could not send again, so the Guide drops the socket and fails over.
-      this.#stats.timeouts++;
-      if (attempt >= this.attempts) {
-        throw new ZgError("ZG_RETRIES_EXHAUSTED", `no reply after ${attempt} attempts`, {
-          details: { attempts: attempt },
-        });
-      }
-      this.#server = (this.#server + 1) % this.servers.length;
-      this.emit("request:retry", { attempt, endpoint: this.endpoint });
-      this.logger.warn("no reply, failing over", { endpoint: this.endpoint, attempt });
-      try {
-        await sleep(this.settle, signal);
-      } catch {
-        throw this.#aborted(signal);
-      }
-    }
-  }
-
-  #aborted(signal: AbortSignal): Error {
-    if (this.#closing.signal.aborted) return new ZgError("ZG_CLOSED", "client closed");
-    this.#stats.aborted++;
-    return abortError(signal);
-  }
-
-  #open(): zmq.Dealer {
-    if (this.#socket === undefined) {
-      this.#socket = createDealer({ linger: 0 });
-      this.#socket.connect(this.endpoint);
-    }
-    return this.#socket;
-  }
-
-  #drop(): void {
-    const s = this.#socket;
-    this.#socket = undefined;
-    if (s !== undefined && !s.closed) s.close();
-  }
-
-  /** One attempt: the reply, or undefined on timeout or abort. */
-  async #attempt(
-    socket: zmq.Dealer,
-    body: Message,
-    signal: AbortSignal,
-  ): Promise<Message | undefined> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let onAbort: (() => void) | undefined;
-    const timedOut = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), this.timeout);
-      onAbort = () => resolve(undefined);
-      signal.addEventListener("abort", onAbort, { once: true });
+    return this.#core.request(frames, options.signal, () => {
+      if (!this.running) throw new ZgError("ZG_CLOSED", "client closed");
     });
-    const receive = (async (): Promise<Message | undefined> => {
-      await socket.send([EMPTY_FRAME, ...body]);
-      for (;;) {
-        const msg = await socket.receive();
-        // As REQ would: strip the empty delimiter; anything without one is not a reply.
-        if (msg.length >= 1 && (msg[0] as Buffer).length === 0) return msg.slice(1);
-      }
-    })().catch(() => undefined);
-    try {
-      return await Promise.race([receive, timedOut]);
-    } finally {
-      clearTimeout(timer);
-      if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
-    }
   }
 }

@@ -1,5 +1,5 @@
 import { EMPTY_FRAME, integerOption, PendingRequests, ZgError, type Message } from "@zg/core";
-import { LazySocket } from "../lazy/lazy-socket.js";
+import { LazySocket } from "../common/lazy-socket.js";
 import {
   DEFAULT_FL1_RETRIES,
   DEFAULT_FL1_TIMEOUT,

@@ -12,7 +12,7 @@ import {
 } from "@zg/core";
 import { bodyFrames } from "../common/handler.js";
 import { LazyPirateCore, type LazyPirateCoreStats } from "./lazy-pirate-core.js";
-import { LazySocket } from "./lazy-socket.js";
+import { LazySocket } from "../common/lazy-socket.js";
 
 /** Default per-attempt reply timeout, 2500 ms: Guide `lpclient` `REQUEST_TIMEOUT`. */
 export const DEFAULT_LAZY_PIRATE_TIMEOUT = 2500;

@@ -12,7 +12,7 @@ import {
   type Frame,
   type FrameLike,
 } from "@zg/core";
-import { LazySocket } from "../lazy/lazy-socket.js";
+import { LazySocket } from "../common/lazy-socket.js";
 import {
   brokerError,
   checkRequest,

@@ -5,8 +5,8 @@ import { connectAll, createDealer, SocketLoop, type Logger, type Message } from 
  * DEALER opened on first use and abandoned (closed with linger 0, in the
  * background) when a request times out or is abandoned, so that a late
  * reply to an abandoned attempt can never be taken for the current one.
- * Used by the Lazy Pirate, synchronous Majordomo and Freelance model 1
- * clients.
+ * Used by the Lazy Pirate, synchronous Majordomo, Freelance model 1 and
+ * Binary Star clients.
  *
  * @internal
  */
