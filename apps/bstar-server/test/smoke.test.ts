@@ -79,7 +79,9 @@ describe("zg-bstar-server (built bin)", () => {
     await primary.waitForLine((l) => l["state"] === "active");
     await backup.waitForLine((l) => l["state"] === "passive");
     const deadline = performance.now() + 5000;
-    while (((await metric(String(br["metrics"]), "zg_bstar_server_witness_messages")) ?? 0) < 2) {
+    while (
+      ((await metric(String(br["metrics"]), "zg_bstar_server_witness_messages_total")) ?? 0) < 2
+    ) {
       if (performance.now() > deadline) throw new Error("the backup never heard the witness");
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -123,7 +125,7 @@ describe("zg-bstar-server (built bin)", () => {
     await backup.waitForLine((l) => l["state"] === "active");
     expect(transitions(backup)).toEqual(["passive", "active"]);
     expect(await metric(String(br["metrics"]), "zg_bstar_server_state")).toBe(3);
-    expect(await metric(String(br["metrics"]), "zg_bstar_server_failovers")).toBe(1);
+    expect(await metric(String(br["metrics"]), "zg_bstar_server_failovers_total")).toBe(1);
     await client.close();
     await expectCleanStop(backup);
   });

@@ -38,6 +38,7 @@ export const GAUGE_FIELDS: ReadonlySet<string> = new Set([
   "maxWorkers",
   "maxQueued",
   "up",
+  "state",
 ]);
 
 /** One numeric value found in a stats snapshot. */
