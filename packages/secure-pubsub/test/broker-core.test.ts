@@ -275,9 +275,9 @@ describe("BrokerCore", () => {
       "after fuzz",
     ]);
     console.log(
-      `fuzz: ${n} messages, invalid ${h.core.stats().invalid}, refused ${h.core.stats().refused}`,
+      `fuzz: ${n} messages, invalid ${h.core.stats().protocolErrors}, refused ${h.core.stats().refused}`,
     );
-    expect(h.core.stats().invalid).toBeGreaterThan(0);
+    expect(h.core.stats().protocolErrors).toBeGreaterThan(0);
   });
 });
 

@@ -151,9 +151,11 @@ test("fuzz at the broker and key-service sockets: counted and dropped, no crash;
   await c.subscribe("t");
   await c.publish("t", [Buffer.from("after fuzz")], { ack: true });
   await waitFor(() => got.length === 1, { what: "the honest round trip after the fuzz" });
-  await waitFor(() => broker.stats().invalid + keys.stats().invalid > 0, { what: "fuzz counted" });
+  await waitFor(() => broker.stats().protocolErrors + keys.stats().protocolErrors > 0, {
+    what: "fuzz counted",
+  });
   console.log(
-    `socket fuzz: ${samples.length} messages; broker invalid ${broker.stats().invalid}, refused ${broker.stats().refused}; key service invalid ${keys.stats().invalid}`,
+    `socket fuzz: ${samples.length} messages; broker invalid ${broker.stats().protocolErrors}, refused ${broker.stats().refused}; key service invalid ${keys.stats().protocolErrors}`,
   );
   expect(got).toEqual(["after fuzz"]);
 }, 30_000);

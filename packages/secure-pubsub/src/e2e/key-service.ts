@@ -67,7 +67,7 @@ export interface KeyServiceOptions extends ComponentOptions, Omit<KeyServiceCore
  */
 export class KeyService extends Component<
   KeyServiceEvents,
-  ReturnType<KeyServiceCore["stats"]> & { invalid: number },
+  ReturnType<KeyServiceCore["stats"]> & { protocolErrors: number },
   string[]
 > {
   /** The state machine. */
@@ -77,7 +77,7 @@ export class KeyService extends Component<
   #loop: SocketLoop | undefined;
   readonly #watchers = new Map<string, Map<string, Buffer>>();
   readonly #lastReport = new Map<string, number>();
-  #invalid = 0;
+  #protocolErrors = 0;
 
   constructor(options: KeyServiceOptions) {
     super("key-service", options);
@@ -86,8 +86,8 @@ export class KeyService extends Component<
     this.core = new KeyServiceCore(options);
   }
 
-  stats(): ReturnType<KeyServiceCore["stats"]> & { invalid: number } {
-    return { ...this.core.stats(), invalid: this.#invalid };
+  stats(): ReturnType<KeyServiceCore["stats"]> & { protocolErrors: number } {
+    return { ...this.core.stats(), protocolErrors: this.#protocolErrors };
   }
 
   /** Revokes a token id or key, rotating (and pushing) every topic it was a member of. */
@@ -210,7 +210,7 @@ export class KeyService extends Component<
       }
       throw new ProtocolError(`unknown command ${String(cmd)}`);
     } catch (error) {
-      this.#invalid++;
+      this.#protocolErrors++;
       this.emit("protocol:invalid", { reason: String(error) });
     }
   }
@@ -270,7 +270,7 @@ export interface KeyClientOptions extends ComponentOptions {
 /** A member's connection to the {@link KeyService} (a DEALER). */
 export class KeyClient extends Component<
   KeyClientEvents,
-  { fetched: number; pushed: number; invalid: number }
+  { fetched: number; pushed: number; protocolErrors: number }
 > {
   readonly #o: KeyClientOptions;
   #loop: SocketLoop | undefined;
@@ -278,7 +278,7 @@ export class KeyClient extends Component<
   #lastReportAt = 0;
   readonly #pending = new Map<string, Deferred<Message>>();
   #expiry: ExpiryTable<string> | undefined;
-  readonly #stats = { fetched: 0, pushed: 0, invalid: 0 };
+  readonly #stats = { fetched: 0, pushed: 0, protocolErrors: 0 };
 
   constructor(options: KeyClientOptions) {
     super("key-client", options);
@@ -288,7 +288,7 @@ export class KeyClient extends Component<
     this.#o = options;
   }
 
-  stats(): { fetched: number; pushed: number; invalid: number } {
+  stats(): { fetched: number; pushed: number; protocolErrors: number } {
     return { ...this.#stats };
   }
 
@@ -311,7 +311,7 @@ export class KeyClient extends Component<
         epochs.push(this.#o.session.addBundle(b).epoch);
         this.#stats.fetched++;
       } catch (error) {
-        this.#stats.invalid++;
+        this.#stats.protocolErrors++;
         this.emit("protocol:invalid", { reason: String(error) });
       }
     }
@@ -374,7 +374,7 @@ export class KeyClient extends Component<
 
   #onMessage(m: Message): void {
     if (m.length < 4 || !MAGIC.equals(m[0] as Buffer)) {
-      this.#stats.invalid++;
+      this.#stats.protocolErrors++;
       return;
     }
     const cmd = (m[1] as Buffer)[0];
@@ -384,7 +384,7 @@ export class KeyClient extends Component<
         this.#stats.pushed++;
         this.emit("epoch:received", { topic: k.topic, epoch: k.epoch });
       } catch (error) {
-        this.#stats.invalid++;
+        this.#stats.protocolErrors++;
         this.emit("protocol:invalid", { reason: String(error) });
       }
       return;
@@ -397,7 +397,7 @@ export class KeyClient extends Component<
       d.resolve(m);
       return;
     }
-    this.#stats.invalid++;
+    this.#stats.protocolErrors++;
   }
 
   #request(cmd: number, topic: string, n: number, proof?: Buffer): Promise<Message> {

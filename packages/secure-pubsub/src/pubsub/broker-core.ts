@@ -66,7 +66,7 @@ export interface BrokerStats {
   published: number;
   delivered: number;
   refused: number;
-  invalid: number;
+  protocolErrors: number;
   expired: number;
   revoked: number;
 }
@@ -140,7 +140,7 @@ export class BrokerCore extends TypedEmitter<BrokerEvents> {
     published: 0,
     delivered: 0,
     refused: 0,
-    invalid: 0,
+    protocolErrors: 0,
     expired: 0,
     revoked: 0,
   };
@@ -266,7 +266,7 @@ export class BrokerCore extends TypedEmitter<BrokerEvents> {
     try {
       m = decodeClient(frames, 1);
     } catch (error) {
-      this.#stats.invalid++;
+      this.#stats.protocolErrors++;
       const reason = error instanceof Error ? error.message : String(error);
       this.emit("protocol:invalid", { identity: id, reason });
       const rid = isZgError(error) ? error.details?.["requestId"] : undefined;

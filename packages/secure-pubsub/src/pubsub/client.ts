@@ -59,7 +59,7 @@ export interface ClientStats {
   published: number;
   logins: number;
   sessionsLost: number;
-  invalid: number;
+  protocolErrors: number;
   timeouts: number;
 }
 
@@ -106,7 +106,7 @@ export class SecurePubSubClient extends Component<ClientEvents, ClientStats> {
     published: 0,
     logins: 0,
     sessionsLost: 0,
-    invalid: 0,
+    protocolErrors: 0,
     timeouts: 0,
   };
 
@@ -295,7 +295,7 @@ export class SecurePubSubClient extends Component<ClientEvents, ClientStats> {
     try {
       m = decodeBroker(frames);
     } catch (error) {
-      this.#stats.invalid++;
+      this.#stats.protocolErrors++;
       this.emit("protocol:invalid", { reason: (error as Error).message });
       return;
     }
