@@ -171,7 +171,7 @@ describe("PirateQueue + PirateWorker (6/PPP)", () => {
       new LazyPirateClient({
         endpoint: frontend,
         timeout: 400,
-        retries: 5,
+        attempts: 5,
         match: LazyPirateClient.echo,
       }),
     );

@@ -91,7 +91,7 @@ describe("garbage at every socket: counted and dropped, good clients unaffected,
       new LazyPirateClient({
         endpoint: frontend[0] as string,
         timeout: 200,
-        retries: 4,
+        attempts: 4,
         match: LazyPirateClient.echo,
       }),
     );
