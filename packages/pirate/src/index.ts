@@ -78,8 +78,8 @@ export {
   type PirateQueueStats,
 } from "./paranoid/pirate-queue.js";
 export {
-  DEFAULT_PPP_RECONNECT_INITIAL,
-  DEFAULT_PPP_RECONNECT_MAX,
+  DEFAULT_PPP_RECONNECT_DELAY,
+  DEFAULT_PPP_RECONNECT_MAX_DELAY,
   PirateWorker,
   type PirateWorkerEvents,
   type PirateWorkerOptions,

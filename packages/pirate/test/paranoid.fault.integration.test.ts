@@ -185,8 +185,8 @@ describe("Paranoid Pirate under faults (real processes)", () => {
           new PirateWorker({
             endpoint: backend,
             heartbeatInterval: I,
-            reconnectInitial: I,
-            reconnectMax: 4 * I,
+            reconnectDelay: I,
+            reconnectMaxDelay: 4 * I,
             handler: (b) => b,
           }),
         );
