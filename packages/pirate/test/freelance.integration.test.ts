@@ -24,7 +24,7 @@ async function servers(
       }),
     );
     list.push(s);
-    endpoints.push(await s.start());
+    endpoints.push(...(await s.start()).endpoints);
   }
   return { servers: list, endpoints, served };
 }
