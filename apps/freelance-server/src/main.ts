@@ -29,8 +29,8 @@ const app = defineApp({
       "freelance_server",
       new FreelanceServer({ ...serverOptions(ctx.options), logger: ctx.logger }),
     );
-    const endpoint = await server.start();
-    return { endpoints: { server: [endpoint] }, info: { model: server.model } };
+    const { endpoints } = await server.start();
+    return { endpoints: { server: endpoints }, info: { model: server.model } };
   },
 });
 

@@ -28,7 +28,7 @@ describe("zg-ppqueue (built bin)", () => {
     );
     await worker.start();
     const client = closeAfter(
-      new LazyPirateClient({ endpoint: frontend ?? "", timeout: 2500, retries: 3 }),
+      new LazyPirateClient({ endpoint: frontend ?? "", timeout: 2500, attempts: 3 }),
     );
     await client.start();
     const reply = await client.request(["hello"]);

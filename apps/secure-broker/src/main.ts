@@ -99,8 +99,8 @@ const app = defineApp({
         logger: ctx.logger,
       }),
     );
-    const frontend = await pubsub.start();
-    const keyService = await keys.start();
+    const { endpoints: frontend } = await pubsub.start();
+    const { endpoints: keyService } = await keys.start();
     return {
       endpoints: { frontend, keyService },
       info: {

@@ -25,6 +25,20 @@ export const DEFAULT_DRAIN_TIMEOUT = 5000;
  */
 export const DEFAULT_CLOSE_TIMEOUT = 500;
 
+/**
+ * What `start()` resolves with for a component that binds one set of
+ * endpoints (a server, a one-sided broker, a publisher): the endpoints as
+ * bound, in the order given, with `tcp://…:*` resolved to the real port.
+ * The rule for every zg component (docs/architecture.md): one that binds
+ * resolves with `{ endpoints }`; a two-sided broker resolves with one named
+ * list per side (`{ frontend, backend }`); one that only connects (workers,
+ * clients, monitors) resolves with nothing.
+ */
+export interface BoundEndpoints {
+  /** Bound endpoints, resolved (`tcp://127.0.0.1:40123`). */
+  endpoints: string[];
+}
+
 /** Options every component accepts. */
 export interface ComponentOptions {
   /** Where the component logs; silent by default. @defaultValue {@link silentLogger} */
@@ -112,7 +126,7 @@ function endOf(value: unknown): Promise<Error | undefined> | undefined {
  *
  * @typeParam E - event map
  * @typeParam S - stats snapshot type
- * @typeParam R - what `start()` resolves with
+ * @typeParam R - what `start()` resolves with: {@link BoundEndpoints} for a component that binds, a record of named endpoint lists for a two-sided broker, `void` for one that only connects
  */
 export abstract class Component<E extends ClosedEventMap<E>, S, R = void>
   extends TypedEmitter<E & ComponentEvents>

@@ -11,6 +11,7 @@
 // The zeromq-free half, listed explicitly in pure.ts.
 export * from "./pure.js";
 export {
+  type BoundEndpoints,
   Component,
   type ComponentOptions,
   type ComponentEvents,

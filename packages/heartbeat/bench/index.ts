@@ -174,7 +174,7 @@ async function heartbeatStream(): Promise<number> {
       if (++got === N) done();
     },
   });
-  const [ep] = await router.start();
+  const [ep] = (await router.start()).endpoints;
   const dealer = new HeartbeatDealer({
     endpoints: ep as string,
     interval: STREAM_INTERVAL,

@@ -6,6 +6,7 @@ import {
   endpointsOption,
   SocketLoop,
   type Clock,
+  type BoundEndpoints,
   type ComponentOptions,
   type FrameLike,
 } from "@zg/core";
@@ -44,7 +45,7 @@ export interface HeartbeatPublisherStats {
  * @example
  * ```ts
  * const pub = new HeartbeatPublisher({ endpoints: "tcp://127.0.0.1:*", interval: 1000 });
- * const [endpoint] = await pub.start();
+ * const [endpoint] = (await pub.start()).endpoints;
  * pub.publish(["weather", "sunny"]);
  * await pub.close();
  * ```
@@ -52,7 +53,7 @@ export interface HeartbeatPublisherStats {
 export class HeartbeatPublisher extends Component<
   Record<never, never>,
   HeartbeatPublisherStats,
-  string[]
+  BoundEndpoints
 > {
   readonly #endpoints: string[];
   readonly #options: HeartbeatPublisherOptions;
@@ -78,7 +79,7 @@ export class HeartbeatPublisher extends Component<
     return this.#sender.interval;
   }
 
-  protected async onStart(): Promise<string[]> {
+  protected async onStart(): Promise<BoundEndpoints> {
     const socket = createSocket(zmq.Publisher, {
       linger: 0,
       ...(this.#options.sendHighWaterMark === undefined
@@ -92,7 +93,7 @@ export class HeartbeatPublisher extends Component<
     const bound = await bindAll(socket, this.#endpoints);
     this.#loop.start();
     this.#sender.start();
-    return bound;
+    return { endpoints: bound };
   }
 
   /** Publishes one message (first frame = topic); postpones the next heartbeat. @returns false if refused. */

@@ -10,6 +10,7 @@ import {
   SocketLoop,
   ZgError,
   type Clock,
+  type BoundEndpoints,
   type ComponentOptions,
   type FrameLike,
   type Frame,
@@ -98,7 +99,7 @@ export interface HeartbeatRouterStats {
  * @example
  * ```ts
  * const router = new HeartbeatRouter({ endpoints: "tcp://127.0.0.1:*", onMessage: (id, body) => router.send(id, body) });
- * const [endpoint] = await router.start();
+ * const [endpoint] = (await router.start()).endpoints;
  * router.on("peer:expired", ({ key }) => forget(key));
  * await router.close();
  * ```
@@ -106,7 +107,7 @@ export interface HeartbeatRouterStats {
 export class HeartbeatRouter extends Component<
   HeartbeatRouterEvents,
   HeartbeatRouterStats,
-  string[]
+  BoundEndpoints
 > {
   readonly interval: number;
   readonly #options: HeartbeatRouterOptions;
@@ -175,7 +176,7 @@ export class HeartbeatRouter extends Component<
     return this.own(new TransportMonitor(this.#loop.socket, { logger: this.logger }));
   }
 
-  protected async onStart(): Promise<string[]> {
+  protected async onStart(): Promise<BoundEndpoints> {
     const socket = createRouter({ linger: 0, handover: true, ...this.#options.socket });
     this.own(() => this.#tracker.close());
     this.#loop = this.own(
@@ -190,7 +191,7 @@ export class HeartbeatRouter extends Component<
     );
     const bound = await bindAll(socket, this.#endpoints);
     this.#loop.start();
-    return bound;
+    return { endpoints: bound };
   }
 
   /**

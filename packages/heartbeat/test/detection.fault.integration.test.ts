@@ -21,7 +21,7 @@ test(`a peer killed with -9 is declared dead at (L−1)·I < t − t₀ ≤ L·I
   const router = closeAfter(
     new HeartbeatRouter({ endpoints: tcpEndpoint(), interval: I, liveness: L, granularity: G }),
   );
-  const [endpoint] = await router.start();
+  const [endpoint] = (await router.start()).endpoints;
   const detected = new Map<string, { at: number; lastSeen: number }>();
   router.on("peer:expired", (e) =>
     detected.set(e.key, { at: performance.now(), lastSeen: e.lastSeen }),

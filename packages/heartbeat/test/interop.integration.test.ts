@@ -48,7 +48,7 @@ describe("interop with pyzmq peers", () => {
     "a pyzmq DEALER speaking the ping-pong wire form is tracked by its announced interval, then expires",
     async () => {
       const router = closeAfter(new HeartbeatRouter({ endpoints: tcpEndpoint(), interval: 1000 }));
-      const [ep] = await router.start();
+      const [ep] = (await router.start()).endpoints;
       const joined = router.next("peer:joined");
       const py = spawnPython(PING_PONG_PEER, [ep as string]);
       expect((await joined).key).toBe("py");

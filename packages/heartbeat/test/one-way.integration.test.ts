@@ -96,7 +96,7 @@ describe("one-way heartbeat (PUB→SUB)", () => {
 
   test("heartbeats are subscribed whatever the topics; a publisher announcing another interval is judged by it", async () => {
     const pub = closeAfter(new HeartbeatPublisher({ endpoints: tcpEndpoint(), interval: 400 }));
-    const [ep] = await pub.start();
+    const [ep] = (await pub.start()).endpoints;
     const got: string[] = [];
     const monitor = closeAfter(
       new HeartbeatMonitor({

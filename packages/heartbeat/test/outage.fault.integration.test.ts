@@ -21,7 +21,7 @@ async function setup() {
   const router = closeAfter(
     new HeartbeatRouter({ endpoints: tcpEndpoint(), interval: I, liveness: L }),
   );
-  const [endpoint] = await router.start();
+  const [endpoint] = (await router.start()).endpoints;
   const child = await spawnChild(fixture, {
     args: [JSON.stringify({ endpoint, count: 1, interval: I, liveness: L, prefix: "z" })],
   });

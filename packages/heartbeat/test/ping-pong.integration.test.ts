@@ -10,7 +10,7 @@ async function router(
   const r = closeAfter(
     new HeartbeatRouter({ endpoints: endpoint, interval: 100, liveness: 3, ...extra }),
   );
-  const [ep] = await r.start();
+  const [ep] = (await r.start()).endpoints;
   return { r, ep: ep as string };
 }
 

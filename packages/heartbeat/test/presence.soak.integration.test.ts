@@ -14,7 +14,7 @@ test(
     const router = closeAfter(
       new HeartbeatRouter({ endpoints: tcpEndpoint(), interval: I, liveness: 3 }),
     );
-    const [endpoint] = await router.start();
+    const [endpoint] = (await router.start()).endpoints;
     const joined = new Set<string>();
     router.on("peer:joined", (e) => joined.add(e.key));
     const silent: { key: string; silentFor: number }[] = [];

@@ -33,7 +33,7 @@ describe("no heartbeat", () => {
     );
     // With ping-pong heartbeats.
     const tracked = closeAfter(new HeartbeatRouter({ endpoints: tcpEndpoint(), interval: 100 }));
-    const [hbEp] = await tracked.start();
+    const [hbEp] = (await tracked.start()).endpoints;
     const sizes: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const peers = Array.from({ length: PER_ROUND }, (_, i) => {
@@ -96,7 +96,7 @@ describe("no heartbeat", () => {
     const alivePub = closeAfter(
       new HeartbeatPublisher({ endpoints: tcpEndpoint(), interval: 100 }),
     );
-    const [aliveEp] = await alivePub.start();
+    const [aliveEp] = (await alivePub.start()).endpoints;
     const monitor = closeAfter(
       new HeartbeatMonitor({ publishers: [aliveEp as string, doomedEp], interval: 100 }),
     );

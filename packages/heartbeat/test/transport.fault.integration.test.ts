@@ -24,7 +24,7 @@ async function routerWithTransport() {
       socket: transportHeartbeatOptions(ZMTP),
     }),
   );
-  const [endpoint] = await router.start();
+  const [endpoint] = (await router.start()).endpoints;
   const transport = router.monitorTransport();
   const lost: number[] = [];
   transport.on("connection:lost", () => lost.push(performance.now()));

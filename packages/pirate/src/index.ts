@@ -43,7 +43,7 @@ export {
   type AsyncClientStats,
 } from "./async/async-client.js";
 export {
-  DEFAULT_LAZY_PIRATE_RETRIES,
+  DEFAULT_LAZY_PIRATE_ATTEMPTS,
   DEFAULT_LAZY_PIRATE_TIMEOUT,
   LazyPirateClient,
   type LazyPirateClientEvents,
@@ -78,8 +78,8 @@ export {
   type PirateQueueStats,
 } from "./paranoid/pirate-queue.js";
 export {
-  DEFAULT_PPP_RECONNECT_INITIAL,
-  DEFAULT_PPP_RECONNECT_MAX,
+  DEFAULT_PPP_RECONNECT_DELAY,
+  DEFAULT_PPP_RECONNECT_MAX_DELAY,
   PirateWorker,
   type PirateWorkerEvents,
   type PirateWorkerOptions,
@@ -95,7 +95,7 @@ export {
   type FreelanceServerStats,
 } from "./freelance/freelance-server.js";
 export {
-  DEFAULT_FL1_RETRIES,
+  DEFAULT_FL1_ATTEMPTS,
   DEFAULT_FL1_TIMEOUT,
   DEFAULT_FL2_TIMEOUT,
   DEFAULT_FL3_CONNECT_PING,

@@ -12,10 +12,10 @@ import {
 const nowhere = "tcp://127.0.0.1:1"; // nothing listens: every attempt times out
 
 describe("Freelance: one class per model (ManualClock)", () => {
-  test("model 1 tries each attempt on a fresh socket, then ZG_RETRIES_EXHAUSTED at retries × timeout", async () => {
+  test("model 1 tries each attempt on a fresh socket, then ZG_RETRIES_EXHAUSTED at attempts × timeout", async () => {
     const clock = new ManualClock();
     const client = closeAfter(
-      new FreelanceSequentialClient({ endpoints: nowhere, timeout: 100, retries: 3, clock }),
+      new FreelanceSequentialClient({ endpoints: nowhere, timeout: 100, attempts: 3, clock }),
     );
     const failed: number[] = [];
     client.on("request:failed", (e) => failed.push(e.sequence));

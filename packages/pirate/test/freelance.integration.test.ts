@@ -24,7 +24,7 @@ async function servers(
       }),
     );
     list.push(s);
-    endpoints.push(await s.start());
+    endpoints.push(...(await s.start()).endpoints);
   }
   return { servers: list, endpoints, served };
 }
@@ -43,14 +43,14 @@ describe("Freelance", () => {
     expect(client.stats().resends).toBe(1);
   });
 
-  test("model 1: a single dead endpoint is tried `retries` times, then ZG_RETRIES_EXHAUSTED", async () => {
+  test("model 1: a single dead endpoint is tried `attempts` times, then ZG_RETRIES_EXHAUSTED", async () => {
     const {
       servers: [s0],
       endpoints,
     } = await servers(1, 1);
     await s0?.close();
     const client = closeAfter(
-      new FreelanceClient({ model: 1, endpoints, timeout: 80, retries: 3 }),
+      new FreelanceClient({ model: 1, endpoints, timeout: 80, attempts: 3 }),
     );
     await client.start();
     await expect(client.request("x")).rejects.toMatchObject({

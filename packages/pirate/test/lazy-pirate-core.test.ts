@@ -71,7 +71,7 @@ describe("LazyPirateCore (socket-free, ManualClock)", () => {
       "failed 3 3",
       "reconnect",
     ]);
-    expect(c.stats()).toMatchObject({ retries: 2, failures: 1 });
+    expect(c.stats()).toMatchObject({ resends: 2, failures: 1 });
   });
 
   test("stale (old socket, nothing outstanding) and foreign replies are discarded, never returned", async () => {

@@ -10,10 +10,10 @@ const KILLS = 3;
 // EVERY answered requests, stays down 300 ms (longer than one request timeout) and is restarted on
 // the same endpoint; the load runs until KILLS kills have happened and EVERY more requests were
 // answered after the last one, however fast the machine is.
-test(`Lazy Pirate: server kill -9'd and restarted after every ${EVERY} answered requests (${KILLS} times; timeout 250 ms, 3 retries)`, async () => {
+test(`Lazy Pirate: server kill -9'd and restarted after every ${EVERY} answered requests (${KILLS} times; timeout 250 ms, 3 attempts)`, async () => {
   const server = await spawnChild(new URL("./fixtures/echo-server-child.ts", import.meta.url));
   const endpoint = server.endpoints["endpoint"] as string;
-  const client = closeAfter(new LazyPirateClient({ endpoint, timeout: 250, retries: 3 }));
+  const client = closeAfter(new LazyPirateClient({ endpoint, timeout: 250, attempts: 3 }));
   await client.start();
   const history = new History();
   const plan = new FaultPlan({

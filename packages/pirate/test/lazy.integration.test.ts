@@ -28,14 +28,14 @@ describe("LazyPirateClient", () => {
     // Concurrent calls are serialized, each gets its own reply.
     const replies = await Promise.all(["a", "b", "c"].map((x) => client.request(x)));
     expect(replies.map((r) => r[0]?.toString())).toEqual(["a", "b", "c"]);
-    expect(client.stats()).toMatchObject({ requests: 23, replies: 23, retries: 0, failures: 0 });
+    expect(client.stats()).toMatchObject({ requests: 23, replies: 23, resends: 0, failures: 0 });
   });
 
-  test("no server: rejects ZG_RETRIES_EXHAUSTED with attempts and endpoint after retries × timeout", async () => {
+  test("no server: rejects ZG_RETRIES_EXHAUSTED with attempts and endpoint after attempts × timeout", async () => {
     const peer = await ScriptedPeer.create("router", { bind: [tcpEndpoint()] });
     peer.silence();
     const endpoint = peer.endpoints[0] as string;
-    const client = closeAfter(new LazyPirateClient({ endpoint, timeout: 100, retries: 3 }));
+    const client = closeAfter(new LazyPirateClient({ endpoint, timeout: 100, attempts: 3 }));
     await client.start();
     const t0 = performance.now();
     await expect(client.request("hello")).rejects.toMatchObject({
@@ -45,13 +45,13 @@ describe("LazyPirateClient", () => {
     const took = performance.now() - t0;
     expect(took).toBeGreaterThanOrEqual(290);
     expect(took).toBeLessThan(1500);
-    expect(client.stats()).toMatchObject({ retries: 2, failures: 1 });
+    expect(client.stats()).toMatchObject({ resends: 2, failures: 1 });
   });
 
   test("a late reply to an earlier attempt and a duplicate reply are discarded, never returned", async () => {
     const server = await ScriptedPeer.create("router", { bind: [tcpEndpoint()] });
     const client = closeAfter(
-      new LazyPirateClient({ endpoint: server.endpoints[0] as string, timeout: 150, retries: 3 }),
+      new LazyPirateClient({ endpoint: server.endpoints[0] as string, timeout: 150, attempts: 3 }),
     );
     await client.start();
     const p = client.request("req-1");
@@ -104,7 +104,7 @@ describe("LazyPirateClient", () => {
     expect(() => new LazyPirateClient({ endpoint: "nope" })).toThrow(
       expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }) as Error,
     );
-    expect(() => new LazyPirateClient({ endpoint: "tcp://127.0.0.1:1", retries: 0 })).toThrow(
+    expect(() => new LazyPirateClient({ endpoint: "tcp://127.0.0.1:1", attempts: 0 })).toThrow(
       expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }) as Error,
     );
   });

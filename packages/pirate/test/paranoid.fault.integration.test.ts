@@ -27,7 +27,7 @@ async function runClients(
   n: number,
   plan: FaultPlan,
   endpoint: string,
-  opts: { timeout: number; retries: number },
+  opts: { timeout: number; attempts: number },
   pace = 0,
 ) {
   const history = new History();
@@ -121,7 +121,7 @@ describe("Paranoid Pirate under faults (real processes)", () => {
     })();
     let result;
     try {
-      result = await runClients(4, plan, frontend, { timeout: 500, retries: 6 });
+      result = await runClients(4, plan, frontend, { timeout: 500, attempts: 6 });
     } finally {
       plan.stop();
       await chaos;
@@ -185,8 +185,8 @@ describe("Paranoid Pirate under faults (real processes)", () => {
           new PirateWorker({
             endpoint: backend,
             heartbeatInterval: I,
-            reconnectInitial: I,
-            reconnectMax: 4 * I,
+            reconnectDelay: I,
+            reconnectMaxDelay: 4 * I,
             handler: (b) => b,
           }),
         );
@@ -226,7 +226,7 @@ describe("Paranoid Pirate under faults (real processes)", () => {
       });
       registeredAfter = performance.now() - restartedAt;
     })();
-    const result = await runClients(2, plan, frontend, { timeout: 300, retries: 10 }, 5);
+    const result = await runClients(2, plan, frontend, { timeout: 300, attempts: 10 }, 5);
     await chaos;
     const report = checkHistory(result.history, { delivered: "acks" });
     console.log(
@@ -273,7 +273,7 @@ describe("Paranoid Pirate under faults (real processes)", () => {
     await a.call("hold");
     await b.call("hold");
     const client = closeAfter(
-      new LazyPirateClient({ endpoint: frontend[0] as string, timeout: 400, retries: 3 }),
+      new LazyPirateClient({ endpoint: frontend[0] as string, timeout: 400, attempts: 3 }),
     );
     await client.start();
     const p = client.request("job-1");
@@ -290,7 +290,7 @@ describe("Paranoid Pirate under faults (real processes)", () => {
     await other.call("release");
     const [reply] = await p;
     expect(reply?.toString()).toBe("job-1");
-    expect(client.stats().retries).toBeGreaterThanOrEqual(1);
+    expect(client.stats().resends).toBeGreaterThanOrEqual(1);
     holder.resume(); // SIGCONT: the holder finishes job-1 late (or finds its link dead)
     await holder.call("release");
     await delay(5 * I);

@@ -18,8 +18,8 @@ async function queueWithWorkers(
       new PirateWorker({
         endpoint: backend,
         heartbeatInterval: interval,
-        reconnectInitial: interval,
-        reconnectMax: interval * 8,
+        reconnectDelay: interval,
+        reconnectMaxDelay: interval * 8,
         handler: (b) => b,
       }),
     );
@@ -133,8 +133,8 @@ describe("PirateQueue + PirateWorker (6/PPP)", () => {
       new PirateWorker({
         endpoint: backend,
         heartbeatInterval: I,
-        reconnectInitial: I,
-        reconnectMax: 8 * I,
+        reconnectDelay: I,
+        reconnectMaxDelay: 8 * I,
         handler: (b) => b,
       }),
     );
@@ -155,7 +155,7 @@ describe("PirateQueue + PirateWorker (6/PPP)", () => {
       timeout: 3000,
       what: "worker re-registered",
     });
-    // Doubling back-off capped at reconnectMax: I, 2·I, 4·I, 8·I, 8·I … (at least two losses while the queue was down).
+    // Doubling back-off capped at reconnectMaxDelay: I, 2·I, 4·I, 8·I, 8·I … (at least two losses while the queue was down).
     expect(lost.length).toBeGreaterThanOrEqual(2);
     expect(lost).toEqual(lost.map((_, i) => Math.min(I * 2 ** i, 8 * I)));
     const client = closeAfter(
@@ -171,7 +171,7 @@ describe("PirateQueue + PirateWorker (6/PPP)", () => {
       new LazyPirateClient({
         endpoint: frontend,
         timeout: 400,
-        retries: 5,
+        attempts: 5,
         match: LazyPirateClient.echo,
       }),
     );
@@ -221,4 +221,27 @@ describe("PirateQueue + PirateWorker (6/PPP)", () => {
     expect(s.queued).toBeLessThanOrEqual(1000);
     expect(queue.state).toBe("running");
   }, 30_000);
+});
+
+describe("PirateWorker options", () => {
+  const base = { endpoint: "tcp://127.0.0.1:1", handler: (b: Buffer[]) => b };
+  test("reconnectDelay / reconnectMaxDelay are validated by name", () => {
+    for (const [bad, name] of [
+      [{ reconnectDelay: -1 }, /reconnectDelay/],
+      [{ reconnectMaxDelay: Number.NaN }, /reconnectMaxDelay/],
+      [
+        { reconnectDelay: 500, reconnectMaxDelay: 100 },
+        /reconnectMaxDelay \(100\) must be >= reconnectDelay \(500\)/,
+      ],
+    ] as const) {
+      expect(() => new PirateWorker({ ...base, ...bad })).toThrow(
+        expect.objectContaining({
+          code: "ZG_INVALID_ARGUMENT",
+          message: expect.stringMatching(name) as string,
+        }) as Error,
+      );
+    }
+    // A first delay above the default cap raises the cap to it (no error).
+    expect(() => new PirateWorker({ ...base, reconnectDelay: 60_000 })).not.toThrow();
+  });
 });

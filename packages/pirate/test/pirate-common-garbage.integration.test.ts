@@ -91,7 +91,7 @@ describe("garbage at every socket: counted and dropped, good clients unaffected,
       new LazyPirateClient({
         endpoint: frontend[0] as string,
         timeout: 200,
-        retries: 4,
+        attempts: 4,
         match: LazyPirateClient.echo,
       }),
     );
@@ -112,7 +112,7 @@ describe("garbage at every socket: counted and dropped, good clients unaffected,
         maxClients: 10,
       }),
     );
-    const [endpoint] = await server.start();
+    const [endpoint] = (await server.start()).endpoints;
     const client = closeAfter(new AsyncClient({ endpoint: endpoint as string }));
     await client.start();
     const it = client.replies()[Symbol.asyncIterator]();
@@ -127,7 +127,7 @@ describe("garbage at every socket: counted and dropped, good clients unaffected,
 
   test("FreelanceServer (10/FLP) and FreelanceClient", async () => {
     const server = closeAfter(new FreelanceServer({ handler: (b) => b }));
-    const endpoint = await server.start();
+    const [endpoint = ""] = (await server.start()).endpoints;
     const client = closeAfter(
       new FreelanceClient({ endpoints: [endpoint], pingInterval: 100, timeout: 1000 }),
     );

@@ -13,7 +13,7 @@ test("Simple Pirate: Lazy Pirate clients, queue and READY 0x01 workers; a worker
     new LazyPirateClient({
       endpoint: frontend[0] as string,
       timeout: 300,
-      retries: 3,
+      attempts: 3,
       match: LazyPirateClient.echo,
     }),
   );
@@ -31,9 +31,9 @@ test("Simple Pirate: Lazy Pirate clients, queue and READY 0x01 workers; a worker
   await doomed.kill("SIGKILL");
   const [reply] = await two;
   expect(reply?.toString()).toBe("two");
-  expect(client.stats().retries).toBe(1);
+  expect(client.stats().resends).toBe(1);
   expect(healthy.stats().replies).toBe(1);
   console.log(
-    `simple pirate crash: 1 kill -9 (worker holding a request), ${client.stats().retries} client retry, 0 lost`,
+    `simple pirate crash: 1 kill -9 (worker holding a request), ${client.stats().resends} client resend, 0 lost`,
   );
 });

@@ -119,9 +119,9 @@ function sealOpenRates(size: number): { seal: number; open: number } {
 async function e2e(size: number): Promise<number> {
   const service = generateCertificate();
   const broker = new SecurePubSubBroker({ issuers: [issuerKey], sendHighWaterMark: 1_000_000 });
-  const [b] = await broker.start();
+  const [b] = (await broker.start()).endpoints;
   const keys = new KeyService({ secretKey: service.secretKey as string, issuers: [issuerKey] });
-  const [k] = await keys.start();
+  const [k] = (await keys.start()).endpoints;
   const mk = async (grants: { publish?: string[]; subscribe?: string[] }) => {
     const id = identity(grants);
     const c = new SecureTopicClient({

@@ -6,6 +6,7 @@ import {
   SocketLoop,
   ZgError,
   type BaseSocketOptions,
+  type BoundEndpoints,
   type ComponentOptions,
   type FrameLike,
   type Message,
@@ -167,7 +168,7 @@ export interface SecureServerStats extends SocketLoopStats {
  * in the old socket are lost; applications that cannot afford that kick
  * peers themselves (the entitled pub-sub broker does, by login).
  */
-export class SecureServer extends Component<SecureServerEvents, SecureServerStats, string[]> {
+export class SecureServer extends Component<SecureServerEvents, SecureServerStats, BoundEndpoints> {
   readonly #o: SecureServerOptions;
   #loop: SocketLoop | undefined;
   #endpoints: string[] = [];
@@ -246,7 +247,7 @@ export class SecureServer extends Component<SecureServerEvents, SecureServerStat
     await this.#resetting;
   }
 
-  protected async onStart(): Promise<string[]> {
+  protected async onStart(): Promise<BoundEndpoints> {
     const handler = this.#o.handler;
     const context = this.#o.socketOptions.context ?? zmq.context;
     if (handler.state !== "running" || handler.context !== context) {
@@ -265,7 +266,7 @@ export class SecureServer extends Component<SecureServerEvents, SecureServerStat
       await this.#resetting?.catch(() => undefined);
       await this.#loop?.close();
     });
-    return [...this.#endpoints];
+    return { endpoints: [...this.#endpoints] };
   }
 
   async #open(endpoints: readonly string[]): Promise<string[]> {

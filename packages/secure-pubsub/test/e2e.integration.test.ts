@@ -32,7 +32,7 @@ test("e2e over Ironhouse: recorded broker traffic holds no plaintext; a revoked 
       },
     }),
   );
-  const [brokerEp] = await broker.start();
+  const [brokerEp] = (await broker.start()).endpoints;
   const keys = closeAfter(
     new KeyService({
       context,
@@ -41,7 +41,7 @@ test("e2e over Ironhouse: recorded broker traffic holds no plaintext; a revoked 
       curve: { handler: zap, domain: "keys" },
     }),
   );
-  const [keysEp] = await keys.start();
+  const [keysEp] = (await keys.start()).endpoints;
   const member = async (grants: { publish?: string[]; subscribe?: string[] }) => {
     const ident = issuer.identity(grants);
     writeFileSync(join(allow, `${ident.tokenId}.key`), formatCertificate(ident.cert));
@@ -109,11 +109,11 @@ test("fuzz at the broker and key-service sockets: counted and dropped, no crash;
   const issuer = testIssuer();
   const serviceCert = generateCertificate();
   const broker = closeAfter(new SecurePubSubBroker({ issuers: [issuer.signKey] }));
-  const [brokerEp] = await broker.start();
+  const [brokerEp] = (await broker.start()).endpoints;
   const keys = closeAfter(
     new KeyService({ secretKey: serviceCert.secretKey as string, issuers: [issuer.signKey] }),
   );
-  const [keysEp] = await keys.start();
+  const [keysEp] = (await keys.start()).endpoints;
   const raw = closeAfter(new zmq.Dealer({ linger: 0 }));
   raw.connect(brokerEp as string);
   raw.connect(keysEp as string); // DEALER round-robins between the two
@@ -171,7 +171,7 @@ test("REPORT: a signed count rotates after rotateAfter; a replayed or unsigned r
       rotateAfter: 10,
     }),
   );
-  const [ep] = await keys.start();
+  const [ep] = (await keys.start()).endpoints;
   const p = issuer.identity({ publish: ["t"] });
   const session = new E2ESession({
     secretKey: p.secretKey,

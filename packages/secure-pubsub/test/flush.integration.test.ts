@@ -12,7 +12,7 @@ async function setup() {
   const broker = closeAfter(
     new SecurePubSubBroker({ issuers: [issuer.signKey], refreshInterval: I, liveness: L }),
   );
-  const [endpoint] = await broker.start();
+  const [endpoint] = (await broker.start()).endpoints;
   const p = issuer.identity({ publish: ["t"] });
   const pub = closeAfter(
     new SecurePubSubClient({

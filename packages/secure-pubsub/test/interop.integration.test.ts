@@ -50,7 +50,7 @@ pythonTest(
         },
       }),
     );
-    const [endpoint] = await server.start();
+    const [endpoint] = (await server.start()).endpoints;
     const run = async (cert: typeof allowed) => {
       const py = spawnPython(PY_CLIENT, [
         endpoint as string,

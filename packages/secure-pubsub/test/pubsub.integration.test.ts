@@ -28,7 +28,7 @@ async function ironhouse(refreshInterval = 1000) {
       curve: { handler: zap, secretKey: serverCert.secretKey as string, domain: "pubsub" },
     }),
   );
-  const [endpoint] = await broker.start();
+  const [endpoint] = (await broker.start()).endpoints;
   let n = 0;
   const join_ = async (
     grants: Parameters<typeof issuer.identity>[0],

@@ -57,7 +57,7 @@ async function echoServer(context: zmq.Context, handler: ZapHandler, serverCert:
       },
     }),
   );
-  const [endpoint] = await server.start();
+  const [endpoint] = (await server.start()).endpoints;
   return { server, endpoint: endpoint as string };
 }
 

@@ -9,6 +9,7 @@ import {
   isZgError,
   SocketLoop,
   type Clock,
+  type BoundEndpoints,
   type ComponentOptions,
   type Frame,
   type FrameLike,
@@ -84,14 +85,14 @@ export interface AsyncServerEvents {
  * @example
  * ```ts
  * const server = new AsyncServer({ handler: (req, ctx) => { ctx.reply(req); ctx.reply(req); } });
- * const [endpoint] = await server.start();
+ * const [endpoint] = (await server.start()).endpoints;
  * await server.close();
  * ```
  */
 export class AsyncServer<S = Record<string, unknown>> extends Component<
   AsyncServerEvents,
   AsyncServerStats,
-  string[]
+  BoundEndpoints
 > {
   /** Silence after which a client's state is destroyed, ms. */
   readonly clientExpiry: number;
@@ -136,7 +137,7 @@ export class AsyncServer<S = Record<string, unknown>> extends Component<
   }
 
   /** Binds and starts serving. Resolves with the real endpoints. */
-  protected async onStart(): Promise<string[]> {
+  protected async onStart(): Promise<BoundEndpoints> {
     const socket = this.own(createRouter({ linger: this.#linger }));
     const endpoints = await bindAll(socket, this.#endpoints);
     this.own(this.#clients);
@@ -151,7 +152,7 @@ export class AsyncServer<S = Record<string, unknown>> extends Component<
       }),
     );
     this.#loop.start();
-    return endpoints;
+    return { endpoints };
   }
 
   /** Drain hook: stop reading new requests; replies of handlers in flight still go out. */

@@ -19,7 +19,7 @@ import type { FreelanceModel } from "./freelance-server.js";
 /** Model 1 per-attempt timeout, 1000 ms: Guide `flclient1` `REQUEST_TIMEOUT`. */
 export const DEFAULT_FL1_TIMEOUT = 1000;
 /** Model 1 attempts against a single server, 3: Guide `flclient1` `MAX_RETRIES`. */
-export const DEFAULT_FL1_RETRIES = 3;
+export const DEFAULT_FL1_ATTEMPTS = 3;
 /** Model 2 global timeout, 2500 ms: Guide `flclient2` `GLOBAL_TIMEOUT`. */
 export const DEFAULT_FL2_TIMEOUT = 2500;
 /** Model 3 global timeout, 3000 ms: Guide `flcliapi` `GLOBAL_TIMEOUT`. */
@@ -55,8 +55,8 @@ export interface FreelanceClientOptions extends FreelanceCommonOptions {
   model?: FreelanceModel;
   /** Model 1: per-attempt timeout; models 2 and 3: global timeout per request. @defaultValue 1000 / 2500 / 3000 by model */
   timeout?: number;
-  /** Model 1 with a single endpoint: attempts in all (with several, each endpoint is tried once). @defaultValue {@link DEFAULT_FL1_RETRIES} (3) */
-  retries?: number;
+  /** Model 1 with a single endpoint: attempts in all (with several, each endpoint is tried once). @defaultValue {@link DEFAULT_FL1_ATTEMPTS} (3) */
+  attempts?: number;
   /** Model 3: ping interval. @defaultValue {@link DEFAULT_FL3_PING_INTERVAL} (2000) */
   pingInterval?: number;
   /** Model 3: a server silent this long leaves the active list. @defaultValue {@link DEFAULT_FL3_SERVER_TTL} (6000) */
@@ -80,7 +80,7 @@ export interface FreelanceClientStats {
   requests: number;
   replies: number;
   failures: number;
-  /** Copies sent beyond the first (model 1 retries, model 2 extra copies, model 3 re-sends). */
+  /** Copies sent beyond the first (model 1 attempts after the first, model 2 extra copies, model 3 re-sends). */
   resends: number;
   /** Replies discarded: late, duplicate or unknown sequence. */
   staleReplies: number;

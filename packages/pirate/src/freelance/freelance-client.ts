@@ -12,7 +12,7 @@ import { FreelanceSequentialClient } from "./sequential-client.js";
 import { FreelanceShotgunClient } from "./shotgun-client.js";
 
 export {
-  DEFAULT_FL1_RETRIES,
+  DEFAULT_FL1_ATTEMPTS,
   DEFAULT_FL1_TIMEOUT,
   DEFAULT_FL2_TIMEOUT,
   DEFAULT_FL3_CONNECT_PING,

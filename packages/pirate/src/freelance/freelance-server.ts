@@ -10,6 +10,7 @@ import {
   SocketLoop,
   splitEnvelope,
   validateEndpoint,
+  type BoundEndpoints,
   type ComponentOptions,
   type Frame,
   type Message,
@@ -63,20 +64,21 @@ export interface FreelanceServerEvents {
  * `[""][seq][reply…]`; model 3 speaks 10/FLP on a ROUTER whose identity is
  * its public endpoint: `["PING"]` → `["PONG"]`, `[control][body…]` →
  * `[control][reply…]` with the control frame echoed unchanged. The handler
- * must tolerate duplicate requests. `start()` resolves with the endpoint
- * clients should use (model 3: the identity). The server owns its socket.
+ * must tolerate duplicate requests. `start()` resolves with `{ endpoints }`:
+ * the one endpoint clients should use (model 3: the identity). The server
+ * owns its socket.
  *
  * @example
  * ```ts
  * const server = new FreelanceServer({ handler: (body) => body });
- * const endpoint = await server.start();
+ * const [endpoint] = (await server.start()).endpoints;
  * await server.close();
  * ```
  */
 export class FreelanceServer extends Component<
   FreelanceServerEvents,
   FreelanceServerStats,
-  string
+  BoundEndpoints
 > {
   /** The Freelance model served (1, 2 or 3). */
   readonly model: FreelanceModel;
@@ -111,7 +113,7 @@ export class FreelanceServer extends Component<
   }
 
   /** Binds. Resolves with the endpoint clients should connect to (model 3: the server identity). */
-  protected async onStart(): Promise<string> {
+  protected async onStart(): Promise<BoundEndpoints> {
     let endpoint = this.#endpoint;
     let socket: Router;
     if (this.model === 3) {
@@ -147,7 +149,7 @@ export class FreelanceServer extends Component<
       }),
     );
     this.#loop.start();
-    return endpoint;
+    return { endpoints: [endpoint] };
   }
 
   /** Drain hook: stop reading (no new requests; model 3 pings go unanswered, so clients fail over). */

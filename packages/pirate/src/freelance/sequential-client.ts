@@ -1,7 +1,7 @@
 import { EMPTY_FRAME, integerOption, PendingRequests, ZgError, type Message } from "@zg/core";
 import { LazySocket } from "../common/lazy-socket.js";
 import {
-  DEFAULT_FL1_RETRIES,
+  DEFAULT_FL1_ATTEMPTS,
   DEFAULT_FL1_TIMEOUT,
   countersOf,
   FreelanceClientBase,
@@ -11,14 +11,14 @@ import {
 
 /** Options of {@link FreelanceSequentialClient}. Durations in milliseconds. */
 export interface FreelanceSequentialOptions extends FreelanceCommonOptions {
-  /** With a single endpoint: attempts in all (with several, each endpoint is tried once). @defaultValue {@link DEFAULT_FL1_RETRIES} (3) */
-  retries?: number;
+  /** With a single endpoint: attempts in all (with several, each endpoint is tried once). @defaultValue {@link DEFAULT_FL1_ATTEMPTS} (3) */
+  attempts?: number;
 }
 
 /**
  * Freelance model 1, sequential failover (Guide `flclient1`): a fresh
  * REQ-style socket per attempt ({@link LazySocket}); one endpoint is tried up
- * to `retries` times, several endpoints once each, in order; the first reply
+ * to `attempts` times, several endpoints once each, in order; the first reply
  * wins. Fails with `ZG_RETRIES_EXHAUSTED` (details: attempts, endpoints,
  * timeout). Timeouts are `PendingRequests` deadlines on the injected clock.
  *
@@ -32,7 +32,7 @@ export interface FreelanceSequentialOptions extends FreelanceCommonOptions {
  */
 export class FreelanceSequentialClient extends FreelanceClientBase {
   /** With a single endpoint: attempts in all. */
-  readonly retries: number;
+  readonly attempts: number;
   readonly #pending: PendingRequests<number, Message, { timeout: number }>;
   readonly #sockets = new Set<LazySocket>();
   readonly #closing = new Set<Promise<void>>();
@@ -41,7 +41,7 @@ export class FreelanceSequentialClient extends FreelanceClientBase {
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: FreelanceSequentialOptions, name = "FreelanceSequentialClient") {
     super(name, options, DEFAULT_FL1_TIMEOUT);
-    this.retries = integerOption("retries", options.retries, DEFAULT_FL1_RETRIES, {
+    this.attempts = integerOption("attempts", options.attempts, DEFAULT_FL1_ATTEMPTS, {
       min: 1,
       max: 1000,
     });
@@ -80,7 +80,7 @@ export class FreelanceSequentialClient extends FreelanceClientBase {
   ): Promise<Message> {
     const plan =
       this.endpoints.length === 1
-        ? Array.from({ length: this.retries }, () => this.endpoints[0] as string)
+        ? Array.from({ length: this.attempts }, () => this.endpoints[0] as string)
         : this.endpoints;
     let attempt = 0;
     const lazy = new LazySocket({

@@ -17,7 +17,7 @@ import { LazySocket } from "../common/lazy-socket.js";
 /** Default per-attempt reply timeout, 2500 ms: Guide `lpclient` `REQUEST_TIMEOUT`. */
 export const DEFAULT_LAZY_PIRATE_TIMEOUT = 2500;
 /** Default attempts per request, 3: Guide `lpclient` `REQUEST_RETRIES` (it counts the first send: 3 sends in all). */
-export const DEFAULT_LAZY_PIRATE_RETRIES = 3;
+export const DEFAULT_LAZY_PIRATE_ATTEMPTS = 3;
 
 /** Options of {@link LazyPirateClient}. Durations in milliseconds. */
 export interface LazyPirateClientOptions extends ComponentOptions {
@@ -25,8 +25,8 @@ export interface LazyPirateClientOptions extends ComponentOptions {
   endpoint: string;
   /** Default per-attempt timeout. @defaultValue {@link DEFAULT_LAZY_PIRATE_TIMEOUT} (2500) */
   timeout?: number;
-  /** Default attempts per request, the first send included (Guide `REQUEST_RETRIES`). @defaultValue {@link DEFAULT_LAZY_PIRATE_RETRIES} (3) */
-  retries?: number;
+  /** Default attempts per request, the first send included (Guide `REQUEST_RETRIES`). @defaultValue {@link DEFAULT_LAZY_PIRATE_ATTEMPTS} (3) */
+  attempts?: number;
   /**
    * Optional check that a reply answers the request it arrived for; a reply
    * that fails it is counted as foreign and discarded (the attempt keeps
@@ -42,15 +42,15 @@ export interface LazyPirateClientOptions extends ComponentOptions {
 export interface LazyPirateRequestOptions {
   /** Per-attempt timeout in ms. @defaultValue the client's `timeout` */
   timeout?: number;
-  /** Attempts in all, the first send included. @defaultValue the client's `retries` */
-  retries?: number;
+  /** Attempts in all, the first send included. @defaultValue the client's `attempts` */
+  attempts?: number;
   /** Aborts the request (rejects with `ZG_ABORTED`). */
   signal?: AbortSignal;
 }
 
 /**
  * Stats of a {@link LazyPirateClient}: requests started and answered,
- * `retries` (resends after a timeout, each on a new socket), `failures`
+ * `resends` (resends after a timeout, each on a new socket), `failures`
  * (requests that exhausted their attempts), `staleReplies` (no request
  * outstanding on their socket: late or duplicate), `foreignReplies` (failed
  * `match` or a bad envelope) and `latency` (first send → accepted reply, ms).
@@ -72,7 +72,7 @@ export interface LazyPirateClientEvents {
  * Pirate Pattern)", `lpclient`): sends a request as a REQ socket would
  * (`[""][body…]`, from a DEALER) and waits up to `timeout`; on timeout it
  * closes the socket with linger 0, opens a new one and re-sends the same
- * request, up to `retries` attempts in all; then it rejects with
+ * request, up to `attempts` attempts in all; then it rejects with
  * `ZG_RETRIES_EXHAUSTED` (`details.attempts`, `details.endpoint`).
  *
  * Reply matching: each attempt has its own socket and request sequence
@@ -86,7 +86,7 @@ export interface LazyPirateClientEvents {
  *
  * @example
  * ```ts
- * const client = new LazyPirateClient({ endpoint: "tcp://127.0.0.1:5555", timeout: 2500, retries: 3 });
+ * const client = new LazyPirateClient({ endpoint: "tcp://127.0.0.1:5555", timeout: 2500, attempts: 3 });
  * await client.start();
  * const [reply] = await client.request("hello");
  * await client.close();
@@ -102,7 +102,7 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
   /** Default per-attempt timeout, ms. */
   readonly timeout: number;
   /** Default attempts per request (the first send included). */
-  readonly retries: number;
+  readonly attempts: number;
   readonly #core: LazyPirateCore;
   readonly #socket: LazySocket;
 
@@ -113,7 +113,7 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
     this.timeout = durationOption("timeout", options.timeout, DEFAULT_LAZY_PIRATE_TIMEOUT, {
       min: 1,
     });
-    this.retries = integerOption("retries", options.retries, DEFAULT_LAZY_PIRATE_RETRIES, {
+    this.attempts = integerOption("attempts", options.attempts, DEFAULT_LAZY_PIRATE_ATTEMPTS, {
       min: 1,
       max: 1000,
     });
@@ -158,7 +158,7 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
   /**
    * Sends `body` and resolves with the reply frames.
    *
-   * @throws {@link ZgError} `ZG_RETRIES_EXHAUSTED` after `retries` attempts
+   * @throws {@link ZgError} `ZG_RETRIES_EXHAUSTED` after `attempts` attempts
    * (details: `attempts`, `endpoint`, `timeout`); `ZG_ABORTED` when `signal`
    * fires; `ZG_CLOSED` when the client closes while the request is pending;
    * `ZG_STATE` (thrown synchronously) when the client is not running.
@@ -168,13 +168,16 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
     options: LazyPirateRequestOptions = {},
   ): Promise<Message> {
     const timeout = durationOption("timeout", options.timeout, this.timeout, { min: 1 });
-    const retries = integerOption("retries", options.retries, this.retries, { min: 1, max: 1000 });
+    const attempts = integerOption("attempts", options.attempts, this.attempts, {
+      min: 1,
+      max: 1000,
+    });
     const frames = bodyFrames(body);
     if (frames.length === 0)
       throw new ZgError("ZG_INVALID_ARGUMENT", "request body needs at least one frame");
     this.assertRunning("request");
     const signal = options.signal;
-    return this.#core.request(frames, timeout, retries, signal, () => {
+    return this.#core.request(frames, timeout, attempts, signal, () => {
       if (!this.running)
         throw new ZgError(this.stopping ? "ZG_CLOSED" : "ZG_STATE", "client is not running");
       if (signal?.aborted) throw abortError(signal, "request");

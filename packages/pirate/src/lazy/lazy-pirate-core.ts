@@ -48,7 +48,7 @@ export interface LazyPirateCoreOptions extends LazyPirateCoreHooks {
 export interface LazyPirateCoreStats {
   requests: number;
   replies: number;
-  retries: number;
+  resends: number;
   failures: number;
   staleReplies: number;
   foreignReplies: number;
@@ -65,7 +65,7 @@ interface Outstanding {
  * The pure Lazy Pirate client state machine (Guide `lpclient`): one request
  * outstanding at a time in a {@link PendingRequests} table on the injected
  * clock; on each timeout it asks its owner to reconnect and re-sends with a
- * new sequence number, up to `retries` attempts; a reply counts only when
+ * new sequence number, up to `attempts` attempts; a reply counts only when
  * it arrives on the current socket for the outstanding attempt, once.
  *
  * @internal
@@ -118,7 +118,7 @@ export class LazyPirateCore {
     return {
       requests: p.added,
       replies: this.#stats.replies,
-      retries: p.retries,
+      resends: p.retries,
       failures: this.#stats.failures,
       staleReplies: this.#stats.staleReplies,
       foreignReplies: this.#stats.foreignReplies,
@@ -133,13 +133,13 @@ export class LazyPirateCore {
   request(
     request: Message,
     timeout: number,
-    retries: number,
+    attempts: number,
     signal: AbortSignal | undefined,
     canRun: () => void,
   ): Promise<Message> {
     const run = this.#turn.then(() => {
       canRun();
-      return this.#run(request, timeout, retries, signal);
+      return this.#run(request, timeout, attempts, signal);
     });
     this.#turn = run.catch(() => undefined);
     return run;
@@ -148,16 +148,16 @@ export class LazyPirateCore {
   async #run(
     request: Message,
     timeout: number,
-    retries: number,
+    attempts: number,
     signal: AbortSignal | undefined,
   ): Promise<Message> {
     const key = ++this.#key;
     const started = this.#clock.now();
-    const outstanding: Outstanding = { sequence: 0, attempts: retries, request };
+    const outstanding: Outstanding = { sequence: 0, attempts, request };
     try {
       const reply = await this.#pending.add(key, {
         timeout,
-        attempts: retries,
+        attempts,
         ...(signal === undefined ? {} : { signal }),
         context: outstanding,
         send: () => {

@@ -6,6 +6,7 @@ import {
   createDealer,
   DEFAULT_BACKOFF_INITIAL,
   DEFAULT_BACKOFF_MAX,
+  durationOption,
   endpointsOption,
   heartbeatIntervalOption,
   integerOption,
@@ -22,9 +23,9 @@ import { DEFAULT_PPP_HEARTBEAT_INTERVAL, DEFAULT_PPP_HEARTBEAT_LIVENESS } from "
 import { decodePppQueueMessage, encodePppHeartbeat, encodePppReady } from "./protocol.js";
 
 /** First reconnect delay, 1000 ms: Guide `ppworker` `INTERVAL_INIT` (from @zg/core {@link DEFAULT_BACKOFF_INITIAL}). */
-export const DEFAULT_PPP_RECONNECT_INITIAL = DEFAULT_BACKOFF_INITIAL;
+export const DEFAULT_PPP_RECONNECT_DELAY = DEFAULT_BACKOFF_INITIAL;
 /** Reconnect delay cap, 32 000 ms: Guide `ppworker` `INTERVAL_MAX` (from @zg/core {@link DEFAULT_BACKOFF_MAX}). */
-export const DEFAULT_PPP_RECONNECT_MAX = DEFAULT_BACKOFF_MAX;
+export const DEFAULT_PPP_RECONNECT_MAX_DELAY = DEFAULT_BACKOFF_MAX;
 
 /** Options of {@link PirateWorker}. Durations in milliseconds. */
 export interface PirateWorkerOptions extends ComponentOptions {
@@ -36,10 +37,10 @@ export interface PirateWorkerOptions extends ComponentOptions {
   heartbeatInterval?: number;
   /** Missed intervals before the queue is judged gone (Guide `HEARTBEAT_LIVENESS`). @defaultValue 3 */
   heartbeatLiveness?: number;
-  /** First reconnect delay (Guide `INTERVAL_INIT`); it doubles per failed attempt. @defaultValue {@link DEFAULT_PPP_RECONNECT_INITIAL} (1000) */
-  reconnectInitial?: number;
-  /** Largest reconnect delay (Guide `INTERVAL_MAX`). @defaultValue {@link DEFAULT_PPP_RECONNECT_MAX} (32 000) */
-  reconnectMax?: number;
+  /** First reconnect delay (Guide `INTERVAL_INIT`); it doubles per failed attempt. @defaultValue {@link DEFAULT_PPP_RECONNECT_DELAY} (1000) */
+  reconnectDelay?: number;
+  /** Largest reconnect delay (Guide `INTERVAL_MAX`); at least `reconnectDelay`. @defaultValue {@link DEFAULT_PPP_RECONNECT_MAX_DELAY} (32 000), or `reconnectDelay` if larger */
+  reconnectMaxDelay?: number;
   /** Routing id for every socket; libzmq's generated id (a fresh one per socket) when omitted. */
   routingId?: string;
   /** Socket linger in ms. @defaultValue 0 */
@@ -131,11 +132,21 @@ export class PirateWorker extends Component<PirateWorkerEvents, PirateWorkerStat
       options.heartbeatLiveness,
       DEFAULT_PPP_HEARTBEAT_LIVENESS,
     );
-    const backoff = new Backoff({
-      initial: options.reconnectInitial ?? DEFAULT_PPP_RECONNECT_INITIAL,
-      max:
-        options.reconnectMax ?? Math.max(DEFAULT_PPP_RECONNECT_MAX, options.reconnectInitial ?? 0),
-    });
+    const delay = durationOption(
+      "reconnectDelay",
+      options.reconnectDelay,
+      DEFAULT_PPP_RECONNECT_DELAY,
+    );
+    const maxDelay = durationOption(
+      "reconnectMaxDelay",
+      options.reconnectMaxDelay,
+      Math.max(DEFAULT_PPP_RECONNECT_MAX_DELAY, delay),
+    );
+    assertArgument(
+      maxDelay >= delay,
+      `reconnectMaxDelay (${maxDelay}) must be >= reconnectDelay (${delay})`,
+    );
+    const backoff = new Backoff({ initial: delay, max: maxDelay });
     const routingId = options.routingId;
     const linger = integerOption("linger", options.linger, 0, { min: -1 });
     const link: ReconnectingLink = new ReconnectingLink({

@@ -10,6 +10,7 @@ import {
   ProtocolError,
   SocketLoop,
   ZgError,
+  type BoundEndpoints,
   type ComponentOptions,
   type Deferred,
   type Frame,
@@ -68,7 +69,7 @@ export interface KeyServiceOptions extends ComponentOptions, Omit<KeyServiceCore
 export class KeyService extends Component<
   KeyServiceEvents,
   ReturnType<KeyServiceCore["stats"]> & { protocolErrors: number },
-  string[]
+  BoundEndpoints
 > {
   /** The state machine. */
   readonly core: KeyServiceCore;
@@ -111,7 +112,7 @@ export class KeyService extends Component<
     return r;
   }
 
-  protected async onStart(): Promise<string[]> {
+  protected async onStart(): Promise<BoundEndpoints> {
     const context = this.#o.context;
     const socket = createRouter({ linger: 0, ...(context === undefined ? {} : { context }) });
     this.own(socket);
@@ -143,7 +144,7 @@ export class KeyService extends Component<
     this.setInterval(() => {
       for (const r of this.core.tick()) this.#push(r);
     }, every);
-    return endpoints;
+    return { endpoints };
   }
 
   #handle(frames: Message): void {

@@ -5,6 +5,7 @@ import {
   createRouter,
   SocketLoop,
   ZgError,
+  type BoundEndpoints,
   type ComponentOptions,
   type Frame,
   type SocketLoopStats,
@@ -51,7 +52,11 @@ export interface SecurePubSubBrokerStats extends BrokerStats {
  * connection is told 401 and removed from both tables), without resetting
  * the socket for everyone else.
  */
-export class SecurePubSubBroker extends Component<BrokerEvents, SecurePubSubBrokerStats, string[]> {
+export class SecurePubSubBroker extends Component<
+  BrokerEvents,
+  SecurePubSubBrokerStats,
+  BoundEndpoints
+> {
   /** The state machine (tables, revocation). */
   readonly core: BrokerCore;
   readonly #o: SecurePubSubBrokerOptions;
@@ -96,7 +101,7 @@ export class SecurePubSubBroker extends Component<BrokerEvents, SecurePubSubBrok
     return this.core.revoke(what);
   }
 
-  protected async onStart(): Promise<string[]> {
+  protected async onStart(): Promise<BoundEndpoints> {
     const c = this.#o.curve;
     const context = this.#o.context;
     const socket = createRouter({
@@ -135,7 +140,7 @@ export class SecurePubSubBroker extends Component<BrokerEvents, SecurePubSubBrok
       }).start(),
     );
     this.own(() => this.core.close());
-    return endpoints;
+    return { endpoints };
   }
 
   #send(identity: Frame, frames: Frame[]): void {
