@@ -1,6 +1,7 @@
 /**
  * @zg/devices: the ZeroMQ Guide's reusable devices: a clock / timer service
- * ({@link ClockDevice}, {@link ClockClient}).
+ * ({@link ClockDevice}, {@link ClockClient}) and a message-flow tracing proxy
+ * ({@link TraceProxy}).
  *
  * @packageDocumentation
  */
@@ -34,3 +35,23 @@ export {
   type Tick,
   type TicksOptions,
 } from "./clock/clock-client.js";
+export {
+  DEFAULT_CAPTURE_BUFFER,
+  DEFAULT_DUMP_FRAME_BYTES,
+  DEFAULT_TRACE_MAX_PEERS,
+  DEFAULT_TRACE_PEER_IDLE,
+} from "./trace/constants.js";
+export {
+  formatDump,
+  parseJsonLine,
+  toJsonLine,
+  type TraceDirection,
+  type TraceRecord,
+} from "./trace/record.js";
+export { CaptureSink, type CaptureSinkStats } from "./trace/capture.js";
+export {
+  TraceProxy,
+  type TraceMode,
+  type TraceProxyOptions,
+  type TraceProxyStats,
+} from "./trace/trace-proxy.js";
