@@ -84,6 +84,8 @@ export interface TraceProxyStats {
   peersIdled: number;
   /** `onRecord` calls that threw (logged). */
   recordHandlerErrors: number;
+  /** Times the frontend reader paused because the backend's send queue was full (backpressure). */
+  pauses: number;
 }
 
 interface Split {
@@ -113,6 +115,9 @@ interface PeerLink {
   id: Buffer;
   loop: SocketLoop;
 }
+
+/** Send-queue depth at which the reader waits for the writer (checked every 64 messages; the queue bound is 10 000). */
+const BACKPRESSURE_QUEUE = 1000;
 
 const MODES: readonly TraceMode[] = ["router-dealer", "xsub-xpub", "pull-push"];
 
@@ -157,6 +162,7 @@ export class TraceProxy extends Component<
     peersRefused: 0,
     peersIdled: 0,
     recordHandlerErrors: 0,
+    pauses: 0,
   };
 
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
@@ -221,7 +227,7 @@ export class TraceProxy extends Component<
       case "pull-push":
         return this.#startPair(
           createSocket(zmq.Pull, { linger: 0 }),
-          createSocket(zmq.Push, { linger: 0, sendTimeout: 0 }),
+          createSocket(zmq.Push, { linger: 0 }),
           false,
         );
     }
@@ -242,7 +248,7 @@ export class TraceProxy extends Component<
       new SocketLoop(front, {
         name: "trace-frontend",
         logger: this.logger,
-        onMessage: (m): void => this.#forward("f2b", undefined, m, backLoop),
+        onMessage: (m) => this.#forward("f2b", undefined, m, backLoop),
         onSendFailure: () => void this.#stats.notForwarded++,
       }),
     );
@@ -252,7 +258,7 @@ export class TraceProxy extends Component<
         logger: this.logger,
         onSendFailure: () => void this.#stats.notForwarded++,
         ...(bothWays
-          ? { onMessage: (m: Message): void => this.#forward("b2f", undefined, m, frontLoop) }
+          ? { onMessage: (m: Message) => this.#forward("b2f", undefined, m, frontLoop) }
           : {}),
       }),
     );
@@ -295,7 +301,7 @@ export class TraceProxy extends Component<
     return { frontend, backend: [...this.#back.connect] };
   }
 
-  #fromPeer(m: Message): void {
+  #fromPeer(m: Message): void | Promise<void> {
     const id = m[0];
     if (id === undefined || m.length < 2) return; // a ROUTER always gives [id, …]; an empty message has nothing to forward
     const key = identityKey(id);
@@ -312,7 +318,7 @@ export class TraceProxy extends Component<
       peer = this.#openPeer(id, key);
     }
     this.#idle?.set(key, this.#peerIdle);
-    this.#forward("f2b", id, m.slice(1), peer.loop);
+    return this.#forward("f2b", id, m.slice(1), peer.loop);
   }
 
   #openPeer(id: Buffer, key: string): PeerLink {
@@ -327,7 +333,8 @@ export class TraceProxy extends Component<
       logger: this.logger,
       onMessage: (reply) => {
         if (this.#peers.get(key)?.loop === loop) this.#idle?.set(key, this.#peerIdle);
-        this.#forward("b2f", idCopy, reply, this.#frontLoop as SocketLoop, idCopy);
+        // Towards the ROUTER: never waits (mandatory, sendTimeout 0); a vanished or slow peer is counted.
+        void this.#forward("b2f", idCopy, reply, this.#frontLoop as SocketLoop, idCopy, false);
       },
       onSendFailure: () => void this.#stats.notForwarded++,
     });
@@ -344,13 +351,20 @@ export class TraceProxy extends Component<
     await Promise.all(loops);
   }
 
+  /**
+   * Forwards one message and captures it. With `backpressure`, when the
+   * target's send queue holds {@link BACKPRESSURE_QUEUE} messages the returned
+   * promise makes the reader wait until it is written out (a slow backend
+   * pauses the frontend, as zmq_proxy does) instead of overflowing it.
+   */
   #forward(
     dir: TraceDirection,
     peer: Buffer | undefined,
     frames: Message,
     to: SocketLoop,
     prefix?: Buffer,
-  ): void {
+    backpressure = true,
+  ): void | Promise<void> {
     const record: TraceRecord = {
       seq: ++this.#seq,
       t: this.#clock.now() - this.#origin,
@@ -363,6 +377,10 @@ export class TraceProxy extends Component<
     else this.#stats.b2f++;
     to.post(prefix === undefined ? frames : [prefix, ...frames]);
     this.#capture(record);
+    if (backpressure && (this.#seq & 63) === 0 && to.stats().queued >= BACKPRESSURE_QUEUE) {
+      this.#stats.pauses++;
+      return to.flush();
+    }
   }
 
   #capture(record: TraceRecord): void {
@@ -390,6 +408,7 @@ export class TraceProxy extends Component<
       peersRefused: this.#stats.peersRefused,
       peersIdled: this.#stats.peersIdled,
       recordHandlerErrors: this.#stats.recordHandlerErrors,
+      pauses: this.#stats.pauses,
     };
   }
 }
