@@ -3,8 +3,12 @@ import { fileURLToPath } from "node:url";
 import { expect, test } from "vitest";
 import { runScript } from "@zg/testing";
 import {
+  DEFAULT_CAPTURE_BUFFER,
   DEFAULT_CLOCK_RESOLUTIONS,
+  DEFAULT_DUMP_FRAME_BYTES,
   DEFAULT_TICK_BUFFER,
+  DEFAULT_TRACE_MAX_PEERS,
+  DEFAULT_TRACE_PEER_IDLE,
   MAX_CLOCK_PERIOD,
   MIN_CLOCK_PERIOD,
   resolutionName,
@@ -24,6 +28,10 @@ test("the README options table states the exported defaults", () => {
     ["MIN_CLOCK_PERIOD", `${MIN_CLOCK_PERIOD} ms`],
     ["MAX_CLOCK_PERIOD", `${fmt(MAX_CLOCK_PERIOD)} ms`],
     ["DEFAULT_TICK_BUFFER", `${DEFAULT_TICK_BUFFER}`],
+    ["DEFAULT_CAPTURE_BUFFER", fmt(DEFAULT_CAPTURE_BUFFER)],
+    ["DEFAULT_TRACE_MAX_PEERS", fmt(DEFAULT_TRACE_MAX_PEERS)],
+    ["DEFAULT_TRACE_PEER_IDLE", `${fmt(DEFAULT_TRACE_PEER_IDLE)} ms`],
+    ["DEFAULT_DUMP_FRAME_BYTES", `${DEFAULT_DUMP_FRAME_BYTES}`],
   ];
   for (const [name, value] of rows) expect(readme).toContain(`| \`${name}\` | ${value} |`);
 });
