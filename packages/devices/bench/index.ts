@@ -13,8 +13,16 @@
  *    `SocketLoop` relay (the cost of any JavaScript proxy), msg/s. Capture
  *    records dropped by a full sink are reported (messages never are).
  *
+ * 3. Multicast bus: in a private network namespace (`unshare -n`, multicast on
+ *    `lo` only), 20 000 × 64 B published in bursts (a yield to the event loop
+ *    every 10 / 100 / 1000 messages) to a receiver in the same process;
+ *    delivered fraction and send rate, `MulticastBus` vs raw RADIO/DISH, and the
+ *    losses the bus reported. Skipped with a note where no namespace can be made.
+ *
  * Run: pnpm --filter @zg/devices bench
  */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { BenchSuite } from "@zg/testing/bench";
 import { rawIntervalClock, zgClock, type ClockRun } from "./clock.js";
 import { bareRelay, direct, traced } from "./trace.js";
@@ -64,5 +72,47 @@ await suite.compare({
   },
   extra: () => ({ "capture records dropped (max of rounds)": dropped }),
 });
+
+const NETNS = "ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo";
+const runner = fileURLToPath(new URL("./multicast-run.ts", import.meta.url));
+const mc = spawnSync(
+  "unshare",
+  [
+    "-n",
+    "sh",
+    "-c",
+    `${NETNS} && exec "$0" --conditions=@zg/source --import tsx "$1"`,
+    process.execPath,
+    runner,
+  ],
+  { encoding: "utf8", timeout: 120_000 },
+);
+if (mc.status !== 0) {
+  process.stdout.write(
+    `multicast bench skipped: no network namespace (${(mc.stderr || "").trim().split("\n")[0]})\n`,
+  );
+} else {
+  type Run = { delivered: number; rate: number; reportedLost?: number; missing?: number };
+  const rows = JSON.parse(mc.stdout.trim().split("\n").at(-1) ?? "[]") as {
+    batch: number;
+    raw: Run;
+    bus: Run;
+  }[];
+  for (const r of rows) {
+    suite.record({
+      name: `multicast bus, 20 000 × 64 B, yield every ${r.batch}: delivered fraction (netns, lo)`,
+      unit: "fraction",
+      value: r.bus.delivered,
+      baseline: r.raw.delivered,
+      ratio: r.bus.delivered / r.raw.delivered,
+      extra: {
+        "bus msg/s": Math.round(r.bus.rate),
+        "raw msg/s": Math.round(r.raw.rate),
+        "bus reported lost": r.bus.reportedLost ?? 0,
+        "bus missing": r.bus.missing ?? 0,
+      },
+    });
+  }
+}
 
 suite.finish();

@@ -55,3 +55,18 @@ export {
   type TraceProxyOptions,
   type TraceProxyStats,
 } from "./trace/trace-proxy.js";
+export {
+  BUS_HEADER_SIZE,
+  decodeBus,
+  encodeBus,
+  maxBusPayload,
+  UDP_MAX_DATAGRAM,
+  type BusMessage,
+} from "./multicast/wire.js";
+export {
+  MulticastBus,
+  type BusDelivery,
+  type MulticastBusEvents,
+  type MulticastBusOptions,
+  type MulticastBusStats,
+} from "./multicast/multicast-bus.js";
