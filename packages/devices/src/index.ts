@@ -70,3 +70,38 @@ export {
   type MulticastBusOptions,
   type MulticastBusStats,
 } from "./multicast/multicast-bus.js";
+export {
+  DEFAULT_LOG_BUFFER,
+  DEFAULT_LOG_FILE_BYTES,
+  DEFAULT_LOG_MAX_FILES,
+  DEFAULT_LOG_RESEND,
+  DEFAULT_LOG_ROTATE_INTERVAL,
+  DEFAULT_LOG_WINDOW,
+} from "./log/constants.js";
+export {
+  acceptRecord,
+  checkRecord,
+  LOG_LEVELS,
+  LOG_SIGNATURE,
+  levelLetter,
+  levelsFrom,
+  logTopic,
+  parseRecord,
+  toLogLevel,
+  type LogLevel,
+  type LogRecord,
+  type StoredLogRecord,
+} from "./log/record.js";
+export { listLogFiles, logFileName, readLogFile } from "./log/log-files.js";
+export {
+  LogPublisher,
+  type LogPublisherOptions,
+  type LogPublisherStats,
+} from "./log/log-publisher.js";
+export {
+  LogBroker,
+  type LogBrokerOptions,
+  type LogBrokerStats,
+  type TailRequest,
+} from "./log/log-broker.js";
+export { LogTail, type LogTailOptions, type LogTailStats, type TailItem } from "./log/log-tail.js";
