@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { builtBin, expectCleanStop, runAppToExit, spawnApp } from "@zg/app-kit/testing";
-import { ClockClient, type Tick } from "@zg/devices";
-import { closeAfter } from "@zg/testing";
+import * as zmq from "zeromq";
+import { ClockClient, LogBroker, LogTail, type TailItem, type Tick } from "@zg/devices";
+import { closeAfter, tcpEndpoint, tempDir, waitFor } from "@zg/testing";
 
 const bin = builtBin(import.meta.url);
 
@@ -31,6 +32,47 @@ describe("zg-clock (built bin)", () => {
     expect(metrics).toMatch(/^zg_clock_resolutions_skipped\{resolution="1s"\} 0$/m);
 
     await expectCleanStop(app);
+  });
+
+  it("--log-broker (app-kit, every app): log lines reach the broker and stdout alike; with the broker down the app runs and stops cleanly", async () => {
+    const broker = closeAfter(new LogBroker({ dir: tempDir(), endpoints: tcpEndpoint() }));
+    const [logEndpoint] = await broker.start();
+    const app = spawnApp(bin, [
+      "--endpoints",
+      "tcp://127.0.0.1:*",
+      "--log-broker",
+      logEndpoint ?? "",
+    ]);
+    const ready = await app.ready();
+    const tail = closeAfter(
+      new LogTail({ endpoints: logEndpoint ?? "", request: { app: "clock", last: 10 } }),
+    );
+    await tail.start();
+    const got: TailItem[] = [];
+    for await (const item of tail.records()) {
+      got.push(item);
+      if (item.record.fields?.["event"] === "ready") break;
+    }
+    const readyRecord = got.at(-1)?.record;
+    expect(readyRecord).toMatchObject({
+      app: "clock",
+      level: "info",
+      msg: ready.msg,
+      pid: ready.pid,
+    });
+    expect(readyRecord?.fields?.["endpoints"]).toEqual(ready.endpoints);
+    await expectCleanStop(app);
+    // The "stopping" line reaches the broker (the publisher closes last, after the components);
+    // the final "stopped" line is written after it closed, to stdout only.
+    await waitFor(() => broker.stats().stored > got.length, { what: "the stopping line stored" });
+
+    const gone = new zmq.Router({ linger: 0 });
+    await gone.bind(tcpEndpoint());
+    const nobody = gone.lastEndpoint ?? "";
+    gone.close();
+    const lonely = spawnApp(bin, ["--endpoints", "tcp://127.0.0.1:*", "--log-broker", nobody]);
+    expect(await lonely.ready()).toMatchObject({ app: "clock", event: "ready" }); // stdout intact
+    await expectCleanStop(lonely);
   });
 
   it("refuses a bad resolution with one line naming --resolutions and exit code 2", async () => {

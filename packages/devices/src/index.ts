@@ -105,3 +105,4 @@ export {
   type TailRequest,
 } from "./log/log-broker.js";
 export { LogTail, type LogTailOptions, type LogTailStats, type TailItem } from "./log/log-tail.js";
+export { createLogStream, LogStreamWritable } from "./log/pino-stream.js";

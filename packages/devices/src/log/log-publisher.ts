@@ -14,7 +14,7 @@ import {
   type Message,
 } from "@zg/core";
 import { DEFAULT_LOG_BUFFER, DEFAULT_LOG_RESEND, DEFAULT_LOG_WINDOW } from "./constants.js";
-import { LOG_SIGNATURE, toLogLevel, type LogLevel, type LogRecord } from "./record.js";
+import { LOG_SIGNATURE, toLogLevel, type LogRecord } from "./record.js";
 
 /** Options of {@link LogPublisher}. */
 export interface LogPublisherOptions extends ComponentOptions {
@@ -154,10 +154,10 @@ export class LogPublisher extends Component<Record<string, never>, LogPublisherS
   }
 
   /**
-   * Logs one record (`level` also as a pino number; unknown values log as info). Never blocks, never throws; records logged before `start()`
+   * Logs one record: `level` one of `LOG_LEVELS` (or a pino label or number; unknown values log as info). Never blocks, never throws; records logged before `start()`
    * are buffered and sent once started.
    */
-  log(level: LogLevel | number, msg: string, fields?: Record<string, unknown>): void {
+  log(level: string | number, msg: string, fields?: Record<string, unknown>): void {
     this.#stats.logged++;
     const record: LogRecord = {
       src: this.#src,
