@@ -19,12 +19,17 @@
  *    delivered fraction and send rate, `MulticastBus` vs raw RADIO/DISH, and the
  *    losses the bus reported. Skipped with a note where no namespace can be made.
  *
+ * 4. Logging: records/s from one `LogPublisher` through the `LogBroker` (writing
+ *    its files, acknowledging each batch) to one live `LogTail`, against raw
+ *    zeromq.js PUB → SUB carrying the same JSON records.
+ *
  * Run: pnpm --filter @zg/devices bench
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { BenchSuite } from "@zg/testing/bench";
 import { rawIntervalClock, zgClock, type ClockRun } from "./clock.js";
+import { lastRun, rawPubSub, zgLog } from "./log.js";
 import { bareRelay, direct, traced } from "./trace.js";
 
 const TICKS = Number(process.env["ZG_BENCH_TICKS"] ?? 300);
@@ -71,6 +76,15 @@ await suite.compare({
     return r.rate;
   },
   extra: () => ({ "capture records dropped (max of rounds)": dropped }),
+});
+
+const RECORDS = Number(process.env["ZG_BENCH_RECORDS"] ?? 20_000);
+await suite.compare({
+  name: `log records ≈ 230 B × ${RECORDS}: publisher → broker (files) → tail, vs raw PUB→SUB`,
+  unit: "rec/s",
+  baseline: () => rawPubSub(RECORDS),
+  subject: () => zgLog(RECORDS),
+  extra: () => ({ "tail delivered (last round)": lastRun.delivered, "tail gaps": lastRun.gaps }),
 });
 
 const NETNS = "ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo";

@@ -137,6 +137,8 @@ export class LogBroker extends Component<Record<string, never>, LogBrokerStats, 
   #acks = new Map<string, Ack>();
   #writing: Promise<void> | undefined;
   readonly #sessions = new Map<string, Session>();
+  /** The JSON of records being written and delivered (computed once). */
+  readonly #json = new WeakMap<StoredLogRecord, string>();
   readonly #stats = {
     stored: 0,
     duplicates: 0,
@@ -192,7 +194,14 @@ export class LogBroker extends Component<Record<string, never>, LogBrokerStats, 
       await this.#files.close();
     });
     const ctx = this.#o.context === undefined ? {} : { context: this.#o.context };
-    const router = createRouter({ linger: 0, ...ctx });
+    // A deeper pipe per peer than libzmq's 1000, so a live tail rides out a burst; a tail slower
+    // than that loses live records (counted as sessionDrops, seen by the tail as a gap).
+    const router = createRouter({
+      linger: 0,
+      sendHighWaterMark: 10_000,
+      receiveHighWaterMark: 10_000,
+      ...ctx,
+    });
     this.#router = this.own(
       new SocketLoop(router, {
         name: "log-broker",
@@ -273,7 +282,9 @@ export class LogBroker extends Component<Record<string, never>, LogBrokerStats, 
     this.#last.set(record.src, record.seq);
     const stored: StoredLogRecord = { ...record, bseq: ++this.#bseq };
     this.#pending.push(stored);
-    this.#pendingLines.push(`${JSON.stringify(stored)}\n`);
+    const line = JSON.stringify(stored);
+    this.#json.set(stored, line);
+    this.#pendingLines.push(`${line}\n`);
     this.#kick();
   }
 
@@ -311,11 +322,12 @@ export class LogBroker extends Component<Record<string, never>, LogBrokerStats, 
   }
 
   #deliver(r: StoredLogRecord): void {
-    this.#pub?.post([logTopic(r.level, r.app), JSON.stringify(r)]);
+    const json = this.#json.get(r) ?? JSON.stringify(r);
+    this.#pub?.post([logTopic(r.level, r.app), json]);
     for (const s of this.#sessions.values()) {
       if (!this.#matches(s, r)) continue;
       if (s.replaying) s.queue.push(r);
-      else this.#sendRecord(s, r);
+      else this.#sendRecord(s, r, json);
     }
   }
 
@@ -323,8 +335,8 @@ export class LogBroker extends Component<Record<string, never>, LogBrokerStats, 
     return LOG_LEVELS.indexOf(r.level) >= s.min && (s.app === undefined || s.app === r.app);
   }
 
-  #sendRecord(s: Session, r: StoredLogRecord): void {
-    this.#router?.post([s.id, LOG_SIGNATURE, "REC", String(s.prev), JSON.stringify(r)]);
+  #sendRecord(s: Session, r: StoredLogRecord, json = JSON.stringify(r)): void {
+    this.#router?.post([s.id, LOG_SIGNATURE, "REC", String(s.prev), json]);
     s.prev = r.bseq;
   }
 
