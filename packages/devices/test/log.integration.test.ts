@@ -46,8 +46,8 @@ describe("LogBroker + LogPublisher + LogTail", () => {
     await web.start();
     const levels = ["debug", "info", "warn", "error"] as const;
     for (let i = 0; i < 200; i++) {
-      billing.log(levels[i % 4] as string as "info", `b${i}`, { i });
-      web.log(levels[(i + 1) % 4] as string as "info", `w${i}`);
+      billing.log(levels[i % 4] ?? "info", `b${i}`, { i });
+      web.log(levels[(i + 1) % 4] ?? "info", `w${i}`);
     }
     await waitFor(() => broker.stats().stored === 400, { what: "400 records stored" });
     await waitFor(() => billing.stats().buffered === 0 && web.stats().buffered === 0, {
@@ -62,7 +62,7 @@ describe("LogBroker + LogPublisher + LogTail", () => {
     const first = collect(tail, (items) => items.length >= 40);
     await waitFor(() => tail.stats().replayed === 20, { what: "replay delivered" });
     for (let i = 200; i < 240; i++) {
-      billing.log(levels[i % 4] as string as "info", `b${i}`);
+      billing.log(levels[i % 4] ?? "info", `b${i}`);
       web.log("error", `w${i}`);
     }
     const items = await first;
@@ -141,5 +141,82 @@ describe("LogBroker + LogPublisher + LogTail", () => {
     for (let i = 0; i < 10_000; i++) lonely.log("info", `m${i}`);
     expect(performance.now() - t0).toBeLessThan(2000); // never blocks
     expect(lonely.stats()).toMatchObject({ logged: 10_000, dropped: 9_900, buffered: 100 });
+  }, 30_000);
+
+  it("garbage at the broker's socket is counted and dropped; the broker keeps storing", async () => {
+    const dir = tempDir();
+    const broker = closeAfter(new LogBroker({ dir, endpoints: tcpEndpoint() }));
+    const [ep] = await broker.start();
+    const raw = new zmq.Dealer({ linger: 0 });
+    raw.connect(ep ?? "");
+    const bad: (string | Buffer)[][] = [
+      ["hello"],
+      ["ZGLOG01"],
+      ["ZGLOG02", "LOG", "1", "{}"],
+      ["ZGLOG01", "LOG", "1", "not json"],
+      ["ZGLOG01", "LOG", "1", "{}"],
+      [
+        "ZGLOG01",
+        "LOG",
+        "x",
+        JSON.stringify({
+          src: "0123456789abcdef",
+          seq: 1,
+          level: "info",
+          time: 1,
+          mono: 1,
+          app: "a",
+          host: "h",
+          pid: 1,
+          msg: "m",
+        }),
+      ],
+      [
+        "ZGLOG01",
+        "LOG",
+        "1",
+        JSON.stringify({
+          src: "nothex",
+          seq: 1,
+          level: "info",
+          time: 1,
+          mono: 1,
+          app: "a",
+          host: "h",
+          pid: 1,
+          msg: "m",
+        }),
+      ],
+      [
+        "ZGLOG01",
+        "LOG",
+        "1",
+        JSON.stringify({
+          src: "0123456789abcdef",
+          seq: 1,
+          level: "loud",
+          time: 1,
+          mono: 1,
+          app: "a",
+          host: "h",
+          pid: 1,
+          msg: "m",
+        }),
+      ],
+      ["ZGLOG01", "TAIL", "[]"],
+      ["ZGLOG01", "TAIL", '{"level":"verbose"}'],
+      ["ZGLOG01", "WHAT"],
+      [Buffer.alloc(0)],
+    ];
+    for (const m of bad) await raw.send(m);
+    await waitFor(() => broker.stats().badMessages === bad.length, {
+      what: "every bad message counted",
+    });
+    const p = closeAfter(new LogPublisher({ endpoints: ep ?? "", app: "after" }));
+    await p.start();
+    p.log("info", "still here");
+    await waitFor(() => broker.stats().stored === 1, { what: "stored after the garbage" });
+    expect(broker.state).toBe("running");
+    raw.close();
   }, 30_000);
 });

@@ -344,7 +344,13 @@ export class LogBroker extends Component<Record<string, never>, LogBrokerStats, 
     let req: TailRequest;
     try {
       req = JSON.parse(json) as TailRequest;
-      if (typeof req !== "object" || req === null) throw new Error("not an object");
+      if (typeof req !== "object" || req === null || Array.isArray(req))
+        throw new Error("not an object");
+      for (const k of ["since", "last", "after"] as const) {
+        if (req[k] !== undefined && (typeof req[k] !== "number" || !Number.isFinite(req[k]))) {
+          throw new Error(`${k} is not a number`);
+        }
+      }
     } catch {
       this.#stats.badMessages++;
       return;
