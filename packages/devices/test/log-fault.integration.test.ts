@@ -113,6 +113,7 @@ it("5 publisher processes, 3 filtered subscribers, broker killed -9 and restarte
 
   const resumes = tails.map((t) => t.stats().resumes);
   const brokerStats = await stats();
+  expect(brokerStats.lostUpstream, "no gap was accepted after the restart").toBe(0);
   console.log(
     `log fault: ${PUBLISHERS} publishers logged ${total} records; broker kill -9 + restart ` +
       `(${restartedAt - killedAt} ms down); ${stored.length} stored once each; duplicates refused after restart ${brokerStats.duplicates}; ` +

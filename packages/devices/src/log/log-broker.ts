@@ -129,7 +129,10 @@ export class LogBroker extends Component<Record<string, never>, LogBrokerStats, 
   readonly #hb: number;
   #router: SocketLoop | undefined;
   #pub: SocketLoop | undefined;
+  /** Highest seq accepted per publisher (written or in the pending batch). */
   readonly #last = new Map<string, number>();
+  /** Highest seq written to a file per publisher: what acknowledgements say. */
+  readonly #writtenSeq = new Map<string, number>();
   #bseq = 0;
   #written = 0;
   #pending: StoredLogRecord[] = [];
@@ -184,7 +187,10 @@ export class LogBroker extends Component<Record<string, never>, LogBrokerStats, 
       const { records } = await readLogFile(f.path);
       for (const r of records) {
         if (r.bseq > this.#bseq) this.#bseq = r.bseq;
-        if (r.seq > (this.#last.get(r.src) ?? 0)) this.#last.set(r.src, r.seq);
+        if (r.seq > (this.#last.get(r.src) ?? 0)) {
+          this.#last.set(r.src, r.seq);
+          this.#writtenSeq.set(r.src, r.seq);
+        }
       }
     }
     this.#written = this.#bseq;
@@ -310,12 +316,14 @@ export class LogBroker extends Component<Record<string, never>, LogBrokerStats, 
           return;
         }
         this.#written = (batch.at(-1) as StoredLogRecord).bseq;
+        for (const r of batch) this.#writtenSeq.set(r.src, r.seq);
         this.#stats.stored += batch.length;
         for (const r of batch) this.#deliver(r);
       }
-      // Acknowledge after the write: what is acknowledged is in the file.
+      // Acknowledge after the write, and only what is written: records of the same publisher that
+      // arrived meanwhile are in the next batch (a kill -9 now must not lose acknowledged records).
       for (const a of acks.values()) {
-        this.#router?.post([a.id, LOG_SIGNATURE, "ACK", String(this.#last.get(a.src) ?? 0)]);
+        this.#router?.post([a.id, LOG_SIGNATURE, "ACK", String(this.#writtenSeq.get(a.src) ?? 0)]);
       }
     }
     this.#writing = undefined;

@@ -124,6 +124,8 @@ export class LogPublisher extends Component<Record<string, never>, LogPublisherS
       linger: 0,
       immediate: true,
       sendTimeout: 0,
+      // Room for the whole window, so a window of records never meets EAGAIN on a live connection.
+      sendHighWaterMark: this.#window + 16,
       reconnectInterval: 100,
       reconnectMaxInterval: 1000,
       ...(this.#context === undefined ? {} : { context: this.#context }),
