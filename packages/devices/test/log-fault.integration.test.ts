@@ -59,10 +59,17 @@ it("5 publisher processes, 3 filtered subscribers, broker killed -9 and restarte
   await new Promise((r) => setTimeout(r, 300)); // the publishers keep logging into their buffers
   await broker.restart([endpoint]);
   const restartedAt = Date.now();
-  await waitFor(async () => (await stats()).stored >= 1000, {
-    timeout: 30_000,
-    what: "1000 more after the restart",
-  });
+  try {
+    await waitFor(async () => (await stats()).stored >= 1000, {
+      timeout: 30_000,
+      what: "1000 more after the restart",
+    });
+  } catch (error) {
+    const ps = await Promise.all(publishers.map((p) => p.call("stats")));
+    throw new Error(
+      `${String(error)}; broker ${JSON.stringify(await stats())}; publishers ${JSON.stringify(ps)}`,
+    );
+  }
   const finals = await Promise.all(
     publishers.map((p) => p.call<LogPublisherStats & { src: string }>("stop")),
   );
@@ -87,6 +94,10 @@ it("5 publisher processes, 3 filtered subscribers, broker killed -9 and restarte
   for (const f of finals) {
     expect(f.dropped, "precondition: the outage fit in the publisher's buffer").toBe(0);
     const seqs = stored.filter((r) => r.src === f.src).map((r) => r.seq);
+    expect(
+      f.buffered,
+      `publisher ${f.src} still holds records: ${JSON.stringify(f)}, broker ${JSON.stringify(await stats())}`,
+    ).toBe(0);
     expect(seqs).toEqual(Array.from({ length: f.logged }, (_, i) => i + 1));
   }
   expect(stored.map((r) => r.bseq)).toEqual(stored.map((_, i) => i + 1));

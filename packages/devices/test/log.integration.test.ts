@@ -219,4 +219,40 @@ describe("LogBroker + LogPublisher + LogTail", () => {
     expect(broker.state).toBe("running");
     raw.close();
   }, 30_000);
+
+  it("a duplicate-only pass does not stop the writer: records after a resent duplicate are stored and acknowledged", async () => {
+    const broker = closeAfter(new LogBroker({ dir: tempDir(), endpoints: tcpEndpoint() }));
+    const [ep] = await broker.start();
+    const raw = new zmq.Dealer({ linger: 0 });
+    raw.connect(ep ?? "");
+    const record = (seq: number) =>
+      JSON.stringify({
+        src: "00000000000000aa",
+        seq,
+        level: "info",
+        time: Date.now(),
+        mono: 0,
+        app: "r",
+        host: "h",
+        pid: 1,
+        msg: `m${seq}`,
+      });
+    const acks: number[] = [];
+    const reading = (async () => {
+      try {
+        for await (const [, , seq] of raw) acks.push(Number(String(seq)));
+      } catch {
+        /* closed */
+      }
+    })();
+    await raw.send(["ZGLOG01", "LOG", "1", record(1)]);
+    await waitFor(() => acks.includes(1), { what: "ack 1" });
+    await raw.send(["ZGLOG01", "LOG", "1", record(1)]); // a resend: acknowledged, not stored
+    await waitFor(() => acks.length === 2, { what: "ack of the duplicate" });
+    await raw.send(["ZGLOG01", "LOG", "2", record(2)]);
+    await waitFor(() => acks.includes(2), { what: "ack 2 after the duplicate" });
+    expect(broker.stats()).toMatchObject({ stored: 2, duplicates: 1 });
+    raw.close();
+    await reading;
+  }, 30_000);
 });

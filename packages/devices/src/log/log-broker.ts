@@ -139,6 +139,7 @@ export class LogBroker extends Component<Record<string, never>, LogBrokerStats, 
   #pendingLines: string[] = [];
   #acks = new Map<string, Ack>();
   #writing: Promise<void> | undefined;
+  #writerActive = false;
   readonly #sessions = new Map<string, Session>();
   /** The JSON of records being written and delivered (computed once). */
   readonly #json = new WeakMap<StoredLogRecord, string>();
@@ -243,7 +244,7 @@ export class LogBroker extends Component<Record<string, never>, LogBrokerStats, 
     return bound;
   }
 
-  #onMessage(m: Message): void | Promise<void> {
+  #onMessage(m: Message): void {
     const id = m[0] as Buffer;
     if (m.length < 3 || String(m[1]) !== LOG_SIGNATURE) {
       this.#stats.badMessages++;
@@ -252,7 +253,14 @@ export class LogBroker extends Component<Record<string, never>, LogBrokerStats, 
     const cmd = String(m[2]);
     if (cmd === "LOG" && m.length === 5)
       return this.#ingest(id, Number(String(m[3])), String(m[4]));
-    if (cmd === "TAIL" && m.length === 4) return this.#tail(id, String(m[3]));
+    if (cmd === "TAIL" && m.length === 4) {
+      // Detached: a replay (file reads, a paced send per record) must never stop the reader, or
+      // publishers' records would wait behind it (observed: ingestion stalled for seconds).
+      void this.#tail(id, String(m[3])).catch((error: unknown) =>
+        this.logger.error("tail session failed", { error: String(error) }),
+      );
+      return;
+    }
     if (cmd === "STOP") {
       this.#sessions.delete(identityKey(id));
       return;
@@ -295,7 +303,11 @@ export class LogBroker extends Component<Record<string, never>, LogBrokerStats, 
   }
 
   #kick(): void {
-    this.#writing ??= this.#write();
+    // A flag, not `#writing ??= …`: a pass with nothing to write (acknowledging duplicates only)
+    // completes synchronously, and `??=` would then keep a settled promise and never write again.
+    if (this.#writerActive) return;
+    this.#writerActive = true;
+    this.#writing = this.#write();
   }
 
   async #write(): Promise<void> {
@@ -326,7 +338,7 @@ export class LogBroker extends Component<Record<string, never>, LogBrokerStats, 
         this.#router?.post([a.id, LOG_SIGNATURE, "ACK", String(this.#writtenSeq.get(a.src) ?? 0)]);
       }
     }
-    this.#writing = undefined;
+    this.#writerActive = false;
   }
 
   #deliver(r: StoredLogRecord): void {
