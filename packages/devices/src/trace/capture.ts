@@ -65,6 +65,8 @@ export class CaptureSink {
   }
 
   async #drain(): Promise<void> {
+    // Never complete synchronously: `#writing ??= this.#drain()` must see its own promise settle later.
+    await Promise.resolve();
     try {
       while (this.#queue.length > 0 && !this.#failed) {
         const batch = this.#queue;
