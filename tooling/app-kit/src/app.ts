@@ -4,6 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import * as zmq from "zeromq";
 import type { Logger } from "@zg/core";
 import { AppError, explainStartupError } from "./errors.js";
+import { logBrokerDestination } from "./log-broker.js";
 import { createAppLogger, toZgLogger, type PinoLogger } from "./logging.js";
 import { MetricsServer, type LabelHints, type StatsSource } from "./metrics.js";
 import {
@@ -156,13 +157,16 @@ export async function runApp<S extends OptionSpecs>(
   zmq.context.blocky = false;
   const common = values as unknown as OptionValues<typeof COMMON_OPTIONS>;
 
-  const log = createAppLogger(app.name, common.logLevel);
+  // --log-broker: stdout as before, plus a LogPublisher (closed last, after every component).
+  const toBroker =
+    common.logBroker === undefined ? undefined : logBrokerDestination(app.name, common.logBroker);
+  const log = createAppLogger(app.name, common.logLevel, toBroker?.destination);
   const logger = toZgLogger(log);
   const components: {
     name: string;
     component: AppComponent;
     labelHints?: LabelHints;
-  }[] = [];
+  }[] = toBroker === undefined ? [] : [{ name: "logBroker", component: toBroker.publisher }];
   const shutdownHooks: (() => Promise<void> | void)[] = [];
   const abort = new AbortController();
   let ready = false;

@@ -65,6 +65,11 @@ export const COMMON_OPTIONS = {
     default: 1000,
     description: "on SIGINT/SIGTERM/SIGHUP, ms to let in-flight work finish before closing",
   },
+  logBroker: {
+    type: "endpoints",
+    description:
+      "also send every log line to a zg-log-broker at these endpoints (stdout is written as before; never blocks)",
+  },
 } as const satisfies OptionSpecs;
 
 /** `heartbeatInterval` → `heartbeat-interval`. */
