@@ -180,6 +180,6 @@ describe("ClockDevice on a ManualClock", () => {
     expect(() => new ClockDevice({ endpoints: "tcp://127.0.0.1:*", resolutions: ["5ms"] })).toThrow(
       /between 10/,
     );
-    expect(() => new ClockDevice({ endpoints: "nowhere" })).toThrow(/not an endpoint/);
+    expect(() => new ClockDevice({ endpoints: "nowhere" })).toThrow(/not a ZeroMQ endpoint/);
   });
 });

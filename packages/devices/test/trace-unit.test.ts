@@ -112,7 +112,7 @@ describe("TraceProxy options", () => {
     expect(() => new TraceProxy(ok)).not.toThrow();
     expect(() => new TraceProxy({ ...ok, mode: "pair" as "pull-push" })).toThrow(/mode must be/);
     expect(() => new TraceProxy({ ...ok, frontend: [] })).toThrow(/at least one/);
-    expect(() => new TraceProxy({ ...ok, backend: "@nowhere" })).toThrow(/not an endpoint/);
+    expect(() => new TraceProxy({ ...ok, backend: "@nowhere" })).toThrow(/not a ZeroMQ endpoint/);
     expect(
       () => new TraceProxy({ ...ok, mode: "router-dealer", backend: "@tcp://127.0.0.1:*" }),
     ).toThrow(/connect endpoints only/);

@@ -13,6 +13,7 @@ import {
   integerOption,
   SocketLoop,
   systemClock,
+  validateEndpoint,
   ZgError,
   type Clock,
   type ComponentOptions,
@@ -100,12 +101,12 @@ function split(name: string, value: string | readonly string[], bare: "bind" | "
   const out: Split = { bind: [], connect: [] };
   for (const raw of list) {
     if (typeof raw !== "string")
-      throw new ZgError("ZG_INVALID_ARGUMENT", `${name}: not an endpoint`);
+      throw new ZgError("ZG_INVALID_ARGUMENT", `${name}: not a ZeroMQ endpoint`);
     const how = raw.startsWith("@") ? "bind" : raw.startsWith(">") ? "connect" : bare;
-    const e = raw.startsWith("@") || raw.startsWith(">") ? raw.slice(1) : raw;
-    if (!/^(tcp|ipc|inproc|ws|wss|tipc|vmci):\/\/./.test(e)) {
-      throw new ZgError("ZG_INVALID_ARGUMENT", `${name}: not an endpoint: ${raw}`);
-    }
+    const e = validateEndpoint(
+      name,
+      raw.startsWith("@") || raw.startsWith(">") ? raw.slice(1) : raw,
+    );
     out[how].push(e);
   }
   return out;
