@@ -255,9 +255,7 @@ export class MajordomoBroker extends Component<
    * not yet written (held for a busy peer, or in the socket's send queue).
    */
   protected override inFlight(): number {
-    return (
-      (this.#core?.busy ?? 0) + (this.#outbox?.held ?? 0) + (this.#loop?.stats().queued ?? 0)
-    );
+    return (this.#core?.busy ?? 0) + (this.#outbox?.held ?? 0) + (this.#loop?.stats().queued ?? 0);
   }
 
   /** The endpoints actually bound (after {@link start}). */
