@@ -1,5 +1,9 @@
 import type { OptionSpecs, OptionValues } from "@zg/app-kit";
-import type { FreelanceModel, FreelanceServerOptions } from "@zg/pirate";
+import {
+  DEFAULT_MDP_MAX_MESSAGE_SIZE,
+  type FreelanceModel,
+  type FreelanceServerOptions,
+} from "@zg/pirate";
 
 /** The options of `zg-freelance-server`; the defaults are the Guide's `flserver3` (10/FLP on 5555). */
 export const options = {
@@ -28,6 +32,12 @@ export const options = {
     description:
       'what a request gets back: "OK" (flserver2, flserver3) or the request body (flserver1)',
   },
+  maxMessageSize: {
+    type: "integer",
+    default: DEFAULT_MDP_MAX_MESSAGE_SIZE,
+    description:
+      "largest inbound frame in bytes (ZMQ_MAXMSGSIZE; 0 = no limit); a client sending a larger one is disconnected",
+  },
 } as const satisfies OptionSpecs;
 
 /** The {@link FreelanceServer} options for parsed app options. */
@@ -37,6 +47,7 @@ export function serverOptions(values: OptionValues<typeof options>): FreelanceSe
     endpoint: values.endpoint[0] ?? "",
     ...(values.publicEndpoint === undefined ? {} : { publicEndpoint: values.publicEndpoint }),
     model: values.model as FreelanceModel,
+    maxMessageSize: values.maxMessageSize,
     // Idempotent by construction: clients may send duplicates (Freelance resends).
     handler: values.reply === "echo" ? (body) => body : () => ok,
   };

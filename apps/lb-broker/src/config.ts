@@ -1,6 +1,7 @@
 import type { OptionSpecs, OptionValues } from "@zg/app-kit";
 import {
   DEFAULT_MAX_QUEUED,
+  DEFAULT_MDP_MAX_MESSAGE_SIZE,
   DEFAULT_MAX_WORKERS,
   type LoadBalancingBrokerOptions,
 } from "@zg/pirate";
@@ -37,6 +38,12 @@ export const options = {
     description:
       "most workers remembered at once (no heartbeats here: vanished busy workers are forgotten beyond it)",
   },
+  maxMessageSize: {
+    type: "integer",
+    default: DEFAULT_MDP_MAX_MESSAGE_SIZE,
+    description:
+      "largest inbound frame in bytes on both sockets (ZMQ_MAXMSGSIZE; 0 = no limit); a peer sending a larger one is disconnected",
+  },
 } as const satisfies OptionSpecs;
 
 /** The {@link LoadBalancingBroker} options for parsed app options. */
@@ -47,5 +54,6 @@ export function brokerOptions(values: OptionValues<typeof options>): LoadBalanci
     maxQueued: values.maxQueued,
     maxWorkers: values.maxWorkers,
     overflow: values.overflow as NonNullable<LoadBalancingBrokerOptions["overflow"]>,
+    maxMessageSize: values.maxMessageSize,
   };
 }

@@ -1,5 +1,6 @@
 import type { OptionSpecs, OptionValues } from "@zg/app-kit";
 import {
+  DEFAULT_MDP_MAX_MESSAGE_SIZE,
   DEFAULT_PPP_HEARTBEAT_INTERVAL,
   DEFAULT_PPP_HEARTBEAT_LIVENESS,
   type PirateQueueOptions,
@@ -43,6 +44,12 @@ export const options = {
     description:
       "what happens when --max-queued is reached (backpressure = the Guide's: stop reading clients)",
   },
+  maxMessageSize: {
+    type: "integer",
+    default: DEFAULT_MDP_MAX_MESSAGE_SIZE,
+    description:
+      "largest inbound frame in bytes on both sockets (ZMQ_MAXMSGSIZE; 0 = no limit); a peer sending a larger one is disconnected",
+  },
 } as const satisfies OptionSpecs;
 
 /** The {@link PirateQueue} options for parsed app options. */
@@ -54,5 +61,6 @@ export function queueOptions(values: OptionValues<typeof options>): PirateQueueO
     heartbeatLiveness: values.heartbeatLiveness,
     maxQueued: values.maxQueued,
     overflow: values.overflow as NonNullable<PirateQueueOptions["overflow"]>,
+    maxMessageSize: values.maxMessageSize,
   };
 }

@@ -80,6 +80,8 @@ describe("zg-ppqueue (built bin)", () => {
       "default: tcp://127.0.0.1:5556",
       "default: 1000 ms",
       "ZG_PPQUEUE_HEARTBEAT_LIVENESS",
+      "--max-message-size",
+      "default: 16777216   env: ZG_PPQUEUE_MAX_MESSAGE_SIZE",
       "--metrics",
     ]) {
       expect(r.stdout).toContain(text);

@@ -27,6 +27,7 @@ const PART1 = [
   "DEFAULT_FL3_SERVER_TTL",
   "DEFAULT_FL3_RESEND_INTERVAL",
   "DEFAULT_FL3_CONNECT_PING",
+  "DEFAULT_MDP_MAX_MESSAGE_SIZE",
 ] as const;
 
 test("README option tables state the exported part-1 defaults", () => {

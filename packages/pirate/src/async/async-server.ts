@@ -16,6 +16,7 @@ import {
   type Message,
 } from "@zg/core";
 import { DEFAULT_BIND_ENDPOINT } from "../common/broker-types.js";
+import { maxMessageSizeOption, socketMaxMessageSize } from "../common/max-message-size.js";
 import { ClientStates } from "./client-states.js";
 import { decodeAsyncRequest, encodeAsyncReply } from "./protocol.js";
 
@@ -50,6 +51,13 @@ export interface AsyncServerOptions<S> extends ComponentOptions {
   maxClients?: number;
   /** Socket linger in ms. @defaultValue 0 */
   linger?: number;
+  /**
+   * Largest inbound frame, bytes (ZMQ_MAXMSGSIZE; 0 = no limit): a client
+   * sending a larger one is disconnected by libzmq before the frame is
+   * buffered, and the handler never sees it.
+   * @defaultValue 16 MiB (`DEFAULT_MDP_MAX_MESSAGE_SIZE`, the default of every broker and server)
+   */
+  maxMessageSize?: number;
   /** Time source of client expiry. @defaultValue systemClock */
   clock?: Clock;
 }
@@ -99,6 +107,7 @@ export class AsyncServer<S = Record<string, unknown>> extends Component<
   readonly #endpoints: string[];
   readonly #handler: AsyncServerOptions<S>["handler"];
   readonly #linger: number;
+  readonly #maxMessageSize: number;
   readonly #clients: ClientStates<S>;
   #loop: SocketLoop | undefined;
   readonly #stats = {
@@ -122,6 +131,7 @@ export class AsyncServer<S = Record<string, unknown>> extends Component<
       { min: 10 },
     );
     this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
+    this.#maxMessageSize = socketMaxMessageSize(maxMessageSizeOption(options.maxMessageSize));
     this.#clients = new ClientStates<S>({
       expiry: this.clientExpiry,
       maxClients: integerOption("maxClients", options.maxClients, DEFAULT_MAX_CLIENTS, {
@@ -138,7 +148,9 @@ export class AsyncServer<S = Record<string, unknown>> extends Component<
 
   /** Binds and starts serving. Resolves with the real endpoints. */
   protected async onStart(): Promise<BoundEndpoints> {
-    const socket = this.own(createRouter({ linger: this.#linger }));
+    const socket = this.own(
+      createRouter({ linger: this.#linger, maxMessageSize: this.#maxMessageSize }),
+    );
     const endpoints = await bindAll(socket, this.#endpoints);
     this.own(this.#clients);
     this.#loop = this.own(

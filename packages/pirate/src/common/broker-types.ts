@@ -65,6 +65,13 @@ export interface LruBrokerOptions extends ComponentOptions {
   maxWorkers?: number;
   /** Socket linger in ms. @defaultValue 0 */
   linger?: number;
+  /**
+   * Largest inbound frame on both ROUTERs, bytes (ZMQ_MAXMSGSIZE; 0 = no
+   * limit): a client or worker sending a larger one is disconnected by libzmq
+   * before the frame is buffered, and it never reaches a worker.
+   * @defaultValue 16 MiB (`DEFAULT_MDP_MAX_MESSAGE_SIZE`, the default of every broker and server)
+   */
+  maxMessageSize?: number;
   /** Time source of liveness and latency figures. @defaultValue systemClock */
   clock?: Clock;
 }

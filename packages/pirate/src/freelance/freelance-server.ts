@@ -17,6 +17,7 @@ import {
 } from "@zg/core";
 import type { Router } from "zeromq";
 import { replyFrames, type RequestHandler } from "../common/handler.js";
+import { maxMessageSizeOption, socketMaxMessageSize } from "../common/max-message-size.js";
 
 import { FLP_PING, FLP_PONG } from "./protocol.js";
 
@@ -41,6 +42,13 @@ export interface FreelanceServerOptions extends ComponentOptions {
   handler: RequestHandler;
   /** Socket linger in ms. @defaultValue 0 */
   linger?: number;
+  /**
+   * Largest inbound frame, bytes (ZMQ_MAXMSGSIZE; 0 = no limit): a client
+   * sending a larger one is disconnected by libzmq before the frame is
+   * buffered, and the handler never sees it.
+   * @defaultValue 16 MiB (`DEFAULT_MDP_MAX_MESSAGE_SIZE`, the default of every broker and server)
+   */
+  maxMessageSize?: number;
 }
 
 /** Stats of a {@link FreelanceServer}. */
@@ -86,6 +94,7 @@ export class FreelanceServer extends Component<
   readonly #publicEndpoint: string | undefined;
   readonly #handler: RequestHandler;
   readonly #linger: number;
+  readonly #maxMessageSize: number;
   #loop: SocketLoop | undefined;
   readonly #stats: FreelanceServerStats = {
     requests: 0,
@@ -110,6 +119,7 @@ export class FreelanceServer extends Component<
     assertArgument(typeof options.handler === "function", "handler must be a function");
     this.#handler = options.handler;
     this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
+    this.#maxMessageSize = socketMaxMessageSize(maxMessageSizeOption(options.maxMessageSize));
   }
 
   /** Binds. Resolves with the endpoint clients should connect to (model 3: the server identity). */
@@ -121,7 +131,11 @@ export class FreelanceServer extends Component<
       for (let attempt = 0; ; attempt++) {
         const bindTo = wildcard ? await resolvePort(this.#endpoint) : this.#endpoint;
         const identity = this.#publicEndpoint ?? bindTo;
-        const candidate = createRouter({ linger: this.#linger, routingId: identity });
+        const candidate = createRouter({
+          linger: this.#linger,
+          maxMessageSize: this.#maxMessageSize,
+          routingId: identity,
+        });
         try {
           await bindWithRetry(candidate, bindTo);
         } catch (error) {
@@ -135,7 +149,9 @@ export class FreelanceServer extends Component<
         break;
       }
     } else {
-      socket = this.own(createRouter({ linger: this.#linger }));
+      socket = this.own(
+        createRouter({ linger: this.#linger, maxMessageSize: this.#maxMessageSize }),
+      );
       [endpoint] = (await bindAll(socket, [endpoint])) as [string];
     }
     this.#loop = this.own(

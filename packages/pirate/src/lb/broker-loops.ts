@@ -8,6 +8,7 @@ import {
   type Releasable,
 } from "@zg/core";
 import type { BrokerEndpoints } from "../common/broker-types.js";
+import { socketMaxMessageSize } from "../common/max-message-size.js";
 
 /** What the socket shell of an LRU broker drives (an `LruQueueCore` or its 6/PPP adapter). */
 export interface LruShellCore {
@@ -23,6 +24,8 @@ export interface LruBrokerLoopsOptions {
   frontend: readonly string[];
   backend: readonly string[];
   linger: number;
+  /** Validated `maxMessageSize`, bytes (0 = no limit), set on both ROUTERs. */
+  maxMessageSize: number;
   logger: Logger;
   core: LruShellCore;
   /** A worker message (the broker's codec decodes it into core calls). @throws ProtocolError */
@@ -37,7 +40,8 @@ export interface LruBrokerLoopsOptions {
 
 /**
  * The thin socket shell shared by the load-balancing, Simple Pirate and
- * Paranoid Pirate brokers: binds the frontend and backend ROUTERs, runs one
+ * Paranoid Pirate brokers: binds the frontend and backend ROUTERs (both with
+ * `maxMessageSize`), runs one
  * `SocketLoop` on each, feeds the core, counts and drops malformed input,
  * and registers everything for release (the backpressure wait first, so a
  * held reader never blocks close).
@@ -47,8 +51,9 @@ export interface LruBrokerLoopsOptions {
 export async function startLruBrokerLoops(
   o: LruBrokerLoopsOptions,
 ): Promise<{ frontend: SocketLoop; backend: SocketLoop; endpoints: BrokerEndpoints }> {
-  const frontendSocket = o.own(createRouter({ linger: o.linger }));
-  const backendSocket = o.own(createRouter({ linger: o.linger }));
+  const maxMessageSize = socketMaxMessageSize(o.maxMessageSize);
+  const frontendSocket = o.own(createRouter({ linger: o.linger, maxMessageSize }));
+  const backendSocket = o.own(createRouter({ linger: o.linger, maxMessageSize }));
   const frontendEndpoints = await bindAll(frontendSocket, o.frontend);
   const backendEndpoints = await bindAll(backendSocket, o.backend);
   const guard = (

@@ -6,6 +6,7 @@ import {
   type BrokerStats,
   type LruBrokerOptions,
 } from "../common/broker-types.js";
+import { maxMessageSizeOption } from "../common/max-message-size.js";
 import { startLruBrokerLoops } from "./broker-loops.js";
 import { LruQueueCore } from "./lru-queue-core.js";
 import { decodeLbWorkerMessage, encodeLbRequest, lbRequestOf } from "./protocol.js";
@@ -65,6 +66,7 @@ export class LoadBalancingBroker extends Component<
   readonly #frontendEndpoints: string[];
   readonly #backendEndpoints: string[];
   readonly #linger: number;
+  readonly #maxMessageSize: number;
   readonly #core: LruQueueCore;
   #frontend: SocketLoop | undefined;
   #backend: SocketLoop | undefined;
@@ -77,6 +79,7 @@ export class LoadBalancingBroker extends Component<
     ]);
     this.#backendEndpoints = endpointsOption("backend", options.backend, [DEFAULT_BIND_ENDPOINT]);
     this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
+    this.#maxMessageSize = maxMessageSizeOption(options.maxMessageSize);
     this.#core = new LruQueueCore({
       liveness: { kind: "none" },
       maxWorkers: integerOption("maxWorkers", options.maxWorkers, DEFAULT_MAX_WORKERS, {
@@ -100,6 +103,7 @@ export class LoadBalancingBroker extends Component<
       frontend: this.#frontendEndpoints,
       backend: this.#backendEndpoints,
       linger: this.#linger,
+      maxMessageSize: this.#maxMessageSize,
       logger: this.logger,
       core: this.#core,
       onBackend: (m) => this.#onBackend(m),

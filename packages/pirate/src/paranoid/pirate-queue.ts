@@ -13,6 +13,7 @@ import {
   type BrokerEndpoints,
   type LruBrokerOptions,
 } from "../common/broker-types.js";
+import { maxMessageSizeOption } from "../common/max-message-size.js";
 import { startLruBrokerLoops } from "../lb/broker-loops.js";
 import { DEFAULT_MAX_WORKERS } from "../lb/load-balancing-broker.js";
 import { PirateQueueCore, type PirateQueueEvents, type PirateQueueStats } from "./queue-core.js";
@@ -75,6 +76,7 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
   readonly #frontendEndpoints: string[];
   readonly #backendEndpoints: string[];
   readonly #linger: number;
+  readonly #maxMessageSize: number;
   readonly #core: PirateQueueCore;
   #frontend: SocketLoop | undefined;
   #backend: SocketLoop | undefined;
@@ -97,6 +99,7 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
       DEFAULT_PPP_HEARTBEAT_LIVENESS,
     );
     this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
+    this.#maxMessageSize = maxMessageSizeOption(options.maxMessageSize);
     this.#core = new PirateQueueCore({
       heartbeatInterval: this.heartbeatInterval,
       heartbeatLiveness: this.heartbeatLiveness,
@@ -123,6 +126,7 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
       frontend: this.#frontendEndpoints,
       backend: this.#backendEndpoints,
       linger: this.#linger,
+      maxMessageSize: this.#maxMessageSize,
       logger: this.logger,
       core: this.#core,
       onBackend: (m) => this.#core.onWorker(m),
