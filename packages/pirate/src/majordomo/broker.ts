@@ -13,12 +13,12 @@ import {
 import { MIN_HEARTBEAT_INTERVAL } from "@zg/heartbeat";
 import { BrokerCore } from "./broker-core.js";
 import { PeerOutbox } from "./broker-outbox.js";
+import { maxMessageSizeOption, socketMaxMessageSize } from "../common/max-message-size.js";
 import type { MajordomoBrokerEvents, MajordomoBrokerStats } from "./broker-types.js";
 import {
   DEFAULT_MDP_BACKLOG_BYTES,
   DEFAULT_MDP_HEARTBEAT_INTERVAL,
   DEFAULT_MDP_HEARTBEAT_LIVENESS,
-  DEFAULT_MDP_MAX_MESSAGE_SIZE,
   DEFAULT_MDP_MAX_PENDING_SERVICES,
   DEFAULT_MDP_MAX_QUEUED,
   DEFAULT_MDP_MAX_QUEUED_BYTES,
@@ -215,11 +215,7 @@ export class MajordomoBroker extends Component<
         options.maxServiceStats,
         DEFAULT_MDP_MAX_SERVICE_STATS,
       ),
-      maxMessageSize: integerOption(
-        "maxMessageSize",
-        options.maxMessageSize,
-        DEFAULT_MDP_MAX_MESSAGE_SIZE,
-      ),
+      maxMessageSize: maxMessageSizeOption(options.maxMessageSize),
       peerBacklog: positive("peerBacklog", DEFAULT_MDP_PEER_BACKLOG),
       backlogBytes: positive("backlogBytes", DEFAULT_MDP_BACKLOG_BYTES),
       sendQueueLimit: positive("sendQueueLimit", DEFAULT_MDP_SEND_QUEUE_LIMIT),
@@ -270,7 +266,7 @@ export class MajordomoBroker extends Component<
       amo === undefined ? () => false : typeof amo === "function" ? amo : (s) => amo.includes(s);
     const router = createRouter({
       linger: 0,
-      maxMessageSize: this.#ints.maxMessageSize === 0 ? -1 : this.#ints.maxMessageSize,
+      maxMessageSize: socketMaxMessageSize(this.#ints.maxMessageSize),
       ...(o.highWaterMark === undefined
         ? {}
         : { sendHighWaterMark: o.highWaterMark, receiveHighWaterMark: o.highWaterMark }),
