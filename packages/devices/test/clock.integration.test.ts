@@ -66,7 +66,7 @@ describe("ClockDevice + ClockClient", () => {
     expect(ticks.filter((t) => t.missed > 0).map((t) => [t.seq, t.missed])).toEqual(
       skipsInRange.map((s) => [s.seq, s.skipped]),
     );
-    expect(client.stats()).toMatchObject({ badMessages: 0, dropped: 0, missed });
+    expect(client.stats()).toMatchObject({ protocolErrors: 0, dropped: 0, missed });
     // Precondition: both stalls hit the schedule (each ≥ 12·P − 2 ticks due while blocked).
     const big = ticks.filter((t) => t.missed >= STALL / P - 2);
     expect(
@@ -176,7 +176,7 @@ describe("ClockDevice + ClockClient", () => {
         expect(t.period).toBe(P);
         if (++n >= 10) break;
       }
-      expect(c2.stats().badMessages).toBeGreaterThan(0);
+      expect(c2.stats().protocolErrors).toBeGreaterThan(0);
     } finally {
       clearInterval(garbage);
       pub.close();

@@ -89,7 +89,7 @@ describe("LogBroker + LogPublisher + LogTail", () => {
       const seqs = stored.filter((r: StoredLogRecord) => r.src === p.src).map((r) => r.seq);
       expect(seqs).toEqual(seqs.map((_, i) => i + 1));
     }
-    expect(broker.stats()).toMatchObject({ duplicates: 0, badMessages: 0, lostUpstream: 0 });
+    expect(broker.stats()).toMatchObject({ duplicates: 0, protocolErrors: 0, lostUpstream: 0 });
   }, 30_000);
 
   it("replays since T exactly (records with time ≥ T, in order) and ends without follow", async () => {
@@ -209,7 +209,7 @@ describe("LogBroker + LogPublisher + LogTail", () => {
       [Buffer.alloc(0)],
     ];
     for (const m of bad) await raw.send(m);
-    await waitFor(() => broker.stats().badMessages === bad.length, {
+    await waitFor(() => broker.stats().protocolErrors === bad.length, {
       what: "every bad message counted",
     });
     const p = closeAfter(new LogPublisher({ endpoints: ep ?? "", app: "after" }));

@@ -76,8 +76,8 @@ const body = () => {
   // libzmq truncates a 9000-byte datagram silently; the bus refuses it.
   expect(r.oversize).toBe("refused");
   expect(r.rawLength).toBe(8192 - 1 - 3); // group "raw"
-  expect(r.stats.a.badMessages).toBe(5);
-  expect(r.stats.b.badMessages).toBe(5);
+  expect(r.stats.a.protocolErrors).toBe(5);
+  expect(r.stats.b.protocolErrors).toBe(5);
   console.log(
     `multicast bus: A published ${r.published.a} on g1 (a 20 000 flood, ${r.published.refused} refused by its full send queue); B received ${r.bFromA.count}, reported ${r.stats.b.lost} lost; ` +
       `B's ${r.published.b} paced on g2: A received ${r.aFromB.count}, C ${r.cFromB.count}; raw 9000 B datagram arrived as ${r.rawLength} B`,

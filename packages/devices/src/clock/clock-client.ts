@@ -59,7 +59,7 @@ export interface ClockClientStats {
   /** Tick messages received. */
   received: number;
   /** Messages that were not valid ticks (counted, logged, dropped). */
-  badMessages: number;
+  protocolErrors: number;
   /** Ticks dropped from a full iterator buffer. */
   dropped: number;
   /** Ticks reported missed to iterators (sum of `missed`). */
@@ -233,7 +233,7 @@ export class ClockClient extends Component<Record<never, never>, ClockClientStat
   stats(): ClockClientStats {
     return {
       received: this.#received,
-      badMessages: this.#bad,
+      protocolErrors: this.#bad,
       dropped: this.#dropped,
       missed: this.#missed,
       iterators: this.#subs.size,

@@ -60,7 +60,7 @@ export interface LogBrokerStats {
   /** Records publishers dropped from their full buffers (known from the sequence numbers). */
   lostUpstream: number;
   /** Messages that were not valid log protocol messages. */
-  badMessages: number;
+  protocolErrors: number;
   /** Highest broker sequence number written. */
   bseq: number;
   /** Publishers known (by id). */
@@ -148,7 +148,7 @@ export class LogBroker extends Component<Record<never, never>, LogBrokerStats, s
     duplicates: 0,
     outOfOrder: 0,
     lostUpstream: 0,
-    badMessages: 0,
+    protocolErrors: 0,
     sessionDrops: 0,
   };
 
@@ -247,7 +247,7 @@ export class LogBroker extends Component<Record<never, never>, LogBrokerStats, s
   #onMessage(m: Message): void {
     const id = m[0] as Buffer;
     if (m.length < 3 || String(m[1]) !== LOG_SIGNATURE) {
-      this.#stats.badMessages++;
+      this.#stats.protocolErrors++;
       return;
     }
     const cmd = String(m[2]);
@@ -265,7 +265,7 @@ export class LogBroker extends Component<Record<never, never>, LogBrokerStats, s
       this.#sessions.delete(identityKey(id));
       return;
     }
-    this.#stats.badMessages++;
+    this.#stats.protocolErrors++;
   }
 
   #ingest(id: Buffer, floor: number, json: string): void {
@@ -273,11 +273,11 @@ export class LogBroker extends Component<Record<never, never>, LogBrokerStats, s
     try {
       record = parseRecord(json);
     } catch {
-      this.#stats.badMessages++;
+      this.#stats.protocolErrors++;
       return;
     }
     if (!Number.isSafeInteger(floor) || floor < 1) {
-      this.#stats.badMessages++;
+      this.#stats.protocolErrors++;
       return;
     }
     const last = this.#last.get(record.src) ?? 0;
@@ -372,12 +372,12 @@ export class LogBroker extends Component<Record<never, never>, LogBrokerStats, s
         }
       }
     } catch {
-      this.#stats.badMessages++;
+      this.#stats.protocolErrors++;
       return;
     }
     const level = req.level ?? "debug";
     if (!LOG_LEVELS.includes(level)) {
-      this.#stats.badMessages++;
+      this.#stats.protocolErrors++;
       return;
     }
     const s: Session = {

@@ -54,7 +54,7 @@ export interface LogTailStats {
   duplicates: number;
   /** Times the tail asked again after broker silence. */
   resumes: number;
-  badMessages: number;
+  protocolErrors: number;
 }
 
 /**
@@ -90,7 +90,7 @@ export class LogTail extends Component<Record<never, never>, LogTailStats> {
     gaps: 0,
     duplicates: 0,
     resumes: 0,
-    badMessages: 0,
+    protocolErrors: 0,
   };
 
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
@@ -141,7 +141,7 @@ export class LogTail extends Component<Record<never, never>, LogTailStats> {
   #onMessage(m: Message): void {
     this.#heardAt = performance.now();
     if (m.length < 2 || String(m[0]) !== LOG_SIGNATURE) {
-      this.#stats.badMessages++;
+      this.#stats.protocolErrors++;
       return;
     }
     const cmd = String(m[1]);
@@ -155,7 +155,7 @@ export class LogTail extends Component<Record<never, never>, LogTailStats> {
       return;
     }
     if (cmd !== "REC" || m.length !== 4) {
-      this.#stats.badMessages++;
+      this.#stats.protocolErrors++;
       return;
     }
     let record: StoredLogRecord;
@@ -164,7 +164,7 @@ export class LogTail extends Component<Record<never, never>, LogTailStats> {
       record = checkRecord(o) as StoredLogRecord;
       if (!Number.isSafeInteger(o.bseq)) throw new Error("no bseq");
     } catch {
-      this.#stats.badMessages++;
+      this.#stats.protocolErrors++;
       return;
     }
     if (record.bseq <= this.#last) {

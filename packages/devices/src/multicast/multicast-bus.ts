@@ -42,7 +42,7 @@ export interface MulticastBusStats {
   /** Messages that arrived after a later one of the same sender (delivered, counted). */
   late: number;
   /** Datagrams that were not bus messages (counted, dropped). */
-  badMessages: number;
+  protocolErrors: number;
   /** Sends that failed (RADIO queue full or a socket error). */
   sendFailures: number;
 }
@@ -82,7 +82,7 @@ export class MulticastBus extends Component<MulticastBusEvents, MulticastBusStat
     received: 0,
     lost: 0,
     late: 0,
-    badMessages: 0,
+    protocolErrors: 0,
     sendFailures: 0,
   };
 
@@ -210,7 +210,7 @@ export class MulticastBus extends Component<MulticastBusEvents, MulticastBusStat
         this.#deliver(group, body);
       } catch (error) {
         if (isZgError(error, "ZG_PROTOCOL")) {
-          this.#stats.badMessages++;
+          this.#stats.protocolErrors++;
           this.logger.warn("not a bus message; dropped", { group, error: error.message });
         } else {
           this.logger.error("bus delivery failed", { error: String(error) });
