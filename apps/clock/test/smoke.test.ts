@@ -28,8 +28,8 @@ describe("zg-clock (built bin)", () => {
     expect(ticks.map((t) => t.seq - (ticks[0]?.seq ?? 0))).toEqual([0, 1, 2, 3, 4]);
     expect(ticks.every((t) => t.name === "50ms" && t.period === 50)).toBe(true);
     const metrics = await (await fetch(String(ready["metrics"]))).text();
-    expect(metrics).toMatch(/^zg_clock_resolutions_published\{resolution="50ms"\} \d+$/m);
-    expect(metrics).toMatch(/^zg_clock_resolutions_skipped\{resolution="1s"\} 0$/m);
+    expect(metrics).toMatch(/^zg_clock_resolutions_published_total\{resolution="50ms"\} \d+$/m);
+    expect(metrics).toMatch(/^zg_clock_resolutions_skipped_total\{resolution="1s"\} 0$/m);
 
     await expectCleanStop(app);
   });

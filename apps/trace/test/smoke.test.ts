@@ -41,8 +41,8 @@ describe("zg-trace (built bin)", () => {
     const reply = await client.request("echo", ["hello"]);
     expect(reply.map(String)).toEqual(["hello"]);
     const metrics = await (await fetch(String(ready["metrics"]))).text();
-    expect(metrics).toMatch(/^zg_trace_forwarded_f2b [1-9]\d*$/m);
-    expect(metrics).toMatch(/^zg_trace_jsonl_dropped 0$/m);
+    expect(metrics).toMatch(/^zg_trace_forwarded_f2b_total [1-9]\d*$/m);
+    expect(metrics).toMatch(/^zg_trace_jsonl_dropped_total 0$/m);
     await client.close();
     await worker.close();
     await expectCleanStop(app);

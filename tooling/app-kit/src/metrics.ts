@@ -39,6 +39,12 @@ export const GAUGE_FIELDS: ReadonlySet<string> = new Set([
   "maxQueued",
   "up",
   "state",
+  "period",
+  "maxLateness",
+  "buffered",
+  "publishers",
+  "sessions",
+  "iterators",
 ]);
 
 /** One numeric value found in a stats snapshot. */
