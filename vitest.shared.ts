@@ -6,13 +6,16 @@ import { configDefaults, defineConfig } from "vitest/config";
  * - `*.integration.test.ts`: real sockets;
  * - `*.fault.integration.test.ts`: real child processes kill -9'd, SIGSTOPped or restarted;
  * - `*.soak.integration.test.ts`: long healthy runs.
- * `ZG_TEST_TIER=fast` (`pnpm test:fast`, the developer's inner loop) leaves out the last two;
- * CI and `pnpm test` run everything.
+ * `ZG_TEST_TIER=unit` (`pnpm test:unit`, the seconds-long inner loop) runs only the first;
+ * `ZG_TEST_TIER=fast` (`pnpm test:fast`) leaves out the last two; CI and `pnpm test` run everything.
  */
-const fastTier = process.env["ZG_TEST_TIER"] === "fast";
-const slowTiers = fastTier
-  ? ["**/*.fault.integration.test.ts", "**/*.soak.integration.test.ts"]
-  : [];
+const tier = process.env["ZG_TEST_TIER"];
+const slowTiers =
+  tier === "unit"
+    ? ["**/*.integration.test.ts"]
+    : tier === "fast"
+      ? ["**/*.fault.integration.test.ts", "**/*.soak.integration.test.ts"]
+      : [];
 
 /**
  * Shared vitest settings for every workspace package. Workspace packages are
@@ -31,7 +34,8 @@ export const sharedConfig = defineConfig({
     // detection windows of tens of milliseconds, and vitest's default (one worker per reported
     // CPU, minus one) would run several of them side by side on a machine whose CPU quota is
     // smaller than its CPU count. On the 2-core CI machine this is what the default does anyway.
-    fileParallelism: false,
+    // Pure tests (the unit tier) may run side by side; anything with sockets or timing runs alone.
+    fileParallelism: tier === "unit",
     testTimeout: 20_000,
     hookTimeout: 20_000,
     allowOnly: !process.env["CI"],
