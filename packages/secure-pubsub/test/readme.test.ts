@@ -1,7 +1,6 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
 import { expect, test } from "vitest";
-import { runScript } from "@zg/testing";
+import { runReadmeQuickStart } from "@zg/testing";
 import {
   DEFAULT_CERT_RELOAD_INTERVAL,
   DEFAULT_LOGIN_TIMEOUT,
@@ -43,16 +42,9 @@ test("the README options table states the exported defaults", () => {
 });
 
 test("the README quick start runs: starts, uses and closes, and the process exits", async () => {
-  const section = readme.slice(readme.indexOf("## Quick start"));
-  const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
-  expect(code).toBeDefined();
-  expect((code as string).trim().split("\n").length).toBeLessThanOrEqual(15);
-  const dir = fileURLToPath(new URL("../.tmp/", import.meta.url));
-  mkdirSync(dir, { recursive: true });
-  const file = `${dir}quick-start.ts`;
-  writeFileSync(file, code as string);
-  const r = await runScript(file);
-  expect(r.timedOut, r.output).toBe(false);
-  expect(r.code, r.output).toBe(0);
-  expect(r.output).toContain("hello");
+  const { lines, run } = await runReadmeQuickStart(readme, new URL("../.tmp/", import.meta.url));
+  expect(lines).toBeLessThanOrEqual(15);
+  expect(run.timedOut, run.output).toBe(false);
+  expect(run.code, run.output).toBe(0);
+  expect(run.output).toContain("hello");
 }, 20_000);

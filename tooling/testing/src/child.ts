@@ -333,3 +333,24 @@ export async function runScript(
   clearTimeout(timer);
   return { code, timedOut, output, stdout, ms: performance.now() - started };
 }
+
+/**
+ * Runs the first ` ```ts ` block after a README's "## Quick start" heading as a
+ * script (written to `dir`, inside the package so its self-reference resolves
+ * to the sources) and returns its line count and how the process ended.
+ *
+ * @throws when the README has no such block.
+ */
+export async function runReadmeQuickStart(
+  readme: string,
+  dir: URL,
+): Promise<{ lines: number; run: ScriptRun }> {
+  const section = readme.slice(readme.indexOf("## Quick start"));
+  const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  if (code === undefined) throw new Error("the README has no ```ts block under ## Quick start");
+  const path = fileURLToPath(dir);
+  mkdirSync(path, { recursive: true });
+  const file = join(path, "quick-start.ts");
+  writeFileSync(file, code);
+  return { lines: code.trim().split("\n").length, run: await runScript(file) };
+}

@@ -6,6 +6,7 @@
  */
 export {
   ChildHandle,
+  runReadmeQuickStart,
   runScript,
   spawnChild,
   type ChildMessage,
