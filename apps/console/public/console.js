@@ -133,7 +133,9 @@ function render(snap) {
     ),
   );
   renderServices(snap);
-  const from = snap.time - snap.window;
+  // The x axis spans the data held (up to the window), so a young console's charts are not squeezed.
+  const oldest = Math.min(snap.time, ...snap.services.map((s) => s.series[0]?.t ?? snap.time));
+  const from = Math.max(snap.time - snap.window, Math.min(oldest, snap.time - 10_000));
   for (const [id, field, how, digits] of [
     ["chart-rate", "rate", "sum", 1],
     ["chart-p99", "p99", "max", 1],

@@ -117,6 +117,7 @@ export class ConsoleServer extends Component<
     logLines: 0,
   };
   #server: Server | undefined;
+  #router: HeartbeatRouter | undefined;
   #files = new Map<string, Buffer>();
 
   constructor(options: ConsoleServerOptions) {
@@ -168,6 +169,7 @@ export class ConsoleServer extends Component<
           this.#push();
         });
       presence = (await router.start()).endpoints;
+      this.#router = router;
     }
 
     if (this.#options.logs !== undefined && this.#options.logs.length > 0) {
@@ -222,6 +224,14 @@ export class ConsoleServer extends Component<
   async #pollAll(): Promise<void> {
     await Promise.all(this.#options.targets.map((t) => this.#poll(t)));
     if (!this.running) return;
+    const tracker = this.#router?.tracker;
+    if (tracker !== undefined) {
+      const now = Date.now();
+      for (const key of this.model.presentPeers()) {
+        const state = tracker.get(key)?.state;
+        if (state === "alive" || state === "silent") this.model.refreshPresence(key, state, now);
+      }
+    }
     this.#stats.up = this.model.snapshot(Date.now()).totals.targetsUp;
     this.#push();
   }

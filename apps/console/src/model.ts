@@ -323,6 +323,24 @@ export class ConsoleModel {
     });
   }
 
+  /**
+   * Brings a present peer's state up to date without an event (the tracker
+   * reports going silent, but not hearing from a silent peer again): `alive`
+   * or `silent` as the presence table has it now. Expired peers stay expired
+   * until `peer:returned`.
+   */
+  refreshPresence(key: string, state: "alive" | "silent", now: number): void {
+    const peer = this.#peers.get(key);
+    if (peer === undefined || peer.state === "expired" || peer.state === state) return;
+    peer.state = state;
+    peer.since = now;
+  }
+
+  /** Keys of the peers not expired. */
+  presentPeers(): string[] {
+    return [...this.#peers.values()].filter((p) => p.state !== "expired").map((p) => p.key);
+  }
+
   /** Adds a line to the error console (oldest dropped beyond `maxLogs`). */
   log(line: LogLine): void {
     this.#logs.push(line);

@@ -146,6 +146,15 @@ describe("ConsoleModel", () => {
       "presence: robot-1 returned",
     ]);
     expect(s.logs[0]?.level).toBe("warn");
+    m.presence({ type: "peer:silent", key: "robot-1" }, 2400);
+    expect(m.presentPeers()).toEqual(["robot-1"]);
+    m.refreshPresence("robot-1", "alive", 2500); // heard again: no event, no log line
+    expect(m.snapshot(2500).presence[0]).toMatchObject({ state: "alive", since: 2500 });
+    m.presence({ type: "peer:expired", key: "robot-1" }, 2600);
+    m.refreshPresence("robot-1", "alive", 2700); // expired stays expired until peer:returned
+    expect(m.snapshot(2700).presence[0]?.state).toBe("expired");
+    expect(m.presentPeers()).toEqual([]);
+    expect(m.snapshot(2700).logs).toHaveLength(6);
   });
 
   it("is bounded: series to the window (and MAX_CONSOLE_POINTS), logs to maxLogs", () => {

@@ -257,7 +257,13 @@ async function main(): Promise<void> {
   const ppBackend = pp.readyLine?.endpoints["backend"]?.[0] ?? "";
   const mdStats = md.readyLine?.["stats"] as string | undefined;
   const ppStats = pp.readyLine?.["stats"] as string | undefined;
+  const lb = logEndpoint === undefined ? undefined : brokers[0];
   const endpoints = [
+    ...(lb === undefined
+      ? []
+      : [
+          `log broker                 pid ${lb.pid}  ${logEndpoint}   metrics ${String(lb.readyLine?.["metrics"])}`,
+        ]),
     `majordomo broker + titanic  pid ${md.pid}  ${mdEndpoint}   metrics ${String(md.readyLine?.["metrics"])}`,
     `paranoid pirate queue       pid ${pp.pid}  clients ${ppFrontend}  workers ${ppBackend}   metrics ${String(pp.readyLine?.["metrics"])}`,
   ];
