@@ -135,9 +135,11 @@ browserTest(
       (s) =>
         s.connection === "live" &&
         SERVICES.every((k) => s.services.some((r) => r.key === k && r.up && r.workers >= 1)) &&
-        s.presence.filter((p) => p.state === "alive").length >= 6 &&
+        // six peers known, at least five alive (the demo's chaos may have one down right now)
+        s.presence.length >= 6 &&
+        s.presence.filter((p) => p.state === "alive").length >= 5 &&
         (s.chartPoints["chart-rate"] ?? 0) >= 3,
-      "the three services with workers, six presence peers alive and a chart with 3 points on the page",
+      "the three services with workers, six presence peers (five alive) and a chart with 3 points on the page",
     );
     expect(first.targets.map((t) => t.name).sort()).toEqual(["log-broker", "majordomo", "ppqueue"]);
     expect(first.targets.every((t) => t.up)).toBe(true);
