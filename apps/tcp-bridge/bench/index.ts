@@ -3,7 +3,7 @@
  * against a direct `AsyncMajordomoClient` to the same broker and worker in the same run.
  * One request at a time for 2 s per round (round trips/s, p50/p99 ms), 3 alternating rounds.
  */
-import { connect, type Socket } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 import * as zmq from "zeromq";
 import { AsyncMajordomoClient, MajordomoBroker, MajordomoWorker } from "@zg/pirate";
 import { percentiles } from "@zg/testing";
@@ -80,6 +80,59 @@ await suite.compare({
     "direct p99 ms": Number(last.direct.p99.toFixed(3)),
   }),
 });
+
+// Why node:net and not a zeromq.js Stream socket: the same line echo (no Majordomo) served by
+// each, one node:net client, 1 in flight.
+async function lineClient(port: number): Promise<{ rt: () => Promise<void>; close: () => void }> {
+  const s = connect(port, "127.0.0.1");
+  s.setNoDelay(true);
+  await new Promise<void>((r) => s.once("connect", () => r()));
+  let done: (() => void) | undefined;
+  let buf = "";
+  s.on("data", (d: Buffer) => {
+    buf += d.toString();
+    if (buf.endsWith("\n")) {
+      buf = "";
+      done?.();
+    }
+  });
+  return {
+    rt: () =>
+      new Promise<void>((r) => {
+        done = r;
+        s.write(`${payload}\n`);
+      }),
+    close: () => s.destroy(),
+  };
+}
+const netServer = createServer((c) => {
+  c.setNoDelay(true);
+  c.on("data", (d: Buffer) => c.write(d));
+});
+await new Promise<void>((r) => netServer.listen(0, "127.0.0.1", () => r()));
+const stream = new zmq.Stream({ linger: 0 });
+await stream.bind("tcp://127.0.0.1:*");
+void (async () => {
+  try {
+    for await (const [id, data] of stream)
+      if (id && data && data.length > 0) await stream.send([id, data]);
+  } catch {
+    // closed
+  }
+})();
+const viaNet = await lineClient((netServer.address() as { port: number }).port);
+const viaStream = await lineClient(Number(stream.lastEndpoint?.split(":").pop()));
+await suite.compare({
+  name: "raw line echo: zeromq.js Stream socket (subject) vs node:net server (baseline)",
+  unit: "rt/s",
+  rounds: 3,
+  baseline: async () => (await timed(viaNet.rt)).rate,
+  subject: async () => (await timed(viaStream.rt)).rate,
+});
+viaNet.close();
+viaStream.close();
+stream.close();
+netServer.close();
 suite.finish();
 socket.destroy();
 await bridge.close();
