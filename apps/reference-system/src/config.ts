@@ -42,6 +42,17 @@ export const options = {
     description:
       "stop by itself once this many killed workers have been restarted (0 = never); with --duration, whichever comes first",
   },
+  console: {
+    type: "address",
+    default: "127.0.0.1:0",
+    description:
+      "host:port of the web console (zg-console; port 0 = a free port, printed at start)",
+  },
+  noConsole: {
+    type: "boolean",
+    default: false,
+    description: "run without the web console and the log broker that feeds its error console",
+  },
   keepLogs: {
     type: "boolean",
     default: false,

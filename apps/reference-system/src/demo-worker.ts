@@ -4,6 +4,7 @@
 import { parseArgs } from "node:util";
 import * as zmq from "zeromq";
 import { sleep, type Frame } from "@zg/core";
+import { HeartbeatDealer } from "@zg/heartbeat";
 import { MajordomoWorker, PirateWorker } from "@zg/pirate";
 import { onStop, report } from "./ipc.js";
 
@@ -16,6 +17,9 @@ const { values } = parseArgs({
     endpoint: { type: "string" },
     "heartbeat-interval": { type: "string", default: "1000" },
     delay: { type: "string", default: "200" },
+    presence: { type: "string" },
+    "presence-interval": { type: "string", default: "300" },
+    name: { type: "string" },
   },
 });
 const endpoint = values.endpoint ?? "tcp://127.0.0.1:5555";
@@ -26,6 +30,23 @@ const handle = async (request: Frame[]): Promise<Frame[]> => {
   return request;
 };
 
+// Presence ("robots come and go"): the console's HeartbeatRouter sees this
+// process join, expire when it is killed, and return (same routing id) when
+// restarted. Its interval (300 ms × liveness 3) is short enough that a worker
+// killed and restarted 1.5 s later is seen to expire first.
+const presence =
+  values.presence === undefined
+    ? undefined
+    : new HeartbeatDealer({
+        endpoints: values.presence,
+        interval: Number(values["presence-interval"]),
+        ...(values.name === undefined ? {} : { routingId: values.name }),
+      });
+await presence?.start();
+const closePresence = async (): Promise<void> => {
+  await presence?.close();
+};
+
 if (values.kind === "ppp") {
   const worker = new PirateWorker({ endpoint, heartbeatInterval, handler: (m) => handle(m) });
   let connects = 0;
@@ -33,7 +54,10 @@ if (values.kind === "ppp") {
     connects += 1;
   });
   await worker.start();
-  onStop(() => worker.close());
+  onStop(async () => {
+    await worker.close();
+    await closePresence();
+  });
   setInterval(() => {
     const s = worker.stats();
     report({ type: "worker", handled: s.replies, heartbeatsSent: s.heartbeatsSent, connects });
@@ -46,7 +70,10 @@ if (values.kind === "ppp") {
     handler: (m) => handle(m),
   });
   await worker.start();
-  onStop(() => worker.close());
+  onStop(async () => {
+    await worker.close();
+    await closePresence();
+  });
   setInterval(() => {
     const s = worker.stats();
     report({

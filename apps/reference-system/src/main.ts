@@ -73,6 +73,7 @@ const timers: ReturnType<typeof setTimeout>[] = [];
 const brokers: Child[] = [];
 const workers: { child: Child; key: string }[] = [];
 const clients: Child[] = [];
+const consoles: Child[] = [];
 const restarts = new Map<string, number>();
 let totalRestarts = 0;
 const exitCodes = new Map<string, number | string>();
@@ -126,10 +127,10 @@ async function shutdown(): Promise<void> {
     for (const [c, how] of results)
       if (how === "killed") out(`  ${c.spec.name} did not stop in time: killed`);
   };
-  await stopAll(clients);
+  await stopAll([...consoles, ...clients]);
   await stopAll(workers.map((w) => w.child));
   await stopAll(brokers);
-  const all = [...clients, ...workers.map((w) => w.child), ...brokers];
+  const all = [...consoles, ...clients, ...workers.map((w) => w.child), ...brokers];
   for (const c of all) c.closeLog();
   for (const b of brokers) {
     const code = exitCodes.get(b.spec.name);
@@ -147,7 +148,8 @@ let signals = 0;
 const onSignal = (): void => {
   signals += 1;
   if (signals > 1) {
-    for (const c of [...clients, ...workers.map((w) => w.child), ...brokers]) c.kill("SIGKILL");
+    for (const c of [...consoles, ...clients, ...workers.map((w) => w.child), ...brokers])
+      c.kill("SIGKILL");
     process.exit(130);
   }
   void shutdown();
@@ -167,6 +169,39 @@ async function fetchStats(url: string | undefined): Promise<Record<string, unkno
 
 async function main(): Promise<void> {
   out(`zg reference system: starting (process logs in ${logDir})`);
+  // The log broker feeds the console's error console: the brokers send their log lines to it.
+  let logEndpoint: string | undefined;
+  if (!opts.noConsole) {
+    const lb = new Child(
+      {
+        name: "log-broker",
+        module: appBin("@zg/app-log-broker"),
+        args: [
+          "--dir",
+          join(runDir, "log-broker"),
+          "--endpoint",
+          "tcp://127.0.0.1:*",
+          "--metrics",
+          "127.0.0.1:0",
+        ],
+      },
+      logDir,
+      onExit,
+    );
+    brokers.push(lb);
+    try {
+      await lb.start();
+    } catch (error) {
+      process.stderr.write(
+        `zg-reference-system: error: the log broker did not start: ${(error as Error).message}\n`,
+      );
+      exitCode = 1;
+      await shutdown();
+      return;
+    }
+    logEndpoint = lb.readyLine?.endpoints["endpoint"]?.[0];
+  }
+  const toLogBroker = logEndpoint === undefined ? [] : ["--log-broker", logEndpoint];
   const md = new Child(
     {
       name: "majordomo-broker",
@@ -183,6 +218,7 @@ async function main(): Promise<void> {
         "interval",
         "--metrics",
         "127.0.0.1:0",
+        ...toLogBroker,
       ],
     },
     logDir,
@@ -199,6 +235,7 @@ async function main(): Promise<void> {
         "tcp://127.0.0.1:*",
         "--metrics",
         "127.0.0.1:0",
+        ...toLogBroker,
       ],
     },
     logDir,
@@ -220,12 +257,59 @@ async function main(): Promise<void> {
   const ppBackend = pp.readyLine?.endpoints["backend"]?.[0] ?? "";
   const mdStats = md.readyLine?.["stats"] as string | undefined;
   const ppStats = pp.readyLine?.["stats"] as string | undefined;
+  const lb = logEndpoint === undefined ? undefined : brokers[0];
   const endpoints = [
+    ...(lb === undefined
+      ? []
+      : [
+          `log broker                 pid ${lb.pid}  ${logEndpoint}   metrics ${String(lb.readyLine?.["metrics"])}`,
+        ]),
     `majordomo broker + titanic  pid ${md.pid}  ${mdEndpoint}   metrics ${String(md.readyLine?.["metrics"])}`,
     `paranoid pirate queue       pid ${pp.pid}  clients ${ppFrontend}  workers ${ppBackend}   metrics ${String(pp.readyLine?.["metrics"])}`,
   ];
+  let presenceEndpoint: string | undefined;
+  if (!opts.noConsole) {
+    const lbStats = brokers[0]?.readyLine?.["stats"] as string | undefined;
+    const targets = [
+      ["majordomo", mdStats],
+      ["ppqueue", ppStats],
+      ["log-broker", lbStats],
+    ]
+      .filter(([, url]) => url !== undefined)
+      .map(([name, url]) => `${name}=${url}`)
+      .join(",");
+    const web = new Child(
+      {
+        name: "console",
+        module: appBin("@zg/app-console"),
+        args: [
+          "--listen",
+          opts.console,
+          "--targets",
+          targets,
+          "--presence",
+          "tcp://127.0.0.1:*",
+          ...(logEndpoint === undefined ? [] : ["--logs", logEndpoint]),
+        ],
+      },
+      logDir,
+      onExit,
+    );
+    consoles.push(web);
+    try {
+      await web.start();
+      presenceEndpoint = web.readyLine?.endpoints["presence"]?.[0];
+      endpoints.push(
+        `web console                pid ${web.pid}  ${String(web.readyLine?.["url"])}  (presence ${presenceEndpoint})`,
+      );
+    } catch (error) {
+      event(`the web console did not start: ${(error as Error).message.split("\n")[0]}`);
+    }
+  }
   for (const line of endpoints) out(line);
   out(`ready: majordomo ${mdEndpoint}, ppqueue frontend ${ppFrontend} backend ${ppBackend}`);
+  const url = consoles[0]?.readyLine?.["url"];
+  if (typeof url === "string") out(`console: ${url}`);
 
   if (demo) {
     const workerModule = join(here, "demo-worker.js");
@@ -267,7 +351,16 @@ async function main(): Promise<void> {
         {
           name: p.name,
           module: workerModule,
-          args: [...p.args, "--heartbeat-interval", hb, "--delay", String(opts.slowDelay)],
+          args: [
+            ...p.args,
+            "--heartbeat-interval",
+            hb,
+            "--delay",
+            String(opts.slowDelay),
+            ...(presenceEndpoint === undefined
+              ? []
+              : ["--presence", presenceEndpoint, "--name", p.name]),
+          ],
         },
         logDir,
         onExit,

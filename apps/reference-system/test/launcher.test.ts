@@ -49,14 +49,16 @@ describe("reference-system launcher (built)", () => {
 
     await app.waitForLine((l) => String(l.msg) === "--- status ---", 5000, "a status block");
     const children = pids(app.stdout);
-    expect(children).toHaveLength(2);
+    expect(children).toHaveLength(4); // log broker, majordomo, ppqueue, console
 
     const exit = await app.stop("SIGTERM");
     expect(exit, app.stdout + app.stderr).toMatchObject({ code: 0, signal: null });
     expect(exit.ms).toBeLessThan(3000);
     expect(app.stdout).toContain("majordomo-broker exited 0");
     expect(app.stdout).toContain("ppqueue exited 0");
-    expect(app.stdout).toContain("stopped: 2 processes, none left running");
+    expect(app.stdout).toContain("log-broker exited 0");
+    expect(app.stdout).toMatch(/^console: http:\/\/127\.0\.0\.1:\d+\/$/m);
+    expect(app.stdout).toContain("stopped: 4 processes, none left running");
     for (const pid of [app.pid, ...children]) expect(processExists(pid)).toBe(false);
   });
 
@@ -82,7 +84,7 @@ describe("reference-system launcher (built)", () => {
     expect(app.stdout).toMatch(/^mdp echo +\d+ +\d+ +[\d.]+/m);
     expect(app.stdout).toMatch(/^mdp slow +\d+ +\d+ +[\d.]+/m);
     expect(app.stdout).toMatch(/^ppp \(ppqueue\) +\d+/m);
-    expect(app.stdout).toContain("stopped: 9 processes, none left running");
+    expect(app.stdout).toContain("stopped: 11 processes, none left running");
     for (const pid of pids(app.stdout)) expect(processExists(pid)).toBe(false);
   });
 
@@ -102,6 +104,6 @@ describe("reference-system launcher (built)", () => {
     );
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^ready: majordomo tcp:\/\/127\.0\.0\.1:\d+/m);
-    expect(r.stdout).toContain("stopped: 2 processes, none left running");
+    expect(r.stdout).toContain("stopped: 4 processes, none left running");
   });
 });
