@@ -196,7 +196,8 @@ export class TcpBridge extends Component<TcpBridgeEvents, TcpBridgeStats, { addr
     await Promise.all([client.start(), mmi.start()]);
     this.#client = client;
     this.#mmi = mmi;
-    const server = createServer((socket) => this.#accept(socket));
+    // Half-open: a client that sends its lines and then FIN (`echo … | nc`) still gets its replies.
+    const server = createServer({ allowHalfOpen: true }, (socket) => this.#accept(socket));
     this.own(() => this.#closeServer());
     const cut = this.#o.listen.lastIndexOf(":");
     const host = this.#o.listen.slice(0, cut).replace(/^\[(.*)\]$/, "$1");
