@@ -132,6 +132,8 @@ interface Service {
   idle: Map<string, Worker>;
   /** Live workers (idle + busy). */
   workers: number;
+  /** Requests in federation peers' hands (the service is kept while there are some). */
+  forwarded: number;
   served: number;
   expired: number;
   timedOut: number;
@@ -313,10 +315,12 @@ export class BrokerCore {
       return;
     }
     this.#forwarded--;
+    job.service.forwarded--;
     this.#c.replies++;
     job.service.served++;
     job.service.latency.record(this.#clock.now() - job.receivedAt);
     this.#deliver(job, "FINAL", body);
+    this.#checkEmpty(job.service);
   }
 
   /**
@@ -327,8 +331,10 @@ export class BrokerCore {
   forwardFailed(token: ForwardToken): void {
     const job = token as unknown as Job;
     this.#forwarded--;
+    job.service.forwarded--;
     this.#requeueOrLose(job, job.service);
     this.offerCapacity(job.service.name);
+    this.#checkEmpty(job.service);
   }
 
   /** A peer announced capacity for `service`: queued requests no local worker takes are offered to it. */
@@ -366,6 +372,7 @@ export class BrokerCore {
     if (taken) {
       job.attempts++;
       this.#forwarded++;
+      job.service.forwarded++;
     }
     return taken;
   }
@@ -726,6 +733,7 @@ export class BrokerCore {
       queue: new FairQueue<Job>(),
       idle: new Map(),
       workers: 0,
+      forwarded: 0,
       served: 0,
       expired: 0,
       timedOut: 0,
@@ -782,7 +790,7 @@ export class BrokerCore {
 
   #checkEmpty(s: Service): void {
     if (this.#services.get(s.name) !== s) return;
-    if (s.workers === 0 && s.queue.size === 0) {
+    if (s.workers === 0 && s.queue.size === 0 && s.forwarded === 0) {
       // A service only clients asked for goes at once; a registered one after serviceTtl.
       if (!s.registered) this.#removeService(s);
       else if (!this.#serviceExpiry.has(s.name))
@@ -794,7 +802,7 @@ export class BrokerCore {
 
   #expireService(name: string): void {
     const s = this.#services.get(name);
-    if (s === undefined || s.workers > 0 || s.queue.size > 0) return;
+    if (s === undefined || s.workers > 0 || s.queue.size > 0 || s.forwarded > 0) return;
     this.#removeService(s);
   }
 

@@ -214,10 +214,16 @@ export class FederationCore {
 
   /** A send the shell could not complete because the peer is not connected. */
   sendFailed(link: PeeringLink, message: Frame[]): void {
-    if (link !== "out" || message[2]?.toString("latin1") !== "REQUEST") return;
-    const id = Number(message[3]?.toString("latin1"));
-    const p = this.#pending.get(id);
-    if (p !== undefined) this.#fail(p);
+    if (link !== "out") return;
+    const command = message[2]?.toString("latin1");
+    if (command === "REQUEST") {
+      const p = this.#pending.get(Number(message[3]?.toString("latin1")));
+      if (p !== undefined) this.#fail(p);
+    } else if (command === "STATE") {
+      // The connection to an alive peer is gone (e.g. its process died): fail over now.
+      const peer = this.#peers.get(peerName(message[0]));
+      if (peer !== undefined) this.#lose(peer, "unreachable");
+    }
   }
 
   #accepts(name: string): boolean {
@@ -388,7 +394,7 @@ export class FederationCore {
     this.#fail(p);
   }
 
-  #lose(peer: Peer, reason: "silent" | "restarted"): void {
+  #lose(peer: Peer, reason: "silent" | "restarted" | "unreachable"): void {
     if (peer.status !== "alive") return;
     peer.status = "lost";
     peer.s.losses++;
