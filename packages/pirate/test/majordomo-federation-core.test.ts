@@ -112,9 +112,10 @@ function network(
         const to = (m[0] as Frame).toString();
         if (dead.has(name)) return;
         if (dead.has(to) || !nodes.has(to)) {
-          later(() => n.fed.sendFailed(link, m));
+          later(() => n.fed.sendFailed(link, m, "unreachable"));
           return;
         }
+        later(() => n.fed.delivered(link, m)); // written to the pipe (libzmq's view)
         if (cut.has(`${name}|${to}`) || cut.has(`${to}|${name}`)) return;
         const target = nodes.get(to) as Node;
         later(() => {

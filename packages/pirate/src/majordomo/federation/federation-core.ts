@@ -57,6 +57,8 @@ interface Peer {
   name: string;
   configured: boolean;
   status: "unknown" | "alive" | "lost";
+  /** Our connecting socket has written to it (a STATE went out): requests may go there. */
+  reachable: boolean;
   epoch: string | undefined;
   sequence: number;
   services: Map<string, PeerService>;
@@ -71,6 +73,7 @@ interface Peer {
 interface Pending {
   id: number;
   peer: Peer;
+  service: string;
   token: ForwardToken;
 }
 
@@ -212,18 +215,33 @@ export class FederationCore {
     }
   }
 
-  /** A send the shell could not complete because the peer is not connected. */
-  sendFailed(link: PeeringLink, message: Frame[]): void {
+  /**
+   * A send the shell could not complete: a request not sent fails over at
+   * once; a STATE that finds no connection (`unreachable`) loses the peer.
+   */
+  sendFailed(link: PeeringLink, message: Frame[], outcome: "unreachable" | "other"): void {
     if (link !== "out") return;
     const command = message[2]?.toString("latin1");
     if (command === "REQUEST") {
       const p = this.#pending.get(Number(message[3]?.toString("latin1")));
       if (p !== undefined) this.#fail(p);
     } else if (command === "STATE") {
-      // The connection to an alive peer is gone (e.g. its process died): fail over now.
       const peer = this.#peers.get(peerName(message[0]));
-      if (peer !== undefined) this.#lose(peer, "unreachable");
+      if (peer === undefined || !peer.reachable || outcome !== "unreachable") return;
+      // The connection to the peer is gone (e.g. its process died): fail over now.
+      peer.reachable = false;
+      this.#lose(peer, "unreachable");
     }
+  }
+
+  /** The shell wrote a message: a STATE written to a peer proves our link to it works. */
+  delivered(link: PeeringLink, message: Frame[]): void {
+    if (link !== "out" || message[2]?.toString("latin1") !== "STATE") return;
+    const peer = this.#peers.get(peerName(message[0]));
+    if (peer === undefined || peer.reachable) return;
+    peer.reachable = true;
+    if (peer.status === "alive")
+      for (const [name, s] of peer.services) if (s.credit > 0) this.#o.broker.capacity(name);
   }
 
   #accepts(name: string): boolean {
@@ -261,7 +279,7 @@ export class FederationCore {
       // A peer that connected to us learns our state at once.
       if (!peer.configured) this.#sendState(peer, "in");
     }
-    if (peer.configured)
+    if (peer.configured && peer.reachable)
       for (const [name, s] of peer.services) if (s.credit > 0) this.#o.broker.capacity(name);
   }
 
@@ -292,12 +310,20 @@ export class FederationCore {
       this.#c.lateReplies++;
       return;
     }
-    if (m.command === "FINAL") {
-      this.#settle(p);
-      peer.s.returned++;
-      this.#c.returned++;
-    } else this.#forwardExpiry.set(p.id, this.#o.forwardTimeout);
+    if (m.command === "PARTIAL") {
+      this.#forwardExpiry.set(p.id, this.#o.forwardTimeout);
+      this.#o.broker.replied(p.token, m.command, m.body);
+      return;
+    }
+    this.#settle(p);
+    peer.s.returned++;
+    this.#c.returned++;
+    // The reply returns the capacity the request used (credit-based flow, Guide ch. 7),
+    // so overflow runs as a window between announcements.
+    const s = peer.services.get(p.service);
+    if (s !== undefined) s.credit++;
     this.#o.broker.replied(p.token, m.command, m.body);
+    if (s !== undefined) this.#o.broker.capacity(p.service);
   }
 
   // -------------------------------------------------------------------------
@@ -316,7 +342,7 @@ export class FederationCore {
     let best: Peer | undefined;
     let bestService: PeerService | undefined;
     for (const p of this.#peers.values()) {
-      if (!p.configured || p.status !== "alive" || p.suspectUntil > now) continue;
+      if (!p.configured || !p.reachable || p.status !== "alive" || p.suspectUntil > now) continue;
       if (r.visited.includes(p.name)) continue;
       const s = p.services.get(r.service);
       if (s === undefined || s.credit <= 0) continue;
@@ -333,7 +359,7 @@ export class FederationCore {
     if (best === undefined || bestService === undefined) return false;
     bestService.credit--;
     const id = ++this.#nextId;
-    const p: Pending = { id, peer: best, token: r.token };
+    const p: Pending = { id, peer: best, service: r.service, token: r.token };
     this.#pending.set(id, p);
     best.inFlight.add(id);
     best.s.forwarded++;
@@ -470,6 +496,7 @@ export class FederationCore {
       name,
       configured,
       status: "unknown",
+      reachable: false,
       epoch: undefined,
       sequence: -1,
       services: new Map(),

@@ -157,7 +157,15 @@ export class Federation {
       epoch: randomBytes(8).toString("hex"),
       ...(env.clock === undefined ? {} : { clock: env.clock }),
       logger: env.logger,
-      send: (link, m) => (link === "in" ? this.#in : this.#out)?.post(m),
+      send: (link, m) => {
+        if (link === "in") this.#in?.post(m);
+        else if (m[2]?.toString("latin1") === "STATE") {
+          // Its outcome tells whether our link to the peer works (failures also reach onSendFailure).
+          void this.#out?.send(m).then((outcome) => {
+            if (outcome === "sent") this.#core.delivered("out", m);
+          });
+        } else this.#out?.post(m);
+      },
       local: () => broker().localCapacity(),
       broker: {
         replied: (t, c, b) => broker().forwardReplied(t, c, b),
@@ -206,7 +214,8 @@ export class Federation {
         logger: this.#logger,
         onMessage: (m) => this.#core.handle(link, m),
         onSendFailure: (m, outcome) => {
-          if (outcome !== "closed") this.#core.sendFailed(link, m);
+          if (outcome !== "closed")
+            this.#core.sendFailed(link, m, outcome === "unreachable" ? "unreachable" : "other");
         },
       });
     this.#in = loop(inbound, "in");

@@ -1,0 +1,150 @@
+import { describe, expect, test } from "vitest";
+import * as zmq from "zeromq";
+import { closeAfter, ipcEndpoint, tcpEndpoint, waitFor } from "@zg/testing";
+import {
+  AsyncMajordomoClient,
+  MajordomoBroker,
+  MajordomoClient,
+  MajordomoWorker,
+  type MajordomoBrokerOptions,
+} from "../src/index.js";
+import { encodeState } from "../src/majordomo/federation/protocol.js";
+
+const HB = { heartbeatInterval: 100, heartbeatLiveness: 3 };
+const FED = { stateInterval: 50, peerLiveness: 4 };
+
+/** Brokers on real sockets, each with an ipc peering endpoint known before any starts. */
+async function brokers(
+  spec: Record<string, { peers?: string[]; accept?: string[] }>,
+  extra: Partial<MajordomoBrokerOptions> = {},
+): Promise<Record<string, { broker: MajordomoBroker; endpoint: string }>> {
+  const peering = Object.fromEntries(Object.keys(spec).map((n) => [n, ipcEndpoint(`fed-${n}`)]));
+  const out: Record<string, { broker: MajordomoBroker; endpoint: string }> = {};
+  for (const [name, s] of Object.entries(spec)) {
+    const broker = closeAfter(
+      new MajordomoBroker({
+        endpoints: tcpEndpoint(),
+        ...HB,
+        ...extra,
+        federation: {
+          name,
+          endpoints: peering[name] as string,
+          peers: Object.fromEntries((s.peers ?? []).map((p) => [p, peering[p] as string])),
+          accept: s.accept ?? [],
+          ...FED,
+        },
+      }),
+    );
+    const { endpoints } = await broker.start();
+    out[name] = { broker, endpoint: endpoints[0] as string };
+  }
+  return out;
+}
+
+function tagWorker(endpoint: string, tag: string, delay = 0): MajordomoWorker {
+  return closeAfter(
+    new MajordomoWorker({
+      broker: endpoint,
+      service: "echo",
+      ...HB,
+      handler: async (request) => {
+        if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+        return [Buffer.from(tag), ...request];
+      },
+    }),
+  );
+}
+
+const alive = (b: MajordomoBroker, peer: string): boolean =>
+  b.stats().federation?.perPeer[peer]?.up === 1;
+
+describe("Majordomo federation (real sockets, in-process brokers)", () => {
+  test("a client on A reaches a worker on B; local first; overflow when A's worker is busy; MMI for the federation", async () => {
+    const { A, B } = await brokers({ A: { peers: ["B"] }, B: { peers: ["A"] } });
+    if (A === undefined || B === undefined) throw new Error("brokers not started");
+    await tagWorker(B.endpoint, "B", 100).start();
+    await waitFor(() => (A.broker.stats().federation?.perPeer["B"]?.workers ?? 0) === 1, {
+      what: "B's worker announced to A",
+    });
+    const client = closeAfter(new MajordomoClient({ broker: A.endpoint, timeout: 5000 }));
+    await client.start();
+    expect((await client.request("echo", ["x"])).map(String)).toEqual(["B", "x"]);
+    expect((await client.request("mmi.service", ["echo"])).map(String)).toEqual(["200"]);
+    expect((await client.request("mmi.service", ["nope"])).map(String)).toEqual(["404"]);
+
+    // A local worker: sequential requests stay local.
+    await tagWorker(A.endpoint, "A", 100).start();
+    await waitFor(() => A.broker.stats().perService["echo"]?.workers === 1, {
+      what: "A's worker",
+    });
+    for (let i = 0; i < 3; i++)
+      expect((await client.request("echo", [`s${i}`]))[0]?.toString()).toBe("A");
+
+    // Concurrent requests: A's worker is busy, the others overflow to B.
+    const async = closeAfter(new AsyncMajordomoClient({ broker: A.endpoint, timeout: 5000 }));
+    await async.start();
+    const served = (
+      await Promise.all(Array.from({ length: 6 }, (_, i) => async.request("echo", [`c${i}`])))
+    ).map((r) => r[0]?.toString());
+    expect(served.filter((s) => s === "A").length).toBeGreaterThan(0);
+    expect(served.filter((s) => s === "B").length).toBeGreaterThan(0);
+    const fed = A.broker.stats().federation;
+    expect(fed?.perPeer["B"]).toMatchObject({ up: 1, failed: 0 });
+    expect(fed?.perPeer["B"]?.returned).toBe(fed?.perPeer["B"]?.forwarded);
+    expect(B.broker.stats().federation?.requestsIn).toBe(fed?.forwarded);
+  });
+
+  test("router tree: edge -> core -> workers' broker, two hops, replies back the same way", async () => {
+    const { edge, core, work } = await brokers({
+      edge: { peers: ["core"] },
+      core: { peers: ["work"], accept: ["edge"] },
+      work: { accept: ["core"] },
+    });
+    if (edge === undefined || core === undefined || work === undefined)
+      throw new Error("brokers not started");
+    await tagWorker(work.endpoint, "work").start();
+    await waitFor(() => (edge.broker.stats().federation?.perPeer["core"]?.workers ?? 0) === 1, {
+      what: "the workers' broker's capacity reaches the edge through the core",
+    });
+    const client = closeAfter(new MajordomoClient({ broker: edge.endpoint, timeout: 5000 }));
+    await client.start();
+    for (let i = 0; i < 20; i++)
+      expect((await client.request("echo", [`t${i}`])).map(String)).toEqual(["work", `t${i}`]);
+    expect(core.broker.stats().federation).toMatchObject({ requestsIn: 20, forwarded: 20 });
+    expect(core.broker.stats().federation?.perPeer["edge"]).toMatchObject({
+      configured: false,
+      up: 1,
+    });
+  });
+
+  test("impostors and garbage on the peering socket are ignored and counted", async () => {
+    const { A, B } = await brokers({ A: { peers: ["B"] }, B: { peers: ["A"] } });
+    if (A === undefined || B === undefined) throw new Error("brokers not started");
+    await waitFor(() => alive(A.broker, "B"), { what: "A sees B" });
+    const peeringA = A.broker.stats().federation?.endpoints[0] as string;
+    const mallory = new zmq.Router({ routingId: "mallory", linger: 0 });
+    const garbler = new zmq.Dealer({ routingId: "B-not", linger: 0 });
+    try {
+      mallory.connect(peeringA);
+      garbler.connect(peeringA);
+      const state = encodeState("ff", 1, [["echo", { capacity: 100, workers: 100, hops: 0 }]]);
+      await waitFor(
+        async () => {
+          await garbler.send([Buffer.from("junk")]);
+          try {
+            await mallory.send([Buffer.from("A"), ...state]);
+          } catch {
+            return false; // not connected yet
+          }
+          return (A.broker.stats().federation?.impostors ?? 0) >= 2;
+        },
+        { what: "impostor messages counted" },
+      );
+    } finally {
+      mallory.close();
+      garbler.close();
+    }
+    expect(A.broker.stats().federation?.perPeer["mallory"]).toBeUndefined();
+    expect(A.broker.stats().federation?.perPeer["B"]?.workers).toBe(0);
+  });
+});
