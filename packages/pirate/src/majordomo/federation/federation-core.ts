@@ -260,8 +260,13 @@ export class FederationCore {
     const was = peer.status;
     peer.epoch = m.epoch;
     peer.sequence = m.sequence;
+    let opened = false;
+    for (const [name, s] of m.services)
+      if (s.capacity > 0 && (peer.services.get(name)?.credit ?? 0) <= 0) opened = true;
     peer.services.clear();
     for (const [name, s] of m.services) peer.services.set(name, { ...s, credit: s.capacity });
+    // Capacity we pass on (transit) appeared: tell our other peers soon.
+    if (opened && peer.configured && this.#o.maxHops > 1) this.localChanged();
     peer.status = "alive";
     this.#peerExpiry.set(peer, this.#o.stateInterval * this.#o.peerLiveness);
     if (was !== "alive") {
@@ -321,7 +326,7 @@ export class FederationCore {
     // The reply returns the capacity the request used (credit-based flow, Guide ch. 7),
     // so overflow runs as a window between announcements.
     const s = peer.services.get(p.service);
-    if (s !== undefined) s.credit++;
+    if (s !== undefined && s.credit++ === 0 && this.#o.maxHops > 1) this.localChanged(); // transit capacity is back
     this.#o.broker.replied(p.token, m.command, m.body);
     if (s !== undefined) this.#o.broker.capacity(p.service);
   }
