@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import * as zmq from "zeromq";
-import { closeAfter, ipcEndpoint, tcpEndpoint, waitFor } from "@zg/testing";
+import { closeAfter, FaultProxy, ipcEndpoint, tcpEndpoint, waitFor } from "@zg/testing";
 import {
   AsyncMajordomoClient,
   MajordomoBroker,
@@ -115,6 +115,65 @@ describe("Majordomo federation (real sockets, in-process brokers)", () => {
       configured: false,
       up: 1,
     });
+  });
+
+  test("partition (FaultProxy blackhole) with requests in the peer's hands: they fail over and are answered once; late replies after the heal are dropped", async () => {
+    // One TCP link A -> B through the proxy (B accepts A, as in a router tree), so one proxy cuts it all.
+    const proxy = new FaultProxy();
+    const viaProxy = await proxy.start();
+    const B = closeAfter(
+      new MajordomoBroker({
+        endpoints: tcpEndpoint(),
+        ...HB,
+        federation: { name: "B", endpoints: "tcp://127.0.0.1:*", accept: ["A"], ...FED },
+      }),
+    );
+    const bEndpoint = (await B.start()).endpoints[0] as string;
+    proxy.setTarget(B.stats().federation?.endpoints[0] as string);
+    const A = closeAfter(
+      new MajordomoBroker({
+        endpoints: tcpEndpoint(),
+        ...HB,
+        federation: { name: "A", endpoints: "tcp://127.0.0.1:*", peers: { B: viaProxy }, ...FED },
+      }),
+    );
+    const aEndpoint = (await A.start()).endpoints[0] as string;
+    try {
+      await tagWorker(aEndpoint, "A", 20).start();
+      for (let i = 0; i < 3; i++) await tagWorker(bEndpoint, `B`, 300).start();
+      await waitFor(() => (A.stats().federation?.perPeer["B"]?.idleWorkers ?? 0) === 3, {
+        what: "B's 3 workers announced to A through the proxy",
+      });
+      const client = closeAfter(new AsyncMajordomoClient({ broker: aEndpoint, timeout: 10_000 }));
+      await client.start();
+      const replies = Array.from({ length: 8 }, (_, i) => client.request("echo", [`p${i}`]));
+      await waitFor(() => (A.stats().federation?.perPeer["B"]?.inFlight ?? 0) > 0, {
+        interval: 1,
+        what: "requests in B's hands",
+      });
+      proxy.partition();
+      const got = (await Promise.all(replies)).map((r) => r.map(String));
+      expect(got.map((r) => r[1])).toEqual(Array.from({ length: 8 }, (_, i) => `p${i}`));
+      const fed = A.stats().federation;
+      expect(fed?.perPeer["B"]).toMatchObject({ up: 0, losses: 1 });
+      expect(fed?.failed).toBeGreaterThan(0);
+      proxy.heal();
+      await waitFor(() => A.stats().federation?.perPeer["B"]?.up === 1, {
+        timeout: 5000,
+        what: "B returns after the heal",
+      });
+      // B's workers finished what they held; those replies reach A late and are dropped.
+      await waitFor(
+        () => (A.stats().federation?.lateReplies ?? 0) === (A.stats().federation?.failed ?? -1),
+        { timeout: 5000, what: "every failed-over request's late reply dropped" },
+      );
+      expect(client.stats()).toMatchObject({ replies: 8, unmatched: 0 });
+      console.log(
+        `federation partition: ${fed?.failed} requests failed over, ${A.stats().federation?.lateReplies} late replies dropped`,
+      );
+    } finally {
+      await proxy.close();
+    }
   });
 
   test("impostors and garbage on the peering socket are ignored and counted", async () => {
