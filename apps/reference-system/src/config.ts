@@ -42,6 +42,12 @@ export const options = {
     description:
       "stop by itself once this many killed workers have been restarted (0 = never); with --duration, whichever comes first",
   },
+  federation: {
+    type: "boolean",
+    default: false,
+    description:
+      "run a second Majordomo broker (B) federated with the first (A): one echo worker and the slow worker on B, clients on A; requests A cannot serve overflow to B and the status shows the peers",
+  },
   keepLogs: {
     type: "boolean",
     default: false,

@@ -167,6 +167,19 @@ async function fetchStats(url: string | undefined): Promise<Record<string, unkno
 
 async function main(): Promise<void> {
   out(`zg reference system: starting (process logs in ${logDir})`);
+  // --federation: broker A (this one, with Titanic) and broker B peer over ipc in the run directory.
+  const peering = { A: `ipc://${join(runDir, "a.peer")}`, B: `ipc://${join(runDir, "b.peer")}` };
+  const federate = (self: "A" | "B", other: "A" | "B"): string[] =>
+    opts.federation
+      ? [
+          "--name",
+          self,
+          "--peering-endpoint",
+          peering[self],
+          "--peer",
+          `${other}=${peering[other]}`,
+        ]
+      : [];
   const md = new Child(
     {
       name: "majordomo-broker",
@@ -183,11 +196,31 @@ async function main(): Promise<void> {
         "interval",
         "--metrics",
         "127.0.0.1:0",
+        ...federate("A", "B"),
       ],
     },
     logDir,
     onExit,
   );
+  const mdB = opts.federation
+    ? new Child(
+        {
+          name: "majordomo-broker-b",
+          module: appBin("@zg/app-majordomo-broker"),
+          args: [
+            "--endpoint",
+            "tcp://127.0.0.1:*",
+            "--heartbeat-interval",
+            String(opts.heartbeatInterval),
+            "--metrics",
+            "127.0.0.1:0",
+            ...federate("B", "A"),
+          ],
+        },
+        logDir,
+        onExit,
+      )
+    : undefined;
   const pp = new Child(
     {
       name: "ppqueue",
@@ -204,9 +237,9 @@ async function main(): Promise<void> {
     logDir,
     onExit,
   );
-  brokers.push(md, pp);
+  brokers.push(md, pp, ...(mdB === undefined ? [] : [mdB]));
   try {
-    await Promise.all([md.start(), pp.start()]);
+    await Promise.all([md.start(), pp.start(), mdB?.start()]);
   } catch (error) {
     process.stderr.write(
       `zg-reference-system: error: a broker did not start: ${(error as Error).message}\n`,
@@ -220,8 +253,15 @@ async function main(): Promise<void> {
   const ppBackend = pp.readyLine?.endpoints["backend"]?.[0] ?? "";
   const mdStats = md.readyLine?.["stats"] as string | undefined;
   const ppStats = pp.readyLine?.["stats"] as string | undefined;
+  const mdBEndpoint = mdB?.readyLine?.endpoints["broker"]?.[0] ?? "";
+  const mdBStats = mdB?.readyLine?.["stats"] as string | undefined;
   const endpoints = [
-    `majordomo broker + titanic  pid ${md.pid}  ${mdEndpoint}   metrics ${String(md.readyLine?.["metrics"])}`,
+    `majordomo broker + titanic  pid ${md.pid}  ${mdEndpoint}   metrics ${String(md.readyLine?.["metrics"])}${opts.federation ? "   federation A" : ""}`,
+    ...(mdB === undefined
+      ? []
+      : [
+          `majordomo broker B         pid ${mdB.pid}  ${mdBEndpoint}   metrics ${String(mdB.readyLine?.["metrics"])}   federation B, peer of A`,
+        ]),
     `paranoid pirate queue       pid ${pp.pid}  clients ${ppFrontend}  workers ${ppBackend}   metrics ${String(pp.readyLine?.["metrics"])}`,
   ];
   for (const line of endpoints) out(line);
@@ -235,15 +275,16 @@ async function main(): Promise<void> {
         key: "mdp echo",
         args: ["--kind", "mdp", "--service", "echo", "--endpoint", mdEndpoint],
       },
+      // With --federation the second echo worker and the slow worker serve broker B; clients stay on A.
       {
         name: "mdp-echo-2",
         key: "mdp echo",
-        args: ["--kind", "mdp", "--service", "echo", "--endpoint", mdEndpoint],
+        args: ["--kind", "mdp", "--service", "echo", "--endpoint", mdBEndpoint || mdEndpoint],
       },
       {
         name: "mdp-slow-1",
         key: "mdp slow",
-        args: ["--kind", "mdp", "--service", "slow", "--endpoint", mdEndpoint],
+        args: ["--kind", "mdp", "--service", "slow", "--endpoint", mdBEndpoint || mdEndpoint],
       },
       {
         name: "ppp-echo-1",
@@ -318,9 +359,13 @@ async function main(): Promise<void> {
 
   let prev: BrokerSnapshots | undefined;
   const tick = async (): Promise<void> => {
-    const [majordomo, ppqueue] = await Promise.all([fetchStats(mdStats), fetchStats(ppStats)]);
+    const [majordomo, ppqueue, majordomoB] = await Promise.all([
+      fetchStats(mdStats),
+      fetchStats(ppStats),
+      fetchStats(mdBStats),
+    ]);
     if (stopping) return;
-    const cur: BrokerSnapshots = { majordomo, ppqueue, at: performance.now() };
+    const cur: BrokerSnapshots = { majordomo, ppqueue, majordomoB, at: performance.now() };
     const reports = new Map<string, WorkerReport[]>();
     for (const w of workers) {
       const r = w.child.lastReport;

@@ -59,7 +59,7 @@ const alive = (b: MajordomoBroker, peer: string): boolean =>
   b.stats().federation?.perPeer[peer]?.up === 1;
 
 describe("Majordomo federation (real sockets, in-process brokers)", () => {
-  test("a client on A reaches a worker on B; local first; overflow when A's worker is busy; MMI for the federation", async () => {
+  test("a client on A reaches a worker on B; local first; overflow when A's worker is saturated, back to local first when it is idle (by which worker served each); MMI for the federation", async () => {
     const { A, B } = await brokers({ A: { peers: ["B"] }, B: { peers: ["A"] } });
     if (A === undefined || B === undefined) throw new Error("brokers not started");
     await tagWorker(B.endpoint, "B", 100).start();
@@ -88,6 +88,9 @@ describe("Majordomo federation (real sockets, in-process brokers)", () => {
     ).map((r) => r[0]?.toString());
     expect(served.filter((s) => s === "A").length).toBeGreaterThan(0);
     expect(served.filter((s) => s === "B").length).toBeGreaterThan(0);
+    // A idle again: back to local first.
+    for (let i = 0; i < 3; i++)
+      expect((await client.request("echo", [`again${i}`]))[0]?.toString()).toBe("A");
     const fed = A.broker.stats().federation;
     expect(fed?.perPeer["B"]).toMatchObject({ up: 1, failed: 0 });
     expect(fed?.perPeer["B"]?.returned).toBe(fed?.perPeer["B"]?.forwarded);
