@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { expect, onTestFinished, test } from "vitest";
 import { checkHistory, closeAfter, FaultPlan, History, waitFor } from "@zg/testing";
+import { echoLoad } from "./fixtures/federation-load.js";
 import {
   MajordomoClient,
   MajordomoWorker,
@@ -224,24 +225,7 @@ const body = async (): Promise<void> => {
     faultNoun: "host fault",
     maxDuration: 150_000,
   });
-  const load = Promise.all(
-    clients.map(async (c, k) => {
-      for (let n = 0; !plan.loadDone; n++) {
-        const id = `c${k}-${n}`;
-        history.invoke(id, `client${k}`);
-        try {
-          const got = (await c.request("echo", [id])).map(String);
-          if (got.length === 1 && got[0] === id) {
-            history.ok(id, `client${k}`);
-            plan.ack();
-          } else history.info(id, `client${k}`, `wrong reply ${JSON.stringify(got)}`);
-        } catch (error) {
-          history.fail(id, `client${k}`, (error as { code?: string }).code);
-          plan.fail();
-        }
-      }
-    }),
-  );
+  const load = echoLoad(clients, history, plan);
   const recovery: { kill: number[]; unplug: number[] } = { kill: [], unplug: [] };
   for (let i = 0; !plan.loadDone; i++) {
     await plan.untilAcks(plan.acks + 1500);

@@ -11,6 +11,7 @@ import {
   waitFor,
   type ChildHandle,
 } from "@zg/testing";
+import { echoLoad } from "./fixtures/federation-load.js";
 import {
   MajordomoBroker,
   MajordomoClient,
@@ -98,25 +99,8 @@ describe("Majordomo federation faults (real processes)", () => {
     const clients = Array.from({ length: 8 }, () =>
       closeAfter(new MajordomoClient({ broker: eEndpoint, timeout: 5000, attempts: 3 })),
     );
-    const load = Promise.all(
-      clients.map(async (c, k) => {
-        await c.start();
-        for (let n = 0; !plan.loadDone; n++) {
-          const id = `c${k}-${n}`;
-          history.invoke(id, `client${k}`);
-          try {
-            const got = (await c.request("echo", [id])).map(String);
-            if (got.length === 1 && got[0] === id) {
-              history.ok(id, `client${k}`);
-              plan.ack();
-            } else history.info(id, `client${k}`, `wrong reply ${JSON.stringify(got)}`);
-          } catch (error) {
-            history.fail(id, `client${k}`, (error as { code?: string }).code);
-            plan.fail();
-          }
-        }
-      }),
-    );
+    for (const c of clients) await c.start();
+    const load = echoLoad(clients, history, plan);
 
     const detection: number[] = [];
     let inFlightAtKill = 0;
