@@ -192,6 +192,27 @@ describe("FederationCore + BrokerCore (ManualClock, no sockets)", () => {
     expect(held(b, "wb")).toEqual([]);
   });
 
+  test("PARTIAL replies travel back through the federation to a 0.2 client, then the FINAL", () => {
+    const net = network({ A: { peers: ["B"] }, B: { peers: ["A"] } });
+    const a = net.node("A");
+    const b = net.node("B");
+    ready(b, "wb");
+    net.step(INTERVAL * 2);
+    request(a, "c1", "p");
+    const [r] = b.workerInbox.get("wb") ?? [];
+    if (r === undefined) throw new Error("precondition: B's worker holds the request");
+    for (const [command, text] of [
+      ["PARTIAL", "half"],
+      ["FINAL", "done"],
+    ] as const)
+      b.core.handle([
+        Buffer.from("wb"),
+        ...encodeWorkerReply("MDP/0.2", command, r.client, [Buffer.from(text)]),
+      ]);
+    expect(a.clientReplies.get("c1")).toEqual(["half", "done"]);
+    expect(a.fed.stats()).toMatchObject({ forwarded: 1, returned: 1 });
+  });
+
   test("a request queued for lack of capacity overflows as soon as a peer announces some", () => {
     const net = network({ A: { peers: ["B"] }, B: { peers: ["A"] } });
     const a = net.node("A");
