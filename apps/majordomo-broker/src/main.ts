@@ -1,13 +1,7 @@
 #!/usr/bin/env node
 // zg-majordomo-broker: the Majordomo broker (7/MDP, 18/MDP, 8/MMI), optionally
 // with Titanic (9/TSP) in the same process, as a deployable process.
-import {
-  AppError,
-  connectableEndpoint,
-  DEFAULT_LABEL_HINTS,
-  defineApp,
-  runApp,
-} from "@zg/app-kit";
+import { AppError, connectableEndpoint, DEFAULT_LABEL_HINTS, defineApp, runApp } from "@zg/app-kit";
 import { MajordomoBroker, Titanic } from "@zg/pirate";
 import { brokerOptions, options, titanicOptions } from "./config.js";
 

@@ -28,7 +28,6 @@ const DURATION = Number(process.env["ZG_BENCH_DURATION"] ?? 1000);
 const ROUNDS = Number(process.env["ZG_BENCH_ROUNDS"] ?? 3);
 const WORKERS = 4;
 
-
 /**
  * Starts the brokers of `chain` (each peers with the next: the first is the
  * client's, the last has the workers), runs `inFlight` requests for
