@@ -17,6 +17,7 @@ const FED = { stateInterval: 50, peerLiveness: 4 };
 async function brokers(
   spec: Record<string, { peers?: string[]; accept?: string[] }>,
   extra: Partial<MajordomoBrokerOptions> = {},
+  fedExtra: { forwardTimeout?: number } = {},
 ): Promise<Record<string, { broker: MajordomoBroker; endpoint: string }>> {
   const peering = Object.fromEntries(Object.keys(spec).map((n) => [n, ipcEndpoint(`fed-${n}`)]));
   const out: Record<string, { broker: MajordomoBroker; endpoint: string }> = {};
@@ -32,6 +33,7 @@ async function brokers(
           peers: Object.fromEntries((s.peers ?? []).map((p) => [p, peering[p] as string])),
           accept: s.accept ?? [],
           ...FED,
+          ...fedExtra,
         },
       }),
     );
@@ -173,6 +175,85 @@ describe("Majordomo federation (real sockets, in-process brokers)", () => {
       expect(client.stats()).toMatchObject({ replies: 8, unmatched: 0 });
       console.log(
         `federation partition: ${fed?.failed} requests failed over, ${A.stats().federation?.lateReplies} late replies dropped`,
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test("a peer that takes requests and does not answer: they fail over after forwardTimeout to another peer, answered once; the slow one gets no overflow meanwhile", async () => {
+    const { E, slow, fast } = await brokers(
+      { E: { peers: ["slow", "fast"] }, slow: { accept: ["E"] }, fast: { accept: ["E"] } },
+      {},
+      { forwardTimeout: 400 },
+    );
+    if (E === undefined || slow === undefined || fast === undefined)
+      throw new Error("brokers not started");
+    // "slow" has more capacity (3 vs 1), so it is chosen first; its workers answer after 1.5 s.
+    for (let i = 0; i < 3; i++) await tagWorker(slow.endpoint, "slow", 1500).start();
+    await tagWorker(fast.endpoint, "fast").start();
+    await waitFor(
+      () =>
+        (E.broker.stats().federation?.perPeer["slow"]?.idleWorkers ?? 0) === 3 &&
+        (E.broker.stats().federation?.perPeer["fast"]?.idleWorkers ?? 0) === 1,
+      { what: "both peers' capacity announced to E" },
+    );
+    const client = closeAfter(new AsyncMajordomoClient({ broker: E.endpoint, timeout: 10_000 }));
+    await client.start();
+    const got = await Promise.all(
+      Array.from({ length: 3 }, (_, i) => client.request("echo", [`s${i}`])),
+    );
+    expect(got.map((r) => r[0]?.toString())).toEqual(["fast", "fast", "fast"]);
+    const fed = E.broker.stats().federation;
+    expect(fed?.perPeer["slow"]).toMatchObject({ forwarded: 3, timedOut: 3, failed: 3 });
+    // The slow peer's late replies are dropped, never delivered.
+    await waitFor(() => E.broker.stats().federation?.perPeer["slow"]?.lateReplies === 3, {
+      timeout: 5000,
+      what: "the slow peer's 3 late replies dropped",
+    });
+    expect(client.stats()).toMatchObject({ replies: 3, unmatched: 0 });
+  });
+
+  test("added latency on the peering link (FaultProxy delay): every request is answered; the round trip carries the delay", async () => {
+    const proxy = new FaultProxy();
+    const viaProxy = await proxy.start();
+    const B = closeAfter(
+      new MajordomoBroker({
+        endpoints: tcpEndpoint(),
+        ...HB,
+        federation: { name: "B", endpoints: "tcp://127.0.0.1:*", accept: ["A"], ...FED },
+      }),
+    );
+    const bEndpoint = (await B.start()).endpoints[0] as string;
+    proxy.setTarget(B.stats().federation?.endpoints[0] as string);
+    const A = closeAfter(
+      new MajordomoBroker({
+        endpoints: tcpEndpoint(),
+        ...HB,
+        federation: { name: "A", endpoints: "tcp://127.0.0.1:*", peers: { B: viaProxy }, ...FED },
+      }),
+    );
+    const aEndpoint = (await A.start()).endpoints[0] as string;
+    try {
+      await tagWorker(bEndpoint, "B").start();
+      await waitFor(() => (A.stats().federation?.perPeer["B"]?.workers ?? 0) === 1, {
+        what: "B's worker announced to A",
+      });
+      proxy.set("both", { mode: "delay", ms: 30 });
+      const client = closeAfter(new MajordomoClient({ broker: aEndpoint, timeout: 5000 }));
+      await client.start();
+      const times: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const t = performance.now();
+        expect((await client.request("echo", [`d${i}`])).map(String)).toEqual(["B", `d${i}`]);
+        times.push(performance.now() - t);
+      }
+      times.sort((x, y) => x - y);
+      // 30 ms each way on the one link: no round trip can be faster than 60 ms.
+      expect(times[0]).toBeGreaterThanOrEqual(55);
+      expect(A.stats().federation?.perPeer["B"]).toMatchObject({ up: 1, failed: 0, returned: 10 });
+      console.log(
+        `federation with 30 ms each way: round trip min ${times[0]?.toFixed(1)} ms, median ${times[5]?.toFixed(1)} ms`,
       );
     } finally {
       await proxy.close();
