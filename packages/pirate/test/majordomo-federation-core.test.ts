@@ -213,6 +213,19 @@ describe("FederationCore + BrokerCore (ManualClock, no sockets)", () => {
     expect(a.fed.stats()).toMatchObject({ forwarded: 1, returned: 1 });
   });
 
+  test("drain: requests in peers' hands count as in flight; one failed over while shutting down is answered 503", () => {
+    const net = network({ A: { peers: ["B"] }, B: { peers: ["A"] } });
+    const a = net.node("A");
+    ready(net.node("B"), "wb");
+    net.step(INTERVAL * 2);
+    request(a, "c1", "x");
+    expect(a.core.shutdown()).toBe(1);
+    net.dead.add("B");
+    net.step(INTERVAL * 5);
+    expect(a.clientReplies.get("c1")).toEqual(["ERR 503"]);
+    expect(a.core.busy).toBe(0);
+  });
+
   test("a request queued for lack of capacity overflows as soon as a peer announces some", () => {
     const net = network({ A: { peers: ["B"] }, B: { peers: ["A"] } });
     const a = net.node("A");

@@ -73,6 +73,7 @@ describe("Majordomo federation (real sockets, in-process brokers)", () => {
     expect((await client.request("echo", ["x"])).map(String)).toEqual(["B", "x"]);
     expect((await client.request("mmi.service", ["echo"])).map(String)).toEqual(["200"]);
     expect((await client.request("mmi.service", ["nope"])).map(String)).toEqual(["404"]);
+    expect((await client.request("mmi.services", ["?"])).map(String)).toEqual(["200", "echo"]);
 
     // A local worker: sequential requests stay local.
     await tagWorker(A.endpoint, "A", 100).start();

@@ -274,7 +274,7 @@ export class BrokerCore {
    * text `"broker shutting down"` (and so is every new one); requests in a
    * worker's hands are still routed back when the worker replies.
    *
-   * @returns the number of requests still in workers' hands.
+   * @returns the number of requests still in workers' (or federation peers') hands.
    */
   shutdown(): number {
     if (!this.#shuttingDown) {
@@ -288,7 +288,7 @@ export class BrokerCore {
         }
       }
     }
-    return this.#busy;
+    return this.busy;
   }
 
   /** Requests in workers' (or peer brokers') hands now. */
