@@ -283,7 +283,7 @@ describe("FederationCore + BrokerCore (ManualClock, no sockets)", () => {
     // A hand-made REQUEST that already passed C is refused, answered, never passed on.
     c.fed.handle("in", [
       Buffer.from("B"),
-      ...encodeRequest(99, ["C", "A", "B"], "echo", [Buffer.from("x")]),
+      ...encodeRequest("ab.99", ["C", "A", "B"], "echo", [Buffer.from("x")]),
     ]);
     expect(c.fed.stats().loopsRefused).toBe(1);
   });
@@ -443,6 +443,22 @@ describe("FederationCore + BrokerCore (ManualClock, no sockets)", () => {
     expect(a.core.stats().queued).toBe(1);
   });
 
+  test("a reply meant for a previous run of this broker (same name, same number) is never taken for a new request's", () => {
+    const net = network({ A: { peers: ["B"] }, B: { peers: ["A"] } });
+    const a = net.node("A");
+    ready(net.node("B"), "wb");
+    net.step(INTERVAL * 2);
+    request(a, "c1", "mine"); // A's request number 1, id "<A's epoch>.1"
+    a.fed.handle("out", [
+      Buffer.from("B"),
+      ...encodeReply("01d.1", "FINAL", [Buffer.from("old run's reply")]),
+    ]);
+    expect(a.clientReplies.get("c1")).toBeUndefined();
+    expect(a.fed.stats().lateReplies).toBe(1);
+    serve(net.node("B"), "wb");
+    expect(a.clientReplies.get("c1")).toEqual(["MINE"]);
+  });
+
   test("impostors and garbage on the peering link are ignored and counted; routing does not change", () => {
     const net = network({ A: { peers: ["B"] }, B: { peers: ["A"] } });
     const a = net.node("A");
@@ -463,7 +479,7 @@ describe("FederationCore + BrokerCore (ManualClock, no sockets)", () => {
       [...encodeState("ab", 5, []), Buffer.from("echo"), Buffer.from("1 1 999")],
       [Buffer.from("MDPF01"), Buffer.from("REQUEST"), Buffer.from("1"), Buffer.from("B")],
       [Buffer.from("MDPF01"), Buffer.from("NOPE")],
-      encodeReply(1, "FINAL", [Buffer.from("x")]), // REPLY on the bound link
+      encodeReply("ab.1", "FINAL", [Buffer.from("x")]), // REPLY on the bound link
       [Buffer.from("HELLO")],
     ];
     for (const g of garbage) a.fed.handle("in", [Buffer.from("B"), ...g]);
@@ -517,9 +533,10 @@ describe("FederationCore + BrokerCore (ManualClock, no sockets)", () => {
         1,
       ),
     ).toThrow(/too many/);
-    const r = decodeFederation(encodeRequest(5, ["A", "B"], "echo", [Buffer.from("x")]), 10);
-    expect(r).toMatchObject({ kind: "REQUEST", id: 5, visited: ["A", "B"], service: "echo" });
-    const p = decodeFederation(encodeReply(5, "PARTIAL", [Buffer.from("y")]), 10);
-    expect(p).toMatchObject({ kind: "REPLY", id: 5, command: "PARTIAL" });
+    const r = decodeFederation(encodeRequest("0a.5", ["A", "B"], "echo", [Buffer.from("x")]), 10);
+    expect(r).toMatchObject({ kind: "REQUEST", id: "0a.5", visited: ["A", "B"], service: "echo" });
+    const p = decodeFederation(encodeReply("0a.5", "PARTIAL", [Buffer.from("y")]), 10);
+    expect(p).toMatchObject({ kind: "REPLY", id: "0a.5", command: "PARTIAL" });
+    expect(() => decodeFederation(encodeReply("5", "FINAL", []), 10)).toThrow(/bad REPLY id/);
   });
 });

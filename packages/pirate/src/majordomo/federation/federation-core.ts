@@ -223,7 +223,7 @@ export class FederationCore {
     if (link !== "out") return;
     const command = message[2]?.toString("latin1");
     if (command === "REQUEST") {
-      const p = this.#pending.get(Number(message[3]?.toString("latin1")));
+      const p = this.#pendingFor(message[3]?.toString("latin1") ?? "");
       if (p !== undefined) this.#fail(p);
     } else if (command === "STATE") {
       const peer = this.#peers.get(peerName(message[0]));
@@ -309,7 +309,7 @@ export class FederationCore {
   }
 
   #onReply(peer: Peer, m: Extract<FederationMessage, { kind: "REPLY" }>): void {
-    const p = this.#pending.get(m.id);
+    const p = this.#pendingFor(m.id);
     if (p === undefined || p.peer !== peer) {
       peer.s.lateReplies++;
       this.#c.lateReplies++;
@@ -372,7 +372,7 @@ export class FederationCore {
     this.#forwardExpiry.set(id, this.#o.forwardTimeout);
     this.#o.send("out", [
       Buffer.from(best.name),
-      ...encodeRequest(id, [...r.visited, this.#self], r.service, r.body),
+      ...encodeRequest(`${this.#o.epoch}.${id}`, [...r.visited, this.#self], r.service, r.body),
     ]);
     return true;
   }
@@ -396,6 +396,13 @@ export class FederationCore {
           yield name;
         }
     }
+  }
+
+  /** The pending request of a `<epoch>.<n>` id: none for another run's id. */
+  #pendingFor(id: string): Pending | undefined {
+    const dot = id.indexOf(".");
+    if (id.slice(0, dot) !== this.#o.epoch) return undefined;
+    return this.#pending.get(Number(id.slice(dot + 1)));
   }
 
   #settle(p: Pending): void {

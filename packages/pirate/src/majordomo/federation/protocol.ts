@@ -42,8 +42,21 @@ export type FederationMessage =
       sequence: number;
       services: Map<string, ServiceState>;
     }
-  | { kind: "REQUEST"; id: number; visited: string[]; service: string; body: Frame[] }
-  | { kind: "REPLY"; id: number; command: "PARTIAL" | "FINAL"; body: Frame[] };
+  | { kind: "REQUEST"; id: string; visited: string[]; service: string; body: Frame[] }
+  | { kind: "REPLY"; id: string; command: "PARTIAL" | "FINAL"; body: Frame[] };
+
+/**
+ * A request id: `<epoch>.<n>`, the sender's run and a number it never
+ * reuses in that run, so a reply meant for a previous run of the sender (it
+ * restarted under the same name) is never taken for a new request's.
+ */
+export const REQUEST_ID_PATTERN = /^[0-9a-f]{1,32}\.\d{1,16}$/;
+
+function requestId(frame: Frame | undefined, what: string): string {
+  const s = frame?.toString("latin1") ?? "";
+  if (!REQUEST_ID_PATTERN.test(s)) throw new ProtocolError(`bad ${what} id`);
+  return s;
+}
 
 const MAX_COUNT = 1_000_000_000;
 
@@ -92,7 +105,7 @@ export function decodeFederation(frames: readonly Frame[], maxServices: number):
       return { kind: "STATE", epoch, sequence, services };
     }
     case "REQUEST": {
-      const id = count(frames[2], "REQUEST id", Number.MAX_SAFE_INTEGER);
+      const id = requestId(frames[2], "REQUEST");
       const v = frames[3]?.toString("latin1") ?? "";
       const visited = v.split(",");
       if (v.length === 0 || !visited.every((n) => PEER_NAME_PATTERN.test(n)))
@@ -105,7 +118,7 @@ export function decodeFederation(frames: readonly Frame[], maxServices: number):
       return { kind: "REQUEST", id, visited, service, body };
     }
     case "REPLY": {
-      const id = count(frames[2], "REPLY id", Number.MAX_SAFE_INTEGER);
+      const id = requestId(frames[2], "REPLY");
       const c = frames[3]?.toString("latin1");
       if (c !== "PARTIAL" && c !== "FINAL") throw new ProtocolError("bad REPLY command");
       return { kind: "REPLY", id, command: c, body: frames.slice(4) };
@@ -134,7 +147,7 @@ export function encodeState(
 
 /** Encodes a REQUEST message (without the routing id). */
 export function encodeRequest(
-  id: number,
+  id: string,
   visited: readonly string[],
   service: string,
   body: readonly Frame[],
@@ -142,7 +155,7 @@ export function encodeRequest(
   return [
     HEADER,
     Buffer.from("REQUEST"),
-    Buffer.from(String(id)),
+    Buffer.from(id),
     Buffer.from(visited.join(",")),
     Buffer.from(service),
     ...body,
@@ -151,9 +164,9 @@ export function encodeRequest(
 
 /** Encodes a REPLY message (without the routing id). */
 export function encodeReply(
-  id: number,
+  id: string,
   command: "PARTIAL" | "FINAL",
   body: readonly Frame[],
 ): Frame[] {
-  return [HEADER, Buffer.from("REPLY"), Buffer.from(String(id)), Buffer.from(command), ...body];
+  return [HEADER, Buffer.from("REPLY"), Buffer.from(id), Buffer.from(command), ...body];
 }
