@@ -500,6 +500,16 @@ describe("FederationCore + BrokerCore (ManualClock, no sockets)", () => {
     expect(a.fed.stats().perPeer["B"]?.services).toBe(1);
   });
 
+  test('accept "any": names that are not broker names are impostors, and the table of accepted peers is bounded', () => {
+    const net = network({ core: { accept: "any" } });
+    const core = net.node("core");
+    const state = encodeState("ab", 1, []);
+    core.fed.handle("in", [Buffer.from("bad name!"), ...state]);
+    for (let i = 0; i < 1005; i++) core.fed.handle("in", [Buffer.from(`edge${i}`), ...state]);
+    expect(Object.keys(core.fed.stats().perPeer)).toHaveLength(1000);
+    expect(core.fed.stats().impostors).toBe(6);
+  });
+
   test("state flow: one announcement per peer per interval, plus early ones when capacity appears", () => {
     const net = network({ A: { peers: ["B", "C"] }, B: { peers: ["A"] }, C: { peers: ["A"] } });
     const a = net.node("A");

@@ -7,6 +7,7 @@ import {
   encodeReply,
   encodeRequest,
   encodeState,
+  PEER_NAME_PATTERN,
   type FederationMessage,
   type ServiceState,
 } from "./protocol.js";
@@ -79,6 +80,9 @@ interface Pending {
 
 const peerName = (id: Frame | undefined): string => id?.toString("utf8") ?? "";
 
+/** Peers that connected to us without being configured (`accept`), at most: a bound on the table. */
+const MAX_ACCEPTED_PEERS = 1000;
+
 /**
  * Federation of Majordomo brokers as a state machine (Guide ch. 3, "Worked
  * Example: Inter-Broker Routing", `peering1`–`peering3`): the state flow (each
@@ -103,6 +107,7 @@ export class FederationCore {
   readonly #forwardExpiry: ExpiryTable<number>;
   readonly #peerExpiry: ExpiryTable<Peer>;
   readonly #self: string;
+  #accepted = 0;
   #nextId = 0;
   #sequence = 0;
   #timer: unknown;
@@ -181,9 +186,16 @@ export class FederationCore {
   handle(link: PeeringLink, message: Frame[]): void {
     const name = peerName(message[0]);
     let peer = this.#peers.get(name);
-    if (peer === undefined && link === "in" && this.#accepts(name)) {
+    if (
+      peer === undefined &&
+      link === "in" &&
+      this.#accepts(name) &&
+      PEER_NAME_PATTERN.test(name) &&
+      this.#accepted < MAX_ACCEPTED_PEERS
+    ) {
       peer = this.#peer(name, false);
       this.#peers.set(name, peer);
+      this.#accepted++;
     }
     if (peer === undefined || (link === "out" && !peer.configured) || name === this.#self) {
       this.#c.impostors++;
