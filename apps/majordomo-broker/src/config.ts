@@ -1,5 +1,9 @@
-import type { OptionSpecs, OptionValues } from "@zg/app-kit";
+import { AppError, type OptionSpecs, type OptionValues } from "@zg/app-kit";
 import {
+  DEFAULT_MDP_FEDERATION_FORWARD_TIMEOUT,
+  DEFAULT_MDP_FEDERATION_MAX_HOPS,
+  DEFAULT_MDP_FEDERATION_PEER_LIVENESS,
+  DEFAULT_MDP_FEDERATION_STATE_INTERVAL,
   DEFAULT_MDP_HEARTBEAT_INTERVAL,
   DEFAULT_MDP_HEARTBEAT_LIVENESS,
   DEFAULT_MDP_MAX_MESSAGE_SIZE,
@@ -16,6 +20,7 @@ import {
   DEFAULT_MDP_SERVICE_TTL,
   DEFAULT_TITANIC_MAX_BODY,
   type MajordomoBrokerOptions,
+  type MajordomoFederationOptions,
   type TitanicFsyncPolicy,
   type TitanicOptions,
 } from "@zg/pirate";
@@ -138,11 +143,125 @@ export const options = {
     description:
       'largest titanic.request body in bytes; a larger one is refused with "400" and a reason (with --titanic)',
   },
+  name: {
+    type: "string",
+    default: "",
+    description:
+      "federation: this broker's name, unique among its peers ([A-Za-z0-9._-]); set it to federate (with --peering-endpoint)",
+  },
+  peeringEndpoint: {
+    type: "string",
+    default: "",
+    description:
+      "federation: endpoint to bind the peering socket to; peer brokers connect here (with --name)",
+  },
+  peer: {
+    type: "string",
+    default: "",
+    description:
+      "federation: a peer broker NAME=ENDPOINT (its --peering-endpoint) to connect and overflow to; repeat the flag or separate with commas",
+  },
+  accept: {
+    type: "string",
+    default: "",
+    description:
+      'federation: further broker names allowed to connect without being a --peer (a router tree\'s edge brokers), comma-separated, or "any"',
+  },
+  stateInterval: {
+    type: "duration",
+    default: DEFAULT_MDP_FEDERATION_STATE_INTERVAL,
+    min: 10,
+    description:
+      "federation: how often this broker announces its capacity to each peer (Guide peering1: 1 s)",
+  },
+  peerLiveness: {
+    type: "integer",
+    default: DEFAULT_MDP_FEDERATION_PEER_LIVENESS,
+    min: 1,
+    description: "federation: missed announcements before a peer is lost",
+  },
+  forwardTimeout: {
+    type: "duration",
+    default: DEFAULT_MDP_FEDERATION_FORWARD_TIMEOUT,
+    min: 1,
+    description:
+      "federation: longest a peer may hold a forwarded request before it is re-queued here (or answered 502)",
+  },
+  maxHops: {
+    type: "integer",
+    default: DEFAULT_MDP_FEDERATION_MAX_HOPS,
+    min: 1,
+    description: "federation: broker-to-broker links a request may cross",
+  },
 } as const satisfies OptionSpecs;
 
-/** The {@link MajordomoBroker} options for parsed app options. */
-export function brokerOptions(values: OptionValues<typeof options>): MajordomoBrokerOptions {
+/**
+ * Every `--peer` value on the command line (the flag may be repeated; app-kit
+ * keeps only the last), else the parsed option (environment or default).
+ */
+export function peerValues(argv: readonly string[], parsed: string): string[] {
+  const found: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === "--peer" && i + 1 < argv.length) found.push(argv[++i] as string);
+    else if (a.startsWith("--peer=")) found.push(a.slice("--peer=".length));
+  }
+  return (found.length > 0 ? found : [parsed])
+    .flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter((v) => v !== "");
+}
+
+/** The federation options for parsed app options, or undefined when `--name` is not set. */
+export function federationOptions(
+  values: OptionValues<typeof options>,
+  argv: readonly string[],
+): MajordomoFederationOptions | undefined {
+  const bad = (option: string, why: string): AppError =>
+    new AppError(`--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${why}`, {
+      app: "majordomo-broker",
+      option,
+    });
+  const peers: Record<string, string> = {};
+  for (const p of peerValues(argv, values.peer)) {
+    const eq = p.indexOf("=");
+    if (eq <= 0 || eq === p.length - 1) throw bad("peer", `expected NAME=ENDPOINT, got "${p}"`);
+    peers[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  const accept = values.accept.trim();
+  if (values.name === "") {
+    if (Object.keys(peers).length > 0 || values.peeringEndpoint !== "" || accept !== "")
+      throw bad("name", "federation options need --name (this broker's name among its peers)");
+    return undefined;
+  }
+  if (values.peeringEndpoint === "")
+    throw bad("peeringEndpoint", "a federated broker (--name) needs a peering endpoint to bind");
   return {
+    name: values.name,
+    endpoints: values.peeringEndpoint,
+    peers,
+    accept:
+      accept === "any"
+        ? "any"
+        : accept
+            .split(",")
+            .map((n) => n.trim())
+            .filter((n) => n !== ""),
+    stateInterval: values.stateInterval,
+    peerLiveness: values.peerLiveness,
+    forwardTimeout: values.forwardTimeout,
+    maxHops: values.maxHops,
+  };
+}
+
+/** The {@link MajordomoBroker} options for parsed app options (`argv` for repeated `--peer`). */
+export function brokerOptions(
+  values: OptionValues<typeof options>,
+  argv: readonly string[] = [],
+): MajordomoBrokerOptions {
+  const federation = federationOptions(values, argv);
+  return {
+    ...(federation === undefined ? {} : { federation }),
     endpoints: values.endpoint,
     heartbeatInterval: values.heartbeatInterval,
     heartbeatLiveness: values.heartbeatLiveness,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // zg-majordomo-broker: the Majordomo broker (7/MDP, 18/MDP, 8/MMI), optionally
 // with Titanic (9/TSP) in the same process, as a deployable process.
-import { AppError, connectableEndpoint, defineApp, runApp } from "@zg/app-kit";
+import { AppError, connectableEndpoint, DEFAULT_LABEL_HINTS, defineApp, runApp } from "@zg/app-kit";
 import { MajordomoBroker, Titanic } from "@zg/pirate";
 import { brokerOptions, options, titanicOptions } from "./config.js";
 
@@ -16,10 +16,16 @@ const app = defineApp({
   async start(ctx) {
     // Check the data directory before binding anything, so a bad one is the only error.
     const directory = ctx.options.titanic ? await ctx.ensureDirectory("dataDir") : undefined;
-    const broker = new MajordomoBroker({ ...brokerOptions(ctx.options), logger: ctx.logger });
+    const broker = new MajordomoBroker({
+      ...brokerOptions(ctx.options, process.argv.slice(2)),
+      logger: ctx.logger,
+    });
     // On SIGTERM/SIGINT/SIGHUP the kit calls broker.drain() (bounded by --drain-timeout):
     // queued requests are answered "503 broker shutting down", busy workers' replies still routed.
-    ctx.add("majordomo_broker", broker);
+    // With --name the federation figures are labelled per peer (`…_federation_per_peer_…{peer="B"}`).
+    ctx.add("majordomo_broker", broker, {
+      labelHints: { ...DEFAULT_LABEL_HINTS, perPeer: "peer" },
+    });
     // The broker counts expired workers in total; count removals per service
     // and reason from its events, for --metrics and the reference-system status.
     const removed: Record<string, Record<string, number>> = {};
@@ -38,7 +44,9 @@ const app = defineApp({
       close: () => Promise.resolve(),
     });
     const { endpoints } = await broker.start();
-    if (directory === undefined) return { endpoints: { broker: endpoints } };
+    const peering = broker.stats().federation?.endpoints;
+    const all = { broker: endpoints, ...(peering === undefined ? {} : { peering }) };
+    if (directory === undefined) return { endpoints: all };
     // Titanic is an MDP worker (titanic.request/reply/close) and an MDP client of
     // the real services: in this process it connects to the broker's own endpoint.
     const titanic = ctx.add(
@@ -62,7 +70,7 @@ const app = defineApp({
       throw error;
     }
     return {
-      endpoints: { broker: endpoints },
+      endpoints: all,
       info: { titanic: { directory, fsync: ctx.options.fsync } },
     };
   },

@@ -53,6 +53,12 @@ export const options = {
     default: false,
     description: "run without the web console and the log broker that feeds its error console",
   },
+  federation: {
+    type: "boolean",
+    default: false,
+    description:
+      "run a second Majordomo broker (B) federated with the first (A): one echo worker and the slow worker on B, clients on A; requests A cannot serve overflow to B and the status shows the peers",
+  },
   keepLogs: {
     type: "boolean",
     default: false,

@@ -202,6 +202,19 @@ async function main(): Promise<void> {
     logEndpoint = lb.readyLine?.endpoints["endpoint"]?.[0];
   }
   const toLogBroker = logEndpoint === undefined ? [] : ["--log-broker", logEndpoint];
+  // --federation: broker A (this one, with Titanic) and broker B peer over ipc in the run directory.
+  const peering = { A: `ipc://${join(runDir, "a.peer")}`, B: `ipc://${join(runDir, "b.peer")}` };
+  const federate = (self: "A" | "B", other: "A" | "B"): string[] =>
+    opts.federation
+      ? [
+          "--name",
+          self,
+          "--peering-endpoint",
+          peering[self],
+          "--peer",
+          `${other}=${peering[other]}`,
+        ]
+      : [];
   const md = new Child(
     {
       name: "majordomo-broker",
@@ -219,11 +232,32 @@ async function main(): Promise<void> {
         "--metrics",
         "127.0.0.1:0",
         ...toLogBroker,
+        ...federate("A", "B"),
       ],
     },
     logDir,
     onExit,
   );
+  const mdB = opts.federation
+    ? new Child(
+        {
+          name: "majordomo-broker-b",
+          module: appBin("@zg/app-majordomo-broker"),
+          args: [
+            "--endpoint",
+            "tcp://127.0.0.1:*",
+            "--heartbeat-interval",
+            String(opts.heartbeatInterval),
+            "--metrics",
+            "127.0.0.1:0",
+            ...toLogBroker,
+            ...federate("B", "A"),
+          ],
+        },
+        logDir,
+        onExit,
+      )
+    : undefined;
   const pp = new Child(
     {
       name: "ppqueue",
@@ -241,9 +275,9 @@ async function main(): Promise<void> {
     logDir,
     onExit,
   );
-  brokers.push(md, pp);
+  brokers.push(md, pp, ...(mdB === undefined ? [] : [mdB]));
   try {
-    await Promise.all([md.start(), pp.start()]);
+    await Promise.all([md.start(), pp.start(), mdB?.start()]);
   } catch (error) {
     process.stderr.write(
       `zg-reference-system: error: a broker did not start: ${(error as Error).message}\n`,
@@ -258,13 +292,20 @@ async function main(): Promise<void> {
   const mdStats = md.readyLine?.["stats"] as string | undefined;
   const ppStats = pp.readyLine?.["stats"] as string | undefined;
   const lb = logEndpoint === undefined ? undefined : brokers[0];
+  const mdBEndpoint = mdB?.readyLine?.endpoints["broker"]?.[0] ?? "";
+  const mdBStats = mdB?.readyLine?.["stats"] as string | undefined;
   const endpoints = [
     ...(lb === undefined
       ? []
       : [
           `log broker                 pid ${lb.pid}  ${logEndpoint}   metrics ${String(lb.readyLine?.["metrics"])}`,
         ]),
-    `majordomo broker + titanic  pid ${md.pid}  ${mdEndpoint}   metrics ${String(md.readyLine?.["metrics"])}`,
+    `majordomo broker + titanic  pid ${md.pid}  ${mdEndpoint}   metrics ${String(md.readyLine?.["metrics"])}${opts.federation ? "   federation A" : ""}`,
+    ...(mdB === undefined
+      ? []
+      : [
+          `majordomo broker B         pid ${mdB.pid}  ${mdBEndpoint}   metrics ${String(mdB.readyLine?.["metrics"])}   federation B, peer of A`,
+        ]),
     `paranoid pirate queue       pid ${pp.pid}  clients ${ppFrontend}  workers ${ppBackend}   metrics ${String(pp.readyLine?.["metrics"])}`,
   ];
   let presenceEndpoint: string | undefined;
@@ -273,6 +314,7 @@ async function main(): Promise<void> {
     const targets = [
       ["majordomo", mdStats],
       ["ppqueue", ppStats],
+      ["majordomo-b", mdBStats],
       ["log-broker", lbStats],
     ]
       .filter(([, url]) => url !== undefined)
@@ -319,15 +361,16 @@ async function main(): Promise<void> {
         key: "mdp echo",
         args: ["--kind", "mdp", "--service", "echo", "--endpoint", mdEndpoint],
       },
+      // With --federation the second echo worker and the slow worker serve broker B; clients stay on A.
       {
         name: "mdp-echo-2",
         key: "mdp echo",
-        args: ["--kind", "mdp", "--service", "echo", "--endpoint", mdEndpoint],
+        args: ["--kind", "mdp", "--service", "echo", "--endpoint", mdBEndpoint || mdEndpoint],
       },
       {
         name: "mdp-slow-1",
         key: "mdp slow",
-        args: ["--kind", "mdp", "--service", "slow", "--endpoint", mdEndpoint],
+        args: ["--kind", "mdp", "--service", "slow", "--endpoint", mdBEndpoint || mdEndpoint],
       },
       {
         name: "ppp-echo-1",
@@ -411,9 +454,13 @@ async function main(): Promise<void> {
 
   let prev: BrokerSnapshots | undefined;
   const tick = async (): Promise<void> => {
-    const [majordomo, ppqueue] = await Promise.all([fetchStats(mdStats), fetchStats(ppStats)]);
+    const [majordomo, ppqueue, majordomoB] = await Promise.all([
+      fetchStats(mdStats),
+      fetchStats(ppStats),
+      fetchStats(mdBStats),
+    ]);
     if (stopping) return;
-    const cur: BrokerSnapshots = { majordomo, ppqueue, at: performance.now() };
+    const cur: BrokerSnapshots = { majordomo, ppqueue, majordomoB, at: performance.now() };
     const reports = new Map<string, WorkerReport[]>();
     for (const w of workers) {
       const r = w.child.lastReport;

@@ -43,6 +43,8 @@ export interface BrokerSnapshots {
   majordomo: Json | undefined;
   /** `/stats` of zg-ppqueue (component `ppqueue`). */
   ppqueue: Json | undefined;
+  /** `/stats` of the federated second Majordomo broker (with `--federation`). */
+  majordomoB?: Json | undefined;
   /** When they were read (ms, monotonic). */
   at: number;
 }
@@ -126,6 +128,11 @@ export function buildRows(
     );
   }
 
+  notes.push(
+    ...federationNotes(md),
+    ...federationNotes(obj(obj(cur.majordomoB?.["components"])["majordomo_broker"])),
+  );
+
   const pp = obj(obj(cur.ppqueue?.["components"])["ppqueue"]);
   const ppPrev = obj(obj(prev?.ppqueue?.["components"])["ppqueue"]);
   if (cur.ppqueue !== undefined) {
@@ -163,6 +170,24 @@ export function buildRows(
     }
   }
   return { rows, notes };
+}
+
+/** One line per peer of a federated broker's `stats().federation` (none when not federated). */
+export function federationNotes(broker: Json): string[] {
+  const fed = obj(broker["federation"]);
+  if (typeof fed["name"] !== "string") return [];
+  const lines = [
+    `federation ${fed["name"]}: forwarded ${num(fed["forwarded"])}, returned ${num(fed["returned"])}, failed over ${num(fed["failed"])}, requests from peers ${num(fed["requestsIn"])}`,
+  ];
+  const perPeer = obj(fed["perPeer"]);
+  for (const peer of Object.keys(perPeer).sort()) {
+    const p = obj(perPeer[peer]);
+    lines.push(
+      `  peer ${peer}: ${num(p["up"]) === 1 ? "up" : "DOWN"}, ${num(p["services"])} services, ${num(p["workers"])} workers, capacity ${num(p["idleWorkers"])}, ` +
+        `in flight ${num(p["inFlight"])}, forwarded ${num(p["forwarded"])}, returned ${num(p["returned"])}, failed ${num(p["failed"])}, losses ${num(p["losses"])}`,
+    );
+  }
+  return lines;
 }
 
 const COLUMNS = [

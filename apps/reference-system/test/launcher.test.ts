@@ -88,6 +88,26 @@ describe("reference-system launcher (built)", () => {
     for (const pid of pids(app.stdout)) expect(processExists(pid)).toBe(false);
   });
 
+  it("--federation: a second Majordomo broker peered with the first; requests overflow to it; the status shows the peers", async () => {
+    const app = spawnApp(launcher, [
+      "--federation",
+      "--duration",
+      "5s",
+      "--chaos-interval",
+      "0",
+      "--status-interval",
+      "1s",
+    ]);
+    const exit = await app.exited;
+    expect(exit, app.stdout + app.stderr).toMatchObject({ code: 0 });
+    expect(app.stdout).toMatch(/^majordomo broker B +pid \d+ /m);
+    expect(app.stdout).toMatch(/^federation A: forwarded [1-9]\d*, returned [1-9]\d*/m);
+    expect(app.stdout).toMatch(/^ {2}peer B: up, \d+ services, [1-9]\d* workers/m);
+    expect(app.stdout).toMatch(/^ {2}peer A: up/m);
+    expect(app.stdout).toContain("stopped: 12 processes, none left running");
+    for (const pid of pids(app.stdout)) expect(processExists(pid)).toBe(false);
+  });
+
   it("rejects a malformed option with one line and exit code 2", async () => {
     const r = await runAppToExit(launcher, ["--chaos-interval", "sometimes"]);
     expect(r.code).toBe(2);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildRows, renderStatus, type BrokerSnapshots } from "../src/status.js";
+import { buildRows, federationNotes, renderStatus, type BrokerSnapshots } from "../src/status.js";
 
 const snapshot = (at: number, served: number, forwarded: number): BrokerSnapshots => ({
   at,
@@ -124,5 +124,35 @@ describe("status", () => {
       "mdp echo        2       0   10.0     0.5     2.0        0       -           -         1",
     );
     expect(lines.at(-1)).toBe("  12:00:00 killed mdp-echo-1");
+  });
+
+  it("shows a federated broker's peers (none when not federated)", () => {
+    expect(federationNotes({ workers: 1 })).toEqual([]);
+    const lines = federationNotes({
+      federation: {
+        name: "A",
+        forwarded: 7,
+        returned: 6,
+        failed: 1,
+        requestsIn: 0,
+        perPeer: {
+          B: {
+            up: 1,
+            services: 2,
+            workers: 3,
+            idleWorkers: 1,
+            inFlight: 0,
+            forwarded: 7,
+            returned: 6,
+            failed: 1,
+            losses: 1,
+          },
+        },
+      },
+    });
+    expect(lines).toEqual([
+      "federation A: forwarded 7, returned 6, failed over 1, requests from peers 0",
+      "  peer B: up, 2 services, 3 workers, capacity 1, in flight 0, forwarded 7, returned 6, failed 1, losses 1",
+    ]);
   });
 });

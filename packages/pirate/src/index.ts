@@ -135,6 +135,15 @@ export type {
 } from "./majordomo/broker-types.js";
 export { MajordomoBroker, type MajordomoBrokerOptions } from "./majordomo/broker.js";
 export {
+  DEFAULT_MDP_FEDERATION_FORWARD_TIMEOUT,
+  DEFAULT_MDP_FEDERATION_MAX_HOPS,
+  DEFAULT_MDP_FEDERATION_PEER_LIVENESS,
+  DEFAULT_MDP_FEDERATION_STATE_INTERVAL,
+} from "./majordomo/federation/constants.js";
+export type { MajordomoFederationOptions } from "./majordomo/federation/federation.js";
+export { MDPF01 } from "./majordomo/federation/protocol.js";
+export type { FederationPeerStats, FederationStats } from "./majordomo/federation/types.js";
+export {
   brokerError,
   MajordomoClient,
   type MajordomoClientOptions,

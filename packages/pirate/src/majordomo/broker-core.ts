@@ -63,6 +63,42 @@ export interface BrokerCoreOptions {
   post: (message: Frame[]) => void;
   /** Reports an event. */
   emit: <K extends keyof MajordomoBrokerEvents>(type: K, event: MajordomoBrokerEvents[K]) => void;
+  /**
+   * Federation hook: offered each request no idle local worker can take at
+   * once; `true` = a peer broker took it (the federation later calls
+   * {@link BrokerCore.forwardReplied} or {@link BrokerCore.forwardFailed}).
+   */
+  overflow?: (request: OverflowRequest) => boolean;
+  /** Federation hook: a service's idle workers went from 0 to some, or to 0. */
+  capacityChanged?: (service: string) => void;
+  /** Federation hook for 8/MMI: live workers of a service behind peer brokers. */
+  federatedWorkers?: (service: string) => number;
+  /** Federation hook for 8/MMI: services with live workers behind peer brokers. */
+  federatedServices?: () => Iterable<string>;
+}
+
+/** Where a request from a federation peer came from; its replies go back through `reply`. @internal */
+export interface PeerOrigin {
+  /** Key the peer's requests are queued under (fair queuing across peers and clients). */
+  readonly key: string;
+  /** The brokers the request has passed, origin first. */
+  readonly visited: readonly string[];
+  /** Sends a reply (or a broker error reply) back to the peer. */
+  reply(command: "PARTIAL" | "FINAL", body: Frame[]): void;
+}
+
+/** An opaque handle on a request handed to the federation. @internal */
+export interface ForwardToken {
+  readonly __forwardToken: never;
+}
+
+/** A request offered to the federation (see {@link BrokerCoreOptions.overflow}). @internal */
+export interface OverflowRequest {
+  readonly service: string;
+  readonly body: readonly Frame[];
+  /** Brokers it has passed already (empty for a local client's request). */
+  readonly visited: readonly string[];
+  readonly token: ForwardToken;
 }
 
 interface Job {
@@ -75,6 +111,8 @@ interface Job {
   receivedAt: number;
   dispatchedAt: number;
   attempts: number;
+  /** Set for a request a federation peer forwarded to us. */
+  origin?: PeerOrigin | undefined;
 }
 
 interface Worker {
@@ -94,6 +132,8 @@ interface Service {
   idle: Map<string, Worker>;
   /** Live workers (idle + busy). */
   workers: number;
+  /** Requests in federation peers' hands (the service is kept while there are some). */
+  forwarded: number;
   served: number;
   expired: number;
   timedOut: number;
@@ -101,6 +141,9 @@ interface Service {
   refused: number;
   latency: LatencyWindow;
 }
+
+/** The client frame of requests from federation peers (echoed by workers; replies go to the origin). */
+const FEDERATION_CLIENT = Buffer.from("zg.mdp.federation");
 
 const bodyBytes = (body: readonly Frame[]): number => {
   let n = 0;
@@ -137,6 +180,8 @@ export class BrokerCore {
   #queued = 0;
   #queuedBytes = 0;
   #busy = 0;
+  /** Requests in peer brokers' hands. */
+  #forwarded = 0;
   #shuttingDown = false;
   readonly #c = {
     requests: 0,
@@ -210,7 +255,7 @@ export class BrokerCore {
       this.#invalid(id, error.message);
       return;
     }
-    if (m.kind === "client") this.#onClient(id, m.version, m.service, m.body);
+    if (m.kind === "client") this.#onClient(id, m.version, m.service, m.body, undefined);
     else this.#onWorker(id, m);
   }
 
@@ -229,7 +274,7 @@ export class BrokerCore {
    * text `"broker shutting down"` (and so is every new one); requests in a
    * worker's hands are still routed back when the worker replies.
    *
-   * @returns the number of requests still in workers' hands.
+   * @returns the number of requests still in workers' (or federation peers') hands.
    */
   shutdown(): number {
     if (!this.#shuttingDown) {
@@ -243,12 +288,93 @@ export class BrokerCore {
         }
       }
     }
-    return this.#busy;
+    return this.busy;
   }
 
-  /** Requests in workers' hands now. */
+  /** Requests in workers' (or peer brokers') hands now. */
   get busy(): number {
-    return this.#busy;
+    return this.#busy + this.#forwarded;
+  }
+
+  // -------------------------------------------------------------------------
+  // federation hooks (see ./federation/)
+
+  /** A request a federation peer forwarded to us; its replies go to `origin.reply`. */
+  handlePeerRequest(service: string, body: Frame[], origin: PeerOrigin): void {
+    this.#onClient(FEDERATION_CLIENT, "MDP/0.2", service, body, origin);
+  }
+
+  /** A reply from the peer broker that took `token`'s request. */
+  forwardReplied(token: ForwardToken, command: "PARTIAL" | "FINAL", body: Frame[]): void {
+    const job = token as unknown as Job;
+    if (command === "PARTIAL") {
+      if (job.version === "MDP/0.2") {
+        this.#c.partials++;
+        this.#deliver(job, "PARTIAL", body);
+      }
+      return;
+    }
+    this.#forwarded--;
+    job.service.forwarded--;
+    this.#c.replies++;
+    job.service.served++;
+    job.service.latency.record(this.#clock.now() - job.receivedAt);
+    this.#deliver(job, "FINAL", body);
+    this.#checkEmpty(job.service);
+  }
+
+  /**
+   * The peer broker that took `token`'s request is gone (or did not answer
+   * in time): the request is re-queued like one whose worker died (within
+   * `requeueLimit`), else answered `"502"`.
+   */
+  forwardFailed(token: ForwardToken): void {
+    const job = token as unknown as Job;
+    this.#forwarded--;
+    job.service.forwarded--;
+    this.#requeueOrLose(job, job.service);
+    this.offerCapacity(job.service.name);
+    this.#checkEmpty(job.service);
+  }
+
+  /** A peer announced capacity for `service`: queued requests no local worker takes are offered to it. */
+  offerCapacity(name: string): void {
+    const s = this.#services.get(name);
+    const overflow = this.#o.overflow;
+    if (s === undefined || overflow === undefined || this.#shuttingDown) return;
+    while (s.idle.size === 0 && s.queue.size > 0) {
+      const job = s.queue.shift() as Job;
+      this.#unqueued(job);
+      if (!this.#forward(job, overflow)) {
+        s.queue.unshift(job);
+        this.#queued++;
+        this.#queuedBytes += job.bytes;
+        this.#jobExpiry.set(job, this.#o.requestExpiry);
+        break;
+      }
+    }
+    this.#checkEmpty(s);
+  }
+
+  /** Per service with live local workers: `[name, idle workers not spoken for, live workers]`. */
+  *localCapacity(): IterableIterator<[string, number, number]> {
+    for (const s of this.#services.values())
+      if (s.workers > 0) yield [s.name, Math.max(0, s.idle.size - s.queue.size), s.workers];
+  }
+
+  #forward(job: Job, overflow: (r: OverflowRequest) => boolean): boolean {
+    const taken = overflow({
+      service: job.service.name,
+      body: job.body,
+      visited: job.origin?.visited ?? [],
+      token: job as unknown as ForwardToken,
+    });
+    if (taken) {
+      job.attempts++;
+      this.#forwarded++;
+      job.service.forwarded++;
+    }
+    return taken;
   }
 
   /** Clears every table and timer. */
@@ -311,31 +437,38 @@ export class BrokerCore {
   // -------------------------------------------------------------------------
   // clients
 
-  #onClient(client: Frame, version: MdpVersion, name: string, body: Frame[]): void {
+  #onClient(
+    client: Frame,
+    version: MdpVersion,
+    name: string,
+    body: Frame[],
+    origin: PeerOrigin | undefined,
+  ): void {
     this.#c.requests++;
     if (name.startsWith(MMI_PREFIX)) {
       this.#c.mmi++;
       this.#c.replies++;
+      const fw = this.#o.federatedWorkers;
       const reply = mmiReply(
         name,
         body,
-        (n) => this.#services.get(n)?.workers ?? 0,
+        (n) => (this.#services.get(n)?.workers ?? 0) + (fw?.(n) ?? 0),
         () => this.#liveServices(),
       );
-      this.#o.post([client, ...encodeClientReply(version, "FINAL", name, reply)]);
+      if (origin !== undefined) origin.reply("FINAL", reply);
+      else this.#o.post([client, ...encodeClientReply(version, "FINAL", name, reply)]);
       return;
     }
-    const clientKey = identityKey(client);
+    const clientKey = origin?.key ?? identityKey(client);
     const bytes = bodyBytes(body);
     let service = this.#services.get(name);
     const refuse = (reason: RefuseReason, text: string): void => {
       this.#c.refused++;
       if (service !== undefined) service.refused++;
       this.#o.emit("request:refused", { service: name, reason });
-      this.#o.post([
-        client,
-        ...encodeClientReply(version, "FINAL", name, brokerErrorBody("503", text, body)),
-      ]);
+      const error = brokerErrorBody("503", text, body);
+      if (origin !== undefined) origin.reply("FINAL", error);
+      else this.#o.post([client, ...encodeClientReply(version, "FINAL", name, error)]);
     };
     if (this.#shuttingDown) return refuse("shutting-down", "broker shutting down");
     if (this.#queuedBytes + bytes > this.#maxBytes && (service?.idle.size ?? 0) === 0)
@@ -358,12 +491,16 @@ export class BrokerCore {
       receivedAt: this.#clock.now(),
       dispatchedAt: 0,
       attempts: 0,
+      origin,
     };
     if (service.queue.size === 0 && service.idle.size > 0) {
       // The common case: a worker is waiting and nobody is ahead. Straight to it, no queue entry.
       this.#assign(service, job);
       return;
     }
+    // Local workers first; with none idle, a federation peer with capacity.
+    const overflow = this.#o.overflow;
+    if (overflow !== undefined && service.idle.size === 0 && this.#forward(job, overflow)) return;
     service.queue.push(clientKey, job);
     this.#queued++;
     this.#queuedBytes += bytes;
@@ -373,19 +510,28 @@ export class BrokerCore {
   }
 
   *#liveServices(): IterableIterator<string> {
-    for (const s of this.#services.values()) if (s.workers > 0) yield s.name;
+    const fs = this.#o.federatedServices;
+    const seen = fs === undefined ? undefined : new Set<string>();
+    for (const s of this.#services.values())
+      if (s.workers > 0) {
+        seen?.add(s.name);
+        yield s.name;
+      }
+    if (fs !== undefined && seen !== undefined) for (const n of fs()) if (!seen.has(n)) yield n;
+  }
+
+  /** Sends a reply to the job's client, or back to the peer broker it came from. */
+  #deliver(job: Job, command: "PARTIAL" | "FINAL", body: Frame[]): void {
+    if (job.origin !== undefined) job.origin.reply(command, body);
+    else
+      this.#o.post([
+        job.client,
+        ...encodeClientReply(job.version, command, job.service.name, body),
+      ]);
   }
 
   #replyError(job: Job, status: BrokerErrorStatus, text: string): void {
-    this.#o.post([
-      job.client,
-      ...encodeClientReply(
-        job.version,
-        "FINAL",
-        job.service.name,
-        brokerErrorBody(status, text, job.body),
-      ),
-    ]);
+    this.#deliver(job, "FINAL", brokerErrorBody(status, text, job.body));
   }
 
   // -------------------------------------------------------------------------
@@ -428,6 +574,7 @@ export class BrokerCore {
         service.workers++;
         service.idle.set(key, worker);
         this.#presence.seen(key);
+        if (service.idle.size === 1) this.#o.capacityChanged?.(service.name);
         this.#o.emit("worker:ready", {
           identity: formatIdentity(id),
           service: service.name,
@@ -457,20 +604,18 @@ export class BrokerCore {
           // A 0.1 client cannot take partials: it sees only the FINAL.
           if (job.version === "MDP/0.2") {
             this.#c.partials++;
-            this.#o.post([
-              job.client,
-              ...encodeClientReply(job.version, "PARTIAL", s.name, m.body),
-            ]);
+            this.#deliver(job, "PARTIAL", m.body);
           }
           return;
         }
         this.#c.replies++;
         s.served++;
         s.latency.record(this.#clock.now() - job.receivedAt);
-        this.#o.post([job.client, ...encodeClientReply(job.version, "FINAL", s.name, m.body)]);
+        this.#deliver(job, "FINAL", m.body);
         this.#release(w);
         s.idle.set(key, w);
         this.#dispatch(s);
+        if (s.idle.size === 1) this.#o.capacityChanged?.(s.name);
         return;
       }
       case "HEARTBEAT":
@@ -524,26 +669,31 @@ export class BrokerCore {
     s.idle.delete(w.key);
     this.#o.emit("worker:removed", { identity: formatIdentity(w.id), service: s.name, reason });
     const job = this.#release(w);
-    if (job !== undefined && reason !== "timeout") {
-      if (this.#shuttingDown) {
-        this.#c.lost++;
-        this.#replyError(job, "503", "broker shutting down");
-      } else if (job.attempts <= this.#o.requeueLimit(s.name)) {
-        this.#c.requeued++;
-        s.requeued++;
-        s.queue.unshift(job);
-        this.#queued++;
-        this.#queuedBytes += job.bytes;
-        this.#jobExpiry.set(job, this.#o.requestExpiry);
-        this.#o.emit("request:requeued", { service: s.name, attempts: job.attempts });
-      } else {
-        this.#c.lost++;
-        this.#o.emit("request:lost", { service: s.name, attempts: job.attempts });
-        this.#replyError(job, "502", "worker lost while handling the request");
-      }
-    }
+    if (job !== undefined && reason !== "timeout") this.#requeueOrLose(job, s);
     this.#dispatch(s);
     this.#checkEmpty(s);
+    if (s.workers === 0) this.#o.capacityChanged?.(s.name);
+  }
+
+  /** A request whose worker (or peer broker) is gone: re-queued within `requeueLimit`, else `"502"`. */
+  #requeueOrLose(job: Job, s: Service): void {
+    if (this.#shuttingDown) {
+      this.#c.lost++;
+      this.#replyError(job, "503", "broker shutting down");
+    } else if (job.attempts <= this.#o.requeueLimit(s.name)) {
+      this.#c.requeued++;
+      s.requeued++;
+      s.queue.unshift(job);
+      this.#queued++;
+      this.#queuedBytes += job.bytes;
+      this.#jobExpiry.set(job, this.#o.requestExpiry);
+      this.#o.emit("request:requeued", { service: s.name, attempts: job.attempts });
+      this.#dispatch(s);
+    } else {
+      this.#c.lost++;
+      this.#o.emit("request:lost", { service: s.name, attempts: job.attempts });
+      this.#replyError(job, "502", "worker lost while handling the request");
+    }
   }
 
   /** A worker held its request longer than `requestTimeout`: 504 to the client, DISCONNECT to the worker. */
@@ -583,6 +733,7 @@ export class BrokerCore {
       queue: new FairQueue<Job>(),
       idle: new Map(),
       workers: 0,
+      forwarded: 0,
       served: 0,
       expired: 0,
       timedOut: 0,
@@ -613,6 +764,7 @@ export class BrokerCore {
   #assign(s: Service, job: Job): void {
     const first = s.idle.values().next().value as Worker;
     s.idle.delete(first.key);
+    if (s.idle.size === 0) this.#o.capacityChanged?.(s.name);
     job.attempts++;
     job.dispatchedAt = this.#clock.now();
     first.job = job;
@@ -638,7 +790,7 @@ export class BrokerCore {
 
   #checkEmpty(s: Service): void {
     if (this.#services.get(s.name) !== s) return;
-    if (s.workers === 0 && s.queue.size === 0) {
+    if (s.workers === 0 && s.queue.size === 0 && s.forwarded === 0) {
       // A service only clients asked for goes at once; a registered one after serviceTtl.
       if (!s.registered) this.#removeService(s);
       else if (!this.#serviceExpiry.has(s.name))
@@ -650,7 +802,7 @@ export class BrokerCore {
 
   #expireService(name: string): void {
     const s = this.#services.get(name);
-    if (s === undefined || s.workers > 0 || s.queue.size > 0) return;
+    if (s === undefined || s.workers > 0 || s.queue.size > 0 || s.forwarded > 0) return;
     this.#removeService(s);
   }
 

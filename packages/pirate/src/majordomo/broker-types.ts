@@ -100,4 +100,14 @@ export interface MajordomoBrokerEvents {
   "protocol:disconnect": { identity: string; reason: string };
   /** An invalid message was dropped. */
   "protocol:invalid": { identity: string; reason: string };
+  /** Federation: a peer broker's state flow arrived for the first time. */
+  "peer:joined": { peer: string; epoch: string };
+  /**
+   * Federation: a peer broker went silent (`silent`), restarted (`restarted`:
+   * a new epoch) or was unreachable; its `failed` forwarded requests were
+   * re-queued or answered `"502"`.
+   */
+  "peer:lost": { peer: string; reason: "silent" | "restarted" | "unreachable"; failed: number };
+  /** Federation: a lost peer broker's state flow arrived again. */
+  "peer:returned": { peer: string; epoch: string };
 }

@@ -16,6 +16,12 @@ import { PeerOutbox } from "./broker-outbox.js";
 import { maxMessageSizeOption, socketMaxMessageSize } from "../common/max-message-size.js";
 import type { MajordomoBrokerEvents, MajordomoBrokerStats } from "./broker-types.js";
 import {
+  Federation,
+  federationOptions,
+  type MajordomoFederationOptions,
+} from "./federation/federation.js";
+import type { FederationStats } from "./federation/types.js";
+import {
   DEFAULT_MDP_BACKLOG_BYTES,
   DEFAULT_MDP_HEARTBEAT_INTERVAL,
   DEFAULT_MDP_HEARTBEAT_LIVENESS,
@@ -102,6 +108,13 @@ export interface MajordomoBrokerOptions extends ComponentOptions {
   highWaterMark?: number;
   /** Time source (tests). @defaultValue systemClock */
   clock?: Clock;
+  /**
+   * Federate with peer brokers (Guide ch. 3 inter-broker routing): announce
+   * capacity, overflow requests no idle local worker can take to a peer with
+   * capacity, answer 8/MMI for the federation. See docs/federation.md.
+   * @defaultValue none (a standalone broker)
+   */
+  federation?: MajordomoFederationOptions;
 }
 
 /**
@@ -155,6 +168,8 @@ export class MajordomoBroker extends Component<
   #loop: SocketLoop | undefined;
   #outbox: PeerOutbox | undefined;
   #bound: string[] = [];
+  readonly #federation: ReturnType<typeof federationOptions> | undefined;
+  #fed: Federation | undefined;
 
   constructor(options: MajordomoBrokerOptions) {
     super("majordomo-broker", options);
@@ -232,6 +247,8 @@ export class MajordomoBroker extends Component<
       const all = ms("requestTimeout", rt);
       this.#requestTimeout = () => all;
     }
+    this.#federation =
+      options.federation === undefined ? undefined : federationOptions(options.federation);
     this.#options = options;
   }
 
@@ -251,6 +268,7 @@ export class MajordomoBroker extends Component<
    * not yet written (held for a busy peer, or in the socket's send queue).
    */
   protected override inFlight(): number {
+    // core.busy includes requests in federation peers' hands.
     return (this.#core?.busy ?? 0) + (this.#outbox?.held ?? 0) + (this.#loop?.stats().queued ?? 0);
   }
 
@@ -275,7 +293,18 @@ export class MajordomoBroker extends Component<
       if (!router.closed) router.close();
     });
     this.#bound = await bindAll(router, this.#endpoints);
+    const fed =
+      this.#federation === undefined
+        ? undefined
+        : new Federation(this.#federation, {
+            clock: o.clock,
+            logger: this.logger,
+            maxServices: this.#maxServices,
+            maxMessageSize: socketMaxMessageSize(this.#ints.maxMessageSize),
+            emit: (type, event) => this.emit(type, event as never),
+          });
     const core = new BrokerCore({
+      ...fed?.hooks(),
       heartbeatInterval: this.#heartbeatInterval,
       heartbeatLiveness: this.#liveness,
       requestExpiry: this.#requestExpiry,
@@ -315,6 +344,10 @@ export class MajordomoBroker extends Component<
     this.#loop = this.own(loop);
     this.#outbox = this.own(outbox);
     loop.start();
+    if (fed !== undefined) {
+      this.#fed = this.own(fed);
+      await fed.start(core);
+    }
     this.logger.info("majordomo broker bound", { endpoints: this.#bound });
     return { endpoints: [...this.#bound] };
   }
@@ -324,7 +357,10 @@ export class MajordomoBroker extends Component<
    * expired, requeued, refused, p50/p99 ms): cheap enough for a live status
    * screen or a Prometheus scrape.
    */
-  stats(): MajordomoBrokerStats & { socket: ReturnType<SocketLoop["stats"]> | undefined } {
+  stats(): MajordomoBrokerStats & {
+    socket: ReturnType<SocketLoop["stats"]> | undefined;
+    federation?: FederationStats;
+  } {
     const empty: MajordomoBrokerStats = {
       workers: 0,
       services: 0,
@@ -355,6 +391,7 @@ export class MajordomoBroker extends Component<
       deferred: this.#outbox?.deferred ?? 0,
       dropped: this.#outbox?.dropped ?? 0,
       socket: this.#loop?.stats(),
+      ...(this.#fed === undefined ? {} : { federation: this.#fed.stats() }),
     };
   }
 }
