@@ -1,0 +1,78 @@
+import { describe, expect, test } from "vitest";
+import { isZgError } from "@zg/core";
+import {
+  decodePipeline,
+  encodePipeline,
+  PIPELINE_HEADER,
+  type PipelineMessage,
+} from "../src/index.js";
+
+const inst = Buffer.from("0102030405060708", "hex");
+const samples: PipelineMessage[] = [
+  { command: "CREDIT", instance: inst, limit: 131_072, window: 65_536 },
+  {
+    command: "TASK",
+    instance: inst,
+    seq: 7,
+    clientId: "c1",
+    batch: 3,
+    task: 1999,
+    payload: Buffer.from("work"),
+  },
+  { command: "HEARTBEAT", instance: inst },
+  { command: "RESULT", clientId: "c1", batch: 3, task: 5, payload: Buffer.from("r") },
+  { command: "START", clientId: "c1", batch: 3, size: 2000 },
+  { command: "END", clientId: "c1", batch: 3, size: 2000 },
+  { command: "FORGET", clientId: "c1", batch: 3 },
+  { command: "PING", clientId: "c1" },
+  { command: "DELIVER", batch: 3, task: 5, payload: Buffer.from("r") },
+  { command: "MISSING", batch: 3, tasks: [0, 17, 1999] },
+  { command: "DONE", batch: 3, size: 2000 },
+  { command: "UNKNOWN", batch: 3 },
+  { command: "ALIVE", instance: inst },
+];
+
+describe("ZGHP01 codec", () => {
+  test.each(samples)("$command round-trips", (m) => {
+    const frames = encodePipeline(m);
+    expect(frames[0]!.toString()).toBe(PIPELINE_HEADER);
+    expect(decodePipeline(frames)).toEqual(m);
+  });
+
+  test("golden frames of a TASK", () => {
+    const frames = encodePipeline(samples[1]!);
+    expect(frames.map((f) => f.toString("hex"))).toEqual([
+      Buffer.from("ZGHP01").toString("hex"),
+      "02",
+      "0102030405060708",
+      "0000000000000007",
+      Buffer.from("c1").toString("hex"),
+      "0000000000000003",
+      "000007cf",
+      Buffer.from("work").toString("hex"),
+    ]);
+  });
+
+  const bad: [string, Buffer[]][] = [
+    ["empty", []],
+    ["wrong header", [Buffer.from("ZGHP02"), Buffer.from([0x01])]],
+    ["unknown command", [Buffer.from("ZGHP01"), Buffer.from([0x7f])]],
+    ["short u64", [Buffer.from("ZGHP01"), Buffer.from([0x33]), Buffer.alloc(4)]],
+    ["trailing frame", [...encodePipeline({ command: "UNKNOWN", batch: 1 }), Buffer.alloc(1)]],
+    ["empty client id", [Buffer.from("ZGHP01"), Buffer.from([0x23]), Buffer.alloc(0)]],
+    [
+      "ragged missing list",
+      [Buffer.from("ZGHP01"), Buffer.from([0x31]), Buffer.alloc(8), Buffer.alloc(3)],
+    ],
+    ["missing frames", [Buffer.from("ZGHP01"), Buffer.from([0x02]), inst]],
+  ];
+  test.each(bad)("%s is a protocol error, never a crash", (_name, frames) => {
+    let caught: unknown;
+    try {
+      decodePipeline(frames);
+    } catch (error) {
+      caught = error;
+    }
+    expect(isZgError(caught, "ZG_PROTOCOL")).toBe(true);
+  });
+});
