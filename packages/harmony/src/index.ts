@@ -63,3 +63,33 @@ export {
   PipelineCommand,
   type PipelineMessage,
 } from "./protocol/pipeline.js";
+export {
+  DEFAULT_SERVER_CLIENT_BUFFER,
+  DEFAULT_SERVER_SEND_HWM,
+  FileServer,
+  MAX_FILE_CHUNK,
+  type FileServerEvents,
+  type FileServerOptions,
+  type FileServerStats,
+} from "./file-server.js";
+export {
+  DEFAULT_FILE_ATTEMPTS,
+  DEFAULT_FILE_CHUNK,
+  DEFAULT_FILE_CREDIT,
+  DEFAULT_FILE_TIMEOUT,
+  FileClient,
+  type FetchOptions,
+  type FetchProgress,
+  type FetchResult,
+  type FileClientEvents,
+  type FileClientOptions,
+  type FileClientStats,
+} from "./file-client.js";
+export {
+  decodeFile,
+  encodeFile,
+  FILE_HEADER,
+  FileCommand,
+  type FileMessage,
+  type FileStatus,
+} from "./protocol/file.js";
