@@ -97,6 +97,7 @@ export class FileServer extends Component<FileServerEvents, FileServerStats, Bou
   #root = "";
   #loop: SocketLoop | undefined;
   readonly #buffered = new Map<string, number>();
+  readonly #chains = new Map<string, Promise<void>>();
   readonly #hashes = new Map<string, { size: number; mtime: number; sha: Promise<Buffer> }>();
   readonly #stats = {
     opens: 0,
@@ -252,7 +253,15 @@ export class FileServer extends Component<FileServerEvents, FileServerStats, Bou
         "too much requested at once: honour the credit",
       );
     this.#hold(key, m.length);
-    void this.track(this.#read(route, key, m));
+    // One client's chunks are read and sent in request order (reads complete out of order).
+    const previous = this.#chains.get(key) ?? Promise.resolve();
+    const next = previous.then(() => this.#read(route, key, m));
+    this.#chains.set(key, next);
+    void this.track(
+      next.finally(() => {
+        if (this.#chains.get(key) === next) this.#chains.delete(key);
+      }),
+    );
   }
 
   #hold(key: string, bytes: number): void {
