@@ -12,7 +12,7 @@ import {
 import { PresenceTracker } from "@zg/heartbeat";
 import { CreditSender } from "./credit-window.js";
 import { TASK_OVERHEAD } from "./constants.js";
-import type { PipelineMessage } from "./protocol/pipeline.js";
+import { MAX_TASKS_PER_MESSAGE, type PipelineMessage } from "./protocol/pipeline.js";
 
 /** Where a {@link ClientCore} action goes. */
 export type ClientAction =
@@ -338,15 +338,19 @@ export class ClientCore extends TypedEmitter<HarmonyClientEvents> {
       }
       case "DELIVER": {
         const b = this.#batches.get(m.batch);
-        if (b === undefined || m.task >= b.tasks.length) return;
-        if (b.results[m.task] !== undefined) {
-          this.#stats.duplicateResults++;
-          return;
+        if (b === undefined) return;
+        for (let i = 0; i < m.tasks.length; i++) {
+          const task = m.tasks[i]!;
+          if (task >= b.tasks.length) continue;
+          if (b.results[task] !== undefined) {
+            this.#stats.duplicateResults++;
+            continue;
+          }
+          b.results[task] = m.payloads[i]!;
+          b.have++;
+          this.#stats.results++;
         }
-        b.results[m.task] = Buffer.from(m.payload);
-        b.have++;
         b.lastProgress = now;
-        this.#stats.results++;
         if (b.have === b.tasks.length) this.#complete(b);
         return;
       }
@@ -473,35 +477,8 @@ export class ClientCore extends TypedEmitter<HarmonyClientEvents> {
       let idle = 0;
       while (this.#qhead < this.#queue.length && idle < workers.length) {
         const w = workers[this.#rr++ % workers.length]!;
-        const ref = this.#queue[this.#qhead]!;
-        if (!ref.batch.running || ref.batch.results[ref.task] !== undefined) {
-          this.#dequeue(ref);
-          continue;
-        }
-        const payload = ref.batch.tasks[ref.task]!;
-        const bytes = payload.length + TASK_OVERHEAD;
-        if (!w.sender.canSend(bytes)) {
-          idle++;
-          continue;
-        }
-        idle = 0;
-        this.#dequeue(ref);
-        const seq = w.sender.next(bytes);
-        w.inflight.push({ end: w.sender.sent, ref });
-        this.#stats.tasksSent++;
-        this.#send({
-          to: "worker",
-          route: w.route,
-          message: {
-            command: "TASK",
-            instance: w.session,
-            seq,
-            clientId: this.#o.clientId,
-            batch: ref.batch.id,
-            task: ref.task,
-            payload,
-          },
-        });
+        if (this.#sendTo(w) === 0) idle++;
+        else idle = 0;
       }
     }
     if (this.#qhead > 4096 && this.#qhead * 2 > this.#queue.length) {
@@ -522,6 +499,48 @@ export class ClientCore extends TypedEmitter<HarmonyClientEvents> {
         });
       }
     }
+  }
+
+  /** Sends `w` one TASK message: consecutive queued tasks of one batch, as many as its credit allows. */
+  #sendTo(w: WorkerEntry): number {
+    const refs: Ref[] = [];
+    const ends: number[] = [];
+    let bytes = 0;
+    let batch: BatchState | undefined;
+    while (this.#qhead < this.#queue.length && refs.length < MAX_TASKS_PER_MESSAGE) {
+      const ref = this.#queue[this.#qhead]!;
+      if (!ref.batch.running || ref.batch.results[ref.task] !== undefined) {
+        this.#dequeue(ref);
+        continue;
+      }
+      if (batch !== undefined && ref.batch !== batch) break;
+      const size = ref.batch.tasks[ref.task]!.length + TASK_OVERHEAD;
+      if (!w.sender.canSend(bytes + size) || (refs.length > 0 && w.sender.available < bytes + size))
+        break;
+      batch = ref.batch;
+      this.#dequeue(ref);
+      refs.push(ref);
+      bytes += size;
+      ends.push(w.sender.sent + bytes);
+    }
+    if (batch === undefined) return 0;
+    const seq = w.sender.next(bytes);
+    for (let i = 0; i < refs.length; i++) w.inflight.push({ end: ends[i]!, ref: refs[i]! });
+    this.#stats.tasksSent += refs.length;
+    this.#send({
+      to: "worker",
+      route: w.route,
+      message: {
+        command: "TASK",
+        instance: w.session,
+        seq,
+        clientId: this.#o.clientId,
+        batch: batch.id,
+        tasks: refs.map((r) => r.task),
+        payloads: refs.map((r) => batch.tasks[r.task]!),
+      },
+    });
+    return refs.length;
   }
 
   #dequeue(ref: Ref): void {

@@ -233,23 +233,35 @@ export class CollectorCore extends TypedEmitter<HarmonyCollectorEvents> {
     }
     const c = this.#clients.get(m.clientId);
     const b = c?.batches.get(m.batch);
-    if (c === undefined || b === undefined || m.task >= b.size) {
-      this.#stats.orphans++;
+    if (c === undefined || b === undefined) {
+      this.#stats.orphans += m.tasks.length;
       return;
     }
-    const byte = m.task >>> 3;
-    const bit = 1 << (m.task & 7);
-    if ((b.bits[byte]! & bit) !== 0) {
-      this.#stats.duplicates++;
-      return;
+    const tasks: number[] = [];
+    const payloads: Frame[] = [];
+    for (let i = 0; i < m.tasks.length; i++) {
+      const task = m.tasks[i]!;
+      if (task >= b.size) {
+        this.#stats.orphans++;
+        continue;
+      }
+      const byte = task >>> 3;
+      const bit = 1 << (task & 7);
+      if ((b.bits[byte]! & bit) !== 0) {
+        this.#stats.duplicates++;
+        continue;
+      }
+      b.bits[byte] = b.bits[byte]! | bit;
+      b.count++;
+      tasks.push(task);
+      payloads.push(m.payloads[i]!);
     }
-    b.bits[byte] = b.bits[byte]! | bit;
-    b.count++;
+    if (tasks.length === 0) return;
     b.lastProgress = this.#clock.now();
-    this.#stats.delivered++;
+    this.#stats.delivered += tasks.length;
     this.#send({
       route: c.route,
-      message: { command: "DELIVER", batch: m.batch, task: m.task, payload: m.payload },
+      message: { command: "DELIVER", batch: m.batch, tasks, payloads },
     });
     if (b.count === b.size) this.#done(c, b);
   }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { open, realpath, stat } from "node:fs/promises";
+import { open, realpath, stat, type FileHandle } from "node:fs/promises";
 import { isAbsolute, join, sep } from "node:path";
 import {
   bindAll,
@@ -98,6 +98,10 @@ export class FileServer extends Component<FileServerEvents, FileServerStats, Bou
   #loop: SocketLoop | undefined;
   readonly #buffered = new Map<string, number>();
   readonly #chains = new Map<string, Promise<void>>();
+  readonly #handles = new Map<
+    string,
+    { fh: Promise<FileHandle>; timer: ReturnType<typeof setTimeout> | undefined }
+  >();
   readonly #hashes = new Map<string, { size: number; mtime: number; sha: Promise<Buffer> }>();
   readonly #stats = {
     opens: 0,
@@ -276,11 +280,7 @@ export class FileServer extends Component<FileServerEvents, FileServerStats, Bou
     key: string,
     m: Extract<FileMessage, { command: "FETCH" }>,
   ): Promise<void> {
-    let released = false;
-    const release = () => {
-      if (!released) this.#hold(key, -m.length);
-      released = true;
-    };
+    let handedOff = false;
     try {
       const r = await this.#resolve(m.path);
       if ("status" in r) return this.#refuse(route, m.req, m.path, r.status, r.reason);
@@ -289,31 +289,57 @@ export class FileServer extends Component<FileServerEvents, FileServerStats, Bou
       const length = Math.max(0, Math.min(m.length, r.size - m.offset));
       const data = Buffer.allocUnsafe(length);
       if (length > 0) {
-        const fh = await open(r.path, "r");
-        try {
-          let got = 0;
-          while (got < length) {
-            const { bytesRead } = await fh.read(data, got, length - got, m.offset + got);
-            if (bytesRead === 0) break;
-            got += bytesRead;
-          }
-        } finally {
-          await fh.close();
+        const fh = await this.#handle(r.path);
+        let got = 0;
+        while (got < length) {
+          const { bytesRead } = await fh.read(data, got, length - got, m.offset + got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
         }
       }
       this.#stats.chunks++;
-      const outcome = await this.#reply(route, {
-        command: "CHUNK",
-        req: m.req,
-        offset: m.offset,
-        data,
-      });
-      if (outcome === "sent") this.#stats.bytesSent += length;
-      else this.#stats.dropped++;
+      // Posted in request order; the next read starts at once, the buffer is released once libzmq has the chunk.
+      handedOff = true;
+      void this.#reply(route, { command: "CHUNK", req: m.req, offset: m.offset, data }).then(
+        (outcome) => {
+          if (outcome === "sent") this.#stats.bytesSent += length;
+          else this.#stats.dropped++;
+          this.#hold(key, -m.length);
+        },
+      );
     } catch (error) {
       this.#refuse(route, m.req, m.path, "500", `read error: ${(error as Error).message}`);
     } finally {
-      release();
+      if (!handedOff) this.#hold(key, -m.length);
     }
+  }
+
+  /** An open handle on `path`, shared by concurrent reads; closed after a second without use. */
+  #handle(path: string): Promise<FileHandle> {
+    let entry = this.#handles.get(path);
+    if (entry === undefined) {
+      const created = {
+        fh: open(path, "r"),
+        timer: undefined as ReturnType<typeof setTimeout> | undefined,
+      };
+      created.fh.catch(() => this.#handles.delete(path));
+      this.#handles.set(path, created);
+      entry = created;
+    }
+    const e = entry;
+    if (e.timer !== undefined) clearTimeout(e.timer);
+    e.timer = setTimeout(() => {
+      if (this.#handles.get(path) === e) this.#handles.delete(path);
+      e.fh.then((fh) => fh.close()).catch(() => {});
+    }, 1000);
+    return e.fh;
+  }
+
+  protected override onClose(): void {
+    for (const e of this.#handles.values()) {
+      if (e.timer !== undefined) clearTimeout(e.timer);
+      e.fh.then((fh) => fh.close()).catch(() => {});
+    }
+    this.#handles.clear();
   }
 }

@@ -59,6 +59,7 @@ export {
   encodePipeline,
   isPipelineHeader,
   MAX_MISSING_PER_MESSAGE,
+  MAX_TASKS_PER_MESSAGE,
   PIPELINE_HEADER,
   PipelineCommand,
   type PipelineMessage,

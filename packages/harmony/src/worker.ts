@@ -17,7 +17,12 @@ import {
   DEFAULT_WORKER_CREDIT,
   TASK_OVERHEAD,
 } from "./constants.js";
-import { decodePipeline, encodePipeline, type PipelineMessage } from "./protocol/pipeline.js";
+import {
+  decodePipeline,
+  encodePipeline,
+  MAX_TASKS_PER_MESSAGE,
+  type PipelineMessage,
+} from "./protocol/pipeline.js";
 
 /** What a handler learns about the task it runs. */
 export interface TaskInfo {
@@ -130,6 +135,11 @@ export class HarmonyWorker extends Component<HarmonyWorkerEvents, HarmonyWorkerS
   #collector: SocketLoop | undefined;
   readonly #jobs: Job[] = [];
   #jobHead = 0;
+  readonly #results = new Map<
+    string,
+    { clientId: string; batch: number; tasks: number[]; payloads: Frame[] }
+  >();
+  #flush: ReturnType<typeof setImmediate> | undefined;
   #running = 0;
   #heldBytes = 0;
   readonly #stats = {
@@ -224,6 +234,11 @@ export class HarmonyWorker extends Component<HarmonyWorkerEvents, HarmonyWorkerS
     return Promise.resolve();
   }
 
+  protected override onClose(): void {
+    if (this.#flush !== undefined) clearImmediate(this.#flush);
+    this.#flush = undefined;
+  }
+
   #sendCredit(link: Link): void {
     link.loop.post(
       encodePipeline({
@@ -259,7 +274,8 @@ export class HarmonyWorker extends Component<HarmonyWorkerEvents, HarmonyWorkerS
       return;
     }
     this.#adopt(link, msg.instance);
-    const bytes = msg.payload.length + TASK_OVERHEAD;
+    let bytes = 0;
+    for (const p of msg.payloads) bytes += p.length + TASK_OVERHEAD;
     const expected = link.rx.expected;
     const verdict = link.rx.receive(msg.seq, bytes);
     if (verdict === "stale") {
@@ -270,18 +286,43 @@ export class HarmonyWorker extends Component<HarmonyWorkerEvents, HarmonyWorkerS
       this.#stats.sequenceErrors++;
       this.emit("credit:gap", { client: link.endpoint, expected, got: msg.seq });
     } else if (verdict === "overrun") this.#stats.overruns++;
-    this.#stats.received++;
+    this.#stats.received += msg.tasks.length;
     this.#heldBytes += bytes;
-    this.#jobs.push({
-      link,
-      session: link.session,
-      bytes,
-      clientId: msg.clientId,
-      batch: msg.batch,
-      task: msg.task,
-      payload: msg.payload,
-    });
+    for (let i = 0; i < msg.tasks.length; i++) {
+      const payload = msg.payloads[i]!;
+      this.#jobs.push({
+        link,
+        session: link.session,
+        bytes: payload.length + TASK_OVERHEAD,
+        clientId: msg.clientId,
+        batch: msg.batch,
+        task: msg.tasks[i]!,
+        payload,
+      });
+    }
     this.#run();
+  }
+
+  /** Queues one result; results of one (client, batch) leave together, at the latest on the next turn of the event loop. */
+  #result(job: Job, payload: Frame): void {
+    const key = `${job.batch}/${job.clientId}`;
+    let group = this.#results.get(key);
+    if (group === undefined) {
+      group = { clientId: job.clientId, batch: job.batch, tasks: [], payloads: [] };
+      this.#results.set(key, group);
+    }
+    group.tasks.push(job.task);
+    group.payloads.push(payload);
+    if (group.tasks.length >= MAX_TASKS_PER_MESSAGE) this.#flushResults();
+    else if (this.#flush === undefined) this.#flush = setImmediate(() => this.#flushResults());
+  }
+
+  #flushResults(): void {
+    if (this.#flush !== undefined) clearImmediate(this.#flush);
+    this.#flush = undefined;
+    for (const g of this.#results.values())
+      this.#collector?.post(encodePipeline({ command: "RESULT", ...g }));
+    this.#results.clear();
   }
 
   #invalid(reason: string): void {
@@ -311,15 +352,7 @@ export class HarmonyWorker extends Component<HarmonyWorkerEvents, HarmonyWorkerS
         signal: this.closeSignal,
       });
       this.#stats.completed++;
-      this.#collector?.post(
-        encodePipeline({
-          command: "RESULT",
-          clientId: job.clientId,
-          batch: job.batch,
-          task: job.task,
-          payload: Buffer.isBuffer(result) ? result : Buffer.from(result),
-        }),
-      );
+      this.#result(job, Buffer.isBuffer(result) ? result : Buffer.from(result));
     } catch (error) {
       this.#stats.failed++;
       this.emit("handler:failed", {
@@ -340,6 +373,7 @@ export class HarmonyWorker extends Component<HarmonyWorkerEvents, HarmonyWorkerS
         link.rx.consume(job.bytes);
         if (link.rx.shouldGrant()) {
           link.rx.grant();
+          this.#flushResults(); // results leave before the credit that says they are done
           this.#sendCredit(link);
         }
       }

@@ -23,7 +23,7 @@ interface FakeLink {
 interface FakeWorker {
   route: Frame;
   links: Map<string, FakeLink>;
-  inbox: { client: string; m: PipelineMessage }[];
+  inbox: { client: string; clientId: string; batch: number; task: number; payload: Frame }[];
   alive: boolean;
   executed: number;
 }
@@ -142,8 +142,17 @@ class Sim {
       this.credit_(w, this.clients.get(id)!);
     }
     if (m.command === "TASK") {
-      expect(l.rx.receive(m.seq, m.payload.length + TASK_OVERHEAD)).not.toBe("overrun");
-      w.inbox.push({ client: id, m });
+      const bytes = m.payloads.reduce((n, p) => n + p.length + TASK_OVERHEAD, 0);
+      expect(l.rx.receive(m.seq, bytes)).not.toBe("overrun");
+      m.tasks.forEach((task, i) =>
+        w.inbox.push({
+          client: id,
+          clientId: m.clientId,
+          batch: m.batch,
+          task,
+          payload: m.payloads[i]!,
+        }),
+      );
     }
   }
 
@@ -153,15 +162,15 @@ class Sim {
       if (!w.alive) continue;
       let n = 0;
       while (w.inbox.length > 0 && n++ < perWorker) {
-        const { client, m: t } = w.inbox.shift()!;
-        if (t.command !== "TASK") continue;
+        const t = w.inbox.shift()!;
+        const client = t.client;
         w.executed++;
         const result = wire({
           command: "RESULT",
           clientId: t.clientId,
           batch: t.batch,
-          task: t.task,
-          payload: Buffer.concat([Buffer.from("r:"), t.payload]),
+          tasks: [t.task],
+          payloads: [Buffer.concat([Buffer.from("r:"), t.payload])],
         });
         if (this.dropResults > 0) this.dropResults--;
         else if (this.collectorUp) this.queue.push(() => this.collector.onResult(result));
@@ -375,7 +384,13 @@ describe("pipeline cores on a ManualClock", () => {
     expect(c.stats()).toMatchObject({ refused: 3, batches: 1 });
     c.onClient(r, { command: "END", clientId: "a", batch: 9, size: 10 });
     expect(out.at(-1)?.message).toEqual({ command: "UNKNOWN", batch: 9 });
-    c.onResult({ command: "RESULT", clientId: "zz", batch: 1, task: 0, payload: Buffer.alloc(0) });
+    c.onResult({
+      command: "RESULT",
+      clientId: "zz",
+      batch: 1,
+      tasks: [0],
+      payloads: [Buffer.alloc(0)],
+    });
     expect(c.stats().orphans).toBe(1);
   });
 });

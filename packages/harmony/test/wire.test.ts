@@ -16,16 +16,16 @@ const samples: PipelineMessage[] = [
     seq: 7,
     clientId: "c1",
     batch: 3,
-    task: 1999,
-    payload: Buffer.from("work"),
+    tasks: [1999, 2000],
+    payloads: [Buffer.from("work"), Buffer.from("more")],
   },
   { command: "HEARTBEAT", instance: inst },
-  { command: "RESULT", clientId: "c1", batch: 3, task: 5, payload: Buffer.from("r") },
+  { command: "RESULT", clientId: "c1", batch: 3, tasks: [5], payloads: [Buffer.from("r")] },
   { command: "START", clientId: "c1", batch: 3, size: 2000 },
   { command: "END", clientId: "c1", batch: 3, size: 2000 },
   { command: "FORGET", clientId: "c1", batch: 3 },
   { command: "PING", clientId: "c1" },
-  { command: "DELIVER", batch: 3, task: 5, payload: Buffer.from("r") },
+  { command: "DELIVER", batch: 3, tasks: [5, 6], payloads: [Buffer.from("r"), Buffer.alloc(0)] },
   { command: "MISSING", batch: 3, tasks: [0, 17, 1999] },
   { command: "DONE", batch: 3, size: 2000 },
   { command: "UNKNOWN", batch: 3 },
@@ -48,8 +48,9 @@ describe("ZGHP01 codec", () => {
       "0000000000000007",
       Buffer.from("c1").toString("hex"),
       "0000000000000003",
-      "000007cf",
+      "000007cf000007d0",
       Buffer.from("work").toString("hex"),
+      Buffer.from("more").toString("hex"),
     ]);
   });
 
@@ -65,6 +66,26 @@ describe("ZGHP01 codec", () => {
       [Buffer.from("ZGHP01"), Buffer.from([0x31]), Buffer.alloc(8), Buffer.alloc(3)],
     ],
     ["missing frames", [Buffer.from("ZGHP01"), Buffer.from([0x02]), inst]],
+    [
+      "task count and payload frames disagree",
+      [
+        Buffer.from("ZGHP01"),
+        Buffer.from([0x30]),
+        Buffer.alloc(8),
+        Buffer.alloc(8),
+        Buffer.alloc(1),
+      ],
+    ],
+    [
+      "more than 256 tasks in one message",
+      [
+        Buffer.from("ZGHP01"),
+        Buffer.from([0x30]),
+        Buffer.alloc(8),
+        Buffer.alloc(4 * 257),
+        ...Array.from({ length: 257 }, () => Buffer.alloc(0)),
+      ],
+    ],
   ];
   test.each(bad)("%s is a protocol error, never a crash", (_name, frames) => {
     let caught: unknown;

@@ -12,11 +12,11 @@ const HEADER = Buffer.from(PIPELINE_HEADER, "ascii");
 export const PipelineCommand = {
   /** worker → client: `[instance][limit u64][window u64]`, credit grant and heartbeat. */
   CREDIT: 0x01,
-  /** client → worker: `[instance][seq u64][clientId][batch u64][task u32][payload]`. */
+  /** client → worker: `[session][seq u64][clientId][batch u64][task u32 × n][payload × n]`, 1..256 tasks of one batch. */
   TASK: 0x02,
   /** client → worker: `[instance]`, the client's heartbeat. */
   HEARTBEAT: 0x03,
-  /** worker → collector: `[clientId][batch u64][task u32][payload]`. */
+  /** worker → collector: `[clientId][batch u64][task u32 × n][payload × n]`. */
   RESULT: 0x10,
   /** client → collector: `[clientId][batch u64][size u32]`, a batch begins (or begins again). */
   START: 0x20,
@@ -26,7 +26,7 @@ export const PipelineCommand = {
   FORGET: 0x22,
   /** client → collector: `[clientId]`, the client's heartbeat. */
   PING: 0x23,
-  /** collector → client: `[batch u64][task u32][payload]`, a result seen for the first time. */
+  /** collector → client: `[batch u64][task u32 × n][payload × n]`, results seen for the first time. */
   DELIVER: 0x30,
   /** collector → client: `[batch u64][task u32 × n]`, exactly the numbers still missing after END. */
   MISSING: 0x31,
@@ -47,20 +47,23 @@ export type PipelineMessage =
       seq: number;
       clientId: string;
       batch: number;
-      task: number;
-      payload: Frame;
+      tasks: number[];
+      payloads: Frame[];
     }
   | { command: "HEARTBEAT"; instance: Frame }
-  | { command: "RESULT"; clientId: string; batch: number; task: number; payload: Frame }
+  | { command: "RESULT"; clientId: string; batch: number; tasks: number[]; payloads: Frame[] }
   | { command: "START"; clientId: string; batch: number; size: number }
   | { command: "END"; clientId: string; batch: number; size: number }
   | { command: "FORGET"; clientId: string; batch: number }
   | { command: "PING"; clientId: string }
-  | { command: "DELIVER"; batch: number; task: number; payload: Frame }
+  | { command: "DELIVER"; batch: number; tasks: number[]; payloads: Frame[] }
   | { command: "MISSING"; batch: number; tasks: number[] }
   | { command: "DONE"; batch: number; size: number }
   | { command: "UNKNOWN"; batch: number }
   | { command: "ALIVE"; instance: Frame };
+
+/** Most tasks (or results) one TASK, RESULT or DELIVER message carries. Project value. */
+export const MAX_TASKS_PER_MESSAGE = 256;
 
 /** Most task numbers one MISSING message carries (the rest follow in later rounds). */
 export const MAX_MISSING_PER_MESSAGE = 16_384;
@@ -90,6 +93,25 @@ function readU32(r: FrameReader, what: string): number {
   if (f.length !== 4) throw new ProtocolError(`${what} must be 4 bytes, got ${f.length}`);
   return f.readUInt32BE();
 }
+function u32s(list: readonly number[]): Frame {
+  const b = Buffer.allocUnsafe(4 * list.length);
+  for (let i = 0; i < list.length; i++) b.writeUInt32BE(list[i]!, 4 * i);
+  return b;
+}
+/** A task-number list frame and one payload frame per number. */
+function readTasks(r: FrameReader): { tasks: number[]; payloads: Frame[] } {
+  const list = r.take("task numbers");
+  const n = list.length / 4;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_TASKS_PER_MESSAGE)
+    throw new ProtocolError(
+      `task numbers must be 1..${MAX_TASKS_PER_MESSAGE} × 4 bytes, got ${list.length}`,
+    );
+  if (r.remaining !== n)
+    throw new ProtocolError(`${n} task numbers but ${r.remaining} payload frames`);
+  const tasks: number[] = [];
+  for (let i = 0; i < list.length; i += 4) tasks.push(list.readUInt32BE(i));
+  return { tasks, payloads: r.rest() };
+}
 function readId(r: FrameReader): string {
   const f = r.take("client id");
   if (f.length === 0 || f.length > 255) throw new ProtocolError("client id must be 1..255 bytes");
@@ -109,14 +131,14 @@ export function encodePipeline(m: PipelineMessage): Message {
         u64(m.seq),
         str(m.clientId),
         u64(m.batch),
-        u32(m.task),
-        m.payload,
+        u32s(m.tasks),
+        ...m.payloads,
       ];
     case "HEARTBEAT":
     case "ALIVE":
       return [...head, m.instance];
     case "RESULT":
-      return [...head, str(m.clientId), u64(m.batch), u32(m.task), m.payload];
+      return [...head, str(m.clientId), u64(m.batch), u32s(m.tasks), ...m.payloads];
     case "START":
     case "END":
       return [...head, str(m.clientId), u64(m.batch), u32(m.size)];
@@ -125,12 +147,9 @@ export function encodePipeline(m: PipelineMessage): Message {
     case "PING":
       return [...head, str(m.clientId)];
     case "DELIVER":
-      return [...head, u64(m.batch), u32(m.task), m.payload];
-    case "MISSING": {
-      const list = Buffer.allocUnsafe(4 * m.tasks.length);
-      m.tasks.forEach((t, i) => list.writeUInt32BE(t, 4 * i));
-      return [...head, u64(m.batch), list];
-    }
+      return [...head, u64(m.batch), u32s(m.tasks), ...m.payloads];
+    case "MISSING":
+      return [...head, u64(m.batch), u32s(m.tasks)];
     case "DONE":
       return [...head, u64(m.batch), u32(m.size)];
     case "UNKNOWN":
@@ -175,8 +194,7 @@ export function decodePipeline(message: readonly Frame[]): PipelineMessage {
         seq: readU64(r, "seq"),
         clientId: readId(r),
         batch: readU64(r, "batch"),
-        task: readU32(r, "task"),
-        payload: r.take("payload"),
+        ...readTasks(r),
       };
       break;
     case "HEARTBEAT":
@@ -188,8 +206,7 @@ export function decodePipeline(message: readonly Frame[]): PipelineMessage {
         command,
         clientId: readId(r),
         batch: readU64(r, "batch"),
-        task: readU32(r, "task"),
-        payload: r.take("payload"),
+        ...readTasks(r),
       };
       break;
     case "START":
@@ -206,8 +223,7 @@ export function decodePipeline(message: readonly Frame[]): PipelineMessage {
       out = {
         command,
         batch: readU64(r, "batch"),
-        task: readU32(r, "task"),
-        payload: r.take("payload"),
+        ...readTasks(r),
       };
       break;
     case "MISSING": {
