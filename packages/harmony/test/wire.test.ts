@@ -4,6 +4,10 @@ import {
   decodePipeline,
   encodePipeline,
   PIPELINE_HEADER,
+  decodeFile,
+  encodeFile,
+  FILE_HEADER,
+  type FileMessage,
   type PipelineMessage,
 } from "../src/index.js";
 
@@ -95,5 +99,54 @@ describe("ZGHP01 codec", () => {
       caught = error;
     }
     expect(isZgError(caught, "ZG_PROTOCOL")).toBe(true);
+  });
+});
+
+describe("ZGFT01 codec", () => {
+  const files: FileMessage[] = [
+    { command: "OPEN", req: 1, path: "a/b.bin" },
+    {
+      command: "FETCH",
+      req: 2,
+      path: "a/b.bin",
+      offset: 250_000,
+      length: 250_000,
+      size: 1_000_000,
+      mtime: 1_700_000_000_123,
+    },
+    {
+      command: "META",
+      req: 1,
+      size: 1_000_000,
+      mtime: 1_700_000_000_123,
+      sha256: Buffer.alloc(32, 9),
+    },
+    { command: "CHUNK", req: 2, offset: 250_000, data: Buffer.from("bytes") },
+    { command: "ERROR", req: 3, status: "403", reason: "path escapes the root (..)" },
+  ];
+  test.each(files)("$command round-trips behind the ZGFT01 header", (m) => {
+    const frames = encodeFile(m);
+    expect(frames[0]!.toString()).toBe(FILE_HEADER);
+    expect(decodeFile(frames)).toEqual(m);
+  });
+  test.each([
+    [
+      "wrong header",
+      [Buffer.from("ZGFT02"), Buffer.from([0x01]), Buffer.alloc(4), Buffer.from("x")],
+    ],
+    ["short sha256", [...encodeFile(files[2]!).slice(0, 5), Buffer.alloc(31)]],
+    [
+      "unknown status",
+      [
+        Buffer.from("ZGFT01"),
+        Buffer.from([0x8f]),
+        Buffer.alloc(4),
+        Buffer.from("418"),
+        Buffer.from("teapot"),
+      ],
+    ],
+    ["empty path", [Buffer.from("ZGFT01"), Buffer.from([0x01]), Buffer.alloc(4), Buffer.alloc(0)]],
+  ])("%s is a protocol error", (_n, frames) => {
+    expect(() => decodeFile(frames)).toThrow(expect.objectContaining({ code: "ZG_PROTOCOL" }));
   });
 });

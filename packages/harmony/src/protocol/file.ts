@@ -1,4 +1,5 @@
 import { FrameReader, ProtocolError, type Frame, type Message } from "@zg/core/pure";
+import { readU32, readU64, u32, u64 } from "./binary.js";
 
 /** First frame of every file-transfer message (ADR 4): 6 ASCII bytes, name and version. */
 export const FILE_HEADER = "ZGFT01";
@@ -42,28 +43,6 @@ export type FileMessage =
   | { command: "CHUNK"; req: number; offset: number; data: Frame }
   | { command: "ERROR"; req: number; status: FileStatus; reason: string };
 
-const u64 = (n: number): Frame => {
-  const b = Buffer.allocUnsafe(8);
-  b.writeBigUInt64BE(BigInt(n));
-  return b;
-};
-const u32 = (n: number): Frame => {
-  const b = Buffer.allocUnsafe(4);
-  b.writeUInt32BE(n);
-  return b;
-};
-function readU64(r: FrameReader, what: string): number {
-  const f = r.take(what);
-  if (f.length !== 8) throw new ProtocolError(`${what} must be 8 bytes`);
-  const v = f.readBigUInt64BE();
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ProtocolError(`${what} out of range`);
-  return Number(v);
-}
-function readU32(r: FrameReader, what: string): number {
-  const f = r.take(what);
-  if (f.length !== 4) throw new ProtocolError(`${what} must be 4 bytes`);
-  return f.readUInt32BE();
-}
 function readPath(r: FrameReader): string {
   const f = r.take("path");
   if (f.length === 0 || f.length > 4096) throw new ProtocolError("path must be 1..4096 bytes");

@@ -1,4 +1,5 @@
 import { FrameReader, ProtocolError, type Frame, type Message } from "@zg/core/pure";
+import { readU32, readU64, u32, u64 } from "./binary.js";
 
 /**
  * First frame of every Harmony pipeline message (ADR 4): 6 ASCII bytes, a
@@ -68,31 +69,9 @@ export const MAX_TASKS_PER_MESSAGE = 256;
 /** Most task numbers one MISSING message carries (the rest follow in later rounds). */
 export const MAX_MISSING_PER_MESSAGE = 16_384;
 
-const u64 = (n: number): Frame => {
-  const b = Buffer.allocUnsafe(8);
-  b.writeBigUInt64BE(BigInt(n));
-  return b;
-};
-const u32 = (n: number): Frame => {
-  const b = Buffer.allocUnsafe(4);
-  b.writeUInt32BE(n);
-  return b;
-};
 const str = (s: string): Frame => Buffer.from(s, "utf8");
 const cmd = (c: number): Frame => Buffer.from([c]);
 
-function readU64(r: FrameReader, what: string): number {
-  const f = r.take(what);
-  if (f.length !== 8) throw new ProtocolError(`${what} must be 8 bytes, got ${f.length}`);
-  const v = f.readBigUInt64BE();
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ProtocolError(`${what} out of range`);
-  return Number(v);
-}
-function readU32(r: FrameReader, what: string): number {
-  const f = r.take(what);
-  if (f.length !== 4) throw new ProtocolError(`${what} must be 4 bytes, got ${f.length}`);
-  return f.readUInt32BE();
-}
 function u32s(list: readonly number[]): Frame {
   const b = Buffer.allocUnsafe(4 * list.length);
   for (let i = 0; i < list.length; i++) b.writeUInt32BE(list[i]!, 4 * i);
