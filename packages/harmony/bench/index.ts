@@ -27,7 +27,7 @@ import {
 } from "../src/index.js";
 
 const TASKS = Number(process.env["ZG_BENCH_TASKS"] ?? 100_000);
-const FILE_MB = Number(process.env["ZG_BENCH_FILE_MB"] ?? 256);
+const FILE_MB = Number(process.env["ZG_BENCH_FILE_MB"] ?? 64);
 const CHUNK = 262_144;
 const WORKERS = 4;
 const PAYLOAD = Buffer.alloc(64, 7);

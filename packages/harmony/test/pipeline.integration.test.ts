@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { Dealer } from "zeromq";
+import { Dealer, Router } from "zeromq";
 import { closeAfter, waitFor } from "@zg/testing";
 import { HarmonyClient, HarmonyCollector, HarmonyWorker } from "../src/index.js";
 
@@ -90,6 +90,30 @@ describe("reliable pipeline on real sockets", () => {
     const results = await client.submit(tasks(100)).done;
     expect(results).toHaveLength(100);
     expect(pool[0]!.state).toBe("running");
+  });
+
+  test("garbage at a worker's socket (from a fake client) is counted and dropped; the worker serves a real client after it", async () => {
+    const { client, collectorEp, endpoints } = await pipeline(0);
+    const fake = closeAfter(new Router({ linger: 0 }));
+    await fake.bind("tcp://127.0.0.1:*");
+    const worker = closeAfter(
+      new HarmonyWorker({
+        clients: [fake.lastEndpoint!, ...endpoints],
+        collector: collectorEp,
+        heartbeatInterval: 100,
+        handler: (t) => t,
+      }),
+    );
+    await worker.start();
+    const [id] = await fake.receive(); // the worker's first CREDIT
+    for (const junk of [
+      [Buffer.from("x")],
+      [Buffer.from("ZGHP01"), Buffer.from([0x02])],
+      [Buffer.from("ZGHP01"), Buffer.from([0x10])],
+    ])
+      await fake.send([id!, ...junk]);
+    await waitFor(() => worker.stats().protocolErrors >= 3, { timeout: 2000 });
+    expect((await client.submit(tasks(50)).done).map(String)).toEqual(tasks(50).map(String));
   });
 
   test("abort and budget reject batch.done with typed errors", async () => {
