@@ -380,6 +380,17 @@ export class ClientCore extends TypedEmitter<HarmonyClientEvents> {
         if (b.have < b.tasks.length) this.#resend(b, "done-short", true);
         return;
       }
+      case "REFUSED": {
+        const b = this.#batches.get(m.batch);
+        if (b !== undefined)
+          this.#fail(
+            b,
+            new ZgError("ZG_OVERFLOW", `the collector refused batch ${m.batch}: ${m.reason}`, {
+              details: { batch: m.batch, bound: m.reason },
+            }),
+          );
+        return;
+      }
       case "UNKNOWN": {
         const b = this.#batches.get(m.batch);
         if (b !== undefined) this.#resend(b, "unknown", true);

@@ -159,9 +159,9 @@ export class CollectorCore extends TypedEmitter<HarmonyCollectorEvents> {
       }
       case "START": {
         const c = this.#client(m.clientId, route, now);
-        if (c === undefined) return this.#refuse(m.clientId, m.batch, "maxClients");
+        if (c === undefined) return this.#refuse(route, m.clientId, m.batch, "maxClients");
         if (m.size === 0 || m.size > this.#o.maxBatchSize)
-          return this.#refuse(m.clientId, m.batch, "maxBatchSize");
+          return this.#refuse(route, m.clientId, m.batch, "maxBatchSize");
         const old = c.batches.get(m.batch);
         if (old !== undefined) {
           // Started again (the client resends): forget what was delivered, deliver every result anew.
@@ -181,7 +181,7 @@ export class CollectorCore extends TypedEmitter<HarmonyCollectorEvents> {
           this.#free(c, old, "forgotten");
         }
         if (c.batches.size >= this.#o.maxBatches)
-          return this.#refuse(m.clientId, m.batch, "maxBatches");
+          return this.#refuse(route, m.clientId, m.batch, "maxBatches");
         const b: BatchState = {
           batch: m.batch,
           size: m.size,
@@ -291,9 +291,10 @@ export class CollectorCore extends TypedEmitter<HarmonyCollectorEvents> {
     return c;
   }
 
-  #refuse(client: string, batch: number, reason: string): void {
+  #refuse(route: Frame, client: string, batch: number, reason: string): void {
     this.#stats.refused++;
     this.emit("batch:refused", { client, batch, reason });
+    this.#send({ route, message: { command: "REFUSED", batch, reason } });
   }
 
   #done(c: ClientState, b: BatchState): void {

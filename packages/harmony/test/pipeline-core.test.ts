@@ -361,6 +361,18 @@ describe("pipeline cores on a ManualClock", () => {
     expect(() => client.submit(tasks(1))).toThrow(expect.objectContaining({ code: "ZG_CLOSED" }));
   });
 
+  test("a batch the collector refuses rejects at once with ZG_OVERFLOW naming the bound", async () => {
+    const sim = new Sim(1);
+    const client = sim.addClient("c1");
+    const batch = client.submit(tasks(5));
+    client.onCollector({ command: "REFUSED", batch: batch.id, reason: "maxBatches" });
+    await expect(batch.done).rejects.toMatchObject({
+      code: "ZG_OVERFLOW",
+      details: { bound: "maxBatches" },
+    });
+    expect(client.stats()).toMatchObject({ failed: 1, batches: 0 });
+  });
+
   test("the collector refuses STARTs beyond its bounds and says UNKNOWN to an END it does not hold", () => {
     const out: CollectorAction[] = [];
     const c = new CollectorCore(
@@ -382,6 +394,11 @@ describe("pipeline cores on a ManualClock", () => {
     c.onClient(r, { command: "START", clientId: "a", batch: 2, size: 10 });
     c.onClient(r, { command: "START", clientId: "b", batch: 1, size: 10 });
     expect(c.stats()).toMatchObject({ refused: 3, batches: 1 });
+    expect(out.filter((x) => x.message.command === "REFUSED").map((x) => x.message)).toEqual([
+      { command: "REFUSED", batch: 1, reason: "maxBatchSize" },
+      { command: "REFUSED", batch: 2, reason: "maxBatches" },
+      { command: "REFUSED", batch: 1, reason: "maxClients" },
+    ]);
     c.onClient(r, { command: "END", clientId: "a", batch: 9, size: 10 });
     expect(out.at(-1)?.message).toEqual({ command: "UNKNOWN", batch: 9 });
     c.onResult({

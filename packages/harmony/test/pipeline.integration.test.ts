@@ -116,6 +116,20 @@ describe("reliable pipeline on real sockets", () => {
     expect((await client.submit(tasks(50)).done).map(String)).toEqual(tasks(50).map(String));
   });
 
+  test("a batch beyond the collector's maxBatchSize is refused on the wire: done rejects at once with ZG_OVERFLOW", async () => {
+    const collector = closeAfter(new HarmonyCollector({ maxBatchSize: 10 }));
+    const [ep] = (await collector.start()).endpoints;
+    const client = closeAfter(new HarmonyClient({ collector: ep!, heartbeatInterval: 50 }));
+    await client.start();
+    const t0 = performance.now();
+    await expect(client.submit(tasks(11)).done).rejects.toMatchObject({
+      code: "ZG_OVERFLOW",
+      details: { bound: "maxBatchSize" },
+    });
+    expect(performance.now() - t0).toBeLessThan(5000); // the answer, not the 60 s budget
+    expect(collector.stats().refused).toBe(1);
+  });
+
   test("abort and budget reject batch.done with typed errors", async () => {
     const collector = closeAfter(new HarmonyCollector());
     const [ep] = (await collector.start()).endpoints;

@@ -34,6 +34,7 @@ const samples: PipelineMessage[] = [
   { command: "DONE", batch: 3, size: 2000 },
   { command: "UNKNOWN", batch: 3 },
   { command: "ALIVE", instance: inst },
+  { command: "REFUSED", batch: 3, reason: "maxBatches" },
 ];
 
 describe("ZGHP01 codec", () => {

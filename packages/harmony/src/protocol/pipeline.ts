@@ -37,6 +37,8 @@ export const PipelineCommand = {
   UNKNOWN: 0x33,
   /** collector → client: `[instance]`, the collector's heartbeat (a new instance = a restarted collector). */
   ALIVE: 0x34,
+  /** collector → client: `[batch u64][reason]`, a START refused at a bound (`maxClients`, `maxBatches`, `maxBatchSize`). */
+  REFUSED: 0x35,
 } as const;
 
 /** A decoded Harmony pipeline message. */
@@ -61,7 +63,8 @@ export type PipelineMessage =
   | { command: "MISSING"; batch: number; tasks: number[] }
   | { command: "DONE"; batch: number; size: number }
   | { command: "UNKNOWN"; batch: number }
-  | { command: "ALIVE"; instance: Frame };
+  | { command: "ALIVE"; instance: Frame }
+  | { command: "REFUSED"; batch: number; reason: string };
 
 /** Most tasks (or results) one TASK, RESULT or DELIVER message carries. Project value. */
 export const MAX_TASKS_PER_MESSAGE = 256;
@@ -116,6 +119,8 @@ export function encodePipeline(m: PipelineMessage): Message {
     case "HEARTBEAT":
     case "ALIVE":
       return [...head, m.instance];
+    case "REFUSED":
+      return [...head, u64(m.batch), str(m.reason)];
     case "RESULT":
       return [...head, str(m.clientId), u64(m.batch), u32s(m.tasks), ...m.payloads];
     case "START":
@@ -179,6 +184,9 @@ export function decodePipeline(message: readonly Frame[]): PipelineMessage {
     case "HEARTBEAT":
     case "ALIVE":
       out = { command, instance: r.take("instance") };
+      break;
+    case "REFUSED":
+      out = { command, batch: readU64(r, "batch"), reason: r.takeString("reason") };
       break;
     case "RESULT":
       out = {
