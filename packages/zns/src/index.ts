@@ -15,3 +15,20 @@ export {
   type ZplParseOptions,
   type ZplWriteOptions,
 } from "./zpl/index.js";
+export {
+  isLogicalName,
+  MAX_ENDPOINTS_PER_LIST,
+  MAX_NAME_LENGTH,
+  NAMES_FILE_VERSION,
+  NamesFileError,
+  parseNamesFile,
+  resolveEntry,
+  tableFromJson,
+  tableToJson,
+  type EndpointRule,
+  type NameEntry,
+  type NameOverride,
+  type NamesTable,
+  type ParseNamesOptions,
+  type ResolvedEndpoints,
+} from "./names/names-file.js";
