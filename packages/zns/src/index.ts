@@ -32,3 +32,62 @@ export {
   type ParseNamesOptions,
   type ResolvedEndpoints,
 } from "./names/names-file.js";
+export { decodeFeed, encodeFeed, FEED_SIGNATURE, type FeedMessage } from "./feed/protocol.js";
+export type { NamesFeed, NamesFeedPublisher, NamesFeedSubscriber } from "./feed/feed.js";
+export {
+  DEFAULT_FEED_MAX_MESSAGE_SIZE,
+  DEFAULT_SYNC_INTERVAL,
+  routerFeed,
+  RouterFeedPublisher,
+  RouterFeedSubscriber,
+  type RouterFeedEvents,
+  type RouterFeedOptions,
+  type RouterFeedPublisherStats,
+  type RouterFeedSubscriberStats,
+} from "./feed/router-feed.js";
+export { DEFAULT_WATCH_INTERVAL } from "./internal/watch-file.js";
+export {
+  ZnsServer,
+  type ZnsServerEvents,
+  type ZnsServerOptions,
+  type ZnsServerStats,
+} from "./server/zns-server.js";
+export {
+  decodeAnswer,
+  decodeLookup,
+  encodeAnswer,
+  encodeLookup,
+  LOOKUP_SIGNATURE,
+  type AnswerSource,
+  type LookupErrorCode,
+  type Resolution,
+} from "./agent/protocol.js";
+export {
+  agentEndpoint,
+  DEFAULT_LOOKUP_MAX_MESSAGE_SIZE,
+  DEFAULT_NAME_TTL,
+  DEFAULT_SERVER_TIMEOUT,
+  defaultRuntimeDir,
+  ZnsAgent,
+  type ZnsAgentEvents,
+  type ZnsAgentOptions,
+  type ZnsAgentStats,
+} from "./agent/zns-agent.js";
+export { mapEndpoint, type HostLookup } from "./client/dns.js";
+export {
+  bindByName,
+  closeDefaultClient,
+  connectByName,
+  DEFAULT_CACHE_ENTRIES,
+  DEFAULT_FOLLOW_INTERVAL,
+  DEFAULT_RESOLVE_TIMEOUT,
+  resolve,
+  ZnsClient,
+  type ConnectByNameOptions,
+  type NameConnection,
+  type ResolveOptions,
+  type ResolveResult,
+  type ZnsClientEvents,
+  type ZnsClientOptions,
+  type ZnsClientStats,
+} from "./client/zns-client.js";
