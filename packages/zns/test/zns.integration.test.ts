@@ -151,3 +151,80 @@ describe("ZnsServer → ZnsAgent → ZnsClient", () => {
     });
   });
 });
+
+describe("bad input everywhere: a clear error, counted, never a crash", () => {
+  test("malformed and oversized lookups are answered 400/505 or dropped, and counted", async () => {
+    const dir = tempDir("zns-");
+    const local = join(dir, "local.zpl");
+    writeFileSync(local, "name\n    a\n        connect = tcp://127.0.0.1:1\n");
+    const a = agent(join(dir, "rt"), [], { localFile: local });
+    await a.start();
+    const raw = closeAfter(new zmq.Router({ linger: 0 }));
+    raw.connect(a.endpoint);
+    await new Promise((r) => setTimeout(r, 100)); // ROUTER: wait for the handshake before routing
+    const ask = async (...frames: (string | Buffer)[]): Promise<string[]> => {
+      await raw.send([a.endpoint, "1", ...frames]);
+      const [, , ...reply] = await raw.receive();
+      return reply.map((x) => x.toString());
+    };
+    expect(await ask("ZNS01", "RESOLVE", "a", "")).toEqual([
+      "ZNS01",
+      "OK",
+      JSON.stringify({
+        connect: ["tcp://127.0.0.1:1"],
+        bind: [],
+        source: "local",
+        stale: false,
+        ttl: 1000,
+      }),
+    ]);
+    expect((await ask("ZNS01", "RESOLVE", "nope", ""))[2]).toBe("404");
+    expect((await ask("garbage"))[2]).toBe("400");
+    expect((await ask("ZNS09", "RESOLVE", "a", ""))[2]).toBe("505");
+    expect((await ask("ZNS01", "RESOLVE", "x".repeat(300), ""))[2]).toBe("400");
+    // larger than DEFAULT_LOOKUP_MAX_MESSAGE_SIZE: libzmq drops the connection, the agent lives on
+    await raw.send([a.endpoint, "2", "ZNS01", "RESOLVE", "x".repeat(10_000), ""]);
+    expect(a.stats()).toMatchObject({ protocolErrors: 3, notFound: 1 });
+    const client = closeAfter(new ZnsClient({ agent: a.endpoint }));
+    await client.start();
+    await expect(client.resolve("nope")).rejects.toMatchObject({
+      code: "ZG_UNREACHABLE",
+      details: { code: "404" },
+    });
+    expect(() => client.resolve("a b")).toThrow(
+      expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }),
+    );
+    expect((await client.resolve("a")).connect).toEqual(["tcp://127.0.0.1:1"]);
+  });
+
+  test("garbage on the feed is counted; a names file that is not ZPL fails start, an invalid edit keeps the last table", async () => {
+    const dir = tempDir("zns-");
+    const file = join(dir, "names.zpl");
+    writeFileSync(file, "name\n  broken\n");
+    await expect(new ZnsServer({ names: file }).start()).rejects.toMatchObject({
+      code: "ZG_DECODE",
+      line: 2,
+    });
+    writeFileSync(file, names(7300));
+    const server = closeAfter(new ZnsServer({ names: file, feedOptions: fast }));
+    const { endpoints } = await server.start();
+    const invalid = new Promise<Error>((r) => server.once("names:invalid", (e) => r(e.error)));
+    writeFileSync(file, "name\n    x\n        connect = not-an-endpoint\n");
+    expect((await invalid).message).toMatch(
+      /line 3, column 9: \/name\/x\/connect: not a ZeroMQ endpoint/,
+    );
+    expect(server.stats()).toMatchObject({ names: 1, fileErrors: 1 });
+    const raw = closeAfter(new zmq.Dealer({ linger: 0 }));
+    raw.connect(endpoints[0]!);
+    await raw.send(["rubbish"]);
+    await raw.send(["ZNSF01", "TABLE", "v", "{}"]);
+    await waitFor(() => (server.stats().feed["protocolErrors"] ?? 0) === 2, {
+      what: "feed protocol errors counted",
+    });
+    const a = agent(join(dir, "a"), endpoints);
+    await a.start();
+    await waitFor(() => a.resolve("echo")?.connect[0] === "tcp://127.0.0.1:7300", {
+      what: "last good table served",
+    });
+  });
+});

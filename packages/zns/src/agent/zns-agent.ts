@@ -166,7 +166,10 @@ export class ZnsAgent extends Component<ZnsAgentEvents, ZnsAgentStats, BoundEndp
       options.endpoint ?? agentEndpoint(this.runtimeDir),
     );
     this.#servers =
-      options.servers === undefined ? [] : endpointsOption("servers", options.servers);
+      options.servers === undefined ||
+      (Array.isArray(options.servers) && options.servers.length === 0)
+        ? []
+        : endpointsOption("servers", options.servers);
     this.#localFile = options.localFile;
     assertArgument(
       options.env === undefined || isLogicalName(options.env),
