@@ -91,3 +91,24 @@ export {
   type ZnsClientOptions,
   type ZnsClientStats,
 } from "./client/zns-client.js";
+export {
+  decodeZreBeacon,
+  encodeZreBeacon,
+  UDPPING_BEACON,
+  ZRE_BEACON_SIZE,
+  ZRE_BEACON_VERSION,
+  type ZreBeacon,
+} from "./discovery/protocol.js";
+export {
+  Beacon,
+  DEFAULT_BEACON_INTERVAL,
+  DEFAULT_BEACON_LIVENESS,
+  DEFAULT_BEACON_PORT,
+  DEFAULT_BROADCAST_ADDRESS,
+  UDPPING_PORT,
+  type BeaconEvents,
+  type BeaconFormat,
+  type BeaconOptions,
+  type BeaconPeer,
+  type BeaconStats,
+} from "./discovery/beacon.js";

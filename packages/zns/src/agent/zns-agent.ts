@@ -13,6 +13,7 @@ import {
   type Frame,
 } from "@zg/core";
 import { FreelanceServer } from "@zg/pirate";
+import { Beacon, type BeaconOptions } from "../discovery/beacon.js";
 import type { NamesFeed, NamesFeedSubscriber } from "../feed/feed.js";
 import { routerFeed, type RouterFeedOptions } from "../feed/router-feed.js";
 import { DEFAULT_WATCH_INTERVAL, readWithStat, watchFile } from "../internal/watch-file.js";
@@ -81,6 +82,12 @@ export interface ZnsAgentOptions extends ComponentOptions {
   feed?: NamesFeed;
   /** Options of the default feed. */
   feedOptions?: RouterFeedOptions;
+  /**
+   * With no `servers`: listen for ZRE beacons of a {@link ZnsServer} with
+   * `announce` and subscribe to the first one heard (`tcp://<address>:<port>`);
+   * `true` for the defaults. @defaultValue false
+   */
+  discover?: boolean | Omit<BeaconOptions, "announce" | "format">;
 }
 
 /** Events of {@link ZnsAgent}. */
@@ -89,6 +96,8 @@ export interface ZnsAgentEvents {
   "table:updated": { source: "feed" | "cache"; names: number };
   /** The central server fell silent: feed answers now carry `stale: true`. */
   "feed:stale": { silentFor: number | undefined };
+  /** A central server was found by UDP discovery. */
+  "server:discovered": { endpoint: string };
   /** The central server is heard again. */
   "feed:synced": Record<never, never>;
   /** The local names file changed but is not valid (the last good one stays). */
@@ -142,6 +151,7 @@ export class ZnsAgent extends Component<ZnsAgentEvents, ZnsAgentStats, BoundEndp
   readonly #cache: boolean;
   readonly #watchInterval: number;
   readonly #feed: NamesFeed;
+  readonly #discover: Omit<BeaconOptions, "announce" | "format"> | undefined;
   #subscriber: NamesFeedSubscriber | undefined;
   #feedTable: NamesTable | undefined;
   #localTable: NamesTable | undefined;
@@ -191,6 +201,8 @@ export class ZnsAgent extends Component<ZnsAgentEvents, ZnsAgentStats, BoundEndp
       DEFAULT_WATCH_INTERVAL,
       { min: 10 },
     );
+    this.#discover =
+      options.discover === true ? {} : options.discover === false ? undefined : options.discover;
     this.#feed =
       options.feed ??
       routerFeed({ ...options.feedOptions, ...(options.logger ? { logger: options.logger } : {}) });
@@ -231,14 +243,29 @@ export class ZnsAgent extends Component<ZnsAgentEvents, ZnsAgentStats, BoundEndp
       this.emit("protocol:invalid", e);
     });
     await server.start();
-    if (this.#servers.length > 0) {
-      const sub = this.own(this.#feed.subscriber(this.#servers));
-      this.#subscriber = sub;
-      await sub.start((table) => this.#onFeedTable(table));
-      this.setInterval(() => this.#checkStale(), Math.max(50, Math.floor(this.#serverTimeout / 4)));
+    if (this.#servers.length > 0) await this.#subscribe(this.#servers);
+    else if (this.#discover !== undefined) {
+      const beacon = this.own(new Beacon({ logger: this.logger, ...this.#discover }));
+      beacon.on("peer:joined", ({ address, port }) => {
+        if (this.#subscriber !== undefined || this.stopping) return;
+        const endpoint = `tcp://${address}:${port}`;
+        this.logger.info("central server discovered", { endpoint });
+        this.emit("server:discovered", { endpoint });
+        this.#subscribe([endpoint]).catch((e: Error) =>
+          this.logger.warn("feed subscribe failed", { error: e.message }),
+        );
+      });
+      await beacon.start();
     }
+    this.setInterval(() => this.#checkStale(), Math.max(50, Math.floor(this.#serverTimeout / 4)));
     this.logger.info("agent ready", { endpoint: this.endpoint, servers: this.#servers });
     return { endpoints: [this.endpoint] };
+  }
+
+  async #subscribe(endpoints: readonly string[]): Promise<void> {
+    const sub = this.own(this.#feed.subscriber(endpoints));
+    this.#subscriber = sub;
+    await sub.start((table) => this.#onFeedTable(table));
   }
 
   /** Looks a name up in-process, as a lookup over ipc would. Undefined: unknown name. */

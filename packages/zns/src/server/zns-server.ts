@@ -7,6 +7,7 @@ import {
   type ComponentOptions,
 } from "@zg/core";
 import type { NamesFeed, NamesFeedPublisher } from "../feed/feed.js";
+import { Beacon, type BeaconOptions } from "../discovery/beacon.js";
 import { routerFeed, type RouterFeedOptions } from "../feed/router-feed.js";
 import { DEFAULT_WATCH_INTERVAL, readWithStat, watchFile } from "../internal/watch-file.js";
 import { parseNamesFile, type NamesTable } from "../names/names-file.js";
@@ -23,6 +24,13 @@ export interface ZnsServerOptions extends ComponentOptions {
   feed?: NamesFeed;
   /** Options of the default feed (sync interval, linger). */
   feedOptions?: RouterFeedOptions;
+  /**
+   * Announce the feed port with ZRE beacons (UDP discovery), so agents with
+   * no server configured find this one; `true` for the defaults. The feed
+   * endpoint must then be reachable from the LAN (e.g. `tcp://*:5671`).
+   * @defaultValue false
+   */
+  announce?: boolean | Omit<BeaconOptions, "announce" | "format">;
 }
 
 /** Events of {@link ZnsServer}. */
@@ -67,6 +75,7 @@ export class ZnsServer extends Component<ZnsServerEvents, ZnsServerStats, BoundE
   readonly #feed: NamesFeed;
   #publisher: NamesFeedPublisher | undefined;
   #table: NamesTable | undefined;
+  readonly #announce: Omit<BeaconOptions, "announce" | "format"> | undefined;
   #reloads = 0;
   #fileErrors = 0;
 
@@ -85,6 +94,8 @@ export class ZnsServer extends Component<ZnsServerEvents, ZnsServerStats, BoundE
       DEFAULT_WATCH_INTERVAL,
       { min: 10 },
     );
+    this.#announce =
+      options.announce === true ? {} : options.announce === false ? undefined : options.announce;
     this.#feed =
       options.feed ??
       routerFeed({ ...options.feedOptions, ...(options.logger ? { logger: options.logger } : {}) });
@@ -111,6 +122,13 @@ export class ZnsServer extends Component<ZnsServerEvents, ZnsServerStats, BoundE
         stat,
       ),
     );
+    if (this.#announce !== undefined) {
+      const port = Number(/:(\d+)$/.exec(endpoints[0] ?? "")?.[1]);
+      const beacon = this.own(
+        new Beacon({ logger: this.logger, ...this.#announce, announce: port }),
+      );
+      await beacon.start();
+    }
     this.logger.info("names loaded", {
       file: this.#path,
       names: this.#table.names.size,
