@@ -112,7 +112,7 @@ describe("ZnsServer → ZnsAgent → ZnsClient", () => {
       source: "feed",
       stale: false,
     });
-    expect(a.stats().stale).toBe(0);
+    expect(a.stats().stale).toBe(false);
   });
 
   test("a restarted agent answers from its disk cache and its local file before any server is heard", async () => {
@@ -213,7 +213,7 @@ describe("bad input everywhere: a clear error, counted, never a crash", () => {
     expect((await invalid).message).toMatch(
       /line 3, column 9: \/name\/x\/connect: not a ZeroMQ endpoint/,
     );
-    expect(server.stats()).toMatchObject({ names: 1, fileErrors: 1 });
+    expect(server.stats()).toMatchObject({ entries: 1, fileErrors: 1 });
     const raw = closeAfter(new zmq.Dealer({ linger: 0 }));
     raw.connect(endpoints[0]!);
     await raw.send(["rubbish"]);

@@ -114,10 +114,12 @@ export interface ZnsAgentStats {
   protocolErrors: number;
   staleAnswers: number;
   feedTables: number;
-  feedNames: number;
-  localNames: number;
-  /** 1 while feed answers are stale. */
-  stale: number;
+  /** Names in the feed table (a level). */
+  feed: { entries: number };
+  /** Names in the local file (a level). */
+  local: { entries: number };
+  /** True while feed answers are stale. */
+  stale: boolean;
   fileErrors: number;
 }
 
@@ -282,9 +284,9 @@ export class ZnsAgent extends Component<ZnsAgentEvents, ZnsAgentStats, BoundEndp
   stats(): ZnsAgentStats {
     return {
       ...this.#stats,
-      feedNames: this.#feedTable?.names.size ?? 0,
-      localNames: this.#localTable?.names.size ?? 0,
-      stale: this.#stale ? 1 : 0,
+      feed: { entries: this.#feedTable?.names.size ?? 0 },
+      local: { entries: this.#localTable?.names.size ?? 0 },
+      stale: this.#stale,
     };
   }
 

@@ -75,7 +75,8 @@ export interface ZnsClientStats {
   agentRequests: number;
   failures: number;
   staleAnswers: number;
-  followed: number;
+  /** Sockets connected by name and followed now (a level). */
+  connected: number;
 }
 
 /** A socket connected by name; `close()` stops following (the socket stays connected and is the caller's). */
@@ -154,7 +155,7 @@ export class ZnsClient extends Component<ZnsClientEvents, ZnsClientStats> {
   }
 
   stats(): ZnsClientStats {
-    return { ...this.#stats, followed: this.#follows.size };
+    return { ...this.#stats, connected: this.#follows.size };
   }
 
   /**

@@ -36,7 +36,8 @@ export interface RouterFeedEvents {
 /** Stats of the router feed publisher. */
 export interface RouterFeedPublisherStats {
   [key: string]: number;
-  subscribers: number;
+  /** Agents heard within three sync intervals (a level). */
+  clients: number;
   syncs: number;
   tablesSent: number;
   protocolErrors: number;
@@ -104,7 +105,7 @@ export class RouterFeedPublisher
   }
 
   stats(): RouterFeedPublisherStats {
-    return { subscribers: this.#subscribers.size, ...this.#stats };
+    return { clients: this.#subscribers.size, ...this.#stats };
   }
 
   #sendTable(id: Frame): void {

@@ -43,8 +43,8 @@ export interface ZnsServerEvents {
 
 /** Stats of {@link ZnsServer}. */
 export interface ZnsServerStats {
-  /** Logical names in the published table. */
-  names: number;
+  /** Logical names in the published table (a level). */
+  entries: number;
   /** Successful reloads after the first load. */
   reloads: number;
   /** Changed files that could not be read or were not valid. */
@@ -160,7 +160,7 @@ export class ZnsServer extends Component<ZnsServerEvents, ZnsServerStats, BoundE
 
   stats(): ZnsServerStats {
     return {
-      names: this.#table?.names.size ?? 0,
+      entries: this.#table?.names.size ?? 0,
       reloads: this.#reloads,
       fileErrors: this.#fileErrors,
       feed: this.#publisher?.stats() ?? {},
