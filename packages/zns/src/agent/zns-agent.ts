@@ -3,8 +3,11 @@ import { readFile, rename, writeFile } from "node:fs/promises";
 import { hostname, tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import {
+  abortError,
   assertArgument,
   Component,
+  deferred,
+  ZgError,
   durationOption,
   endpointsOption,
   validateEndpoint,
@@ -159,6 +162,7 @@ export class ZnsAgent extends Component<ZnsAgentEvents, ZnsAgentStats, BoundEndp
   #localTable: NamesTable | undefined;
   #stale = true;
   #writing: Promise<void> = Promise.resolve();
+  readonly #synced = deferred<void>();
   readonly #stats = {
     lookups: 0,
     answered: 0,
@@ -276,6 +280,40 @@ export class ZnsAgent extends Component<ZnsAgentEvents, ZnsAgentStats, BoundEndp
     return "code" in r ? undefined : r;
   }
 
+  /**
+   * Resolves once a table from a live central server has arrived (at once
+   * if one has); `start()` does not wait for it, since the agent answers from
+   * its local file and cache meanwhile.
+   *
+   * @throws {@link ZgError} `ZG_TIMEOUT` after `timeout` ms, `ZG_ABORTED`.
+   */
+  async whenSynced(options: { timeout?: number; signal?: AbortSignal } = {}): Promise<void> {
+    const timeout = durationOption("timeout", options.timeout, DEFAULT_SERVER_TIMEOUT);
+    const signals = [
+      AbortSignal.timeout(timeout),
+      this.closeSignal,
+      ...(options.signal ? [options.signal] : []),
+    ];
+    const signal = AbortSignal.any(signals);
+    if (signal.aborted) throw this.#syncError(options.signal, timeout);
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => reject(this.#syncError(options.signal, timeout));
+      signal.addEventListener("abort", onAbort, { once: true });
+      void this.#synced.promise.then(() => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      });
+    });
+  }
+
+  #syncError(signal: AbortSignal | undefined, timeout: number): ZgError {
+    if (signal?.aborted) return abortError(signal);
+    if (this.stopping) return new ZgError("ZG_CLOSED", "agent closed before it synced");
+    return new ZgError("ZG_TIMEOUT", `no table from a central server within ${timeout} ms`, {
+      details: { timeout },
+    });
+  }
+
   /** True while answers from feed data are stale. */
   get stale(): boolean {
     return this.#stale;
@@ -361,6 +399,7 @@ export class ZnsAgent extends Component<ZnsAgentEvents, ZnsAgentStats, BoundEndp
   #onFeedTable(table: NamesTable): void {
     this.#feedTable = table;
     this.#stats.feedTables++;
+    this.#synced.resolve();
     this.#checkStale();
     this.emit("table:updated", { source: "feed", names: table.names.size });
     if (this.#cache) {
