@@ -282,3 +282,12 @@ test("10,000 fuzzed inputs per dialect: no crash, no error but ZplError", () => 
     `zpl fuzz: rfc ${counts.rfc[0]} accepted / ${counts.rfc[1]} rejected; zconfig ${counts.zconfig[0]} / ${counts.zconfig[1]}`,
   );
 });
+
+test("@zg/zns/zpl has no zeromq dependency: it imports only @zg/core/pure and its own files", async () => {
+  const { readdirSync, readFileSync } = await import("node:fs");
+  const dir = new URL("../src/zpl/", import.meta.url);
+  const imports = readdirSync(dir).flatMap((f) =>
+    [...readFileSync(new URL(f, dir), "utf8").matchAll(/from "([^"]+)"/g)].map((m) => m[1]!),
+  );
+  expect(imports.filter((i) => !i.startsWith("./"))).toEqual(["@zg/core/pure"]);
+});
