@@ -18,8 +18,9 @@ import {
 import { FreelanceServer } from "@zg/pirate";
 import { Beacon, type BeaconOptions } from "../discovery/beacon.js";
 import type { NamesFeed, NamesFeedSubscriber } from "../feed/feed.js";
-import { routerFeed, type RouterFeedOptions } from "../feed/router-feed.js";
-import { DEFAULT_WATCH_INTERVAL, readWithStat, watchFile } from "../internal/watch-file.js";
+import type { RouterFeedOptions } from "../feed/router-feed.js";
+import { feedOption, toggleOption, watchIntervalOption } from "../internal/options.js";
+import { readWithStat, watchFile } from "../internal/watch-file.js";
 import {
   isLogicalName,
   parseNamesFile,
@@ -201,17 +202,9 @@ export class ZnsAgent extends Component<ZnsAgentEvents, ZnsAgentStats, BoundEndp
     );
     this.#defaultTtl = durationOption("defaultTtl", options.defaultTtl, DEFAULT_NAME_TTL);
     this.#cache = options.cache ?? true;
-    this.#watchInterval = durationOption(
-      "watchInterval",
-      options.watchInterval,
-      DEFAULT_WATCH_INTERVAL,
-      { min: 10 },
-    );
-    this.#discover =
-      options.discover === true ? {} : options.discover === false ? undefined : options.discover;
-    this.#feed =
-      options.feed ??
-      routerFeed({ ...options.feedOptions, ...(options.logger ? { logger: options.logger } : {}) });
+    this.#watchInterval = watchIntervalOption(options.watchInterval);
+    this.#discover = toggleOption(options.discover);
+    this.#feed = feedOption(options);
   }
 
   get #cachePath(): string {

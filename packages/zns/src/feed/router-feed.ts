@@ -10,7 +10,9 @@ import {
   type BoundEndpoints,
   type ComponentOptions,
   type Frame,
+  type Logger,
 } from "@zg/core";
+import type { Dealer, Router } from "zeromq";
 import { tableFromJson, tableToJson, type NamesTable } from "../names/names-file.js";
 import type { NamesFeed, NamesFeedPublisher, NamesFeedSubscriber } from "./feed.js";
 import { decodeFeed, encodeFeed } from "./protocol.js";
@@ -31,6 +33,15 @@ export interface RouterFeedOptions extends ComponentOptions {
 /** Events of the router feed. */
 export interface RouterFeedEvents {
   "protocol:invalid": { reason: string };
+}
+
+/** The feed socket's loop (closes the socket with it). */
+function feedLoop(
+  socket: Router | Dealer,
+  logger: Logger,
+  onMessage: (m: Frame[]) => void,
+): SocketLoop {
+  return new SocketLoop(socket, { name: "feed", logger, onMessage }).start();
 }
 
 /** Stats of the router feed publisher. */
@@ -82,15 +93,9 @@ export class RouterFeedPublisher
       sendTimeout: 0,
       maxMessageSize: DEFAULT_FEED_MAX_MESSAGE_SIZE,
     });
-    this.own(() => socket.close());
+    this.own(() => socket.close()); // until the loop owns it (a failed bind)
     const endpoints = await bindAll(socket, [this.#endpoint]);
-    this.#loop = this.own(
-      new SocketLoop(socket, {
-        name: "feed",
-        logger: this.logger,
-        onMessage: (m) => this.#onMessage(m),
-      }).start(),
-    );
+    this.#loop = this.own(feedLoop(socket, this.logger, (m) => this.#onMessage(m)));
     return { endpoints };
   }
 
@@ -186,15 +191,8 @@ export class RouterFeedSubscriber
       reconnectInterval: 100,
       reconnectMaxInterval: 1000,
     });
-    this.own(() => socket.close());
     connectAll(socket, this.#endpoints);
-    this.#loop = this.own(
-      new SocketLoop(socket, {
-        name: "feed",
-        logger: this.logger,
-        onMessage: (m) => this.#onMessage(m),
-      }).start(),
-    );
+    this.#loop = this.own(feedLoop(socket, this.logger, (m) => this.#onMessage(m)));
     this.#sync();
     this.setInterval(() => this.#sync(), this.#syncInterval);
     return Promise.resolve();

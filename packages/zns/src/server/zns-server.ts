@@ -1,15 +1,15 @@
 import {
   assertArgument,
   Component,
-  durationOption,
   validateEndpoint,
   type BoundEndpoints,
   type ComponentOptions,
 } from "@zg/core";
 import type { NamesFeed, NamesFeedPublisher } from "../feed/feed.js";
 import { Beacon, type BeaconOptions } from "../discovery/beacon.js";
-import { routerFeed, type RouterFeedOptions } from "../feed/router-feed.js";
-import { DEFAULT_WATCH_INTERVAL, readWithStat, watchFile } from "../internal/watch-file.js";
+import type { RouterFeedOptions } from "../feed/router-feed.js";
+import { feedOption, toggleOption, watchIntervalOption } from "../internal/options.js";
+import { readWithStat, watchFile } from "../internal/watch-file.js";
 import { parseNamesFile, type NamesTable } from "../names/names-file.js";
 
 /** Options of {@link ZnsServer}. Durations in ms. */
@@ -88,17 +88,9 @@ export class ZnsServer extends Component<ZnsServerEvents, ZnsServerStats, BoundE
     );
     this.#path = options.names;
     this.#endpoint = validateEndpoint("endpoint", options.endpoint ?? "tcp://127.0.0.1:*");
-    this.#watchInterval = durationOption(
-      "watchInterval",
-      options.watchInterval,
-      DEFAULT_WATCH_INTERVAL,
-      { min: 10 },
-    );
-    this.#announce =
-      options.announce === true ? {} : options.announce === false ? undefined : options.announce;
-    this.#feed =
-      options.feed ??
-      routerFeed({ ...options.feedOptions, ...(options.logger ? { logger: options.logger } : {}) });
+    this.#watchInterval = watchIntervalOption(options.watchInterval);
+    this.#announce = toggleOption(options.announce);
+    this.#feed = feedOption(options);
   }
 
   /** The table being published (undefined before start). */
