@@ -79,3 +79,11 @@ export {
   type CloneClientStats,
   type CloneSetOptions,
 } from "./client.js";
+export {
+  CloneStore,
+  DEFAULT_CLONE_COMPACT_MIN_BYTES,
+  DEFAULT_CLONE_FSYNC_INTERVAL,
+  type CloneStoreOptions,
+  type CloneStoreStats,
+  type StoredEntry,
+} from "./store.js";

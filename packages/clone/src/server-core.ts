@@ -283,16 +283,17 @@ export class CloneServerCore {
   /**
    * Replaces the whole state with a snapshot (a passive server's copy of its
    * peer, or a restore from disk): entries keep their sequence and their ttl
-   * (remaining seconds). The sequence never goes backwards.
+   * (remaining seconds). The sequence never goes backwards, unless `exact`
+   * (a passive server adopting its active peer's numbering).
    */
-  load(entries: Iterable<KvMsg>, sequence: bigint): void {
+  load(entries: Iterable<KvMsg>, sequence: bigint, { exact = false } = {}): void {
     this.#map.clear();
     this.#ttlKeys.clear();
     for (const entry of entries) {
       this.#store(entry, ttlOf(entry));
       this.#remember(entry.uuid);
     }
-    if (sequence > this.#sequence) this.#sequence = sequence;
+    if (exact || sequence > this.#sequence) this.#sequence = sequence;
   }
 
   /** Makes this server passive: client updates go to the pending list. */

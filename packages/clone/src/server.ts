@@ -15,6 +15,7 @@ import {
   type BoundEndpoints,
   type Clock,
   type ComponentOptions,
+  type FsyncPolicy,
   type Message,
 } from "@zg/core";
 import { BinaryStar, type BinaryStarRole, type BinaryStarState } from "@zg/pirate/bstar";
@@ -34,10 +35,13 @@ import {
   encodeIcanhaz,
   encodeKvMsg,
   HUGZ,
+  hugz,
   KTHXBAI,
   kthxbai,
+  ttlOf,
   type KvMsg,
 } from "./protocol/kvmsg.js";
+import { CloneStore, type CloneStoreStats, type StoredEntry } from "./store.js";
 import {
   CloneServerCore,
   type CloneServerCoreOptions,
@@ -91,6 +95,18 @@ export interface CloneServerOptions extends ComponentOptions, CloneServerCoreOpt
   pair?: ClonePairOptions;
   /** Time source of TTLs and the pair. @defaultValue systemClock */
   clock?: Clock;
+  /**
+   * Data directory (beyond the Guide): every applied update is appended to a
+   * checksummed log before it is published, and a restarted server resumes
+   * with its map and sequence. Without it all state is in memory, as in the Guide.
+   */
+  dataDir?: string;
+  /** fsync policy of the log (as Titanic's). @defaultValue "always" */
+  fsync?: FsyncPolicy;
+  /** Period of the `"interval"` policy, ms. @defaultValue 100 (`DEFAULT_CLONE_FSYNC_INTERVAL`) */
+  fsyncInterval?: number;
+  /** Log segment size that triggers a snapshot compaction, bytes. @defaultValue 4194304 (`DEFAULT_CLONE_COMPACT_MIN_BYTES`) */
+  compactMinBytes?: number;
 }
 
 /** What {@link CloneServer.start} resolves with. */
@@ -123,6 +139,10 @@ export interface CloneServerStats extends CloneServerCoreStats {
   publishOverflows: number;
   /** Snapshots taken from the HA peer. */
   peerSyncs: number;
+  /** Records appended to the data directory's log (0 without `dataDir`). */
+  storeAppends: number;
+  /** Compactions of the log. */
+  storeCompactions: number;
 }
 
 /** Events of a {@link CloneServer} (a closed map). */
@@ -197,6 +217,15 @@ export class CloneServer extends Component<
     | { state: "following" }
     | undefined;
   #peerConfirmed = false;
+  readonly #storeOptions: Pick<
+    CloneServerOptions,
+    "dataDir" | "fsync" | "fsyncInterval" | "compactMinBytes"
+  >;
+  #store: CloneStore | undefined;
+  /** The last append's promise: publishes (and snapshots) wait for it. */
+  #lastCommit: Promise<void> = Promise.resolve();
+  /** The last sequence actually published (HUGZ carry it). */
+  #publishedSequence = 0n;
   readonly #stats = {
     received: 0,
     snapshots: 0,
@@ -250,6 +279,20 @@ export class CloneServer extends Component<
       { min: 1 },
     );
     this.#clock = options.clock ?? systemClock;
+    this.#storeOptions = {
+      ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+      ...(options.fsync === undefined ? {} : { fsync: options.fsync }),
+      ...(options.fsyncInterval === undefined ? {} : { fsyncInterval: options.fsyncInterval }),
+      ...(options.compactMinBytes === undefined
+        ? {}
+        : { compactMinBytes: options.compactMinBytes }),
+    };
+    if (
+      options.dataDir !== undefined &&
+      (typeof options.dataDir !== "string" || options.dataDir === "")
+    ) {
+      throw new ZgError("ZG_INVALID_ARGUMENT", "dataDir must be a non-empty path");
+    }
     this.#pairOptions = options.pair;
     if (options.pair !== undefined) {
       this.#peer = cloneEndpoints("pair.peer", options.pair.peer);
@@ -292,15 +335,35 @@ export class CloneServer extends Component<
 
   /** Counters. */
   stats(): CloneServerStats {
+    const store: CloneStoreStats | undefined = this.#store?.stats();
     return {
       ...this.#core.stats(),
       ...this.#stats,
+      storeAppends: store?.appends ?? 0,
+      storeCompactions: store?.compactions ?? 0,
       sequence: Number(this.#core.sequence),
       active: this.active ? 1 : 0,
     };
   }
 
   protected async onStart(): Promise<CloneServerEndpoints> {
+    const { dataDir, ...storeOptions } = this.#storeOptions;
+    if (dataDir !== undefined) {
+      const store = (this.#store = this.own(
+        await CloneStore.open(dataDir, { ...storeOptions, logger: this.logger }),
+      ));
+      const now = Date.now();
+      this.#core.load(
+        store.restored.entries.map((e) => restoredMessage(e, now)),
+        store.restored.sequence,
+      );
+      this.#publishedSequence = this.#core.sequence;
+      this.logger.info("state restored", {
+        dataDir,
+        keys: this.#core.size,
+        sequence: String(this.#core.sequence),
+      });
+    } else this.#publishedSequence = this.#core.sequence;
     const maxMessageSize = this.#maxMessageSize === 0 ? -1 : this.#maxMessageSize;
     const pub = this.own(
       createSocket(zmq.Publisher, { linger: 0, sendHighWaterMark: this.#publisherHwm }),
@@ -388,9 +451,54 @@ export class CloneServer extends Component<
     this.emit("protocol:invalid", { socket, reason: error.message });
   }
 
+  /** Publishes an applied message, after it is on disk when there is a data directory. */
   #publish(message: KvMsg): void {
+    const store = this.#store;
+    if (store === undefined) {
+      this.#post(message);
+      return;
+    }
+    this.#lastCommit = store.append(message, expiryOf(message)).then(
+      () => this.#post(message),
+      (error: Error) => this.fail(error),
+    );
+    this.#maybeCompact();
+  }
+
+  #post(message: KvMsg): void {
+    if (this.stopping) return;
+    this.#publishedSequence = message.sequence;
     if (this.#pub?.post(encodeKvMsg(message)) !== true) this.#stats.publishOverflows++;
     this.emit("update:published", { message });
+  }
+
+  /** Records a message applied without publishing (a passive server's copy of its peer). */
+  #record(message: KvMsg): void {
+    this.#publishedSequence = message.sequence;
+    const store = this.#store;
+    if (store === undefined) return;
+    this.#lastCommit = store
+      .append(message, expiryOf(message))
+      .catch((error: Error) => this.fail(error));
+    this.#maybeCompact();
+  }
+
+  #maybeCompact(force = false): void {
+    const store = this.#store;
+    if (store === undefined || (!force && !store.wantsCompaction)) return;
+    store
+      .compact(() => {
+        const now = Date.now();
+        const { entries, sequence } = this.#core.snapshot("");
+        return {
+          entries: entries.map((message): StoredEntry => {
+            const ttl = ttlOf(message);
+            return { message, expiresAt: ttl === undefined ? undefined : now + ttl };
+          }),
+          sequence,
+        };
+      })
+      .catch((error: Error) => this.fail(error));
   }
 
   #onCollector(frames: Message): void {
@@ -431,7 +539,9 @@ export class CloneServer extends Component<
       return;
     }
     const { entries, sequence } = this.#core.snapshot(subtree);
-    void this.track(this.#stream(identity, subtree, entries, sequence));
+    // With a data directory, the snapshot goes out once what it holds is on disk.
+    const durable = this.#lastCommit;
+    void this.track(durable.then(() => this.#stream(identity, subtree, entries, sequence)));
   }
 
   /**
@@ -502,7 +612,7 @@ export class CloneServer extends Component<
   #sendHugz(): void {
     if (this.stopping) return;
     this.#stats.hugz++;
-    this.#pub?.post(encodeKvMsg(this.#core.hugz()));
+    this.#pub?.post(encodeKvMsg(hugz(this.#publishedSequence)));
   }
 
   #flush(): void {
@@ -570,7 +680,9 @@ export class CloneServer extends Component<
       if (m.sequence > this.#core.sequence) this.#syncFromPeer();
       return;
     }
-    if (this.#core.replicate(m) === "gap") this.#syncFromPeer();
+    const result = this.#core.replicate(m);
+    if (result === "applied") this.#record(m);
+    else if (result === "gap") this.#syncFromPeer();
   }
 
   #onPeerSnapshot(frames: Message): void {
@@ -592,15 +704,33 @@ export class CloneServer extends Component<
       this.#syncFromPeer();
       return;
     }
-    this.#core.load(f.entries, m.sequence);
+    this.#core.load(f.entries, m.sequence, { exact: true });
+    this.#publishedSequence = m.sequence;
+    this.#maybeCompact(true);
     this.#follow = { state: "following" };
     this.#stats.peerSyncs++;
     for (const b of f.buffer) {
-      if (this.#core.replicate(b) === "gap") {
+      const result = this.#core.replicate(b);
+      if (result === "applied") this.#record(b);
+      else if (result === "gap") {
         this.#syncFromPeer();
         return;
       }
     }
     this.emit("peer:synced", { sequence: this.#core.sequence, size: this.#core.size });
   }
+}
+
+/** The wall-clock expiry (epoch ms) of an applied message with a ttl. */
+function expiryOf(message: KvMsg): number | undefined {
+  const ttl = message.body.length === 0 ? undefined : ttlOf(message);
+  return ttl === undefined ? undefined : Date.now() + ttl;
+}
+
+/** A restored entry with its ttl rewritten to what is left of it (at least 1 ms: it expires on the first flush). */
+function restoredMessage(e: StoredEntry, now: number): KvMsg {
+  if (e.expiresAt === undefined) return e.message;
+  const properties = new Map(e.message.properties);
+  properties.set("ttl", (Math.max(1, e.expiresAt - now) / 1000).toFixed(3));
+  return { ...e.message, properties };
 }
