@@ -293,7 +293,9 @@ export class CloneClientCore {
   onPublished(server: number, message: KvMsg): void {
     if (this.#stopped) return;
     if (this.#confirmed[server] !== true) {
+      // The server is alive (its stream reaches us): asking it again is not a storm.
       this.#confirmed[server] = true;
+      this.#requests[server] = 0;
       if (server === this.#current && this.#waitingSubscription) this.#ask();
     }
     if (server !== this.#current) return;

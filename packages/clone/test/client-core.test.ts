@@ -107,6 +107,16 @@ describe("CloneClientCore (protocols.md §15.3)", () => {
     expect(core.state).toBe("active");
   });
 
+  test("anti-storm never locks out a server that comes back: its stream resets the count", () => {
+    const { clock, core, requests } = setup({ servers: 1, subscribeWait: 100, serverTtl: 1000 });
+    core.start();
+    for (let i = 0; i < 5; i++) clock.advance(1100); // server down: two requests, then held back
+    expect(requests).toHaveLength(2);
+    core.onPublished(0, hugz(0n)); // it is back
+    clock.advance(1100);
+    expect(requests.length).toBeGreaterThan(2);
+  });
+
   test("a gap (whole-map client) re-syncs by default, reported under 'report'", () => {
     const a = setup({ subscribeWait: 0 });
     a.core.start();
