@@ -45,6 +45,11 @@ export {
   type RouterFeedPublisherStats,
   type RouterFeedSubscriberStats,
 } from "./feed/router-feed.js";
+export {
+  CLONE_FEED_SUBTREE,
+  cloneFeed as Experimental_cloneFeed,
+  type CloneFeedOptions,
+} from "./feed/clone-feed.js";
 export { DEFAULT_WATCH_INTERVAL } from "./internal/watch-file.js";
 export {
   ZnsServer,

@@ -109,8 +109,8 @@ describe("names file", () => {
     expect(error("name\n    x\n        env\n            connect = tcp://a:1\n").message).toMatch(
       /env needs an environment name/,
     );
-    expect(error(`name\n    ${"n".repeat(256)}\n        connect = tcp://a:1\n`).message).toMatch(
-      /longer than 255/,
+    expect(error(`name\n    ${"n".repeat(201)}\n        connect = tcp://a:1\n`).message).toMatch(
+      /longer than 200/,
     );
     const zpl = error("name\n   x\n");
     expect(zpl).toBeInstanceOf(ZplError);

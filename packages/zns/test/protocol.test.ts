@@ -35,7 +35,7 @@ describe("lookup codec (ZNS01 inside 10/FLP)", () => {
     expect(decodeLookup(f("ZNS02", "RESOLVE", "a", ""))).toMatchObject({ code: "505" });
     expect(decodeLookup(f("ZNS01", "RESOLVE", "a"))).toMatchObject({ code: "400" });
     expect(decodeLookup(f("ZNS01", "DELETE", "a", ""))).toMatchObject({ code: "400" });
-    expect(decodeLookup(f("ZNS01", "RESOLVE", "n".repeat(256), ""))).toMatchObject({ code: "400" });
+    expect(decodeLookup(f("ZNS01", "RESOLVE", "n".repeat(201), ""))).toMatchObject({ code: "400" });
     expect(decodeLookup(f("ZNS01", "RESOLVE", "a b", ""))).toMatchObject({ code: "400" });
     expect(decodeLookup(f("ZNS01", "RESOLVE", "a", "e v"))).toMatchObject({ code: "400" });
     expect(

@@ -35,7 +35,7 @@ import { decodeLookup, encodeAnswer, type LookupErrorCode, type Resolution } fro
 export const DEFAULT_SERVER_TIMEOUT = 3000;
 /** Cache lifetime of an answer when the names file sets no `ttl`, 1000 ms (project choice: a change reaches clients within about a second). */
 export const DEFAULT_NAME_TTL = 1000;
-/** Largest lookup request the agent accepts, 4096 bytes (a name is at most 255 characters). */
+/** Largest lookup request the agent accepts, 4096 bytes (a name is at most 200 characters). */
 export const DEFAULT_LOOKUP_MAX_MESSAGE_SIZE = 4096;
 
 /**

@@ -3,8 +3,11 @@ import { parseZpl, ZplError, type ZplNode } from "../zpl/zpl.js";
 
 /** Names file format version this package reads and writes, 1. */
 export const NAMES_FILE_VERSION = 1;
-/** Longest logical name, 255 characters (fits one ZeroMQ frame of a lookup and a ZPL line). */
-export const MAX_NAME_LENGTH = 255;
+/**
+ * Longest logical name, 200 characters: a name is a key of the Clone feed
+ * (`zns/names/<name>`), and 12/CHP keys are at most 255 bytes.
+ */
+export const MAX_NAME_LENGTH = 200;
 /** Most endpoints in one `connect` or `bind` list, 64. */
 export const MAX_ENDPOINTS_PER_LIST = 64;
 
