@@ -46,11 +46,13 @@ const pick = <T extends object, K extends keyof T>(
  * restarted server. `tcp://host:*` picks a free P. Agents connect to the
  * endpoint the publisher's `start()` returns (`tcp://host:P`).
  *
- * Experimental (exported as `Experimental_cloneFeed`): propagation is tested;
- * recovery from a central-server restart is not yet reliable (an agent may
- * keep its old table when the restarted server answers its snapshot before
- * the new writes and publishes those before the agent re-subscribed), so
- * {@link routerFeed} stays the default.
+ * Experimental (exported as `Experimental_cloneFeed`; {@link routerFeed} is
+ * the default). Give `dataDir` when the central server may restart: a Clone
+ * server without one starts its sequence at 0 again and agents ignore the
+ * reused numbers. Agents mirror the whole Clone map (the feed's own server
+ * holds only the names), because a Clone client notices a sequence gap, and
+ * re-syncs, only then: updates published while an agent re-subscribes to a
+ * restarted server are not lost.
  *
  * @example
  * ```ts
@@ -183,9 +185,10 @@ class CloneSubscriber implements NamesFeedSubscriber {
 
   constructor(endpoints: readonly string[], subtree: string, options: CloneFeedOptions) {
     this.#subtree = subtree;
+    // The whole map (the feed's own Clone server holds only the names): a Clone client
+    // detects a sequence gap, and re-syncs, only when it mirrors every key.
     this.#client = new CloneClient({
       servers: endpoints,
-      subtree,
       ...pick(options, ["serverTtl", "subscribeWait", "logger"]),
     });
   }
