@@ -11,7 +11,9 @@ import {
   durationOption,
   endpointsOption,
   validateEndpoint,
+  systemClock,
   type BoundEndpoints,
+  type Clock,
   type ComponentOptions,
   type Frame,
 } from "@zg/core";
@@ -84,6 +86,8 @@ export interface ZnsAgentOptions extends ComponentOptions {
   watchInterval?: number;
   /** The feed implementation. @defaultValue {@link routerFeed}(feedOptions) */
   feed?: NamesFeed;
+  /** Time source of the stale rule (the feed's `lastHeard()` must use the same). @defaultValue systemClock */
+  clock?: Clock;
   /** Options of the default feed. */
   feedOptions?: RouterFeedOptions;
   /**
@@ -157,6 +161,7 @@ export class ZnsAgent extends Component<ZnsAgentEvents, ZnsAgentStats, BoundEndp
   readonly #cache: boolean;
   readonly #watchInterval: number;
   readonly #feed: NamesFeed;
+  readonly #clock: Clock;
   readonly #discover: Omit<BeaconOptions, "announce" | "format"> | undefined;
   #subscriber: NamesFeedSubscriber | undefined;
   #feedTable: NamesTable | undefined;
@@ -205,6 +210,7 @@ export class ZnsAgent extends Component<ZnsAgentEvents, ZnsAgentStats, BoundEndp
     this.#watchInterval = watchIntervalOption(options.watchInterval);
     this.#discover = toggleOption(options.discover);
     this.#feed = feedOption(options);
+    this.#clock = options.clock ?? systemClock;
   }
 
   get #cachePath(): string {
@@ -376,7 +382,7 @@ export class ZnsAgent extends Component<ZnsAgentEvents, ZnsAgentStats, BoundEndp
 
   #checkStale(): void {
     const heard = this.#subscriber?.lastHeard();
-    const silentFor = heard === undefined ? undefined : performance.now() - heard;
+    const silentFor = heard === undefined ? undefined : this.#clock.now() - heard;
     const stale = silentFor === undefined || silentFor > this.#serverTimeout;
     if (stale === this.#stale) return;
     this.#stale = stale;

@@ -23,7 +23,7 @@ export interface NamesFeedPublisher {
 export interface NamesFeedSubscriber {
   /** Connects; `onTable` is called with every table received, snapshot first. */
   start(onTable: (table: NamesTable) => void): Promise<void>;
-  /** Monotonic ms (`performance.now()`) when a server was last heard, or undefined. */
+  /** Monotonic ms when a server was last heard (`performance.now()`, or the agent's `clock`), or undefined. */
   lastHeard(): number | undefined;
   /** Counters. */
   stats(): Record<string, number>;
