@@ -50,3 +50,24 @@ export {
   type RouterSocketOptions,
 } from "./sockets.js";
 export { assertLibzmq, MIN_LIBZMQ_VERSION } from "./runtime.js";
+// Durable stores' primitives (Titanic, Clone): checksummed records, resync reader, lock, files.
+export {
+  bufferSource,
+  fileSource,
+  isFsyncPolicy,
+  makeDirectory,
+  syncDir,
+  writeAll,
+  type FsyncPolicy,
+  type LogSource,
+} from "./durable/files.js";
+export { releaseLock, takeLock, type LockOptions } from "./durable/lock.js";
+export {
+  frameRecord,
+  RECORD_HEADER,
+  recordPayload,
+  scanRecords,
+  type DamagedRange,
+  type RecordFormat,
+  type ScanResult,
+} from "./durable/records.js";

@@ -45,6 +45,9 @@ export const GAUGE_FIELDS: ReadonlySet<string> = new Set([
   "publishers",
   "sessions",
   "iterators",
+  "keys",
+  "active",
+  "snapshotStreams",
 ]);
 
 /** One numeric value found in a stats snapshot. */

@@ -106,6 +106,17 @@ for (const name of targets) {
     );
     const probe = `const m = await import(${JSON.stringify(name)}); const n = Object.keys(m).length; if (n === 0) throw new Error("no exports"); console.log(n);`;
     const n = run("node", ["--input-type=module", "-e", probe], project).trim();
+    // Every other public subpath (`@zg/pirate/bstar`, `@zg/zns/zpl`, …) imports from plain Node too.
+    const subpaths = Object.entries(manifests.get(name).manifest.publishConfig?.exports ?? {})
+      .filter(
+        ([key, target]) =>
+          key.startsWith("./") && key !== "./package.json" && !key.includes("*") && target !== null,
+      )
+      .map(([key]) => `${name}${key.slice(1)}`);
+    for (const sub of subpaths) {
+      const subProbe = `const m = await import(${JSON.stringify(sub)}); if (Object.keys(m).length === 0) throw new Error("no exports in ${sub}");`;
+      run("node", ["--input-type=module", "-e", subProbe], project);
+    }
     const installed = readdirSync(join(project, "node_modules", "@zg"))
       .sort()
       .join(", ");
@@ -117,7 +128,7 @@ for (const name of targets) {
         throw new Error(`expected one zeromq copy, found ${copies.length}: ${copies.join(", ")}`);
     }
     console.log(
-      `✓ ${name}: packed, installed alone (node_modules/@zg: ${installed}; zeromq copies: ${copies.length}), ${n} exports import from plain Node`,
+      `✓ ${name}: packed, installed alone (node_modules/@zg: ${installed}; zeromq copies: ${copies.length}), ${n} exports import from plain Node${subpaths.length > 0 ? `, and ${subpaths.join(", ")}` : ""}`,
     );
   } catch (e) {
     failures++;

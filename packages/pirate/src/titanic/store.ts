@@ -1,18 +1,24 @@
-import { hostname } from "node:os";
-import { link, mkdir, open, readFile, rename, rm, stat, type FileHandle } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { open, rename, rm, type FileHandle } from "node:fs/promises";
+import { join } from "node:path";
 import {
   assertArgument,
   deferred,
   durationOption,
+  fileSource,
   integerOption,
+  makeDirectory,
+  releaseLock,
   silentLogger,
+  syncDir,
+  takeLock,
+  writeAll,
   ZgError,
   type Deferred,
   type Frame,
+  type FsyncPolicy,
   type Logger,
 } from "@zg/core";
-import { decodeRecord, encodeRecord, RecordKind, scanLog, type LogSource } from "./log.js";
+import { decodeRecord, encodeRecord, RecordKind, scanLog } from "./log.js";
 
 /**
  * When the store calls fsync (`fdatasync`):
@@ -24,7 +30,7 @@ import { decodeRecord, encodeRecord, RecordKind, scanLog, type LogSource } from 
  *   a power loss can lose the last interval.
  * - `"never"`: the OS decides. Survives process crashes only.
  */
-export type TitanicFsyncPolicy = "always" | "interval" | "never";
+export type TitanicFsyncPolicy = FsyncPolicy;
 
 /** Default fsync period of the `"interval"` policy, ms. Not in the Guide (its `titanic` never fsyncs). */
 export const DEFAULT_TITANIC_FSYNC_INTERVAL = 100;
@@ -110,191 +116,9 @@ interface Slot {
   rep: [number, number] | undefined;
 }
 
-/** A {@link LogSource} over an open file. */
-function fileSource(fh: FileHandle, size: number): LogSource {
-  return {
-    size,
-    async readAt(position, length) {
-      const n = Math.max(0, Math.min(length, size - position));
-      const buf = Buffer.allocUnsafe(n);
-      let got = 0;
-      while (got < n) {
-        const { bytesRead } = await fh.read(buf, got, n - got, position + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      return got === n ? buf : buf.subarray(0, got);
-    },
-    async readInto(buf, position) {
-      let got = 0;
-      while (got < buf.length) {
-        const { bytesRead } = await fh.read(buf, got, buf.length - got, position + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      return got;
-    },
-  };
-}
-
-/** Writes all of `buf` (looping on short writes) at the file's end (append mode) or at `position`. */
-async function writeAll(fh: FileHandle, buf: Buffer, position?: number): Promise<void> {
-  let off = 0;
-  while (off < buf.length) {
-    const { bytesWritten } = await fh.write(
-      buf,
-      off,
-      buf.length - off,
-      position === undefined ? null : position + off,
-    );
-    if (bytesWritten <= 0) throw new Error(`write returned ${bytesWritten}`);
-    off += bytesWritten;
-  }
-}
-
-async function syncDir(directory: string): Promise<void> {
-  const dir = await open(directory, "r");
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
-}
-
-/**
- * `mkdir -p` that reports the real cause: Node's recursive mkdir says ENOENT
- * for a missing directory on a read-only filesystem; this retries the first
- * missing component on its own, which fails with EROFS (or EACCES …).
- */
-export async function makeDirectory(directory: string): Promise<void> {
-  try {
-    await mkdir(directory, { recursive: true });
-  } catch (error) {
-    if ((error as { code?: string }).code !== "ENOENT") throw error;
-    let missing = directory;
-    for (;;) {
-      const parent = dirname(missing);
-      if (parent === missing) throw error;
-      try {
-        await stat(parent);
-        break;
-      } catch {
-        missing = parent;
-      }
-    }
-    await mkdir(missing); // throws the real error (EROFS, EACCES, ENOTDIR …)
-    throw error;
-  }
-}
-
-/** Is `pid` a live process (kill(pid, 0): EPERM still means alive)? */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: string }).code === "EPERM";
-  }
-}
-
-/** This boot's id (Linux), or "-". */
-async function bootId(): Promise<string> {
-  return (await readFile("/proc/sys/kernel/random/boot_id", "utf8").catch(() => "-")).trim() || "-";
-}
-
-/** A process's start time in clock ticks since boot (Linux `/proc/<pid>/stat` field 22), or "-". */
-async function startTime(pid: number | "self"): Promise<string> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-  // The command name (field 2) is in parentheses and may hold spaces: count after the last ")".
-  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? "-";
-}
-
-/** Lock files held by stores of this process (a previous process may have had our pid). */
-const heldHere = new Set<string>();
-
-function lockedError(directory: string, pid: number, host: string): ZgError {
-  const who = pid === process.pid ? `this process (pid ${pid})` : `pid ${pid}`;
-  return new ZgError(
-    "ZG_STORAGE",
-    `Titanic data directory ${directory} is locked by ${who}${host === hostname() ? "" : ` on ${host}`}: another Titanic is using it`,
-    { details: { directory, pid, host } },
-  );
-}
-
-/** Is the holder a lock file names still alive (same host)? */
-async function holderAlive(path: string, fields: string[]): Promise<boolean> {
-  const [pidText = "", , boot = "-", started = "-"] = fields;
-  const pid = Number(pidText);
-  if (boot !== "-" && boot !== (await bootId())) return false; // written before a reboot
-  if (pid === process.pid) return heldHere.has(path); // an earlier process had our pid (containers)
-  if (!alive(pid)) return false;
-  // The pid may have been reused by an unrelated process since.
-  return started === "-" || started === (await startTime(pid));
-}
-
-/**
- * Takes `directory/titanic.lock` exclusively. The lock is created complete
- * (written to a temporary file, then hard-linked into place, which fails if
- * it exists) and names `pid host boot-id start-time`. A lock is stale, and is
- * taken over (by an atomic rename aside, so two starting processes cannot
- * both take it), when it is empty or garbled (power loss), was written before
- * this boot, or its pid is not alive, or is alive but started at another
- * time (reused), or is this process's pid without a store of this process
- * holding it. A lock written on another host is never taken over.
- */
-async function takeLock(directory: string): Promise<string> {
-  const path = join(directory, LOCK);
-  const mine = `${process.pid} ${hostname()} ${await bootId()} ${await startTime("self")}\n`;
-  const temp = `${path}.${process.pid}.new`;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const fh = await open(temp, "w");
-    try {
-      // No fsync: a lock emptied by a power loss reads as stale, which is what it is then.
-      await writeAll(fh, Buffer.from(mine));
-    } finally {
-      await fh.close();
-    }
-    try {
-      await link(temp, path);
-      heldHere.add(path);
-      return path;
-    } catch (error) {
-      if ((error as { code?: string }).code !== "EEXIST") throw error;
-    } finally {
-      await rm(temp, { force: true });
-    }
-    let text: string;
-    try {
-      text = await readFile(path, "utf8");
-    } catch (error) {
-      if ((error as { code?: string }).code === "ENOENT") continue; // released meanwhile
-      throw error;
-    }
-    const fields = text.trim().split(/\s+/);
-    const pid = Number(fields[0]);
-    const host = fields[1] ?? "";
-    if (Number.isSafeInteger(pid) && pid > 0 && host !== "") {
-      if (host !== hostname() || (await holderAlive(path, fields)))
-        throw lockedError(directory, pid, host);
-    }
-    // Stale: move it aside atomically, check that what we moved is what we judged, then retry.
-    const aside = `${path}.stale-${process.pid}`;
-    try {
-      await rename(path, aside);
-    } catch (error) {
-      if ((error as { code?: string }).code === "ENOENT") continue;
-      throw error;
-    }
-    const moved = await readFile(aside, "utf8").catch(() => "");
-    if (moved !== text) {
-      // Another process took the stale lock between our read and our rename: give it back.
-      await link(aside, path).catch(() => undefined);
-      await rm(aside, { force: true });
-      continue;
-    }
-    await rm(aside, { force: true });
-  }
-  throw new ZgError("ZG_STORAGE", `cannot take the lock ${path}: it keeps changing`);
+/** Takes `directory/titanic.lock` exclusively (see `takeLock` in `@zg/core`). */
+function takeTitanicLock(directory: string): Promise<string> {
+  return takeLock(directory, { file: LOCK, owner: "Titanic" });
 }
 
 /**
@@ -409,7 +233,7 @@ export class TitanicStore {
     let fh: FileHandle | undefined;
     try {
       await makeDirectory(directory);
-      lock = await takeLock(directory);
+      lock = await takeTitanicLock(directory);
       // A compaction a crash interrupted before its rename: the log is still whole.
       await rm(join(directory, COMPACT), { force: true });
       const path = join(directory, LOG);
@@ -455,10 +279,7 @@ export class TitanicStore {
       return store;
     } catch (error) {
       await fh?.close().catch(() => undefined);
-      if (lock !== undefined) {
-        heldHere.delete(lock);
-        await rm(lock, { force: true }).catch(() => undefined);
-      }
+      if (lock !== undefined) await releaseLock(lock).catch(() => undefined);
       if (error instanceof ZgError) throw error;
       throw new ZgError(
         "ZG_STORAGE",
@@ -603,8 +424,7 @@ export class TitanicStore {
     } finally {
       await this.#fh.close();
       for (const fh of this.#readers.keys()) if (fh !== this.#fh) await fh.close().catch(() => {});
-      heldHere.delete(this.#lock);
-      await rm(this.#lock, { force: true });
+      await releaseLock(this.#lock);
     }
   }
 
