@@ -19,10 +19,10 @@ import { FairQueue } from "./fair-queue.js";
 import { mmiReply } from "./mmi.js";
 import {
   brokerErrorBody,
-  decodeBrokerInbound,
-  encodeClientReply,
-  encodeWorkerRequest,
+  clientReplyTo,
+  decodeBrokerFrames,
   encodeWorkerSignal,
+  workerRequestTo,
   MMI_PREFIX,
   type BrokerErrorStatus,
   type BrokerInbound,
@@ -204,7 +204,7 @@ export class BrokerCore {
     }
     let m: BrokerInbound;
     try {
-      m = decodeBrokerInbound(message.slice(1));
+      m = decodeBrokerFrames(message, 1);
     } catch (error) {
       if (!isZgError(error, "ZG_PROTOCOL")) throw error;
       this.#invalid(id, error.message);
@@ -322,7 +322,7 @@ export class BrokerCore {
         (n) => this.#services.get(n)?.workers ?? 0,
         () => this.#liveServices(),
       );
-      this.#o.post([client, ...encodeClientReply(version, "FINAL", name, reply)]);
+      this.#o.post(clientReplyTo(client, version, "FINAL", name, reply));
       return;
     }
     const clientKey = identityKey(client);
@@ -332,10 +332,9 @@ export class BrokerCore {
       this.#c.refused++;
       if (service !== undefined) service.refused++;
       this.#o.emit("request:refused", { service: name, reason });
-      this.#o.post([
-        client,
-        ...encodeClientReply(version, "FINAL", name, brokerErrorBody("503", text, body)),
-      ]);
+      this.#o.post(
+        clientReplyTo(client, version, "FINAL", name, brokerErrorBody("503", text, body)),
+      );
     };
     if (this.#shuttingDown) return refuse("shutting-down", "broker shutting down");
     if (this.#queuedBytes + bytes > this.#maxBytes && (service?.idle.size ?? 0) === 0)
@@ -377,15 +376,15 @@ export class BrokerCore {
   }
 
   #replyError(job: Job, status: BrokerErrorStatus, text: string): void {
-    this.#o.post([
-      job.client,
-      ...encodeClientReply(
+    this.#o.post(
+      clientReplyTo(
+        job.client,
         job.version,
         "FINAL",
         job.service.name,
         brokerErrorBody(status, text, job.body),
       ),
-    ]);
+    );
   }
 
   // -------------------------------------------------------------------------
@@ -457,17 +456,14 @@ export class BrokerCore {
           // A 0.1 client cannot take partials: it sees only the FINAL.
           if (job.version === "MDP/0.2") {
             this.#c.partials++;
-            this.#o.post([
-              job.client,
-              ...encodeClientReply(job.version, "PARTIAL", s.name, m.body),
-            ]);
+            this.#o.post(clientReplyTo(job.client, job.version, "PARTIAL", s.name, m.body));
           }
           return;
         }
         this.#c.replies++;
         s.served++;
         s.latency.record(this.#clock.now() - job.receivedAt);
-        this.#o.post([job.client, ...encodeClientReply(job.version, "FINAL", s.name, m.body)]);
+        this.#o.post(clientReplyTo(job.client, job.version, "FINAL", s.name, m.body));
         this.#release(w);
         s.idle.set(key, w);
         this.#dispatch(s);
@@ -620,7 +616,7 @@ export class BrokerCore {
     const timeout = this.#o.requestTimeout?.(s.name) ?? 0;
     if (timeout > 0) this.#busyExpiry.set(first, timeout);
     this.#presence.sent(first.key);
-    this.#o.post([first.id, ...encodeWorkerRequest(first.version, job.client, job.body)]);
+    this.#o.post(workerRequestTo(first.id, first.version, job.client, job.body));
   }
 
   #expireJob(job: Job): void {
