@@ -109,7 +109,9 @@ export class SocketLoop {
    * promise turn per message; outcomes still arrive in order.
    */
   readonly #syncSend: boolean;
-  /** Sends written on the synchronous path whose outcome has not been handled yet. */
+  /** Sends written on the synchronous path whose outcome has not been handled yet, oldest first. */
+  #syncMessages: (readonly FrameLike[] | undefined)[] = [];
+  #syncHead = 0;
   #syncPending = 0;
   #started = false;
   #closing: Promise<void> | undefined;
@@ -217,21 +219,31 @@ export class SocketLoop {
       this.#finish({ message, done: undefined }, this.#classify(error));
       return;
     }
+    // Outcomes settle in send order, so the handlers (made once, no closure per message) find
+    // their message at the head of #syncMessages.
     this.#syncPending++;
-    void sending.then(
-      () => {
-        this.#stats.sent++;
-        this.#syncSettled();
-      },
-      (error: unknown) => {
-        this.#finish({ message, done: undefined }, this.#classify(error));
-        this.#syncSettled();
-      },
-    );
+    this.#syncMessages.push(message);
+    void sending.then(this.#onSyncSent, this.#onSyncError);
   }
 
+  readonly #onSyncSent = (): void => {
+    this.#stats.sent++;
+    this.#syncMessages[this.#syncHead++] = undefined;
+    this.#syncSettled();
+  };
+
+  readonly #onSyncError = (error: unknown): void => {
+    const message = this.#syncMessages[this.#syncHead] as readonly FrameLike[];
+    this.#syncMessages[this.#syncHead++] = undefined;
+    this.#finish({ message, done: undefined }, this.#classify(error));
+    this.#syncSettled();
+  };
+
   #syncSettled(): void {
-    if (--this.#syncPending > 0 || this.#writing) return;
+    if (--this.#syncPending > 0) return;
+    this.#syncMessages.length = 0;
+    this.#syncHead = 0;
+    if (this.#writing) return;
     const d = this.#drained;
     this.#drained = undefined;
     d?.resolve();
