@@ -328,25 +328,45 @@ export class BrokerCore {
     const clientKey = identityKey(client);
     const bytes = bodyBytes(body);
     let service = this.#services.get(name);
-    const refuse = (reason: RefuseReason, text: string): void => {
-      this.#c.refused++;
-      if (service !== undefined) service.refused++;
-      this.#o.emit("request:refused", { service: name, reason });
-      this.#o.post(
-        clientReplyTo(client, version, "FINAL", name, brokerErrorBody("503", text, body)),
-      );
-    };
-    if (this.#shuttingDown) return refuse("shutting-down", "broker shutting down");
+    // A method, not a closure made per request: this is the per-request path.
+    const refuse = this.#refuse;
+    if (this.#shuttingDown)
+      return refuse(client, version, name, body, service, "shutting-down", "broker shutting down");
     if (this.#queuedBytes + bytes > this.#maxBytes && (service?.idle.size ?? 0) === 0)
-      return refuse("bytes-full", "broker queue full (bytes)");
+      return refuse(
+        client,
+        version,
+        name,
+        body,
+        service,
+        "bytes-full",
+        "broker queue full (bytes)",
+      );
     if (service === undefined) {
       if (this.#services.size - this.#registered >= this.#maxPending)
-        return refuse("too-many-services", "too many services");
+        return refuse(
+          client,
+          version,
+          name,
+          body,
+          service,
+          "too-many-services",
+          "too many services",
+        );
       service = this.#service(name, false);
     }
-    if (service.queue.size >= this.#o.maxQueued) return refuse("queue-full", "service queue full");
+    if (service.queue.size >= this.#o.maxQueued)
+      return refuse(client, version, name, body, service, "queue-full", "service queue full");
     if (service.queue.countFor(clientKey) >= this.#maxPerClient)
-      return refuse("client-queue-full", "too many requests queued for this client");
+      return refuse(
+        client,
+        version,
+        name,
+        body,
+        service,
+        "client-queue-full",
+        "too many requests queued for this client",
+      );
     const job: Job = {
       client,
       clientKey,
@@ -370,6 +390,22 @@ export class BrokerCore {
     this.#dispatch(service);
     this.#checkEmpty(service);
   }
+
+  /** Answers a refused request `"503"` with `text`, counted and reported as `reason`. */
+  readonly #refuse = (
+    client: Frame,
+    version: MdpVersion,
+    name: string,
+    body: Frame[],
+    service: Service | undefined,
+    reason: RefuseReason,
+    text: string,
+  ): void => {
+    this.#c.refused++;
+    if (service !== undefined) service.refused++;
+    this.#o.emit("request:refused", { service: name, reason });
+    this.#o.post(clientReplyTo(client, version, "FINAL", name, brokerErrorBody("503", text, body)));
+  };
 
   *#liveServices(): IterableIterator<string> {
     for (const s of this.#services.values()) if (s.workers > 0) yield s.name;
