@@ -27,8 +27,8 @@ const app = defineApp({
           logger: ctx.logger,
         }),
       );
-      const endpoint = await witness.start();
-      return { endpoints: { witness: [endpoint] }, info: { role } };
+      const { endpoints } = await witness.start();
+      return { endpoints: { witness: endpoints }, info: { role } };
     }
     const { frontendBind, ...star } = starOptions(ctx.options, role);
     const server = ctx.add(
@@ -42,7 +42,7 @@ const app = defineApp({
     );
     const endpoints = await server.start();
     return {
-      endpoints: { frontend: endpoints.frontend, state: [endpoints.state], peer: [star.peer] },
+      endpoints: { frontend: endpoints.endpoints, state: endpoints.state, peer: [star.peer] },
       info: { role, state: server.pairState, heartbeat: server.heartbeat },
     };
   },

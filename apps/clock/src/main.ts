@@ -22,7 +22,7 @@ const app = defineApp({
     device.on("tick:skipped", (e) =>
       ctx.logger.warn("ticks skipped: the process could not run when they were due", e),
     );
-    const endpoints = await device.start();
+    const { endpoints } = await device.start();
     return {
       endpoints: { clock: endpoints },
       info: { resolutions: device.periods.map(resolutionName) },

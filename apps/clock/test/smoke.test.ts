@@ -36,7 +36,9 @@ describe("zg-clock (built bin)", () => {
 
   it("--log-broker (app-kit, every app): log lines reach the broker and stdout alike; with the broker down the app runs and stops cleanly", async () => {
     const broker = closeAfter(new LogBroker({ dir: tempDir(), endpoints: tcpEndpoint() }));
-    const [logEndpoint] = await broker.start();
+    const {
+      endpoints: [logEndpoint],
+    } = await broker.start();
     const app = spawnApp(bin, [
       "--endpoints",
       "tcp://127.0.0.1:*",

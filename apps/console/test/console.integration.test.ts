@@ -158,7 +158,9 @@ describe("ConsoleServer", () => {
 
   it("shows presence peers come and go, and warnings from the log broker", async () => {
     const broker = closeAfter(new LogBroker({ dir: tempDir(), endpoints: tcpEndpoint() }));
-    const [logEndpoint = ""] = await broker.start();
+    const {
+      endpoints: [logEndpoint = ""],
+    } = await broker.start();
     const console_ = closeAfter(
       new ConsoleServer({
         listen: "127.0.0.1:0",

@@ -23,11 +23,9 @@ const app = defineApp({
       logger: ctx.logger,
     });
     ctx.add("broker", broker);
-    const bound = await broker.start();
-    const endpoint = bound.slice(0, ctx.options.endpoint.length);
-    const publish = bound.slice(ctx.options.endpoint.length);
+    const { endpoints, publish } = await broker.start();
     return {
-      endpoints: { endpoint, ...(publish.length > 0 ? { publish } : {}) },
+      endpoints: { endpoint: endpoints, ...(publish.length > 0 ? { publish } : {}) },
       info: { dir, stored: broker.stats().bseq },
     };
   },

@@ -1,3 +1,4 @@
+import { quantile } from "@zg/core/pure";
 import type { ClientReport, WorkerReport } from "./ipc.js";
 
 /** One line of the per-service table. */
@@ -62,11 +63,6 @@ export interface DemoInputs {
 /** Workers the broker removed for silence, a failed send or a protocol violation (not a clean DISCONNECT). */
 function purgedOf(counts: Json): number {
   return num(counts["expired"]) + num(counts["unreachable"]) + num(counts["violation"]);
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? 0;
 }
 
 /**
@@ -161,7 +157,7 @@ export function buildRows(
   if (demo.client !== undefined) {
     const parts = Object.entries(demo.client.flows).map(([flow, f]) => {
       const sorted = [...f.latencies].sort((a, b) => a - b);
-      const p50 = sorted.length === 0 ? "-" : `${percentile(sorted, 0.5).toFixed(1)} ms`;
+      const p50 = sorted.length === 0 ? "-" : `${quantile(sorted, 0.5).toFixed(1)} ms`;
       return `${flow} ${f.ok} ok/${f.failed} failed (p50 ${p50})`;
     });
     notes.push(`demo clients (totals; p50 of the last second): ${parts.join(", ")}`);

@@ -409,7 +409,7 @@ export class CloneServer extends Component<
       pair.on("pair:active", ({ from }) => this.#onActive(from));
       pair.on("pair:passive", ({ from }) => this.#onPassive(from));
       this.own(pair);
-      state = (await pair.start()).state;
+      state = (await pair.start()).state[0];
     }
     this.logger.info("clone server started", { snapshot, publisher, collector });
     return {

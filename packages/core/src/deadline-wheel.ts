@@ -26,7 +26,7 @@ export class DeadlineWheel<S extends WheelSlot> {
   readonly #granularity: number;
   readonly #fire: (slot: S, now: number) => void;
   readonly #onError: (error: unknown) => void;
-  readonly #buckets = new Map<number, { slots: S[]; min: number }>();
+  readonly #buckets = new Map<number, { slots: S[]; min: number; cancelled: number }>();
   readonly #ticks: number[] = []; // min-heap of bucket ticks
   #timer: TimerHandle;
   #armedTick = Infinity;
@@ -58,8 +58,17 @@ export class DeadlineWheel<S extends WheelSlot> {
 
   /** Cancels `slot`; its stale bucket entry is skipped later. */
   cancel(slot: S): void {
+    const tick = slot.filed;
     slot.deadline = Infinity;
     slot.filed = -1;
+    if (tick === -1) return;
+    // Once half a bucket is cancelled, drop those entries (and an emptied bucket), so cancelled
+    // slots — and whatever their owners hold — are not kept until the bucket's time comes.
+    const bucket = this.#buckets.get(tick);
+    if (bucket === undefined || ++bucket.cancelled * 2 < bucket.slots.length) return;
+    bucket.slots = bucket.slots.filter((x) => x.filed === tick);
+    bucket.cancelled = 0;
+    if (bucket.slots.length === 0) this.#buckets.delete(tick);
   }
 
   /**
@@ -92,7 +101,7 @@ export class DeadlineWheel<S extends WheelSlot> {
     slot.filed = tick;
     let bucket = this.#buckets.get(tick);
     if (bucket === undefined) {
-      bucket = { slots: [], min: slot.deadline };
+      bucket = { slots: [], min: slot.deadline, cancelled: 0 };
       this.#buckets.set(tick, bucket);
       this.#push(tick);
     } else if (slot.deadline < bucket.min) {
@@ -138,7 +147,12 @@ export class DeadlineWheel<S extends WheelSlot> {
 
   #arm(): void {
     if (this.#closed) return;
-    const tick = this.#ticks[0];
+    let tick = this.#ticks[0];
+    // Ticks whose bucket was emptied by cancellations need no wake-up.
+    while (tick !== undefined && !this.#buckets.has(tick)) {
+      this.#pop();
+      tick = this.#ticks[0];
+    }
     if (tick === undefined) {
       this.#disarm();
       return;

@@ -119,10 +119,9 @@ export class ExpiryTable<K> {
    * or after {@link close}.
    */
   set(key: K, ttl: number): void {
-    assertArgument(
-      Number.isFinite(ttl) && ttl >= 0,
-      `ttl must be a finite number of ms >= 0, got ${ttl}`,
-    );
+    // The message is built only on failure: set() is on brokers' per-request path.
+    if (!(Number.isFinite(ttl) && ttl >= 0))
+      assertArgument(false, `ttl must be a finite number of ms >= 0, got ${ttl}`);
     assertArgument(!this.#closed, "ExpiryTable is closed");
     const now = this.#clock.now();
     let slot = this.#slots.get(key);

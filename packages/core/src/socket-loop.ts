@@ -101,6 +101,18 @@ export class SocketLoop {
   #head = 0;
   #writing = false;
   #inFlight: Pending | undefined;
+  /**
+   * True for a socket with `sendTimeout: 0` (every ROUTER from `createRouter`):
+   * zeromq.js then completes each `send()` before it returns (sent, or failed
+   * at once with EAGAIN/EHOSTUNREACH) and never leaves a send pending, so
+   * {@link post} writes at once while nothing is queued, instead of waiting a
+   * promise turn per message; outcomes still arrive in order.
+   */
+  readonly #syncSend: boolean;
+  /** Sends written on the synchronous path whose outcome has not been handled yet, oldest first. */
+  #syncMessages: (readonly FrameLike[] | undefined)[] = [];
+  #syncHead = 0;
+  #syncPending = 0;
   #started = false;
   #closing: Promise<void> | undefined;
   #drained: ReturnType<typeof deferred<void>> | undefined;
@@ -131,6 +143,7 @@ export class SocketLoop {
     this.#limit = options.sendQueueLimit ?? DEFAULT_SEND_QUEUE_LIMIT;
     if (!(this.#limit >= 1))
       throw new ZgError("ZG_INVALID_ARGUMENT", "sendQueueLimit must be >= 1");
+    this.#syncSend = (socket as { sendTimeout?: unknown }).sendTimeout === 0;
   }
 
   /** Starts the reader (if `onMessage` was given). Idempotent. */
@@ -182,7 +195,58 @@ export class SocketLoop {
    * the refusal is counted and reported to `onSendFailure`.
    */
   post(message: readonly FrameLike[]): boolean {
+    if (this.#syncSend && !this.#writing && this.#closing === undefined) {
+      this.#writeNow(message);
+      return true;
+    }
     return this.#enqueue(message, undefined);
+  }
+
+  /**
+   * Writes `message` on a `sendTimeout: 0` socket with nothing queued: the
+   * send completes inside zeromq.js's `send()`, so the next one may follow at
+   * once (no EBUSY); its outcome is handled when its promise settles.
+   */
+  #writeNow(message: readonly FrameLike[]): void {
+    let sending: Promise<void>;
+    try {
+      sending = (
+        this.socket as ReadWriteSocket & {
+          send: (m: readonly FrameLike[] | FrameLike) => Promise<void>;
+        }
+      ).send(message.length === 1 ? (message[0] as FrameLike) : message);
+    } catch (error) {
+      this.#finish({ message, done: undefined }, this.#classify(error));
+      return;
+    }
+    // Outcomes settle in send order, so the handlers (made once, no closure per message) find
+    // their message at the head of #syncMessages.
+    this.#syncPending++;
+    this.#syncMessages.push(message);
+    void sending.then(this.#onSyncSent, this.#onSyncError);
+  }
+
+  readonly #onSyncSent = (): void => {
+    this.#stats.sent++;
+    this.#syncMessages[this.#syncHead++] = undefined;
+    this.#syncSettled();
+  };
+
+  readonly #onSyncError = (error: unknown): void => {
+    const message = this.#syncMessages[this.#syncHead] as readonly FrameLike[];
+    this.#syncMessages[this.#syncHead++] = undefined;
+    this.#finish({ message, done: undefined }, this.#classify(error));
+    this.#syncSettled();
+  };
+
+  #syncSettled(): void {
+    if (--this.#syncPending > 0) return;
+    this.#syncMessages.length = 0;
+    this.#syncHead = 0;
+    if (this.#writing) return;
+    const d = this.#drained;
+    this.#drained = undefined;
+    d?.resolve();
   }
 
   /** Queues a message and resolves with its {@link SendOutcome}. Never rejects. */
@@ -198,7 +262,7 @@ export class SocketLoop {
 
   /** Resolves when the send queue is empty (everything queued so far was written or failed). */
   async flush(): Promise<void> {
-    if (!this.#writing && this.#head >= this.#queue.length) return;
+    if (!this.#writing && this.#head >= this.#queue.length && this.#syncPending === 0) return;
     this.#drained ??= deferred();
     await this.#drained.promise;
   }
@@ -214,7 +278,10 @@ export class SocketLoop {
   }
 
   async #close(drainTimeout: number): Promise<void> {
-    if (drainTimeout > 0 && (this.#writing || this.#head < this.#queue.length)) {
+    if (
+      drainTimeout > 0 &&
+      (this.#writing || this.#head < this.#queue.length || this.#syncPending > 0)
+    ) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         this.flush(),
@@ -300,6 +367,7 @@ export class SocketLoop {
     this.#queue.length = 0;
     this.#head = 0;
     this.#writing = false;
+    if (this.#syncPending > 0) return outcome;
     const d = this.#drained;
     this.#drained = undefined;
     d?.resolve();

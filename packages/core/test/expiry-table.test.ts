@@ -26,6 +26,32 @@ describe("ExpiryTable", () => {
     expect(clock.pending).toBe(0);
   });
 
+  test("deleted keys are not held until their deadline: a cancelled bucket is dropped, and a later one still fires on time", () => {
+    const { clock, expired, t } = table();
+    const keys = Array.from({ length: 100 }, (_, i) => ({ id: `k${i}` }));
+    const held = new ExpiryTable<{ id: string }>({
+      clock,
+      granularity: 10,
+      onExpire: (k) => expired.push({ key: k.id, at: clock.now() }),
+    });
+    for (const k of keys) held.set(k, 5000);
+    t.set("later", 6000);
+    for (const k of keys) held.delete(k);
+    clock.advance(5010);
+    expect(expired).toEqual([]);
+    clock.advance(1000);
+    expect(expired).toEqual([{ key: "later", at: 7000 }]);
+    expect(clock.pending).toBe(0);
+    held.set(keys[0] as { id: string }, 100);
+    held.set(keys[1] as { id: string }, 100);
+    held.delete(keys[0] as { id: string });
+    clock.advance(110);
+    expect(expired.at(-1)?.key).toBe("k1"); // the compacted bucket keeps its live slot
+    expect(expired.at(-1)?.at).toBeGreaterThanOrEqual(7100);
+    expect(expired.at(-1)?.at).toBeLessThanOrEqual(7110);
+    held.close();
+  });
+
   test("touch renews the deadline without timer work", () => {
     const { clock, expired, t } = table();
     t.set("a", 300);

@@ -172,3 +172,35 @@ describe("SocketLoop pause", () => {
     await expect(loop.done).resolves.toBeUndefined();
   });
 });
+
+describe("SocketLoop on a sendTimeout-0 ROUTER (the synchronous write path)", () => {
+  test("back-to-back posts and send() keep their order; a vanished peer's messages fail in order, the rest are sent; flush() waits for every outcome", async () => {
+    const router = createRouter({ linger: 0 });
+    const [ep] = await bindAll(router, [tcpEndpoint()]);
+    const failed: string[] = [];
+    const loop = closeAfter(
+      new SocketLoop(router, {
+        onMessage: () => undefined,
+        onSendFailure: (m, outcome) => void failed.push(`${m[1]?.toString()}:${outcome}`),
+      }).start(),
+    );
+    const dealer = closeAfter(createDealer({ linger: 0, routingId: "D" }));
+    dealer.connect(ep as string);
+    const got: string[] = [];
+    const reader = closeAfter(
+      new SocketLoop(dealer, { onMessage: (m) => void got.push(String(m[0])) }).start(),
+    );
+    reader.post(["hello"]);
+    await waitFor(() => loop.stats().received === 1, { what: "the DEALER's hello" });
+    for (let i = 0; i < 500; i++) {
+      loop.post(["D", `a${i}`]);
+      if (i % 100 === 0) loop.post(["nobody", `x${i}`]);
+    }
+    expect(await loop.send(["D", "last"])).toBe("sent");
+    await loop.flush();
+    await waitFor(() => got.length === 501, { what: "501 messages at the DEALER" });
+    expect(got).toEqual([...Array.from({ length: 500 }, (_, i) => `a${i}`), "last"]);
+    expect(failed).toEqual(["x0", "x100", "x200", "x300", "x400"].map((x) => `${x}:unreachable`));
+    expect(loop.stats()).toMatchObject({ sent: 501, unreachable: 5, queued: 0 });
+  });
+});

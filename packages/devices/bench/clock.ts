@@ -50,7 +50,9 @@ export async function rawIntervalClock(period: number, count: number): Promise<C
 /** ClockDevice → ClockClient, same process, same period and count. */
 export async function zgClock(period: number, count: number): Promise<ClockRun> {
   const device = new ClockDevice({ endpoints: "tcp://127.0.0.1:*", resolutions: [period] });
-  const [endpoint] = await device.start();
+  const {
+    endpoints: [endpoint],
+  } = await device.start();
   const client = new ClockClient({ endpoints: endpoint ?? "" });
   await client.start();
   const errors: number[] = [];

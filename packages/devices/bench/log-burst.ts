@@ -21,7 +21,9 @@ const broker = new LogBroker({
   maxFileBytes: 8 * 1024 * 1024,
   maxFiles: 4,
 });
-const [endpoint] = await broker.start();
+const {
+  endpoints: [endpoint],
+} = await broker.start();
 const pub = new LogPublisher({
   endpoints: endpoint ?? "",
   app: "burst",

@@ -53,7 +53,9 @@ export let lastRun = { delivered: 0, gaps: 0 };
 export async function zgLog(n: number): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), "zg-log-bench-"));
   const broker = new LogBroker({ dir, endpoints: "tcp://127.0.0.1:*" });
-  const [endpoint] = await broker.start();
+  const {
+    endpoints: [endpoint],
+  } = await broker.start();
   const tail = new LogTail({ endpoints: endpoint ?? "" });
   await tail.start();
   await new Promise((r) => setTimeout(r, 200));

@@ -101,6 +101,7 @@ export {
 export {
   LogBroker,
   type LogBrokerOptions,
+  type LogBrokerEndpoints,
   type LogBrokerStats,
   type TailRequest,
 } from "./log/log-broker.js";

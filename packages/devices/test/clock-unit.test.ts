@@ -150,7 +150,7 @@ describe("ClockDevice on a ManualClock", () => {
     );
     const skips: ClockDeviceEvents["tick:skipped"][] = [];
     device.on("tick:skipped", (e) => skips.push(e));
-    expect(await device.start()).toEqual(["inproc://clock-unit"]);
+    expect(await device.start()).toEqual({ endpoints: ["inproc://clock-unit"] });
     clock.advance(1000);
     let s = device.stats().resolutions;
     expect(s.map((r) => [r.name, r.published, r.skipped])).toEqual([

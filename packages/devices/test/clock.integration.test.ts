@@ -31,7 +31,9 @@ describe("ClockDevice + ClockClient", () => {
     const skips: ClockDeviceEvents["tick:skipped"][] = [];
     device.on("tick:skipped", (e) => skips.push(e));
     const tStart = performance.now();
-    const [endpoint] = await device.start();
+    const {
+      endpoints: [endpoint],
+    } = await device.start();
     const tReady = performance.now();
     const client = closeAfter(new ClockClient({ endpoints: endpoint ?? "" }));
     await client.start();
@@ -132,7 +134,9 @@ describe("ClockDevice + ClockClient", () => {
 
   it("a consumer slower than its buffer: the oldest ticks are dropped and reported as missed", async () => {
     const device = closeAfter(new ClockDevice({ endpoints: tcpEndpoint(), resolutions: [P] }));
-    const [endpoint] = await device.start();
+    const {
+      endpoints: [endpoint],
+    } = await device.start();
     const client = closeAfter(new ClockClient({ endpoints: endpoint ?? "", tickBuffer: 3 }));
     await client.start();
     const it = client.ticks(P)[Symbol.asyncIterator]();
@@ -161,7 +165,9 @@ describe("ClockDevice + ClockClient", () => {
     const client = closeAfter(new ClockClient({ endpoints: pub.lastEndpoint ?? "" }));
     await client.start();
     const device = closeAfter(new ClockDevice({ endpoints: tcpEndpoint(), resolutions: [P] }));
-    const [ep] = await device.start();
+    const {
+      endpoints: [ep],
+    } = await device.start();
     const c2 = closeAfter(new ClockClient({ endpoints: [pub.lastEndpoint ?? "", ep ?? ""] }));
     await c2.start();
     const iter = c2.ticks(P);

@@ -38,7 +38,9 @@ describe("LogBroker + LogPublisher + LogTail", () => {
   it("stores every record once, filters by level and app at the broker, and replays last N then live with no gap or duplicate at the seam", async () => {
     const dir = tempDir();
     const broker = closeAfter(new LogBroker({ dir, endpoints: tcpEndpoint() }));
-    const [endpoint] = await broker.start();
+    const {
+      endpoints: [endpoint],
+    } = await broker.start();
     const ep = endpoint ?? "";
     const billing = closeAfter(new LogPublisher({ endpoints: ep, app: "billing" }));
     const web = closeAfter(new LogPublisher({ endpoints: ep, app: "web" }));
@@ -95,7 +97,9 @@ describe("LogBroker + LogPublisher + LogTail", () => {
   it("replays since T exactly (records with time ≥ T, in order) and ends without follow", async () => {
     const dir = tempDir();
     const broker = closeAfter(new LogBroker({ dir, endpoints: tcpEndpoint() }));
-    const [ep] = await broker.start();
+    const {
+      endpoints: [ep],
+    } = await broker.start();
     const p = closeAfter(new LogPublisher({ endpoints: ep ?? "", app: "a" }));
     await p.start();
     for (let i = 0; i < 50; i++) p.log("info", `early ${i}`);
@@ -119,7 +123,9 @@ describe("LogBroker + LogPublisher + LogTail", () => {
     const broker = closeAfter(
       new LogBroker({ dir, endpoints: tcpEndpoint(), maxFileBytes: 4096, maxFiles: 3 }),
     );
-    const [ep] = await broker.start();
+    const {
+      endpoints: [ep],
+    } = await broker.start();
     const p = closeAfter(new LogPublisher({ endpoints: ep ?? "", app: "burst" }));
     await p.start();
     for (let i = 0; i < 2000; i++) p.log("info", "x".repeat(100), { i });
@@ -146,7 +152,9 @@ describe("LogBroker + LogPublisher + LogTail", () => {
   it("garbage at the broker's socket is counted and dropped; the broker keeps storing", async () => {
     const dir = tempDir();
     const broker = closeAfter(new LogBroker({ dir, endpoints: tcpEndpoint() }));
-    const [ep] = await broker.start();
+    const {
+      endpoints: [ep],
+    } = await broker.start();
     const raw = new zmq.Dealer({ linger: 0 });
     raw.connect(ep ?? "");
     const bad: (string | Buffer)[][] = [
@@ -222,7 +230,9 @@ describe("LogBroker + LogPublisher + LogTail", () => {
 
   it("a duplicate-only pass does not stop the writer: records after a resent duplicate are stored and acknowledged", async () => {
     const broker = closeAfter(new LogBroker({ dir: tempDir(), endpoints: tcpEndpoint() }));
-    const [ep] = await broker.start();
+    const {
+      endpoints: [ep],
+    } = await broker.start();
     const raw = new zmq.Dealer({ linger: 0 });
     raw.connect(ep ?? "");
     const record = (seq: number) =>

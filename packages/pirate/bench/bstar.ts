@@ -54,7 +54,7 @@ async function voterRun(clients: number): Promise<number> {
   const [pe] = await Promise.all([primary.start(), backup.start()]);
   while (!(primary.pairState === "active" && backup.pairState === "passive"))
     await new Promise((r) => setTimeout(r, 10));
-  const { rate } = await driveClients(pe.frontend[0] as string, clients, DURATION);
+  const { rate } = await driveClients(pe.endpoints[0] as string, clients, DURATION);
   await Promise.all([primary.close(), backup.close()]);
   dir.cleanup();
   return rate;

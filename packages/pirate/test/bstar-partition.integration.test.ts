@@ -33,7 +33,7 @@ async function proxiedPair(withWitness: boolean) {
       }),
     );
   }
-  const witnessEndpoint = witness === undefined ? undefined : await witness.start();
+  const witnessEndpoint = witness === undefined ? undefined : (await witness.start()).endpoints[0];
   const make = (role: "primary" | "backup", peer: string): BinaryStar =>
     closeAfter(
       new BinaryStar({
@@ -48,10 +48,10 @@ async function proxiedPair(withWitness: boolean) {
   const primary = make("primary", toBackup.endpoint);
   const backup = make("backup", toPrimary.endpoint);
   const [pe, be] = await Promise.all([primary.start(), backup.start()]);
-  toPrimary.setTarget(pe.state);
-  toBackup.setTarget(be.state);
-  witnessLinks[0]?.setTarget(pe.state);
-  witnessLinks[1]?.setTarget(be.state);
+  toPrimary.setTarget(pe.state[0] ?? "");
+  toBackup.setTarget(be.state[0] ?? "");
+  witnessLinks[0]?.setTarget(pe.state[0] ?? "");
+  witnessLinks[1]?.setTarget(be.state[0] ?? "");
   await waitFor(() => primary.pairState === "active" && backup.pairState === "passive", {
     timeout: 10_000,
     what: "precondition: primary active, backup passive",
@@ -74,7 +74,7 @@ async function proxiedPair(withWitness: boolean) {
   return {
     primary,
     backup,
-    frontends: [pe.frontend[0] ?? "", be.frontend[0] ?? ""] as const,
+    frontends: [pe.endpoints[0] ?? "", be.endpoints[0] ?? ""] as const,
     partition,
     heal,
   };

@@ -43,10 +43,10 @@ describe("BinaryStar pair (one process, real sockets)", () => {
       timeout: 5000,
       what: "pair did not settle",
     });
-    expect(pe.state).toMatch(/^ipc:/);
+    expect(pe.state[0]).toMatch(/^ipc:/);
     const client = closeAfter(
       new BinaryStarClient({
-        servers: [pe.frontend[0] ?? "", be.frontend[0] ?? ""],
+        servers: [pe.endpoints[0] ?? "", be.endpoints[0] ?? ""],
         timeout: 500,
         settle: 50,
       }),
@@ -66,7 +66,7 @@ describe("BinaryStar pair (one process, real sockets)", () => {
     const be = await b.start();
     const lone = closeAfter(
       new BinaryStarClient({
-        servers: [be.frontend[0] ?? ""],
+        servers: [be.endpoints[0] ?? ""],
         timeout: 4 * HB,
         attempts: 2,
         settle: 0,
@@ -81,7 +81,7 @@ describe("BinaryStar pair (one process, real sockets)", () => {
     const p = server("primary", st2);
     const pe = await p.start();
     const c = closeAfter(
-      new BinaryStarClient({ servers: [pe.frontend[0] ?? ""], timeout: 4 * HB, settle: 0 }),
+      new BinaryStarClient({ servers: [pe.endpoints[0] ?? ""], timeout: 4 * HB, settle: 0 }),
     );
     await c.start();
     const reply = await c.request("y");
@@ -97,7 +97,7 @@ describe("BinaryStar pair (one process, real sockets)", () => {
     await waitFor(() => p.pairState === "active" && b.pairState === "passive", { timeout: 5000 });
     const client = closeAfter(
       new BinaryStarClient({
-        servers: [pe.frontend[0] ?? "", be.frontend[0] ?? ""],
+        servers: [pe.endpoints[0] ?? "", be.endpoints[0] ?? ""],
         timeout: 3 * HB,
         settle: HB,
       }),
@@ -210,7 +210,7 @@ describe("BinaryStar bad input", () => {
     const pe = await p.start();
     await delay(3 * HB);
     const d = new zmq.Dealer({ linger: 0 });
-    d.connect(pe.frontend[0] ?? "");
+    d.connect(pe.endpoints[0] ?? "");
     try {
       await d.send([Buffer.from("no delimiter")]);
       await d.send([Buffer.alloc(0)]);

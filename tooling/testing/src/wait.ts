@@ -1,3 +1,6 @@
+// Nearest-rank quantile from core's pure entry (a peer dependency: no turbo build cycle with core's devDependency on this package).
+import { quantile } from "@zg/core/pure";
+
 /** Resolves after `ms` milliseconds. */
 export function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -50,9 +53,13 @@ export function percentiles(samples: readonly number[]): {
   min: number;
 } {
   const s = [...samples].sort((a, b) => a - b);
-  const q = (p: number): number =>
-    s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] ?? 0;
-  return { count: s.length, p50: q(0.5), p99: q(0.99), max: s[s.length - 1] ?? 0, min: s[0] ?? 0 };
+  return {
+    count: s.length,
+    p50: quantile(s, 0.5),
+    p99: quantile(s, 0.99),
+    max: s[s.length - 1] ?? 0,
+    min: s[0] ?? 0,
+  };
 }
 
 /** What {@link watchStalls} saw: the longest time this process's event loop could not run a timer. */

@@ -8,6 +8,7 @@ import {
   SocketLoop,
   systemClock,
   ZgError,
+  type BoundEndpoints,
   type Clock,
   type ComponentOptions,
   type TimerHandle,
@@ -81,11 +82,11 @@ interface Running {
  * @example
  * ```ts
  * const device = new ClockDevice({ endpoints: "tcp://127.0.0.1:*", resolutions: ["100ms", "1s"] });
- * const [endpoint] = await device.start();
+ * const { endpoints: [endpoint] } = await device.start();
  * await device.close();
  * ```
  */
-export class ClockDevice extends Component<ClockDeviceEvents, ClockDeviceStats, string[]> {
+export class ClockDevice extends Component<ClockDeviceEvents, ClockDeviceStats, BoundEndpoints> {
   readonly #endpoints: string[];
   readonly #periods: number[];
   readonly #options: ClockDeviceOptions;
@@ -120,7 +121,7 @@ export class ClockDevice extends Component<ClockDeviceEvents, ClockDeviceStats, 
     return this.#instance;
   }
 
-  protected async onStart(): Promise<string[]> {
+  protected async onStart(): Promise<BoundEndpoints> {
     const socket = createSocket(zmq.Publisher, {
       linger: 0,
       ...(this.#options.sendHighWaterMark === undefined
@@ -148,7 +149,7 @@ export class ClockDevice extends Component<ClockDeviceEvents, ClockDeviceStats, 
       timer: undefined,
     }));
     for (const r of this.#running) this.#arm(r, origin, wallOrigin);
-    return bound;
+    return { endpoints: bound };
   }
 
   #arm(r: Running, origin: number, wallOrigin: number): void {

@@ -10,6 +10,7 @@ import {
   integerOption,
   SocketLoop,
   ZgError,
+  type BoundEndpoints,
   type ComponentOptions,
   type Message,
 } from "@zg/core";
@@ -73,6 +74,18 @@ export interface LogBrokerStats {
   filesDeleted: number;
 }
 
+/**
+ * What {@link LogBroker.start} resolves with: the `{ endpoints }` shape of
+ * every bound component (`BoundEndpoints` from `@zg/core`), plus the PUB
+ * mirror's endpoints as their own list.
+ */
+export interface LogBrokerEndpoints extends BoundEndpoints {
+  /** The ROUTER endpoints publishers and tail clients connect to, as bound. */
+  endpoints: string[];
+  /** The PUB mirror's endpoints, as bound (empty without the `publish` option). */
+  publish: string[];
+}
+
 /** A tail request (JSON in the `TAIL` command). */
 export interface TailRequest {
   /** Least severe level delivered. @defaultValue "debug" */
@@ -118,10 +131,10 @@ interface Ack {
  * @example
  * ```ts
  * const broker = new LogBroker({ dir: "/var/log/zg", endpoints: "tcp://127.0.0.1:5570" });
- * await broker.start();
+ * const { endpoints } = await broker.start();
  * ```
  */
-export class LogBroker extends Component<Record<never, never>, LogBrokerStats, string[]> {
+export class LogBroker extends Component<Record<never, never>, LogBrokerStats, LogBrokerEndpoints> {
   readonly #o: LogBrokerOptions;
   readonly #endpoints: string[];
   readonly #publish: string[] | undefined;
@@ -181,7 +194,7 @@ export class LogBroker extends Component<Record<never, never>, LogBrokerStats, s
     this.#hb = durationOption("heartbeatInterval", options.heartbeatInterval, 1000, { min: 10 });
   }
 
-  protected async onStart(): Promise<string[]> {
+  protected async onStart(): Promise<LogBrokerEndpoints> {
     // Recover: the highest broker seq and each publisher's last stored seq, from the files.
     const files = await listLogFiles(this.#o.dir);
     for (const f of files) {
@@ -224,11 +237,12 @@ export class LogBroker extends Component<Record<never, never>, LogBrokerStats, s
         },
       }),
     );
-    const bound = await bindAll(router, this.#endpoints);
+    const endpoints = await bindAll(router, this.#endpoints);
+    let publish: string[] = [];
     if (this.#publish !== undefined) {
       const pub = createSocket(zmq.Publisher, { linger: 0, ...ctx });
       this.#pub = this.own(new SocketLoop(pub, { name: "log-broker-pub", logger: this.logger }));
-      bound.push(...(await bindAll(pub, this.#publish)));
+      publish = await bindAll(pub, this.#publish);
       this.#pub.start();
     }
     this.#router.start();
@@ -241,7 +255,7 @@ export class LogBroker extends Component<Record<never, never>, LogBrokerStats, s
         .catch((e: unknown) => this.logger.error("rotation failed", { error: String(e) }));
     }, this.#hb);
     this.own(() => clearInterval(timer));
-    return bound;
+    return { endpoints, publish };
   }
 
   #onMessage(m: Message): void {

@@ -13,6 +13,7 @@ import {
   splitEnvelope,
   systemClock,
   ZgError,
+  type BoundEndpoints,
   type Clock,
   type ComponentOptions,
   type Frame,
@@ -72,11 +73,17 @@ export interface BinaryStarOptions extends ComponentOptions {
   clock?: Clock;
 }
 
-/** What {@link BinaryStar.start} resolves with: the real bound endpoints. */
-export interface BinaryStarEndpoints {
-  /** The state PUB endpoint. */
-  state: string;
-  /** The request ROUTER endpoints (with the `frontend` option). */
+/**
+ * What {@link BinaryStar.start} resolves with: the real bound endpoints, in
+ * the `{ endpoints }` shape of every bound component (`BoundEndpoints` from
+ * `@zg/core`) plus one named list for the state side.
+ */
+export interface BinaryStarEndpoints extends BoundEndpoints {
+  /** The request ROUTER endpoints, where clients connect (empty without the `frontend` option). */
+  endpoints: string[];
+  /** The state PUB endpoint (one), where the peer's SUB connects. */
+  state: string[];
+  /** @deprecated Use `endpoints` (the same list). */
   frontend: string[];
 }
 
@@ -332,7 +339,7 @@ export class BinaryStar extends Component<BinaryStarEvents, BinaryStarStats, Bin
       peer: this.#options.peer,
       heartbeat: this.heartbeat,
     });
-    return { state, frontend };
+    return { endpoints: frontend, state: [state], frontend };
   }
 
   #publish(state: BinaryStarState): void {

@@ -7,6 +7,7 @@ import {
   endpointsOption,
   SocketLoop,
   systemClock,
+  type BoundEndpoints,
   type Clock,
   type ComponentOptions,
   type Frame,
@@ -101,7 +102,7 @@ export type BinaryStarWitnessEvents = {
 export class BinaryStarWitness extends Component<
   BinaryStarWitnessEvents,
   BinaryStarWitnessStats,
-  string
+  BoundEndpoints
 > {
   readonly #options: BinaryStarWitnessOptions;
   readonly #clock: Clock;
@@ -147,7 +148,7 @@ export class BinaryStarWitness extends Component<
     return { primary: fresh(this.#last.primary), backup: fresh(this.#last.backup) };
   }
 
-  protected async onStart(): Promise<string> {
+  protected async onStart(): Promise<BoundEndpoints> {
     const pub = this.own(createSocket(zmq.Publisher, { linger: 0 }));
     const [endpoint] = (await bindAll(pub, [this.#options.bind])) as [string];
     this.#pub = this.own(new SocketLoop(pub, { name: "witness-pub", logger: this.logger }));
@@ -167,7 +168,7 @@ export class BinaryStarWitness extends Component<
     this.setInterval(() => {
       if (this.#pub?.post(encodeWitnessView(this.view())) === true) this.#stats.published++;
     }, this.heartbeat);
-    return endpoint;
+    return { endpoints: [endpoint] };
   }
 
   #onState(side: "primary" | "backup", message: Message): void {

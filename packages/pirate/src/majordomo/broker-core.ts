@@ -19,10 +19,10 @@ import { FairQueue } from "./fair-queue.js";
 import { mmiReply } from "./mmi.js";
 import {
   brokerErrorBody,
-  decodeBrokerInbound,
-  encodeClientReply,
-  encodeWorkerRequest,
+  clientReplyTo,
+  decodeBrokerFrames,
   encodeWorkerSignal,
+  workerRequestTo,
   MMI_PREFIX,
   type BrokerErrorStatus,
   type BrokerInbound,
@@ -249,7 +249,7 @@ export class BrokerCore {
     }
     let m: BrokerInbound;
     try {
-      m = decodeBrokerInbound(message.slice(1));
+      m = decodeBrokerFrames(message, 1);
     } catch (error) {
       if (!isZgError(error, "ZG_PROTOCOL")) throw error;
       this.#invalid(id, error.message);
@@ -456,31 +456,72 @@ export class BrokerCore {
         () => this.#liveServices(),
       );
       if (origin !== undefined) origin.reply("FINAL", reply);
-      else this.#o.post([client, ...encodeClientReply(version, "FINAL", name, reply)]);
+      else this.#o.post(clientReplyTo(client, version, "FINAL", name, reply));
       return;
     }
     const clientKey = origin?.key ?? identityKey(client);
     const bytes = bodyBytes(body);
     let service = this.#services.get(name);
-    const refuse = (reason: RefuseReason, text: string): void => {
-      this.#c.refused++;
-      if (service !== undefined) service.refused++;
-      this.#o.emit("request:refused", { service: name, reason });
-      const error = brokerErrorBody("503", text, body);
-      if (origin !== undefined) origin.reply("FINAL", error);
-      else this.#o.post([client, ...encodeClientReply(version, "FINAL", name, error)]);
-    };
-    if (this.#shuttingDown) return refuse("shutting-down", "broker shutting down");
+    // A method, not a closure made per request: this is the per-request path.
+    const refuse = this.#refuse;
+    if (this.#shuttingDown)
+      return refuse(
+        client,
+        version,
+        name,
+        body,
+        service,
+        "shutting-down",
+        "broker shutting down",
+        origin,
+      );
     if (this.#queuedBytes + bytes > this.#maxBytes && (service?.idle.size ?? 0) === 0)
-      return refuse("bytes-full", "broker queue full (bytes)");
+      return refuse(
+        client,
+        version,
+        name,
+        body,
+        service,
+        "bytes-full",
+        "broker queue full (bytes)",
+        origin,
+      );
     if (service === undefined) {
       if (this.#services.size - this.#registered >= this.#maxPending)
-        return refuse("too-many-services", "too many services");
+        return refuse(
+          client,
+          version,
+          name,
+          body,
+          service,
+          "too-many-services",
+          "too many services",
+          origin,
+        );
       service = this.#service(name, false);
     }
-    if (service.queue.size >= this.#o.maxQueued) return refuse("queue-full", "service queue full");
+    if (service.queue.size >= this.#o.maxQueued)
+      return refuse(
+        client,
+        version,
+        name,
+        body,
+        service,
+        "queue-full",
+        "service queue full",
+        origin,
+      );
     if (service.queue.countFor(clientKey) >= this.#maxPerClient)
-      return refuse("client-queue-full", "too many requests queued for this client");
+      return refuse(
+        client,
+        version,
+        name,
+        body,
+        service,
+        "client-queue-full",
+        "too many requests queued for this client",
+        origin,
+      );
     const job: Job = {
       client,
       clientKey,
@@ -509,6 +550,25 @@ export class BrokerCore {
     this.#checkEmpty(service);
   }
 
+  /** Answers a refused request `"503"` with `text`, counted and reported as `reason`. */
+  readonly #refuse = (
+    client: Frame,
+    version: MdpVersion,
+    name: string,
+    body: Frame[],
+    service: Service | undefined,
+    reason: RefuseReason,
+    text: string,
+    origin: PeerOrigin | undefined,
+  ): void => {
+    this.#c.refused++;
+    if (service !== undefined) service.refused++;
+    this.#o.emit("request:refused", { service: name, reason });
+    const error = brokerErrorBody("503", text, body);
+    if (origin !== undefined) origin.reply("FINAL", error);
+    else this.#o.post(clientReplyTo(client, version, "FINAL", name, error));
+  };
+
   *#liveServices(): IterableIterator<string> {
     const fs = this.#o.federatedServices;
     const seen = fs === undefined ? undefined : new Set<string>();
@@ -523,11 +583,7 @@ export class BrokerCore {
   /** Sends a reply to the job's client, or back to the peer broker it came from. */
   #deliver(job: Job, command: "PARTIAL" | "FINAL", body: Frame[]): void {
     if (job.origin !== undefined) job.origin.reply(command, body);
-    else
-      this.#o.post([
-        job.client,
-        ...encodeClientReply(job.version, command, job.service.name, body),
-      ]);
+    else this.#o.post(clientReplyTo(job.client, job.version, command, job.service.name, body));
   }
 
   #replyError(job: Job, status: BrokerErrorStatus, text: string): void {
@@ -772,7 +828,7 @@ export class BrokerCore {
     const timeout = this.#o.requestTimeout?.(s.name) ?? 0;
     if (timeout > 0) this.#busyExpiry.set(first, timeout);
     this.#presence.sent(first.key);
-    this.#o.post([first.id, ...encodeWorkerRequest(first.version, job.client, job.body)]);
+    this.#o.post(workerRequestTo(first.id, first.version, job.client, job.body));
   }
 
   #expireJob(job: Job): void {

@@ -39,6 +39,9 @@ import {
   DEFAULT_MDP_SERVICE_TTL,
 } from "./constants.js";
 
+const hwm = <K extends string>(name: K, v: number | undefined): Partial<Record<K, number>> =>
+  v === undefined ? {} : ({ [name]: v } as Record<K, number>);
+
 /** Options of {@link MajordomoBroker}. Durations in milliseconds. */
 export interface MajordomoBrokerOptions extends ComponentOptions {
   /** Endpoints to bind the one ROUTER to (clients and workers share it), e.g. `tcp://*:5555`. */
@@ -104,7 +107,15 @@ export interface MajordomoBrokerOptions extends ComponentOptions {
   expireBusyWorkers?: boolean;
   /** Bound of the ROUTER's send queue, messages. @defaultValue {@link DEFAULT_MDP_SEND_QUEUE_LIMIT} */
   sendQueueLimit?: number;
-  /** ZMQ_SNDHWM / ZMQ_RCVHWM of the ROUTER. @defaultValue 1000 (libzmq) */
+  /** ZMQ_SNDHWM of the ROUTER, messages per peer. @defaultValue 1000 (libzmq) */
+  sendHighWaterMark?: number;
+  /** ZMQ_RCVHWM of the ROUTER, messages per peer. @defaultValue 1000 (libzmq) */
+  receiveHighWaterMark?: number;
+  /**
+   * @deprecated Use `sendHighWaterMark` and `receiveHighWaterMark` (the names
+   * zeromq.js and every other zg component use); this sets both where they
+   * are not given.
+   */
   highWaterMark?: number;
   /** Time source (tests). @defaultValue systemClock */
   clock?: Clock;
@@ -285,9 +296,8 @@ export class MajordomoBroker extends Component<
     const router = createRouter({
       linger: 0,
       maxMessageSize: socketMaxMessageSize(this.#ints.maxMessageSize),
-      ...(o.highWaterMark === undefined
-        ? {}
-        : { sendHighWaterMark: o.highWaterMark, receiveHighWaterMark: o.highWaterMark }),
+      ...hwm("sendHighWaterMark", o.sendHighWaterMark ?? o.highWaterMark),
+      ...hwm("receiveHighWaterMark", o.receiveHighWaterMark ?? o.highWaterMark),
     });
     this.own(() => {
       if (!router.closed) router.close();

@@ -15,7 +15,10 @@ class Fifo<T> {
     if (this.#head >= this.#items.length) return undefined;
     const item = this.#items[this.#head];
     this.#items[this.#head++] = undefined;
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+    if (this.#head === this.#items.length) {
+      this.#items.length = 0;
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
     }
@@ -52,6 +55,8 @@ export class FairQueue<T> {
   readonly #ring = new Map<string, Fifo<T>>();
   /** Clients that joined with nothing queued, in order of arrival: served first. */
   readonly #fresh = new Map<string, Fifo<T>>();
+  /** Emptied FIFOs kept for reuse: a client with one request at a time does not cost a FIFO each. */
+  readonly #spare: Fifo<T>[] = [];
   /** The last item came from a fresh client while the round was waiting. */
   #lastFresh = false;
   #size = 0;
@@ -70,7 +75,7 @@ export class FairQueue<T> {
   push(client: string, item: T): void {
     let q = this.#fresh.get(client) ?? this.#ring.get(client);
     if (q === undefined) {
-      q = new Fifo<T>();
+      q = this.#spare.pop() ?? new Fifo<T>();
       this.#fresh.set(client, q);
     }
     q.push(item);
@@ -95,7 +100,9 @@ export class FairQueue<T> {
       const [client, q] = next.value;
       item = q.shift();
       table.delete(client);
-      if (q.size > 0) this.#ring.set(client, q); // to the back of the round
+      if (q.size > 0)
+        this.#ring.set(client, q); // to the back of the round
+      else if (this.#spare.length < 64) this.#spare.push(q);
       this.#lastFresh = fromFresh && contested;
     }
     if (item !== undefined) this.#size--;

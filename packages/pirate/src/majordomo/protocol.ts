@@ -63,6 +63,35 @@ const W02_BY_BYTE = new Map<number, WorkerCommand>(
   Object.entries(MDPW02_COMMANDS).map(([k, v]) => [v, k as WorkerCommand]),
 );
 
+// One-byte command frames, made once: the hot path allocates no Buffer per message for them
+// (zeromq.js copies frames this small when it sends them, so sharing one is safe).
+const byteFrames = (bytes: Iterable<number>): Map<number, Frame> =>
+  new Map([...bytes].map((b) => [b, Buffer.from([b])]));
+const W01_FRAMES = byteFrames(W01_BY_BYTE.keys());
+const W02_FRAMES = byteFrames(W02_BY_BYTE.keys());
+const C02_FRAMES = byteFrames(Object.values(MDPC02_COMMANDS));
+
+// Service-name frames by name, so a reply does not encode its service name again each time
+// (bounded: cleared when it fills, e.g. under a flood of invented names).
+const SERVICE_FRAMES = new Map<string, Frame>();
+const MAX_SERVICE_FRAMES = 4096;
+function serviceFrame(service: string): Frame {
+  let f = SERVICE_FRAMES.get(service);
+  if (f === undefined) {
+    if (SERVICE_FRAMES.size >= MAX_SERVICE_FRAMES) SERVICE_FRAMES.clear();
+    f = Buffer.from(service);
+    SERVICE_FRAMES.set(service, f);
+  }
+  return f;
+}
+
+/** True when `f` is the 6-byte header `h` (a byte loop: cheaper than `Buffer.equals` at this size). */
+function isHeader(f: Frame, h: Frame): boolean {
+  if (f.length !== 6) return false;
+  for (let i = 0; i < 6; i++) if (f[i] !== h[i]) return false;
+  return true;
+}
+
 /** Prefix of every service the broker answers itself (8/MMI). */
 export const MMI_PREFIX = "mmi.";
 
@@ -142,28 +171,40 @@ function serviceName(frame: Frame): string {
  * command, missing frames, wrong frame count): the broker drops it.
  */
 export function decodeBrokerInbound(frames: readonly Frame[]): BrokerInbound {
-  const f0 = frames[0];
+  return decodeBrokerFrames(frames, 0);
+}
+
+/**
+ * {@link decodeBrokerInbound} of `frames` from index `start` on (the broker
+ * passes the ROUTER message and 1, with no copy of the array).
+ *
+ * @internal
+ */
+export function decodeBrokerFrames(frames: readonly Frame[], start: number): BrokerInbound {
+  const f0 = frames[start];
   if (f0 === undefined) throw new ProtocolError("empty message");
   let version: MdpVersion;
   let header: Frame | undefined;
   let at: number;
+  let isClient: boolean;
   if (f0.length === 0) {
     version = "MDP/0.1";
-    header = frames[1];
-    at = 2;
+    header = frames[start + 1];
+    at = start + 2;
     if (header === undefined) throw new ProtocolError("missing header frame");
-    if (!header.equals(H_C01) && !header.equals(H_W01)) throw new ProtocolError("unknown header");
+    isClient = isHeader(header, H_C01);
+    if (!isClient && !isHeader(header, H_W01)) throw new ProtocolError("unknown header");
   } else {
     version = "MDP/0.2";
     header = f0;
-    at = 1;
-    if (!header.equals(H_C02) && !header.equals(H_W02)) {
-      if (header.equals(H_C01) || header.equals(H_W01))
+    at = start + 1;
+    isClient = isHeader(header, H_C02);
+    if (!isClient && !isHeader(header, H_W02)) {
+      if (isHeader(header, H_C01) || isHeader(header, H_W01))
         throw new ProtocolError("MDP/0.1 header without the empty frame");
       throw new ProtocolError("unknown header");
     }
   }
-  const isClient = header.equals(H_C01) || header.equals(H_C02);
   if (isClient) {
     if (version === "MDP/0.2") {
       const cmd = frames[at];
@@ -216,9 +257,9 @@ function workerHeader(version: MdpVersion, command: WorkerCommand): Frame[] {
   if (version === "MDP/0.1") {
     const byte = MDPW01_COMMANDS[command];
     if (byte === undefined) throw new ProtocolError(`MDP/0.1 has no ${command} command`);
-    return [EMPTY_FRAME, H_W01, Buffer.from([byte])];
+    return [EMPTY_FRAME, H_W01, W01_FRAMES.get(byte) as Frame];
   }
-  return [H_W02, Buffer.from([MDPW02_COMMANDS[command]])];
+  return [H_W02, W02_FRAMES.get(MDPW02_COMMANDS[command]) as Frame];
 }
 
 /** Broker → worker REQUEST: `[header][0x02][client][""][body…]`. */
@@ -227,7 +268,28 @@ export function encodeWorkerRequest(
   client: Frame,
   body: readonly Frame[],
 ): Frame[] {
-  return [...workerHeader(version, "REQUEST"), client, EMPTY_FRAME, ...body];
+  return workerRequestTo(undefined, version, client, body);
+}
+
+/**
+ * {@link encodeWorkerRequest} with the worker's routing id `to` as the first
+ * frame (omitted when undefined), built as one array.
+ *
+ * @internal
+ */
+export function workerRequestTo(
+  to: Frame | undefined,
+  version: MdpVersion,
+  client: Frame,
+  body: readonly Frame[],
+): Frame[] {
+  const m: Frame[] = [];
+  if (to !== undefined) m.push(to);
+  if (version === "MDP/0.1") m.push(EMPTY_FRAME, H_W01, W01_FRAMES.get(0x02) as Frame);
+  else m.push(H_W02, W02_FRAMES.get(MDPW02_COMMANDS.REQUEST) as Frame);
+  m.push(client, EMPTY_FRAME);
+  for (const f of body) m.push(f);
+  return m;
 }
 
 /** HEARTBEAT or DISCONNECT in either direction (both have no body). */
@@ -260,8 +322,28 @@ export function encodeClientReply(
   service: string,
   body: readonly Frame[],
 ): Frame[] {
-  if (version === "MDP/0.1") return [EMPTY_FRAME, H_C01, Buffer.from(service), ...body];
-  return [H_C02, Buffer.from([MDPC02_COMMANDS[command]]), Buffer.from(service), ...body];
+  return clientReplyTo(undefined, version, command, service, body);
+}
+
+/**
+ * {@link encodeClientReply} with the client's routing id `to` as the first
+ * frame (omitted when undefined), built as one array.
+ *
+ * @internal
+ */
+export function clientReplyTo(
+  to: Frame | undefined,
+  version: MdpVersion,
+  command: "PARTIAL" | "FINAL",
+  service: string,
+  body: readonly Frame[],
+): Frame[] {
+  const m: Frame[] = [];
+  if (to !== undefined) m.push(to);
+  if (version === "MDP/0.1") m.push(EMPTY_FRAME, H_C01, serviceFrame(service));
+  else m.push(H_C02, C02_FRAMES.get(MDPC02_COMMANDS[command]) as Frame, serviceFrame(service));
+  for (const f of body) m.push(f);
+  return m;
 }
 
 /** Client → broker REQUEST (as sent from a DEALER: the 0.1 empty frame included). */
