@@ -214,8 +214,10 @@ export class PirateWorker extends Component<PirateWorkerEvents, PirateWorkerStat
       return;
     }
     if (decoded.type === "heartbeat") return;
-    // Draining: take no new request (the client's retry goes to another worker).
-    if (!this.accepting) return;
+    // Draining: take no new request (the client's retry goes to another worker). Starting:
+    // serve it (READY went out in onStart, so the queue may hand over a request before start()
+    // resolves; dropped, the attempt was lost: the client had to time out and retry).
+    if (!this.accepting && this.state !== "starting") return;
     this.#stats.requests++;
     const { envelope, body } = decoded;
     if (this.#inFlight === 0) {

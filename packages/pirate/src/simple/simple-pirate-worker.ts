@@ -117,8 +117,10 @@ export class SimplePirateWorker extends Component<
       const { envelope, body } = splitEnvelope(message.slice(1));
       if (envelope.length === 0 || body.length === 0)
         throw new ProtocolError('request needs [client][""][body]');
-      // Draining: take no new request (the client's retry goes to another worker).
-      if (!this.accepting) return;
+      // Draining: take no new request (the client's retry goes to another worker). Starting:
+      // serve it (READY went out in onStart; the queue now counts this worker busy until it
+      // replies, so a request dropped here would take the worker out of rotation for good).
+      if (!this.accepting && this.state !== "starting") return;
       this.#stats.requests++;
       this.#chain = this.track(this.#chain.then(() => this.#serve(envelope, body)));
     } catch (error) {
