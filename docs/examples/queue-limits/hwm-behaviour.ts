@@ -1,0 +1,254 @@
+/**
+ * What each socket type does when its high-water mark is reached, measured
+ * (docs/queue-limits.md). For each case one socket sends 1 KiB messages over
+ * tcp loopback to a peer that has stopped reading, with both HWMs at 100
+ * messages, until a send has not completed within 200 ms ("blocks") or
+ * 20 000 sends were accepted. Then the peer reads everything that reached it.
+ * A "drop" socket accepts every send and delivers fewer; a "block" socket
+ * stops accepting and delivers every message it accepted.
+ *
+ * Run: pnpm exec tsx docs/examples/queue-limits/hwm-behaviour.ts
+ */
+import * as zmq from "zeromq";
+
+const HWM = 100;
+const SIZE = 1024;
+const ATTEMPTS = 20_000;
+const SEND_TIMEOUT = 200;
+const body = Buffer.alloc(SIZE, 0x61);
+
+type Reader = zmq.Subscriber | zmq.Router | zmq.Dealer | zmq.Pull | zmq.Pair;
+
+interface Outcome {
+  accepted: number;
+  /** The error code of the first send that failed, if one did. */
+  error: string | undefined;
+  delivered: number;
+}
+
+const code = (e: unknown): string => (e as { code?: string }).code ?? String(e);
+
+/** Sends until a send fails or ATTEMPTS were accepted. */
+async function blast(send: () => Promise<void>): Promise<Omit<Outcome, "delivered">> {
+  let accepted = 0;
+  try {
+    while (accepted < ATTEMPTS) {
+      await send();
+      accepted++;
+    }
+  } catch (e) {
+    return { accepted, error: code(e) };
+  }
+  return { accepted, error: undefined };
+}
+
+/**
+ * Like {@link blast} with `sendTimeout` 0, but an EAGAIN is retried after 5 ms;
+ * gives up after 40 retries in a row (200 ms without room).
+ */
+async function blastRetrying(send: () => Promise<void>): Promise<Omit<Outcome, "delivered">> {
+  let accepted = 0;
+  let retries = 0;
+  while (accepted < ATTEMPTS) {
+    try {
+      await send();
+      accepted++;
+      retries = 0;
+    } catch (e) {
+      if (code(e) !== "EAGAIN" || ++retries > 40) return { accepted, error: code(e) };
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+  return { accepted, error: undefined };
+}
+
+/** Reads until nothing arrives for 300 ms; counts messages carrying the 1 KiB body. */
+async function drain(reader: Reader): Promise<number> {
+  reader.receiveTimeout = 300;
+  let n = 0;
+  for (;;) {
+    try {
+      const frames = await reader.receive();
+      if (frames[frames.length - 1]?.length === SIZE) n++;
+    } catch {
+      return n;
+    }
+  }
+}
+
+const out = { linger: 0, sendHighWaterMark: HWM, sendTimeout: SEND_TIMEOUT };
+const opts = { linger: 0, receiveHighWaterMark: HWM };
+
+/** Blasts through `send`, drains `reader`, closes both. */
+async function measure(
+  sender: zmq.Socket,
+  reader: Reader,
+  send: () => Promise<void>,
+  how = blast,
+): Promise<Outcome> {
+  try {
+    const sent = await how(send);
+    return { ...sent, delivered: await drain(reader) };
+  } finally {
+    sender.close();
+    reader.close();
+  }
+}
+
+/** Sends without any peer connected: what happens before anyone is there. */
+async function alone(sender: zmq.Socket, send: () => Promise<void>): Promise<Outcome> {
+  await sender.bind("tcp://127.0.0.1:*");
+  try {
+    return { ...(await blast(send)), delivered: 0 };
+  } finally {
+    sender.close();
+  }
+}
+
+/** Binds one side on an ephemeral tcp port and connects the other to it. */
+async function connected(
+  sender: zmq.Socket,
+  reader: zmq.Socket,
+  bindSender = false,
+): Promise<void> {
+  const [bound, other] = bindSender ? [sender, reader] : [reader, sender];
+  await bound.bind("tcp://127.0.0.1:*");
+  other.connect(bound.lastEndpoint!);
+}
+
+/** Sends probes until the reader has received one (connection and subscription are up). */
+async function probeUntilReceived(sendProbe: () => Promise<void>, reader: Reader): Promise<void> {
+  reader.receiveTimeout = 20;
+  for (;;) {
+    await sendProbe();
+    try {
+      await reader.receive();
+      return;
+    } catch {
+      /* not yet */
+    }
+  }
+}
+
+const cases: [string, () => Promise<Outcome>][] = [
+  [
+    "PUB -> SUB",
+    async () => {
+      const pub = new zmq.Publisher(out);
+      const sub = new zmq.Subscriber(opts);
+      sub.subscribe();
+      await connected(pub, sub, true);
+      await probeUntilReceived(() => pub.send("probe"), sub);
+      return measure(pub, sub, () => pub.send(body));
+    },
+  ],
+  ...[false, true].map((retry): [string, () => Promise<Outcome>] => [
+    `XPUB noDrop -> SUB${retry ? ", retry" : ""}`,
+    async () => {
+      const pub = new zmq.XPublisher({
+        ...out,
+        noDrop: true,
+        sendTimeout: retry ? 0 : SEND_TIMEOUT,
+      });
+      const sub = new zmq.Subscriber(opts);
+      sub.subscribe();
+      await connected(pub, sub, true);
+      await pub.receive(); // the subscription
+      await probeUntilReceived(() => pub.send("probe"), sub);
+      return measure(pub, sub, () => pub.send(body), retry ? blastRetrying : blast);
+    },
+  ]),
+  ...[false, true].map((mandatory): [string, () => Promise<Outcome>] => [
+    `ROUTER${mandatory ? " mandatory" : ""} -> DEALER`,
+    async () => {
+      const router = new zmq.Router({ ...out, mandatory });
+      const dealer = new zmq.Dealer(opts);
+      await connected(router, dealer, true);
+      await dealer.send("hello");
+      const [id] = await router.receive();
+      await probeUntilReceived(() => router.send([id!, "probe"]), dealer);
+      return measure(router, dealer, () => router.send([id!, body]));
+    },
+  ]),
+  [
+    "DEALER -> ROUTER",
+    async () => {
+      const dealer = new zmq.Dealer(out);
+      const router = new zmq.Router(opts);
+      await connected(dealer, router);
+      await probeUntilReceived(() => dealer.send("probe"), router);
+      return measure(dealer, router, () => dealer.send(body));
+    },
+  ],
+  [
+    "PUSH -> PULL",
+    async () => {
+      const push = new zmq.Push(out);
+      const pull = new zmq.Pull(opts);
+      await connected(push, pull);
+      await probeUntilReceived(() => push.send("probe"), pull);
+      return measure(push, pull, () => push.send(body));
+    },
+  ],
+  [
+    "PAIR -> PAIR",
+    async () => {
+      const a = new zmq.Pair(out);
+      const b = new zmq.Pair(opts);
+      await connected(a, b);
+      await probeUntilReceived(() => a.send("probe"), b);
+      return measure(a, b, () => a.send(body));
+    },
+  ],
+  [
+    "PUSH -> PULL (inproc)",
+    async () => {
+      const push = new zmq.Push(out);
+      const pull = new zmq.Pull(opts);
+      await pull.bind("inproc://queue-limits");
+      push.connect("inproc://queue-limits");
+      await probeUntilReceived(() => push.send("probe"), pull);
+      return measure(push, pull, () => push.send(body));
+    },
+  ],
+  [
+    "REQ -> REP",
+    async () => {
+      const req = new zmq.Request(out);
+      const rep = new zmq.Reply(opts);
+      await connected(req, rep);
+      return measure(req, rep, () => req.send(body));
+    },
+  ],
+  ...(["Publisher", "Push", "Dealer"] as const).map((type): [string, () => Promise<Outcome>] => [
+    `${type.toUpperCase().replace("PUBLISHER", "PUB")}, no peer yet`,
+    () => {
+      const s = new zmq[type](out);
+      return alone(s, () => s.send(body));
+    },
+  ]),
+  ...[false, true].map((mandatory): [string, () => Promise<Outcome>] => [
+    `ROUTER${mandatory ? " mandatory" : ""}, unknown id`,
+    () => {
+      const router = new zmq.Router({ ...out, mandatory });
+      return alone(router, () => router.send(["nobody", body]));
+    },
+  ]),
+];
+
+console.log(`HWM ${HWM} messages each side, ${SIZE}-byte messages, tcp loopback, peer not reading`);
+for (const [name, run] of cases) {
+  const r = await run();
+  const verdict =
+    r.error === undefined
+      ? r.delivered < r.accepted
+        ? "drops"
+        : "no limit hit"
+      : r.error === "EAGAIN"
+        ? "blocks"
+        : "fails";
+  console.log(
+    `${name.padEnd(30)} ${verdict.padEnd(6)} accepted ${String(r.accepted).padStart(5)}` +
+      `${r.error === undefined ? "" : ` then ${r.error}`}, delivered ${r.delivered}`,
+  );
+}
