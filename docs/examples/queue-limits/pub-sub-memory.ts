@@ -14,6 +14,11 @@ import * as zmq from "zeromq";
 const COUNT = 25_000;
 const SIZE = 4096;
 const MB = 1024 * 1024;
+/**
+ * zeromq.js copies a string into memory libzmq owns (and frees when the
+ * message is sent or dropped), so RSS shows the queues, not JavaScript garbage.
+ */
+const body = "x".repeat(SIZE);
 
 type ToParent = { joined: true } | { peak: number } | { delivered: number };
 type ToChild = "peak" | "drain";
@@ -88,7 +93,7 @@ async function run(hwm: number, frozen: boolean): Promise<void> {
   const base = process.memoryUsage().rss;
   let peak = 0;
   for (let i = 0; i < COUNT; i++) {
-    await pub.send(Buffer.alloc(SIZE, i));
+    await pub.send(body);
     if (i % 500 === 0) peak = Math.max(peak, process.memoryUsage().rss - base);
   }
   // Let libzmq move what it can to the subscriber, sampling the publisher meanwhile.
