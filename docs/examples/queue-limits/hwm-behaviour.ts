@@ -252,3 +252,43 @@ for (const [name, run] of cases) {
       `${r.error === undefined ? "" : ` then ${r.error}`}, delivered ${r.delivered}`,
   );
 }
+
+/**
+ * With the default `sendTimeout` (-1) "blocks" means the `await send()` does
+ * not settle; only one send may be pending per socket, so the socket stalls
+ * until the peer reads.
+ */
+async function pendingSend(): Promise<void> {
+  const push = new zmq.Push({ linger: 0, sendHighWaterMark: HWM });
+  const pull = new zmq.Pull(opts);
+  try {
+    await connected(push, pull);
+    await probeUntilReceived(() => push.send("probe"), pull);
+    pull.receiveTimeout = -1;
+    for (;;) {
+      const sending = push.send(body);
+      const pending = await Promise.race([
+        sending.then(() => false),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 500)),
+      ]);
+      if (!pending) continue;
+      let settled = false;
+      void sending.then(() => (settled = true));
+      let read = 0;
+      while (!settled) {
+        await pull.receive();
+        read++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      console.log(
+        `PUSH -> PULL, sendTimeout -1: a send was still pending after 500 ms; ` +
+          `it settled after the PULL read ${read} messages`,
+      );
+      return;
+    }
+  } finally {
+    push.close();
+    pull.close();
+  }
+}
+await pendingSend();

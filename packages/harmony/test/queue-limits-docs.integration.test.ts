@@ -81,6 +81,13 @@ test("hwm-behaviour.ts: which socket types drop and which block at the HWM", asy
     accepted: 0,
     error: "EHOSTUNREACH",
   });
+  // With the default sendTimeout a blocked send stays pending until the peer reads.
+  const pending =
+    /PUSH -> PULL, sendTimeout -1: a send was still pending after 500 ms; it settled after the PULL read (\d+) messages/.exec(
+      out,
+    );
+  expect(pending, "the example prints the pending-send line").not.toBeNull();
+  expect(Number(pending![1])).toBeGreaterThanOrEqual(1);
 }, 60_000);
 
 interface Run {
