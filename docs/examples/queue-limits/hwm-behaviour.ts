@@ -220,6 +220,13 @@ const cases: [string, () => Promise<Outcome>][] = [
       return measure(req, rep, () => req.send(body));
     },
   ],
+  [
+    "REP, no request",
+    () => {
+      const rep = new zmq.Reply(out);
+      return alone(rep, () => rep.send(body));
+    },
+  ],
   ...(["Publisher", "Push", "Dealer"] as const).map((type): [string, () => Promise<Outcome>] => [
     `${type.toUpperCase().replace("PUBLISHER", "PUB")}, no peer yet`,
     () => {

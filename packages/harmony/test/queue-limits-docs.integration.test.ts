@@ -3,10 +3,20 @@
  * checks that what they print supports what the page says. Memory figures are
  * judged by relations with generous bounds, never by exact numbers.
  */
+import { readFileSync } from "node:fs";
 import { expect, test } from "vitest";
 import { runScript } from "@zg/testing";
 
 const examples = new URL("../../../docs/examples/queue-limits/", import.meta.url);
+const page = readFileSync(new URL("../../../docs/queue-limits.md", import.meta.url), "utf8");
+
+/** The page quotes a run of each example: the same lines, figures aside. */
+function expectPageQuotes(out: string): void {
+  const shape = (line: string) => line.replace(/[\d.]+/g, "#").replace(/\s+/g, " ");
+  const quoted = new Set(page.split("\n").map(shape));
+  for (const line of out.trim().split("\n"))
+    expect(quoted.has(shape(line)), `the page quotes a line like "${line}"`).toBe(true);
+}
 
 async function run(name: string): Promise<string> {
   const r = await runScript(new URL(name, examples), { timeout: 45_000 });
@@ -25,6 +35,7 @@ interface Row {
 
 test("hwm-behaviour.ts: which socket types drop and which block at the HWM", async () => {
   const out = await run("hwm-behaviour.ts");
+  expectPageQuotes(out);
   const rows = new Map<string, Row>();
   for (const m of out.matchAll(
     /^(.+?)\s{2,}(drops|blocks|fails|no limit hit)\s+accepted\s+(\d+)(?: then (\w+))?, delivered (\d+)$/gm,
@@ -70,6 +81,8 @@ test("hwm-behaviour.ts: which socket types drop and which block at the HWM", asy
   );
   // REQ is lockstep: the second send fails, whatever the HWM.
   expect(row("REQ -> REP")).toMatchObject({ verdict: "fails", accepted: 1, error: "EFSM" });
+  // REP sends only replies.
+  expect(row("REP, no request")).toMatchObject({ verdict: "fails", accepted: 0, error: "EFSM" });
   // No peer yet: PUB drops, PUSH and DEALER block at once.
   expect(row("PUB, no peer yet")).toMatchObject({ verdict: "drops", accepted: ATTEMPTS });
   for (const name of ["PUSH, no peer yet", "DEALER, no peer yet"])
@@ -100,6 +113,7 @@ interface Run {
 
 test("pub-sub-memory.ts: without an HWM memory grows by what was sent, with one it stays bounded", async () => {
   const out = await run("pub-sub-memory.ts");
+  expectPageQuotes(out);
   const runs = new Map<string, Run>();
   for (const m of out.matchAll(
     /^HWM (\d+)\s+(not reading|frozen)\s+publisher RSS \+([\d.]+) MB, subscriber RSS \+([\d.]+) MB, delivered (\d+) of (\d+) \(([\d.]+) MB sent\)$/gm,
