@@ -110,9 +110,10 @@ async function connected(
   sender: zmq.Socket,
   reader: zmq.Socket,
   bindSender = false,
+  endpoint = "tcp://127.0.0.1:*",
 ): Promise<void> {
   const [bound, other] = bindSender ? [sender, reader] : [reader, sender];
-  await bound.bind("tcp://127.0.0.1:*");
+  await bound.bind(endpoint);
   other.connect(bound.lastEndpoint!);
 }
 
@@ -130,7 +131,26 @@ async function probeUntilReceived(sendProbe: () => Promise<void>, reader: Reader
   }
 }
 
-const cases: [string, () => Promise<Outcome>][] = [
+type Case = [string, () => Promise<Outcome>];
+
+/** A sender connected to a bound reader, single-frame sends. */
+const straight = (
+  name: string,
+  makeSender: () => zmq.Socket & zmq.Writable,
+  makeReader: () => Reader,
+  endpoint?: string,
+): Case => [
+  name,
+  async () => {
+    const sender = makeSender();
+    const reader = makeReader();
+    await connected(sender, reader, false, endpoint);
+    await probeUntilReceived(() => sender.send("probe"), reader);
+    return measure(sender, reader, () => sender.send(body));
+  },
+];
+
+const cases: Case[] = [
   [
     "PUB -> SUB",
     async () => {
@@ -142,7 +162,7 @@ const cases: [string, () => Promise<Outcome>][] = [
       return measure(pub, sub, () => pub.send(body));
     },
   ],
-  ...[false, true].map((retry): [string, () => Promise<Outcome>] => [
+  ...[false, true].map((retry): Case => [
     `XPUB noDrop -> SUB${retry ? ", retry" : ""}`,
     async () => {
       const pub = new zmq.XPublisher({
@@ -158,7 +178,7 @@ const cases: [string, () => Promise<Outcome>][] = [
       return measure(pub, sub, () => pub.send(body), retry ? blastRetrying : blast);
     },
   ]),
-  ...[false, true].map((mandatory): [string, () => Promise<Outcome>] => [
+  ...[false, true].map((mandatory): Case => [
     `ROUTER${mandatory ? " mandatory" : ""} -> DEALER`,
     async () => {
       const router = new zmq.Router({ ...out, mandatory });
@@ -170,47 +190,27 @@ const cases: [string, () => Promise<Outcome>][] = [
       return measure(router, dealer, () => router.send([id!, body]));
     },
   ]),
-  [
+  straight(
     "DEALER -> ROUTER",
-    async () => {
-      const dealer = new zmq.Dealer(out);
-      const router = new zmq.Router(opts);
-      await connected(dealer, router);
-      await probeUntilReceived(() => dealer.send("probe"), router);
-      return measure(dealer, router, () => dealer.send(body));
-    },
-  ],
-  [
+    () => new zmq.Dealer(out),
+    () => new zmq.Router(opts),
+  ),
+  straight(
     "PUSH -> PULL",
-    async () => {
-      const push = new zmq.Push(out);
-      const pull = new zmq.Pull(opts);
-      await connected(push, pull);
-      await probeUntilReceived(() => push.send("probe"), pull);
-      return measure(push, pull, () => push.send(body));
-    },
-  ],
-  [
+    () => new zmq.Push(out),
+    () => new zmq.Pull(opts),
+  ),
+  straight(
     "PAIR -> PAIR",
-    async () => {
-      const a = new zmq.Pair(out);
-      const b = new zmq.Pair(opts);
-      await connected(a, b);
-      await probeUntilReceived(() => a.send("probe"), b);
-      return measure(a, b, () => a.send(body));
-    },
-  ],
-  [
+    () => new zmq.Pair(out),
+    () => new zmq.Pair(opts),
+  ),
+  straight(
     "PUSH -> PULL (inproc)",
-    async () => {
-      const push = new zmq.Push(out);
-      const pull = new zmq.Pull(opts);
-      await pull.bind("inproc://queue-limits");
-      push.connect("inproc://queue-limits");
-      await probeUntilReceived(() => push.send("probe"), pull);
-      return measure(push, pull, () => push.send(body));
-    },
-  ],
+    () => new zmq.Push(out),
+    () => new zmq.Pull(opts),
+    "inproc://queue-limits",
+  ),
   [
     "REQ -> REP",
     async () => {
@@ -227,14 +227,14 @@ const cases: [string, () => Promise<Outcome>][] = [
       return alone(rep, () => rep.send(body));
     },
   ],
-  ...(["Publisher", "Push", "Dealer"] as const).map((type): [string, () => Promise<Outcome>] => [
+  ...(["Publisher", "Push", "Dealer"] as const).map((type): Case => [
     `${type.toUpperCase().replace("PUBLISHER", "PUB")}, no peer yet`,
     () => {
       const s = new zmq[type](out);
       return alone(s, () => s.send(body));
     },
   ]),
-  ...[false, true].map((mandatory): [string, () => Promise<Outcome>] => [
+  ...[false, true].map((mandatory): Case => [
     `ROUTER${mandatory ? " mandatory" : ""}, unknown id`,
     () => {
       const router = new zmq.Router({ ...out, mandatory });

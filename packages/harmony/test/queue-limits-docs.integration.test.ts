@@ -26,6 +26,16 @@ async function run(name: string): Promise<string> {
   return r.stdout;
 }
 
+/** The rows `pattern` finds in `out`, by key; the lookup fails naming a row the example did not print. */
+function parse<T>(out: string, pattern: RegExp, row: (m: RegExpMatchArray) => [string, T]) {
+  const rows = new Map([...out.matchAll(pattern)].map(row));
+  return (key: string): T => {
+    const r = rows.get(key);
+    expect(r, `the example prints a row "${key}"`).toBeDefined();
+    return r!;
+  };
+}
+
 interface Row {
   verdict: string;
   accepted: number;
@@ -36,16 +46,11 @@ interface Row {
 test("hwm-behaviour.ts: which socket types drop and which block at the HWM", async () => {
   const out = await run("hwm-behaviour.ts");
   expectPageQuotes(out);
-  const rows = new Map<string, Row>();
-  for (const m of out.matchAll(
+  const row = parse<Row>(
+    out,
     /^(.+?)\s{2,}(drops|blocks|fails|no limit hit)\s+accepted\s+(\d+)(?: then (\w+))?, delivered (\d+)$/gm,
-  ))
-    rows.set(m[1]!, { verdict: m[2]!, accepted: +m[3]!, error: m[4], delivered: +m[5]! });
-  const row = (name: string) => {
-    const r = rows.get(name);
-    expect(r, `the example prints a row "${name}"`).toBeDefined();
-    return r!;
-  };
+    (m) => [m[1]!, { verdict: m[2]!, accepted: +m[3]!, error: m[4], delivered: +m[5]! }],
+  );
   const HWM = 100;
   const ATTEMPTS = 20_000;
 
@@ -114,22 +119,14 @@ interface Run {
 test("pub-sub-memory.ts: without an HWM memory grows by what was sent, with one it stays bounded", async () => {
   const out = await run("pub-sub-memory.ts");
   expectPageQuotes(out);
-  const runs = new Map<string, Run>();
-  for (const m of out.matchAll(
+  const get = parse<Run>(
+    out,
     /^HWM (\d+)\s+(not reading|frozen)\s+publisher RSS \+([\d.]+) MB, subscriber RSS \+([\d.]+) MB, delivered (\d+) of (\d+) \(([\d.]+) MB sent\)$/gm,
-  ))
-    runs.set(`${m[1]} ${m[2]}`, {
-      publisher: +m[3]!,
-      subscriber: +m[4]!,
-      delivered: +m[5]!,
-      count: +m[6]!,
-      sent: +m[7]!,
-    });
-  const get = (key: string) => {
-    const r = runs.get(key);
-    expect(r, `the example prints the run "${key}"`).toBeDefined();
-    return r!;
-  };
+    (m) => [
+      `${m[1]} ${m[2]}`,
+      { publisher: +m[3]!, subscriber: +m[4]!, delivered: +m[5]!, count: +m[6]!, sent: +m[7]! },
+    ],
+  );
   for (const state of ["not reading", "frozen"]) {
     const bounded = get(`1000 ${state}`);
     const unbounded = get(`0 ${state}`);
