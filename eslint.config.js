@@ -39,7 +39,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["**/test/**", "**/bench/**", "apps/**", "tooling/**"],
+    files: ["**/test/**", "**/bench/**", "apps/**", "tooling/**", "docs/examples/**"],
     rules: {
       "no-console": "off",
       "@typescript-eslint/no-non-null-assertion": "off",
