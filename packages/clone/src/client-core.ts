@@ -18,9 +18,9 @@ export type CloneClientState = "initial" | "syncing" | "active";
  * What a client does when it finds it has fallen behind (a sequence gap on
  * the update stream: the server's publisher dropped updates for it, the
  * Guide's "Suicidal Snail" case):
- * - `resync`: emit `stale`, then fetch a fresh snapshot from the same server;
- * - `report`: emit `stale` and carry on (the map may miss updates);
- * - `close`: emit `stale` and stop (the component closes with a `ZG_STATE` error).
+ * - `resync`: emit `stream:stale`, then fetch a fresh snapshot from the same server;
+ * - `report`: emit `stream:stale` and carry on (the map may miss updates);
+ * - `close`: emit `stream:stale` and stop (the component closes with a `ZG_STATE` error).
  */
 export type SlowPolicy = "resync" | "report" | "close";
 

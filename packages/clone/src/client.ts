@@ -124,13 +124,13 @@ export interface CloneClientStats {
 /** Events of a {@link CloneClient} (a closed map). */
 export interface CloneClientEvents {
   /** A snapshot was applied: the map equals the server's at `sequence`. */
-  synced: { server: string; sequence: bigint; size: number };
+  "snapshot:applied": { server: string; sequence: bigint; size: number };
   /** The mirrored map changed. */
-  update: CloneChange;
+  "update:applied": CloneChange;
   /** The client moved to another server. */
-  failover: { from: string; to: string; reason: FailoverReason };
+  "server:changed": { from: string; to: string; reason: FailoverReason };
   /** The client fell behind (a sequence gap): handled by `slowPolicy`. */
-  stale: { server: string; expected: bigint; got: bigint; policy: SlowPolicy };
+  "stream:stale": { server: string; expected: bigint; got: bigint; policy: SlowPolicy };
   /** A snapshot arrived incomplete (entries lost on the way); asked again. */
   "snapshot:incomplete": { server: string; expected: number; got: number };
   /** Bad input from a server: counted and dropped. */
@@ -159,7 +159,7 @@ const WATCH_LIMIT = 100_000;
  * stream), follows one server of a pair and fails over on `serverTtl` of
  * silence, and publishes updates to every server.
  *
- * Consistency: the map holds only what a server confirmed. After `synced` it
+ * Consistency: the map holds only what a server confirmed. After `snapshot:applied` it
  * equals the server's snapshot plus every later update, with strictly
  * increasing sequence numbers; a gap (a slow client whose updates the
  * server's HWM dropped) is handled by `slowPolicy` (re-sync by default).
@@ -558,7 +558,7 @@ export class CloneClient extends Component<CloneClientEvents, CloneClientStats> 
           sequence: event.message.sequence,
           resync: event.resync,
         };
-        this.emit("update", change);
+        this.emit("update:applied", change);
         for (const w of this.#watchers) {
           if (!change.key.startsWith(w.prefix)) continue;
           if (!w.queue.push(change)) {
@@ -588,7 +588,7 @@ export class CloneClient extends Component<CloneClientEvents, CloneClientStats> 
           sequence: String(event.sequence),
           size: event.size,
         });
-        this.emit("synced", {
+        this.emit("snapshot:applied", {
           server: name(event.server),
           sequence: event.sequence,
           size: event.size,
@@ -603,7 +603,11 @@ export class CloneClient extends Component<CloneClientEvents, CloneClientStats> 
           to: name(event.to),
           reason: event.reason,
         });
-        this.emit("failover", { from: name(event.from), to: name(event.to), reason: event.reason });
+        this.emit("server:changed", {
+          from: name(event.from),
+          to: name(event.to),
+          reason: event.reason,
+        });
         break;
       case "stale":
         this.#stats.stale++;
@@ -612,7 +616,7 @@ export class CloneClient extends Component<CloneClientEvents, CloneClientStats> 
           got: String(event.got),
           policy: event.policy,
         });
-        this.emit("stale", {
+        this.emit("stream:stale", {
           server: name(event.server),
           expected: event.expected,
           got: event.got,

@@ -216,11 +216,11 @@ describe("CloneServer + CloneClient", () => {
           new CloneClient({ servers: endpoints, serverTtl: 5000, subscribeWait: 500 }),
         );
         let last = -1n;
-        c.on("update", (u) => {
+        c.on("update:applied", (u) => {
           if (!u.resync && u.sequence <= last) violations.push(`${u.sequence} after ${last}`);
           last = u.sequence;
         });
-        c.on("synced", (e) => (last = e.sequence));
+        c.on("snapshot:applied", (e) => (last = e.sequence));
         await c.start();
         clients.push(c);
       }

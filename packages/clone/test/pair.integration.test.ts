@@ -67,7 +67,7 @@ describe("Clone HA pair", () => {
     await waitFor(() => acked.size >= 100, { timeout: 10_000, what: "100 acks before the kill" });
     const ackedBeforeKill = new Set(acked.keys());
     await primary.close();
-    const failover = await within(client.next("failover"), 10_000, "client failover");
+    const failover = await within(client.next("server:changed"), 10_000, "client failover");
     expect(failover.to).toBe(b.snapshot);
     await waitFor(() => backup.active, { timeout: 10_000, what: "backup active" });
     await waitFor(() => client.syncState === "active" && client.server === b.snapshot, {
