@@ -450,41 +450,31 @@ export class CloneClient extends Component<CloneClientEvents, CloneClientStats> 
 
   protected onStart(): Promise<void> {
     const maxMessageSize = this.#maxMessageSize === 0 ? -1 : this.#maxMessageSize;
-    this.#servers.forEach((server, index) => {
-      const dealer = this.own(createDealer({ linger: 0, maxMessageSize }));
-      dealer.connect(server.snapshot);
-      const snap = this.own(
-        new SocketLoop(dealer, {
-          name: `snapshot-${index}`,
+    const loop = (socket: zmq.Socket, name: string, onMessage?: (m: Message) => void) =>
+      this.own(
+        new SocketLoop(this.own(socket), {
+          name,
           logger: this.logger,
-          onMessage: (m) => this.#onMessage(index, "snapshot", m),
+          ...(onMessage === undefined ? {} : { onMessage }),
         }),
+      ).start();
+    this.#servers.forEach((server, index) => {
+      const dealer = createDealer({ linger: 0, maxMessageSize });
+      dealer.connect(server.snapshot);
+      this.#snapshots.push(
+        loop(dealer, `snapshot-${index}`, (m) => this.#onMessage(index, "snapshot", m)),
       );
-      snap.start();
-      this.#snapshots.push(snap);
-
-      const sub = this.own(createSocket(zmq.Subscriber, { linger: 0, maxMessageSize }));
+      const sub = createSocket(zmq.Subscriber, { linger: 0, maxMessageSize });
       sub.subscribe(this.subtree);
       if (this.subtree !== "") sub.subscribe(HUGZ);
       sub.connect(server.publisher);
-      this.own(
-        new SocketLoop(sub, {
-          name: `publisher-${index}`,
-          logger: this.logger,
-          onMessage: (m) => this.#onMessage(index, "publisher", m),
-        }),
-      ).start();
-
+      loop(sub, `publisher-${index}`, (m) => this.#onMessage(index, "publisher", m));
       const sender =
         this.#collector === "sub"
           ? createSocket(zmq.Publisher, { linger: 0 })
           : createSocket(zmq.Push, { linger: 0, sendTimeout: 0 });
       sender.connect(server.collector);
-      const loop = this.own(
-        new SocketLoop(sender, { name: `collector-${index}`, logger: this.logger }),
-      );
-      loop.start();
-      this.#senders.push(loop);
+      this.#senders.push(loop(sender, `collector-${index}`));
     });
     this.setInterval(() => this.#resend(), this.#resendInterval);
     this.own(() => this.#core.stop());

@@ -365,38 +365,21 @@ export class CloneServer extends Component<
       });
     } else this.#publishedSequence = this.#core.sequence;
     const maxMessageSize = this.#maxMessageSize === 0 ? -1 : this.#maxMessageSize;
-    const pub = this.own(
-      createSocket(zmq.Publisher, { linger: 0, sendHighWaterMark: this.#publisherHwm }),
-    );
+    const pub = createSocket(zmq.Publisher, { linger: 0, sendHighWaterMark: this.#publisherHwm });
+    this.#pub = this.#loop(pub, "publisher");
     const [publisher] = (await bindAll(pub, [this.#bind.publisher])) as [string];
-    this.#pub = this.own(new SocketLoop(pub, { name: "publisher", logger: this.logger }));
-    this.#pub.start();
 
     const collectorSocket =
       this.#collectorType === "sub"
         ? createSocket(zmq.Subscriber, { linger: 0, maxMessageSize })
         : createSocket(zmq.Pull, { linger: 0, maxMessageSize });
     if (collectorSocket instanceof zmq.Subscriber) collectorSocket.subscribe();
-    this.own(collectorSocket);
+    this.#loop(collectorSocket, "collector", (m) => this.#onCollector(m));
     const [collector] = (await bindAll(collectorSocket, [this.#bind.collector])) as [string];
-    this.own(
-      new SocketLoop(collectorSocket, {
-        name: "collector",
-        logger: this.logger,
-        onMessage: (m) => this.#onCollector(m),
-      }),
-    ).start();
 
-    const router = this.own(createRouter({ linger: 0, maxMessageSize: 4096 }));
+    const router = createRouter({ linger: 0, maxMessageSize: 4096 });
+    this.#snapshot = this.#loop(router, "snapshot", (m) => this.#onSnapshotRequest(m));
     const [snapshot] = (await bindAll(router, [this.#bind.snapshot])) as [string];
-    this.#snapshot = this.own(
-      new SocketLoop(router, {
-        name: "snapshot",
-        logger: this.logger,
-        onMessage: (m) => this.#onSnapshotRequest(m),
-      }),
-    );
-    this.#snapshot.start();
 
     this.setInterval(() => this.#sendHugz(), this.#hugzInterval);
     this.setInterval(() => this.#flush(), this.#flushInterval);
@@ -422,26 +405,24 @@ export class CloneServer extends Component<
   }
 
   #startFollowerSockets(peer: CloneEndpoints, maxMessageSize: number): void {
-    const sub = this.own(createSocket(zmq.Subscriber, { linger: 0, maxMessageSize: -1 }));
+    const sub = createSocket(zmq.Subscriber, { linger: 0, maxMessageSize });
     sub.subscribe();
     sub.connect(peer.publisher);
-    this.own(
-      new SocketLoop(sub, {
-        name: "peer-publisher",
+    this.#loop(sub, "peer-publisher", (m) => this.#onPeerPublished(m));
+    const dealer = createDealer({ linger: 0, maxMessageSize });
+    dealer.connect(peer.snapshot);
+    this.#peerSnapshot = this.#loop(dealer, "peer-snapshot", (m) => this.#onPeerSnapshot(m));
+  }
+
+  /** An owned, started loop on an owned socket. */
+  #loop(socket: zmq.Socket, name: string, onMessage?: (m: Message) => void): SocketLoop {
+    return this.own(
+      new SocketLoop(this.own(socket), {
+        name,
         logger: this.logger,
-        onMessage: (m) => this.#onPeerPublished(m),
+        ...(onMessage === undefined ? {} : { onMessage }),
       }),
     ).start();
-    const dealer = this.own(createDealer({ linger: 0, maxMessageSize }));
-    dealer.connect(peer.snapshot);
-    this.#peerSnapshot = this.own(
-      new SocketLoop(dealer, {
-        name: "peer-snapshot",
-        logger: this.logger,
-        onMessage: (m) => this.#onPeerSnapshot(m),
-      }),
-    );
-    this.#peerSnapshot.start();
   }
 
   #invalid(socket: "collector" | "snapshot" | "peer", error: unknown): void {
