@@ -425,6 +425,16 @@ export class CloneServer extends Component<
     ).start();
   }
 
+  /** Decodes a kvmsg, or counts, emits and drops bad input (undefined). */
+  #decode(socket: "collector" | "peer", frames: Message): KvMsg | undefined {
+    try {
+      return decodeKvMsg(frames);
+    } catch (error) {
+      this.#invalid(socket, error);
+      return undefined;
+    }
+  }
+
   #invalid(socket: "collector" | "snapshot" | "peer", error: unknown): void {
     if (!isZgError(error) || error.code !== "ZG_PROTOCOL") throw error;
     this.#stats.protocolErrors++;
@@ -483,13 +493,8 @@ export class CloneServer extends Component<
   }
 
   #onCollector(frames: Message): void {
-    let update: KvMsg;
-    try {
-      update = decodeKvMsg(frames);
-    } catch (error) {
-      this.#invalid("collector", error);
-      return;
-    }
+    const update = this.#decode("collector", frames);
+    if (update === undefined) return;
     this.#stats.received++;
     const result = this.#core.receive(update);
     if (result.kind === "published") this.#publish(result.message);
@@ -640,13 +645,8 @@ export class CloneServer extends Component<
   }
 
   #onPeerPublished(frames: Message): void {
-    let m: KvMsg;
-    try {
-      m = decodeKvMsg(frames);
-    } catch (error) {
-      this.#invalid("peer", error);
-      return;
-    }
+    const m = this.#decode("peer", frames);
+    if (m === undefined) return;
     if (!this.#peerConfirmed) {
       this.#peerConfirmed = true;
       if (this.#follow?.state === "waiting") this.#askPeer();
@@ -667,13 +667,8 @@ export class CloneServer extends Component<
   }
 
   #onPeerSnapshot(frames: Message): void {
-    let m: KvMsg;
-    try {
-      m = decodeKvMsg(frames);
-    } catch (error) {
-      this.#invalid("peer", error);
-      return;
-    }
+    const m = this.#decode("peer", frames);
+    if (m === undefined) return;
     const f = this.#follow;
     if (f?.state !== "syncing" || this.#core.mode === "active") return;
     if (m.key !== KTHXBAI) {

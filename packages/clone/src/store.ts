@@ -5,7 +5,9 @@
 import { open, readdir, rename, rm, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  decodeProperties,
   deferred,
+  encodeProperties,
   durationOption,
   fileSource,
   frameRecord,
@@ -24,7 +26,6 @@ import {
   type Logger,
   type RecordFormat,
 } from "@zg/core";
-import { decodeProperties, encodeProperties } from "@zg/core";
 import type { KvMsg } from "./protocol/kvmsg.js";
 
 /** Default fsync period of the `"interval"` policy, ms (as Titanic's). Not in the Guide. */
