@@ -53,8 +53,10 @@ export interface CloneClientOptions extends ComponentOptions {
   setTimeout?: number;
   /** Re-send interval of unconfirmed updates. @defaultValue {@link DEFAULT_RESEND_INTERVAL} */
   resendInterval?: number;
-  /** What to do on falling behind (a sequence gap). @defaultValue "resync" */
+  /** What to do on falling behind (a sequence gap, or `maxLag`). @defaultValue "resync" */
   slowPolicy?: SlowPolicy;
+  /** Largest acceptable lag of the server's HUGZ on arrival, ms (Suicidal Snail; compares wall clocks). Off when unset. */
+  maxLag?: number;
   /** Wait for the subscription before the snapshot request. @defaultValue 1500 (`DEFAULT_SUBSCRIBE_WAIT`) */
   subscribeWait?: number;
   /** Snapshot requests to one server before it answers. @defaultValue 2 (`DEFAULT_SNAPSHOT_REQUESTS`) */
@@ -130,7 +132,14 @@ export interface CloneClientEvents {
   /** The client moved to another server. */
   "server:changed": { from: string; to: string; reason: FailoverReason };
   /** The client fell behind (a sequence gap): handled by `slowPolicy`. */
-  "stream:stale": { server: string; expected: bigint; got: bigint; policy: SlowPolicy };
+  "stream:stale": {
+    server: string;
+    expected: bigint;
+    got: bigint;
+    policy: SlowPolicy;
+    reason: "gap" | "lag";
+    lag?: number;
+  };
   /** A snapshot arrived incomplete (entries lost on the way); asked again. */
   "snapshot:incomplete": { server: string; expected: number; got: number };
   /** Bad input from a server: counted and dropped. */
@@ -257,6 +266,7 @@ export class CloneClient extends Component<CloneClientEvents, CloneClientStats> 
           "snapshotRequests",
           "maxBuffered",
           "slowPolicy",
+          "maxLag",
         ]),
       },
     );
@@ -611,6 +621,8 @@ export class CloneClient extends Component<CloneClientEvents, CloneClientStats> 
           expected: event.expected,
           got: event.got,
           policy: event.policy,
+          reason: event.reason,
+          ...(event.lag === undefined ? {} : { lag: event.lag }),
         });
         if (event.policy === "close") {
           this.fail(

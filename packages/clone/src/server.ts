@@ -598,7 +598,7 @@ export class CloneServer extends Component<
   #sendHugz(): void {
     if (this.stopping) return;
     this.#stats.hugz++;
-    this.#pub?.post(encodeKvMsg(hugz(this.#publishedSequence)));
+    this.#pub?.post(encodeKvMsg(hugz(this.#publishedSequence, Date.now())));
   }
 
   #flush(): void {

@@ -199,13 +199,13 @@ export function kthxbai(sequence: bigint, subtree: string, count?: number): KvMs
   };
 }
 
-/** The idle heartbeat: `["HUGZ"][current sequence][""][""][""]`. */
-export function hugz(sequence: bigint): KvMsg {
-  return {
-    key: HUGZ,
-    sequence,
-    uuid: Buffer.alloc(0),
-    properties: new Map(),
-    body: Buffer.alloc(0),
-  };
+/**
+ * The heartbeat: `["HUGZ"][current sequence][""][props][""]`; with `ts` (the
+ * sender's wall clock, epoch ms) the property block holds `ts=<ms>` so a
+ * client can measure its lag (beyond the Guide; 12/CHP leaves it open).
+ */
+export function hugz(sequence: bigint, ts?: number): KvMsg {
+  const properties = new Map<string, string>();
+  if (ts !== undefined) properties.set("ts", String(Math.round(ts)));
+  return { key: HUGZ, sequence, uuid: Buffer.alloc(0), properties, body: Buffer.alloc(0) };
 }
