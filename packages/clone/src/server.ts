@@ -358,6 +358,7 @@ export class CloneServer extends Component<
         store.restored.sequence,
       );
       this.#publishedSequence = this.#core.sequence;
+      this.#maybeCompact();
       this.logger.info("state restored", {
         dataDir,
         keys: this.#core.size,
