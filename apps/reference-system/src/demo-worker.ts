@@ -4,6 +4,7 @@
 import { parseArgs } from "node:util";
 import * as zmq from "zeromq";
 import { sleep, type Frame } from "@zg/core";
+import { CloneClient } from "@zg/clone";
 import { MajordomoWorker, PirateWorker } from "@zg/pirate";
 import { onStop, report } from "./ipc.js";
 
@@ -16,11 +17,34 @@ const { values } = parseArgs({
     endpoint: { type: "string" },
     "heartbeat-interval": { type: "string", default: "1000" },
     delay: { type: "string", default: "200" },
+    config: { type: "string" },
   },
 });
 const endpoint = values.endpoint ?? "tcp://127.0.0.1:5555";
 const heartbeatInterval = Number(values["heartbeat-interval"]);
-const delay = values.service === "slow" ? Number(values.delay) : 0;
+let delay = values.service === "slow" ? Number(values.delay) : 0;
+
+// Live configuration (Clone, Guide ch. 5): the slow service's delay follows /config/slow-delay.
+let config: CloneClient | undefined;
+if (values.config !== undefined && values.service === "slow") {
+  const [snapshot = "", publisher = "", collector = ""] = values.config.split(",");
+  const live = (config = new CloneClient({
+    servers: { snapshot, publisher, collector },
+    subtree: "/config/",
+  }));
+  const apply = (value: Buffer | undefined): void => {
+    const ms = Number(value?.toString() ?? Number.NaN);
+    if (Number.isFinite(ms) && ms >= 0) delay = ms;
+  };
+  live.on("update:applied", (c) => {
+    if (c.key === "/config/slow-delay") apply(c.value);
+  });
+  live.on("snapshot:applied", () => apply(live.get("/config/slow-delay")));
+  await live.start();
+}
+const closeConfig = async (): Promise<void> => {
+  await config?.close();
+};
 const handle = async (request: Frame[]): Promise<Frame[]> => {
   if (delay > 0) await sleep(delay);
   return request;
@@ -33,7 +57,10 @@ if (values.kind === "ppp") {
     connects += 1;
   });
   await worker.start();
-  onStop(() => worker.close());
+  onStop(async () => {
+    await worker.close();
+    await closeConfig();
+  });
   setInterval(() => {
     const s = worker.stats();
     report({ type: "worker", handled: s.replies, heartbeatsSent: s.heartbeatsSent, connects });
@@ -46,7 +73,10 @@ if (values.kind === "ppp") {
     handler: (m) => handle(m),
   });
   await worker.start();
-  onStop(() => worker.close());
+  onStop(async () => {
+    await worker.close();
+    await closeConfig();
+  });
   setInterval(() => {
     const s = worker.stats();
     report({

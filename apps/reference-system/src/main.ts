@@ -204,9 +204,28 @@ async function main(): Promise<void> {
     logDir,
     onExit,
   );
-  brokers.push(md, pp);
+  // The Clone server: live configuration for the demo (configuration distribution, Guide ch. 5).
+  const cl = new Child(
+    {
+      name: "clone-server",
+      module: appBin("@zg/app-clone-server"),
+      args: [
+        "--bind",
+        "tcp://127.0.0.1:*,tcp://127.0.0.1:*,tcp://127.0.0.1:*",
+        "--data-dir",
+        join(runDir, "clone"),
+        "--fsync",
+        "interval",
+        "--metrics",
+        "127.0.0.1:0",
+      ],
+    },
+    logDir,
+    onExit,
+  );
+  brokers.push(md, pp, cl);
   try {
-    await Promise.all([md.start(), pp.start()]);
+    await Promise.all([md.start(), pp.start(), cl.start()]);
   } catch (error) {
     process.stderr.write(
       `zg-reference-system: error: a broker did not start: ${(error as Error).message}\n`,
@@ -224,8 +243,18 @@ async function main(): Promise<void> {
     `majordomo broker + titanic  pid ${md.pid}  ${mdEndpoint}   metrics ${String(md.readyLine?.["metrics"])}`,
     `paranoid pirate queue       pid ${pp.pid}  clients ${ppFrontend}  workers ${ppBackend}   metrics ${String(pp.readyLine?.["metrics"])}`,
   ];
+  const clEnd = cl.readyLine?.endpoints ?? {};
+  const config = [clEnd["snapshot"]?.[0], clEnd["publisher"]?.[0], clEnd["collector"]?.[0]].join(
+    ",",
+  );
+  endpoints.push(
+    `clone server (live config)  pid ${cl.pid}  ${config}   metrics ${String(cl.readyLine?.["metrics"])}`,
+  );
   for (const line of endpoints) out(line);
   out(`ready: majordomo ${mdEndpoint}, ppqueue frontend ${ppFrontend} backend ${ppBackend}`);
+  out(
+    `config: clone server ${config}; change the slow service's delay live: node apps/clone-server/dist/cli.js --server ${config} set /config/slow-delay 50`,
+  );
 
   if (demo) {
     const workerModule = join(here, "demo-worker.js");
@@ -267,7 +296,15 @@ async function main(): Promise<void> {
         {
           name: p.name,
           module: workerModule,
-          args: [...p.args, "--heartbeat-interval", hb, "--delay", String(opts.slowDelay)],
+          args: [
+            ...p.args,
+            "--heartbeat-interval",
+            hb,
+            "--delay",
+            String(opts.slowDelay),
+            "--config",
+            config,
+          ],
         },
         logDir,
         onExit,
