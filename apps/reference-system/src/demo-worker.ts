@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import * as zmq from "zeromq";
 import { sleep, type Frame } from "@zg/core";
 import { HeartbeatDealer } from "@zg/heartbeat";
+import { CloneClient } from "@zg/clone";
 import { MajordomoWorker, PirateWorker } from "@zg/pirate";
 import { onStop, report } from "./ipc.js";
 
@@ -20,11 +21,34 @@ const { values } = parseArgs({
     presence: { type: "string" },
     "presence-interval": { type: "string", default: "300" },
     name: { type: "string" },
+    config: { type: "string" },
   },
 });
 const endpoint = values.endpoint ?? "tcp://127.0.0.1:5555";
 const heartbeatInterval = Number(values["heartbeat-interval"]);
-const delay = values.service === "slow" ? Number(values.delay) : 0;
+let delay = values.service === "slow" ? Number(values.delay) : 0;
+
+// Live configuration (Clone, Guide ch. 5): the slow service's delay follows /config/slow-delay.
+let config: CloneClient | undefined;
+if (values.config !== undefined && values.service === "slow") {
+  const [snapshot = "", publisher = "", collector = ""] = values.config.split(",");
+  const live = (config = new CloneClient({
+    servers: { snapshot, publisher, collector },
+    subtree: "/config/",
+  }));
+  const apply = (value: Buffer | undefined): void => {
+    const ms = Number(value?.toString() ?? Number.NaN);
+    if (Number.isFinite(ms) && ms >= 0) delay = ms;
+  };
+  live.on("update:applied", (c) => {
+    if (c.key === "/config/slow-delay") apply(c.value);
+  });
+  live.on("snapshot:applied", () => apply(live.get("/config/slow-delay")));
+  await live.start();
+}
+const closeConfig = async (): Promise<void> => {
+  await config?.close();
+};
 const handle = async (request: Frame[]): Promise<Frame[]> => {
   if (delay > 0) await sleep(delay);
   return request;
@@ -57,6 +81,7 @@ if (values.kind === "ppp") {
   onStop(async () => {
     await worker.close();
     await closePresence();
+    await closeConfig();
   });
   setInterval(() => {
     const s = worker.stats();
@@ -73,6 +98,7 @@ if (values.kind === "ppp") {
   onStop(async () => {
     await worker.close();
     await closePresence();
+    await closeConfig();
   });
   setInterval(() => {
     const s = worker.stats();

@@ -275,9 +275,28 @@ async function main(): Promise<void> {
     logDir,
     onExit,
   );
-  brokers.push(md, pp, ...(mdB === undefined ? [] : [mdB]));
+  // The Clone server: live configuration for the demo (configuration distribution, Guide ch. 5).
+  const cl = new Child(
+    {
+      name: "clone-server",
+      module: appBin("@zg/app-clone-server"),
+      args: [
+        "--bind",
+        "tcp://127.0.0.1:*,tcp://127.0.0.1:*,tcp://127.0.0.1:*",
+        "--data-dir",
+        join(runDir, "clone"),
+        "--fsync",
+        "interval",
+        "--metrics",
+        "127.0.0.1:0",
+      ],
+    },
+    logDir,
+    onExit,
+  );
+  brokers.push(md, pp, cl, ...(mdB === undefined ? [] : [mdB]));
   try {
-    await Promise.all([md.start(), pp.start(), mdB?.start()]);
+    await Promise.all([md.start(), pp.start(), cl.start(), mdB?.start()]);
   } catch (error) {
     process.stderr.write(
       `zg-reference-system: error: a broker did not start: ${(error as Error).message}\n`,
@@ -308,6 +327,13 @@ async function main(): Promise<void> {
         ]),
     `paranoid pirate queue       pid ${pp.pid}  clients ${ppFrontend}  workers ${ppBackend}   metrics ${String(pp.readyLine?.["metrics"])}`,
   ];
+  const clEnd = cl.readyLine?.endpoints ?? {};
+  const config = [clEnd["snapshot"]?.[0], clEnd["publisher"]?.[0], clEnd["collector"]?.[0]].join(
+    ",",
+  );
+  endpoints.push(
+    `clone server (live config)  pid ${cl.pid}  ${config}   metrics ${String(cl.readyLine?.["metrics"])}`,
+  );
   let presenceEndpoint: string | undefined;
   if (!opts.noConsole) {
     const lbStats = brokers[0]?.readyLine?.["stats"] as string | undefined;
@@ -315,6 +341,7 @@ async function main(): Promise<void> {
       ["majordomo", mdStats],
       ["ppqueue", ppStats],
       ["majordomo-b", mdBStats],
+      ["clone-server", cl.readyLine?.["stats"] as string | undefined],
       ["log-broker", lbStats],
     ]
       .filter(([, url]) => url !== undefined)
@@ -350,6 +377,9 @@ async function main(): Promise<void> {
   }
   for (const line of endpoints) out(line);
   out(`ready: majordomo ${mdEndpoint}, ppqueue frontend ${ppFrontend} backend ${ppBackend}`);
+  out(
+    `config: clone server ${config}; change the slow service's delay live: node apps/clone-server/dist/cli.js --server ${config} set /config/slow-delay 50`,
+  );
   const url = consoles[0]?.readyLine?.["url"];
   if (typeof url === "string") out(`console: ${url}`);
 
@@ -403,6 +433,8 @@ async function main(): Promise<void> {
             ...(presenceEndpoint === undefined
               ? []
               : ["--presence", presenceEndpoint, "--name", p.name]),
+            "--config",
+            config,
           ],
         },
         logDir,

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { builtBin, processExists, runAppToExit, spawnApp } from "@zg/app-kit/testing";
+import { CloneClient } from "@zg/clone";
 import { LazyPirateClient, MajordomoClient, MajordomoWorker, PirateWorker } from "@zg/pirate";
 import { closeAfter } from "@zg/testing";
 
@@ -26,6 +27,22 @@ describe("reference-system launcher (built)", () => {
     const [, mdp = "", frontend = "", backend = ""] = m ?? [];
     for (const e of [mdp, frontend, backend]) expect(e).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
 
+    // Live configuration: the Clone server takes a setting and confirms it.
+    const configLine = await app.waitForLine(
+      (l) => String(l.msg).startsWith("config: clone server "),
+      5000,
+      "config line",
+    );
+    const [snapshot = "", publisher = "", collector = ""] = (
+      /^config: clone server (\S+);/.exec(String(configLine.msg))?.[1] ?? ""
+    ).split(",");
+    const config = closeAfter(
+      new CloneClient({ servers: { snapshot, publisher, collector }, subscribeWait: 300 }),
+    );
+    await config.start();
+    await config.waitSynced({ timeout: 10_000 });
+    expect(await config.set("/config/slow-delay", "50")).toBe(1n);
+
     const mdWorker = closeAfter(
       new MajordomoWorker({
         broker: mdp,
@@ -49,7 +66,7 @@ describe("reference-system launcher (built)", () => {
 
     await app.waitForLine((l) => String(l.msg) === "--- status ---", 5000, "a status block");
     const children = pids(app.stdout);
-    expect(children).toHaveLength(4); // log broker, majordomo, ppqueue, console
+    expect(children).toHaveLength(5); // log broker, majordomo, ppqueue, clone server, console
 
     const exit = await app.stop("SIGTERM");
     expect(exit, app.stdout + app.stderr).toMatchObject({ code: 0, signal: null });
@@ -58,7 +75,7 @@ describe("reference-system launcher (built)", () => {
     expect(app.stdout).toContain("ppqueue exited 0");
     expect(app.stdout).toContain("log-broker exited 0");
     expect(app.stdout).toMatch(/^console: http:\/\/127\.0\.0\.1:\d+\/$/m);
-    expect(app.stdout).toContain("stopped: 4 processes, none left running");
+    expect(app.stdout).toContain("stopped: 5 processes, none left running");
     for (const pid of [app.pid, ...children]) expect(processExists(pid)).toBe(false);
   });
 
@@ -84,7 +101,7 @@ describe("reference-system launcher (built)", () => {
     expect(app.stdout).toMatch(/^mdp echo +\d+ +\d+ +[\d.]+/m);
     expect(app.stdout).toMatch(/^mdp slow +\d+ +\d+ +[\d.]+/m);
     expect(app.stdout).toMatch(/^ppp \(ppqueue\) +\d+/m);
-    expect(app.stdout).toContain("stopped: 11 processes, none left running");
+    expect(app.stdout).toContain("stopped: 12 processes, none left running");
     for (const pid of pids(app.stdout)) expect(processExists(pid)).toBe(false);
   });
 
@@ -104,7 +121,7 @@ describe("reference-system launcher (built)", () => {
     expect(app.stdout).toMatch(/^federation A: forwarded [1-9]\d*, returned [1-9]\d*/m);
     expect(app.stdout).toMatch(/^ {2}peer B: up, \d+ services, [1-9]\d* workers/m);
     expect(app.stdout).toMatch(/^ {2}peer A: up/m);
-    expect(app.stdout).toContain("stopped: 12 processes, none left running");
+    expect(app.stdout).toContain("stopped: 13 processes, none left running");
     for (const pid of pids(app.stdout)) expect(processExists(pid)).toBe(false);
   });
 
@@ -124,6 +141,6 @@ describe("reference-system launcher (built)", () => {
     );
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^ready: majordomo tcp:\/\/127\.0\.0\.1:\d+/m);
-    expect(r.stdout).toContain("stopped: 4 processes, none left running");
+    expect(r.stdout).toContain("stopped: 5 processes, none left running");
   });
 });

@@ -18,9 +18,9 @@ export type CloneClientState = "initial" | "syncing" | "active";
  * What a client does when it finds it has fallen behind (a sequence gap on
  * the update stream: the server's publisher dropped updates for it, the
  * Guide's "Suicidal Snail" case):
- * - `resync`: emit `stale`, then fetch a fresh snapshot from the same server;
- * - `report`: emit `stale` and carry on (the map may miss updates);
- * - `close`: emit `stale` and stop (the component closes with a `ZG_STATE` error).
+ * - `resync`: emit `stream:stale`, then fetch a fresh snapshot from the same server;
+ * - `report`: emit `stream:stale` and carry on (the map may miss updates);
+ * - `close`: emit `stream:stale` and stop (the component closes with a `ZG_STATE` error).
  */
 export type SlowPolicy = "resync" | "report" | "close";
 
@@ -32,7 +32,17 @@ export type CloneClientCoreEvent =
   | { type: "synced"; server: number; sequence: bigint; size: number; complete: boolean }
   | { type: "update"; key: string; message: KvMsg; previous: KvMsg | undefined; resync: boolean }
   | { type: "failover"; from: number; to: number; reason: FailoverReason }
-  | { type: "stale"; server: number; expected: bigint; got: bigint; policy: SlowPolicy }
+  | {
+      type: "stale";
+      server: number;
+      expected: bigint;
+      got: bigint;
+      policy: SlowPolicy;
+      /** `gap`: updates went missing; `lag`: a HUGZ arrived more than `maxLag` ms after it was sent. */
+      reason: "gap" | "lag";
+      /** With `lag`: how late, ms. */
+      lag?: number;
+    }
   | { type: "incomplete"; server: number; expected: number; got: number };
 
 /** The I/O of a {@link CloneClientCore}. */
@@ -59,6 +69,15 @@ export interface CloneClientCoreOptions {
   maxBuffered?: number;
   /** What to do on a gap. @defaultValue "resync" */
   slowPolicy?: SlowPolicy;
+  /**
+   * Largest acceptable lag, ms (Suicidal Snail): a HUGZ whose `ts` (the
+   * server's wall clock when it sent it) is older than this on arrival means
+   * the client has fallen behind, whatever its subtree; handled by
+   * `slowPolicy`. Off when unset. Compares two hosts' wall clocks (NTP).
+   */
+  maxLag?: number;
+  /** Wall clock for `maxLag`, epoch ms. @defaultValue Date.now */
+  wallClock?: () => number;
   /** Time source. @defaultValue systemClock */
   clock?: Clock;
 }
@@ -92,6 +111,8 @@ export class CloneClientCore {
   readonly #snapshotRequests: number;
   readonly #maxBuffered: number;
   readonly #slowPolicy: SlowPolicy;
+  readonly #maxLag: number | undefined;
+  readonly #wallClock: () => number;
   readonly #requests: number[];
   readonly #confirmed: boolean[];
   #map = new Map<string, KvMsg>();
@@ -132,6 +153,9 @@ export class CloneClientCore {
       min: 1,
     });
     this.#slowPolicy = options.slowPolicy ?? "resync";
+    this.#maxLag =
+      options.maxLag === undefined ? undefined : durationOption("maxLag", options.maxLag, 0);
+    this.#wallClock = options.wallClock ?? Date.now;
     this.#requests = Array.from({ length: this.#servers }, () => 0);
     this.#confirmed = Array.from({ length: this.#servers }, () => false);
   }
@@ -322,13 +346,18 @@ export class CloneClientCore {
     const gap =
       this.subtree === "" &&
       (isHugz ? message.sequence > this.#sequence : message.sequence > expected);
-    if (gap) {
+    const sent = isHugz && this.#maxLag !== undefined ? Number(message.properties.get("ts")) : NaN;
+    const lag = Number.isFinite(sent) ? this.#wallClock() - sent : undefined;
+    const late = lag !== undefined && lag > (this.#maxLag ?? Infinity);
+    if (gap || late) {
       this.#port.emit({
         type: "stale",
         server,
         expected,
         got: message.sequence,
         policy: this.#slowPolicy,
+        reason: gap ? "gap" : "lag",
+        ...(lag === undefined ? {} : { lag }),
       });
       if (this.#slowPolicy !== "report") {
         if (this.#slowPolicy === "resync") this.#enterInitial();

@@ -53,8 +53,10 @@ export interface CloneClientOptions extends ComponentOptions {
   setTimeout?: number;
   /** Re-send interval of unconfirmed updates. @defaultValue {@link DEFAULT_RESEND_INTERVAL} */
   resendInterval?: number;
-  /** What to do on falling behind (a sequence gap). @defaultValue "resync" */
+  /** What to do on falling behind (a sequence gap, or `maxLag`). @defaultValue "resync" */
   slowPolicy?: SlowPolicy;
+  /** Largest acceptable lag of the server's HUGZ on arrival, ms (Suicidal Snail; compares wall clocks). Off when unset. */
+  maxLag?: number;
   /** Wait for the subscription before the snapshot request. @defaultValue 1500 (`DEFAULT_SUBSCRIBE_WAIT`) */
   subscribeWait?: number;
   /** Snapshot requests to one server before it answers. @defaultValue 2 (`DEFAULT_SNAPSHOT_REQUESTS`) */
@@ -124,13 +126,20 @@ export interface CloneClientStats {
 /** Events of a {@link CloneClient} (a closed map). */
 export interface CloneClientEvents {
   /** A snapshot was applied: the map equals the server's at `sequence`. */
-  synced: { server: string; sequence: bigint; size: number };
+  "snapshot:applied": { server: string; sequence: bigint; size: number };
   /** The mirrored map changed. */
-  update: CloneChange;
+  "update:applied": CloneChange;
   /** The client moved to another server. */
-  failover: { from: string; to: string; reason: FailoverReason };
+  "server:changed": { from: string; to: string; reason: FailoverReason };
   /** The client fell behind (a sequence gap): handled by `slowPolicy`. */
-  stale: { server: string; expected: bigint; got: bigint; policy: SlowPolicy };
+  "stream:stale": {
+    server: string;
+    expected: bigint;
+    got: bigint;
+    policy: SlowPolicy;
+    reason: "gap" | "lag";
+    lag?: number;
+  };
   /** A snapshot arrived incomplete (entries lost on the way); asked again. */
   "snapshot:incomplete": { server: string; expected: number; got: number };
   /** Bad input from a server: counted and dropped. */
@@ -159,7 +168,7 @@ const WATCH_LIMIT = 100_000;
  * stream), follows one server of a pair and fails over on `serverTtl` of
  * silence, and publishes updates to every server.
  *
- * Consistency: the map holds only what a server confirmed. After `synced` it
+ * Consistency: the map holds only what a server confirmed. After `snapshot:applied` it
  * equals the server's snapshot plus every later update, with strictly
  * increasing sequence numbers; a gap (a slow client whose updates the
  * server's HWM dropped) is handled by `slowPolicy` (re-sync by default).
@@ -257,6 +266,7 @@ export class CloneClient extends Component<CloneClientEvents, CloneClientStats> 
           "snapshotRequests",
           "maxBuffered",
           "slowPolicy",
+          "maxLag",
         ]),
       },
     );
@@ -450,41 +460,31 @@ export class CloneClient extends Component<CloneClientEvents, CloneClientStats> 
 
   protected onStart(): Promise<void> {
     const maxMessageSize = this.#maxMessageSize === 0 ? -1 : this.#maxMessageSize;
-    this.#servers.forEach((server, index) => {
-      const dealer = this.own(createDealer({ linger: 0, maxMessageSize }));
-      dealer.connect(server.snapshot);
-      const snap = this.own(
-        new SocketLoop(dealer, {
-          name: `snapshot-${index}`,
+    const loop = (socket: zmq.Socket, name: string, onMessage?: (m: Message) => void) =>
+      this.own(
+        new SocketLoop(this.own(socket), {
+          name,
           logger: this.logger,
-          onMessage: (m) => this.#onMessage(index, "snapshot", m),
+          ...(onMessage === undefined ? {} : { onMessage }),
         }),
+      ).start();
+    this.#servers.forEach((server, index) => {
+      const dealer = createDealer({ linger: 0, maxMessageSize });
+      dealer.connect(server.snapshot);
+      this.#snapshots.push(
+        loop(dealer, `snapshot-${index}`, (m) => this.#onMessage(index, "snapshot", m)),
       );
-      snap.start();
-      this.#snapshots.push(snap);
-
-      const sub = this.own(createSocket(zmq.Subscriber, { linger: 0, maxMessageSize }));
+      const sub = createSocket(zmq.Subscriber, { linger: 0, maxMessageSize });
       sub.subscribe(this.subtree);
       if (this.subtree !== "") sub.subscribe(HUGZ);
       sub.connect(server.publisher);
-      this.own(
-        new SocketLoop(sub, {
-          name: `publisher-${index}`,
-          logger: this.logger,
-          onMessage: (m) => this.#onMessage(index, "publisher", m),
-        }),
-      ).start();
-
+      loop(sub, `publisher-${index}`, (m) => this.#onMessage(index, "publisher", m));
       const sender =
         this.#collector === "sub"
           ? createSocket(zmq.Publisher, { linger: 0 })
           : createSocket(zmq.Push, { linger: 0, sendTimeout: 0 });
       sender.connect(server.collector);
-      const loop = this.own(
-        new SocketLoop(sender, { name: `collector-${index}`, logger: this.logger }),
-      );
-      loop.start();
-      this.#senders.push(loop);
+      this.#senders.push(loop(sender, `collector-${index}`));
     });
     this.setInterval(() => this.#resend(), this.#resendInterval);
     this.own(() => this.#core.stop());
@@ -558,7 +558,7 @@ export class CloneClient extends Component<CloneClientEvents, CloneClientStats> 
           sequence: event.message.sequence,
           resync: event.resync,
         };
-        this.emit("update", change);
+        this.emit("update:applied", change);
         for (const w of this.#watchers) {
           if (!change.key.startsWith(w.prefix)) continue;
           if (!w.queue.push(change)) {
@@ -588,7 +588,7 @@ export class CloneClient extends Component<CloneClientEvents, CloneClientStats> 
           sequence: String(event.sequence),
           size: event.size,
         });
-        this.emit("synced", {
+        this.emit("snapshot:applied", {
           server: name(event.server),
           sequence: event.sequence,
           size: event.size,
@@ -603,7 +603,11 @@ export class CloneClient extends Component<CloneClientEvents, CloneClientStats> 
           to: name(event.to),
           reason: event.reason,
         });
-        this.emit("failover", { from: name(event.from), to: name(event.to), reason: event.reason });
+        this.emit("server:changed", {
+          from: name(event.from),
+          to: name(event.to),
+          reason: event.reason,
+        });
         break;
       case "stale":
         this.#stats.stale++;
@@ -612,11 +616,13 @@ export class CloneClient extends Component<CloneClientEvents, CloneClientStats> 
           got: String(event.got),
           policy: event.policy,
         });
-        this.emit("stale", {
+        this.emit("stream:stale", {
           server: name(event.server),
           expected: event.expected,
           got: event.got,
           policy: event.policy,
+          reason: event.reason,
+          ...(event.lag === undefined ? {} : { lag: event.lag }),
         });
         if (event.policy === "close") {
           this.fail(

@@ -87,3 +87,10 @@ export {
   type CloneStoreStats,
   type StoredEntry,
 } from "./store.js";
+export {
+  DEFAULT_LVC_MAX_TOPICS,
+  LastValueCache,
+  type LastValueCacheEvents,
+  type LastValueCacheOptions,
+  type LastValueCacheStats,
+} from "./last-value-cache.js";

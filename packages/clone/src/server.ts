@@ -358,6 +358,7 @@ export class CloneServer extends Component<
         store.restored.sequence,
       );
       this.#publishedSequence = this.#core.sequence;
+      this.#maybeCompact();
       this.logger.info("state restored", {
         dataDir,
         keys: this.#core.size,
@@ -365,38 +366,21 @@ export class CloneServer extends Component<
       });
     } else this.#publishedSequence = this.#core.sequence;
     const maxMessageSize = this.#maxMessageSize === 0 ? -1 : this.#maxMessageSize;
-    const pub = this.own(
-      createSocket(zmq.Publisher, { linger: 0, sendHighWaterMark: this.#publisherHwm }),
-    );
+    const pub = createSocket(zmq.Publisher, { linger: 0, sendHighWaterMark: this.#publisherHwm });
+    this.#pub = this.#loop(pub, "publisher");
     const [publisher] = (await bindAll(pub, [this.#bind.publisher])) as [string];
-    this.#pub = this.own(new SocketLoop(pub, { name: "publisher", logger: this.logger }));
-    this.#pub.start();
 
     const collectorSocket =
       this.#collectorType === "sub"
         ? createSocket(zmq.Subscriber, { linger: 0, maxMessageSize })
         : createSocket(zmq.Pull, { linger: 0, maxMessageSize });
     if (collectorSocket instanceof zmq.Subscriber) collectorSocket.subscribe();
-    this.own(collectorSocket);
+    this.#loop(collectorSocket, "collector", (m) => this.#onCollector(m));
     const [collector] = (await bindAll(collectorSocket, [this.#bind.collector])) as [string];
-    this.own(
-      new SocketLoop(collectorSocket, {
-        name: "collector",
-        logger: this.logger,
-        onMessage: (m) => this.#onCollector(m),
-      }),
-    ).start();
 
-    const router = this.own(createRouter({ linger: 0, maxMessageSize: 4096 }));
+    const router = createRouter({ linger: 0, maxMessageSize: 4096 });
+    this.#snapshot = this.#loop(router, "snapshot", (m) => this.#onSnapshotRequest(m));
     const [snapshot] = (await bindAll(router, [this.#bind.snapshot])) as [string];
-    this.#snapshot = this.own(
-      new SocketLoop(router, {
-        name: "snapshot",
-        logger: this.logger,
-        onMessage: (m) => this.#onSnapshotRequest(m),
-      }),
-    );
-    this.#snapshot.start();
 
     this.setInterval(() => this.#sendHugz(), this.#hugzInterval);
     this.setInterval(() => this.#flush(), this.#flushInterval);
@@ -422,26 +406,34 @@ export class CloneServer extends Component<
   }
 
   #startFollowerSockets(peer: CloneEndpoints, maxMessageSize: number): void {
-    const sub = this.own(createSocket(zmq.Subscriber, { linger: 0, maxMessageSize: -1 }));
+    const sub = createSocket(zmq.Subscriber, { linger: 0, maxMessageSize });
     sub.subscribe();
     sub.connect(peer.publisher);
-    this.own(
-      new SocketLoop(sub, {
-        name: "peer-publisher",
+    this.#loop(sub, "peer-publisher", (m) => this.#onPeerPublished(m));
+    const dealer = createDealer({ linger: 0, maxMessageSize });
+    dealer.connect(peer.snapshot);
+    this.#peerSnapshot = this.#loop(dealer, "peer-snapshot", (m) => this.#onPeerSnapshot(m));
+  }
+
+  /** An owned, started loop on an owned socket. */
+  #loop(socket: zmq.Socket, name: string, onMessage?: (m: Message) => void): SocketLoop {
+    return this.own(
+      new SocketLoop(this.own(socket), {
+        name,
         logger: this.logger,
-        onMessage: (m) => this.#onPeerPublished(m),
+        ...(onMessage === undefined ? {} : { onMessage }),
       }),
     ).start();
-    const dealer = this.own(createDealer({ linger: 0, maxMessageSize }));
-    dealer.connect(peer.snapshot);
-    this.#peerSnapshot = this.own(
-      new SocketLoop(dealer, {
-        name: "peer-snapshot",
-        logger: this.logger,
-        onMessage: (m) => this.#onPeerSnapshot(m),
-      }),
-    );
-    this.#peerSnapshot.start();
+  }
+
+  /** Decodes a kvmsg, or counts, emits and drops bad input (undefined). */
+  #decode(socket: "collector" | "peer", frames: Message): KvMsg | undefined {
+    try {
+      return decodeKvMsg(frames);
+    } catch (error) {
+      this.#invalid(socket, error);
+      return undefined;
+    }
   }
 
   #invalid(socket: "collector" | "snapshot" | "peer", error: unknown): void {
@@ -502,13 +494,8 @@ export class CloneServer extends Component<
   }
 
   #onCollector(frames: Message): void {
-    let update: KvMsg;
-    try {
-      update = decodeKvMsg(frames);
-    } catch (error) {
-      this.#invalid("collector", error);
-      return;
-    }
+    const update = this.#decode("collector", frames);
+    if (update === undefined) return;
     this.#stats.received++;
     const result = this.#core.receive(update);
     if (result.kind === "published") this.#publish(result.message);
@@ -612,7 +599,7 @@ export class CloneServer extends Component<
   #sendHugz(): void {
     if (this.stopping) return;
     this.#stats.hugz++;
-    this.#pub?.post(encodeKvMsg(hugz(this.#publishedSequence)));
+    this.#pub?.post(encodeKvMsg(hugz(this.#publishedSequence, Date.now())));
   }
 
   #flush(): void {
@@ -659,13 +646,8 @@ export class CloneServer extends Component<
   }
 
   #onPeerPublished(frames: Message): void {
-    let m: KvMsg;
-    try {
-      m = decodeKvMsg(frames);
-    } catch (error) {
-      this.#invalid("peer", error);
-      return;
-    }
+    const m = this.#decode("peer", frames);
+    if (m === undefined) return;
     if (!this.#peerConfirmed) {
       this.#peerConfirmed = true;
       if (this.#follow?.state === "waiting") this.#askPeer();
@@ -686,13 +668,8 @@ export class CloneServer extends Component<
   }
 
   #onPeerSnapshot(frames: Message): void {
-    let m: KvMsg;
-    try {
-      m = decodeKvMsg(frames);
-    } catch (error) {
-      this.#invalid("peer", error);
-      return;
-    }
+    const m = this.#decode("peer", frames);
+    if (m === undefined) return;
     const f = this.#follow;
     if (f?.state !== "syncing" || this.#core.mode === "active") return;
     if (m.key !== KTHXBAI) {

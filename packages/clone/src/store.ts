@@ -5,7 +5,9 @@
 import { open, readdir, rename, rm, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  decodeProperties,
   deferred,
+  encodeProperties,
   durationOption,
   fileSource,
   frameRecord,
@@ -24,7 +26,6 @@ import {
   type Logger,
   type RecordFormat,
 } from "@zg/core";
-import { decodeProperties, encodeProperties } from "@zg/core";
 import type { KvMsg } from "./protocol/kvmsg.js";
 
 /** Default fsync period of the `"interval"` policy, ms (as Titanic's). Not in the Guide. */
@@ -173,6 +174,8 @@ export class CloneStore {
   #fh: FileHandle;
   #segment: number;
   #bytes = 0;
+  /** Segments found at open (each restart leaves one): many of them also call for a compaction. */
+  #oldSegments = 0;
   #batch: { buf: Buffer; done: Deferred<void> }[] = [];
   #flushing: Promise<void> | undefined;
   #compacting: Promise<void> | undefined;
@@ -304,6 +307,7 @@ export class CloneStore {
         sequence,
       });
       store.#stats.damagedBytes = damagedBytes;
+      store.#oldSegments = segments.length;
       if (policy === "interval") {
         store.#timer = setInterval(() => void store.#periodicSync(), interval);
         store.#timer.unref?.();
@@ -325,9 +329,14 @@ export class CloneStore {
     return { ...this.#stats, segmentBytes: this.#bytes };
   }
 
-  /** True when the current segment has grown past `compactMinBytes`. */
+  /**
+   * True when the current segment has grown past `compactMinBytes`, or more
+   * than 8 segments from earlier runs are waiting (a server restarted often).
+   */
   get wantsCompaction(): boolean {
-    return this.#bytes >= this.#compactMin && this.#compacting === undefined;
+    return (
+      (this.#bytes >= this.#compactMin || this.#oldSegments > 8) && this.#compacting === undefined
+    );
   }
 
   /**
@@ -457,6 +466,7 @@ export class CloneStore {
         if (m !== null && Number(m[1]) <= oldSegment)
           await rm(join(this.directory, f), { force: true });
       }
+      this.#oldSegments = 0;
       this.#stats.compactions++;
     })().finally(() => {
       this.#compacting = undefined;

@@ -135,6 +135,26 @@ describe("CloneClientCore (protocols.md §15.3)", () => {
     expect(b.core.state).toBe("active");
   });
 
+  test("maxLag: a HUGZ older than the bound on arrival means behind, for a subtree client too", () => {
+    let wall = 1_000_000;
+    const { core, events } = setup({
+      subscribeWait: 0,
+      subtree: "/a/",
+      maxLag: 1000,
+      slowPolicy: "report",
+      wallClock: () => wall,
+    });
+    core.start();
+    core.onSnapshot(0, kthxbai(10n, "/a/", 0));
+    core.onPublished(0, hugz(10n, wall - 200)); // 200 ms late: fine
+    expect(events.map((e) => e.type)).toEqual(["synced"]);
+    wall += 5000;
+    core.onPublished(0, hugz(11n, wall - 1500)); // 1.5 s late: fallen behind
+    expect(events.at(-1)).toMatchObject({ type: "stale", reason: "lag", lag: 1500 });
+    core.onPublished(0, hugz(12n)); // a HUGZ without ts (the Guide's) is never judged
+    expect(events.filter((e) => e.type === "stale")).toHaveLength(1);
+  });
+
   test("a subtree client cannot see gaps, so it never reports one", () => {
     const { core, types } = setup({ subscribeWait: 0, subtree: "/a/" });
     core.start();

@@ -1,7 +1,7 @@
 // The HA pair (model 6) in one process: the passive copies the active, keeps client updates
 // pending, and on takeover republishes them before it serves the voting snapshot.
 import { describe, expect, test } from "vitest";
-import { closeAfter, ipcEndpoint, waitFor, within } from "@zg/testing";
+import { closeAfter, ipcEndpoint, tempDir, waitFor, within } from "@zg/testing";
 import { CloneClient, CloneServer, type CloneEndpoints } from "../src/index.js";
 
 function endpoints(): CloneEndpoints {
@@ -12,15 +12,19 @@ function endpoints(): CloneEndpoints {
   };
 }
 
-function pair() {
-  const p = endpoints();
-  const b = endpoints();
-  const pState = ipcEndpoint("pstate");
-  const bState = ipcEndpoint("bstate");
+function pair(
+  p = endpoints(),
+  b = endpoints(),
+  pState = ipcEndpoint("pstate"),
+  bState = ipcEndpoint("bstate"),
+  dirs?: [string, string],
+) {
   const common = { hugzInterval: 100, flushInterval: 100 };
+  const dir = (i: 0 | 1) => (dirs === undefined ? {} : { dataDir: dirs[i] });
   const primary = closeAfter(
     new CloneServer({
       ...common,
+      ...dir(0),
       bind: p,
       pair: { role: "primary", stateBind: pState, statePeer: bState, peer: b, heartbeat: 100 },
     }),
@@ -28,11 +32,12 @@ function pair() {
   const backup = closeAfter(
     new CloneServer({
       ...common,
+      ...dir(1),
       bind: b,
       pair: { role: "backup", stateBind: bState, statePeer: pState, peer: p, heartbeat: 100 },
     }),
   );
-  return { primary, backup, p, b };
+  return { primary, backup, p, b, pState, bState };
 }
 
 describe("Clone HA pair", () => {
@@ -67,7 +72,7 @@ describe("Clone HA pair", () => {
     await waitFor(() => acked.size >= 100, { timeout: 10_000, what: "100 acks before the kill" });
     const ackedBeforeKill = new Set(acked.keys());
     await primary.close();
-    const failover = await within(client.next("failover"), 10_000, "client failover");
+    const failover = await within(client.next("server:changed"), 10_000, "client failover");
     expect(failover.to).toBe(b.snapshot);
     await waitFor(() => backup.active, { timeout: 10_000, what: "backup active" });
     await waitFor(() => client.syncState === "active" && client.server === b.snapshot, {
@@ -92,5 +97,37 @@ describe("Clone HA pair", () => {
     );
     expect(lost).toEqual([]);
     expect(client.get("/before")?.toString()).toBe("1");
+  }, 60_000);
+
+  test("with data directories: both servers stop, both restart, the map and the sequence are back", async () => {
+    const dirs: [string, string] = [tempDir("zg-clone-p-"), tempDir("zg-clone-b-")];
+    const first = pair(undefined, undefined, undefined, undefined, dirs);
+    await first.primary.start();
+    await first.backup.start();
+    await waitFor(() => first.primary.active, { what: "primary active" });
+    const client = closeAfter(
+      new CloneClient({ servers: [first.p, first.b], serverTtl: 1000, subscribeWait: 300 }),
+    );
+    await client.start();
+    await client.waitSynced({ timeout: 10_000 });
+    for (let i = 0; i < 50; i++) await client.set(`/k/${i}`, `v${i}`);
+    await waitFor(() => first.backup.sequence === 50n, { what: "backup copied all 50" });
+    await client.close();
+    await first.backup.close();
+    await first.primary.close();
+
+    const again = pair(first.p, first.b, first.pState, first.bState, dirs);
+    await again.primary.start();
+    await again.backup.start();
+    await waitFor(() => again.primary.active || again.backup.active, { what: "one active" });
+    const reader = closeAfter(
+      new CloneClient({ servers: [first.p, first.b], serverTtl: 1000, subscribeWait: 300 }),
+    );
+    await reader.start();
+    await reader.waitSynced({ timeout: 10_000 });
+    expect(reader.size).toBe(50);
+    expect(reader.getString("/k/49")).toBe("v49");
+    expect(reader.sequence).toBe(50n);
+    expect(await reader.set("/k/next", "x")).toBe(51n);
   }, 60_000);
 });

@@ -75,6 +75,21 @@ describe("CloneServer with a data directory", () => {
     }
   });
 
+  test("a server restarted often compacts the segments its restarts left", async () => {
+    const dir = tempDir("zg-clone-");
+    for (let i = 0; i < 10; i++) {
+      const s = new CloneServer({ bind: LOCAL, dataDir: dir });
+      await s.start();
+      await s.close();
+    }
+    const a = await start(dir);
+    await a.client.set("/x", "1");
+    await waitFor(() => readdirSync(dir).filter((f) => f.endsWith(".log")).length <= 2, {
+      what: "old segments compacted",
+    });
+    expect(readdirSync(dir)).toContain("clone.snapshot");
+  });
+
   test("the data directory is locked: a second server on it fails to start naming the holder", async () => {
     const dir = tempDir("zg-clone-");
     const a = await start(dir);

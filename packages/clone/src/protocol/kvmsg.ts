@@ -82,9 +82,12 @@ export function decodeKey(frame: Frame, maxKeySize = MAX_KVMSG_KEY_SIZE): string
   }
 }
 
+const NO_PROPERTIES = Buffer.alloc(0);
+
 /**
- * Decodes five frames into a {@link KvMsg}. The frames are copied where they
- * are kept (`uuid`, `body`), so the caller may reuse the message.
+ * Decodes five frames into a {@link KvMsg}. The message keeps the `uuid` and
+ * `body` frames themselves (no copy: zeromq.js hands out a fresh Buffer per
+ * frame); copy them if you reuse the frames.
  *
  * @throws {@link KvMsgDecodeError} for anything that is not a kvmsg: not 5
  * frames, a key over `maxKeySize` or not UTF-8, a sequence frame that is not
@@ -116,17 +119,14 @@ export function decodeKvMsg(
   }
   let properties: Map<string, string>;
   try {
-    properties = decodeProperties(propFrame, { maxProperties: MAX_KVMSG_PROPERTIES });
+    properties =
+      propFrame.length === 0
+        ? new Map<string, string>()
+        : decodeProperties(propFrame, { maxProperties: MAX_KVMSG_PROPERTIES });
   } catch (error) {
     throw new KvMsgDecodeError("properties", (error as Error).message, { cause: error });
   }
-  return {
-    key,
-    sequence,
-    uuid: Buffer.from(uuidFrame),
-    properties,
-    body: Buffer.from(body),
-  };
+  return { key, sequence, uuid: uuidFrame, properties, body };
 }
 
 /**
@@ -150,7 +150,8 @@ export function encodeKvMsg(msg: KvMsg): Message {
   if (msg.uuid.length !== KVMSG_UUID_SIZE && msg.uuid.length !== 0) {
     throw new ZgError("ZG_INVALID_ARGUMENT", `uuid must be 16 bytes or empty`);
   }
-  return [key, encodeUint64BE(msg.sequence), msg.uuid, encodeProperties(msg.properties), msg.body];
+  const props = msg.properties.size === 0 ? NO_PROPERTIES : encodeProperties(msg.properties);
+  return [key, encodeUint64BE(msg.sequence), msg.uuid, props, msg.body];
 }
 
 /** The `ttl` property in ms, or undefined when absent, not a number, or ≤ 0. */
@@ -198,13 +199,13 @@ export function kthxbai(sequence: bigint, subtree: string, count?: number): KvMs
   };
 }
 
-/** The idle heartbeat: `["HUGZ"][current sequence][""][""][""]`. */
-export function hugz(sequence: bigint): KvMsg {
-  return {
-    key: HUGZ,
-    sequence,
-    uuid: Buffer.alloc(0),
-    properties: new Map(),
-    body: Buffer.alloc(0),
-  };
+/**
+ * The heartbeat: `["HUGZ"][current sequence][""][props][""]`; with `ts` (the
+ * sender's wall clock, epoch ms) the property block holds `ts=<ms>` so a
+ * client can measure its lag (beyond the Guide; 12/CHP leaves it open).
+ */
+export function hugz(sequence: bigint, ts?: number): KvMsg {
+  const properties = new Map<string, string>();
+  if (ts !== undefined) properties.set("ts", String(Math.round(ts)));
+  return { key: HUGZ, sequence, uuid: Buffer.alloc(0), properties, body: Buffer.alloc(0) };
 }

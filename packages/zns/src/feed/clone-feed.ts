@@ -220,8 +220,8 @@ class CloneSubscriber implements NamesFeedSubscriber {
         }
       });
     };
-    this.#client.on("synced", rebuild);
-    this.#client.on("update", rebuild);
+    this.#client.on("snapshot:applied", rebuild);
+    this.#client.on("update:applied", rebuild);
     void this.#client.closed.then((error) => {
       if (error !== undefined) this.#done.resolve(error);
     });
