@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // A demo worker of the reference system: `--kind mdp|ppp`, `--service echo|slow`.
-// The echo service answers at once; the slow one after `--delay` ms.
+// The echo service answers at once; the slow one after `--delay` ms. It finds its
+// broker (`--broker NAME`) and the console's presence router (`--presence NAME`)
+// by name through the ZNS agent (`--agent`), again on every restart.
 import { parseArgs } from "node:util";
 import * as zmq from "zeromq";
 import { sleep, type Frame } from "@zg/core";
 import { HeartbeatDealer } from "@zg/heartbeat";
 import { MajordomoWorker, PirateWorker } from "@zg/pirate";
+import { resolveNames } from "./by-name.js";
 import { onStop, report } from "./ipc.js";
 
 zmq.context.blocky = false;
@@ -14,7 +17,8 @@ const { values } = parseArgs({
   options: {
     kind: { type: "string", default: "mdp" },
     service: { type: "string", default: "echo" },
-    endpoint: { type: "string" },
+    agent: { type: "string" },
+    broker: { type: "string", default: "majordomo" },
     "heartbeat-interval": { type: "string", default: "1000" },
     delay: { type: "string", default: "200" },
     presence: { type: "string" },
@@ -22,7 +26,13 @@ const { values } = parseArgs({
     name: { type: "string" },
   },
 });
-const endpoint = values.endpoint ?? "tcp://127.0.0.1:5555";
+if (values.agent === undefined) throw new Error("--agent: the ZNS agent's endpoint is required");
+const names = await resolveNames(values.agent, [
+  values.broker,
+  ...(values.presence === undefined ? [] : [values.presence]),
+]);
+const endpoint = names[values.broker]?.[0] ?? "";
+const presenceEndpoints = values.presence === undefined ? undefined : names[values.presence];
 const heartbeatInterval = Number(values["heartbeat-interval"]);
 const delay = values.service === "slow" ? Number(values.delay) : 0;
 const handle = async (request: Frame[]): Promise<Frame[]> => {
@@ -35,10 +45,10 @@ const handle = async (request: Frame[]): Promise<Frame[]> => {
 // restarted. Its interval (300 ms × liveness 3) is short enough that a worker
 // killed and restarted 1.5 s later is seen to expire first.
 const presence =
-  values.presence === undefined
+  presenceEndpoints === undefined
     ? undefined
     : new HeartbeatDealer({
-        endpoints: values.presence,
+        endpoints: presenceEndpoints,
         interval: Number(values["presence-interval"]),
         ...(values.name === undefined ? {} : { routingId: values.name }),
       });
