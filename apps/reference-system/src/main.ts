@@ -42,8 +42,10 @@ function parse(): OptionValues<typeof options> {
           {
             name: NAME,
             bin: BIN,
-            description: "the zg reference system: brokers, demo workers and clients, live status",
-            guide: "Majordomo + Titanic and Paranoid Pirate patterns, chapter 4",
+            description:
+              "the zg reference system: brokers found by name (ZNS), demo workers and clients configured live through Clone, live status",
+            guide:
+              "Majordomo + Titanic and Paranoid Pirate patterns, chapter 4; Clone, chapter 5; the notes' name service",
           },
           options,
         ),
