@@ -345,6 +345,17 @@ async function main(): Promise<void> {
     logEndpoint = lb.readyLine?.endpoints["endpoint"]?.[0];
   }
   const toLogBroker = logEndpoint === undefined ? [] : ["--log-broker", logEndpoint];
+  /** An app of the system: metrics on a free loopback port, logs to the log broker. */
+  const appChild = (name: string, pkg: string, args: string[]): Child =>
+    new Child(
+      {
+        name,
+        module: appBin(pkg),
+        args: [...args, "--metrics", "127.0.0.1:0", ...toLogBroker],
+      },
+      logDir,
+      onExit,
+    );
   // --federation: broker A (this one, with Titanic) and broker B peer over ipc in the run directory.
   const peering = { A: `ipc://${join(runDir, "a.peer")}`, B: `ipc://${join(runDir, "b.peer")}` };
   const federate = (self: "A" | "B", other: "A" | "B"): string[] =>
@@ -358,77 +369,36 @@ async function main(): Promise<void> {
           `${other}=${peering[other]}`,
         ]
       : [];
-  const md = new Child(
-    {
-      name: "majordomo-broker",
-      module: appBin("@zg/app-majordomo-broker"),
-      args: [
+  const md = appChild("majordomo-broker", "@zg/app-majordomo-broker", [
+    "--endpoint",
+    "tcp://127.0.0.1:*",
+    "--heartbeat-interval",
+    String(opts.heartbeatInterval),
+    "--titanic",
+    "--data-dir",
+    join(runDir, "titanic"),
+    "--fsync",
+    "interval",
+    ...federate("A", "B"),
+  ]);
+  const mdB = opts.federation
+    ? appChild("majordomo-broker-b", "@zg/app-majordomo-broker", [
         "--endpoint",
         "tcp://127.0.0.1:*",
         "--heartbeat-interval",
         String(opts.heartbeatInterval),
-        "--titanic",
-        "--data-dir",
-        join(runDir, "titanic"),
-        "--fsync",
-        "interval",
-        "--metrics",
-        "127.0.0.1:0",
-        ...toLogBroker,
-        ...federate("A", "B"),
-      ],
-    },
-    logDir,
-    onExit,
-  );
-  const mdB = opts.federation
-    ? new Child(
-        {
-          name: "majordomo-broker-b",
-          module: appBin("@zg/app-majordomo-broker"),
-          args: [
-            "--endpoint",
-            "tcp://127.0.0.1:*",
-            "--heartbeat-interval",
-            String(opts.heartbeatInterval),
-            "--metrics",
-            "127.0.0.1:0",
-            ...toLogBroker,
-            ...federate("B", "A"),
-          ],
-        },
-        logDir,
-        onExit,
-      )
+        ...federate("B", "A"),
+      ])
     : undefined;
-  const pp = new Child(
-    {
-      name: "ppqueue",
-      module: appBin("@zg/app-ppqueue"),
-      args: [
-        "--frontend",
-        "tcp://127.0.0.1:*",
-        "--backend",
-        "tcp://127.0.0.1:*",
-        "--metrics",
-        "127.0.0.1:0",
-        ...toLogBroker,
-      ],
-    },
-    logDir,
-    onExit,
-  );
+  const pp = appChild("ppqueue", "@zg/app-ppqueue", [
+    "--frontend",
+    "tcp://127.0.0.1:*",
+    "--backend",
+    "tcp://127.0.0.1:*",
+  ]);
   // The Clone server holds the demo's runtime configuration (subtree config/demo/).
   const any3 = ["tcp://127.0.0.1:*", "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"].join(",");
-  const clone = new Child(
-    {
-      name: "clone-server",
-      module: appBin("@zg/app-clone-server"),
-      args: ["--bind", any3, "--metrics", "127.0.0.1:0", ...toLogBroker],
-    },
-    logDir,
-    onExit,
-  );
+  const clone = appChild("clone-server", "@zg/app-clone-server", ["--bind", any3]);
   brokers.push(md, pp, ...(mdB === undefined ? [] : [mdB]));
   services.push(clone);
   try {
@@ -528,43 +498,21 @@ async function main(): Promise<void> {
   writeFileSync(namesPath, namesFile(table));
   let agentEndpoint = "";
   try {
-    const zs = new Child(
-      {
-        name: "zns-server",
-        module: appBin("@zg/app-zns-server"),
-        args: [
-          "--names",
-          namesPath,
-          "--endpoint",
-          "tcp://127.0.0.1:*",
-          "--metrics",
-          "127.0.0.1:0",
-          ...toLogBroker,
-        ],
-      },
-      logDir,
-      onExit,
-    );
+    const zs = appChild("zns-server", "@zg/app-zns-server", [
+      "--names",
+      namesPath,
+      "--endpoint",
+      "tcp://127.0.0.1:*",
+    ]);
     services.push(zs);
     await zs.start();
     const feed = zs.readyLine?.endpoints["feed"]?.[0] ?? "";
-    const agent = new Child(
-      {
-        name: "zns-agent",
-        module: appBin("@zg/app-zns-agent"),
-        args: [
-          "--servers",
-          feed,
-          "--runtime-dir",
-          join(runDir, "zns"),
-          "--metrics",
-          "127.0.0.1:0",
-          ...toLogBroker,
-        ],
-      },
-      logDir,
-      onExit,
-    );
+    const agent = appChild("zns-agent", "@zg/app-zns-agent", [
+      "--servers",
+      feed,
+      "--runtime-dir",
+      join(runDir, "zns"),
+    ]);
     services.push(agent);
     await agent.start();
     agentEndpoint = agent.readyLine?.endpoints["lookup"]?.[0] ?? "";
