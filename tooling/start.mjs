@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `pnpm start`: builds what the reference system needs (turbo, cached after the
 // first run) and runs it: the Majordomo broker with Titanic and the Paranoid
-// Pirate queue on loopback, demo workers and clients, and a live status.
+// Pirate queue on loopback, a name service (ZNS) the demo finds them by, a Clone
+// server with the demo's live configuration, demo workers and clients, and a
+// live status.
 // `pnpm start -- --no-demo` runs the brokers only; `pnpm start -- --help` lists
 // the options. Only Node >= 20 and `pnpm install` are needed.
 import { spawnSync } from "node:child_process";

@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 // A demo worker of the reference system: `--kind mdp|ppp`, `--service echo|slow`.
-// The echo service answers at once; the slow one after `--delay` ms.
+// The echo service answers at once; the slow one after `--delay` ms. It finds its
+// broker (`--broker NAME`) and the console's presence router (`--presence NAME`)
+// by name through the ZNS agent (`--agent`), again on every restart.
 import { parseArgs } from "node:util";
 import * as zmq from "zeromq";
 import { sleep, type Frame } from "@zg/core";
 import { HeartbeatDealer } from "@zg/heartbeat";
 import { CloneClient } from "@zg/clone";
 import { MajordomoWorker, PirateWorker } from "@zg/pirate";
+import { resolveNames } from "./by-name.js";
+import { CONFIG_PREFIX, MAX_PERIOD, parseMs } from "./demo-config.js";
 import { onStop, report } from "./ipc.js";
 
 zmq.context.blocky = false;
@@ -15,7 +19,8 @@ const { values } = parseArgs({
   options: {
     kind: { type: "string", default: "mdp" },
     service: { type: "string", default: "echo" },
-    endpoint: { type: "string" },
+    agent: { type: "string" },
+    broker: { type: "string", default: "majordomo" },
     "heartbeat-interval": { type: "string", default: "1000" },
     delay: { type: "string", default: "200" },
     presence: { type: "string" },
@@ -24,26 +29,45 @@ const { values } = parseArgs({
     config: { type: "string" },
   },
 });
-const endpoint = values.endpoint ?? "tcp://127.0.0.1:5555";
+if (values.agent === undefined) throw new Error("--agent: the ZNS agent's endpoint is required");
+const names = await resolveNames(values.agent, [
+  values.broker,
+  ...(values.presence === undefined ? [] : [values.presence]),
+]);
+const endpoint = names[values.broker]?.[0] ?? "";
+const presenceEndpoints = values.presence === undefined ? undefined : names[values.presence];
 const heartbeatInterval = Number(values["heartbeat-interval"]);
 let delay = values.service === "slow" ? Number(values.delay) : 0;
 
-// Live configuration (Clone, Guide ch. 5): the slow service's delay follows /config/slow-delay.
+// Live configuration (Clone, Guide ch. 5): the slow service's delay follows
+// config/demo/slow-delay (a bad value is reported and ignored, never applied).
+const SLOW_DELAY_KEY = `${CONFIG_PREFIX}slow-delay`;
 let config: CloneClient | undefined;
 if (values.config !== undefined && values.service === "slow") {
   const [snapshot = "", publisher = "", collector = ""] = values.config.split(",");
   const live = (config = new CloneClient({
     servers: { snapshot, publisher, collector },
-    subtree: "/config/",
+    subtree: CONFIG_PREFIX,
   }));
   const apply = (value: Buffer | undefined): void => {
-    const ms = Number(value?.toString() ?? Number.NaN);
-    if (Number.isFinite(ms) && ms >= 0) delay = ms;
+    if (value === undefined) return;
+    const text = value.toString("utf8");
+    const previous = delay;
+    const parsed = parseMs(text, 0, MAX_PERIOD);
+    if (parsed.ok) delay = parsed.value;
+    report({
+      type: "config",
+      key: SLOW_DELAY_KEY,
+      value: text,
+      applied: parsed.ok ? parsed.value : undefined,
+      previous,
+      rejected: parsed.ok ? undefined : parsed.reason,
+    });
   };
   live.on("update:applied", (c) => {
-    if (c.key === "/config/slow-delay") apply(c.value);
+    if (c.key === SLOW_DELAY_KEY) apply(c.value);
   });
-  live.on("snapshot:applied", () => apply(live.get("/config/slow-delay")));
+  live.on("snapshot:applied", () => apply(live.get(SLOW_DELAY_KEY)));
   await live.start();
 }
 const closeConfig = async (): Promise<void> => {
@@ -59,10 +83,10 @@ const handle = async (request: Frame[]): Promise<Frame[]> => {
 // restarted. Its interval (300 ms × liveness 3) is short enough that a worker
 // killed and restarted 1.5 s later is seen to expire first.
 const presence =
-  values.presence === undefined
+  presenceEndpoints === undefined
     ? undefined
     : new HeartbeatDealer({
-        endpoints: values.presence,
+        endpoints: presenceEndpoints,
         interval: Number(values["presence-interval"]),
         ...(values.name === undefined ? {} : { routingId: values.name }),
       });

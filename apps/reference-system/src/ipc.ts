@@ -27,6 +27,23 @@ export interface FlowReport {
 export interface ClientReport {
   type: "client";
   flows: Record<string, FlowReport>;
+  /** The request periods (ms) the client uses now, by setting (`echo-period`, …). */
+  config: Record<string, number>;
+}
+
+/** A configuration change the demo client saw through Clone: applied, or rejected with the reason. */
+export interface ConfigReport {
+  type: "config";
+  /** The Clone key, e.g. `config/demo/echo-period`. */
+  key: string;
+  /** The value as received (undefined: the key was deleted). */
+  value: string | undefined;
+  /** The value applied, ms (undefined when rejected). */
+  applied: number | undefined;
+  /** The value before, ms. */
+  previous: number | undefined;
+  /** Why the value was not applied. */
+  rejected: string | undefined;
 }
 
 /** Sent once when a demo process is running. */
@@ -35,7 +52,7 @@ export interface ReadyReport {
 }
 
 /** Any message from a demo process. */
-export type DemoMessage = WorkerReport | ClientReport | ReadyReport;
+export type DemoMessage = WorkerReport | ClientReport | ConfigReport | ReadyReport;
 
 /** Sends `message` to the launcher if there is an IPC channel. */
 export function report(message: DemoMessage): void {

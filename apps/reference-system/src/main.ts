@@ -1,15 +1,29 @@
 #!/usr/bin/env node
 // The zg reference system (`pnpm start`): the Majordomo broker with Titanic and
-// the Paranoid Pirate queue as separate processes on loopback, demo workers
-// and clients, a live status, and a worker killed and restarted now and then.
-import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
+// the Paranoid Pirate queue as separate processes on loopback, a name service
+// (zns-server + zns-agent) through which the demo finds them, a Clone server
+// holding the demo's live configuration, demo workers and clients, a live
+// status, and a worker killed and restarted now and then.
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AppError, formatHelp, howToSet, parseOptions, type OptionValues } from "@zg/app-kit";
+import { CloneClient } from "@zg/clone";
+import { sleep } from "@zg/core";
+import { resolveNames } from "./by-name.js";
 import { options } from "./config.js";
-import type { ClientReport, WorkerReport } from "./ipc.js";
+import {
+  CHAOS_SETTING,
+  CLIENT_DEFAULTS,
+  CONFIG_PREFIX,
+  MAX_CHAOS_INTERVAL,
+  MIN_CHAOS_INTERVAL,
+  parseMs,
+} from "./demo-config.js";
+import type { ClientReport, DemoMessage, WorkerReport } from "./ipc.js";
+import { namesFile, type NameTable } from "./names.js";
 import { Child } from "./processes.js";
 import { buildRows, renderStatus, type BrokerSnapshots } from "./status.js";
 
@@ -28,8 +42,10 @@ function parse(): OptionValues<typeof options> {
           {
             name: NAME,
             bin: BIN,
-            description: "the zg reference system: brokers, demo workers and clients, live status",
-            guide: "Majordomo + Titanic and Paranoid Pirate patterns, chapter 4",
+            description:
+              "the zg reference system: brokers found by name (ZNS), demo workers and clients configured live through Clone, live status",
+            guide:
+              "Majordomo + Titanic and Paranoid Pirate patterns, chapter 4; Clone, chapter 5; the notes' name service",
           },
           options,
         ),
@@ -74,6 +90,9 @@ const brokers: Child[] = [];
 const workers: { child: Child; key: string }[] = [];
 const clients: Child[] = [];
 const consoles: Child[] = [];
+/** The name service and the Clone server: started first, stopped last. */
+const services: Child[] = [];
+let settings: CloneClient | undefined;
 const restarts = new Map<string, number>();
 let totalRestarts = 0;
 const exitCodes = new Map<string, number | string>();
@@ -81,7 +100,7 @@ const exitCodes = new Map<string, number | string>();
 function onExit(child: Child, code: number | null, signal: NodeJS.Signals | null): void {
   exitCodes.set(child.spec.name, code ?? signal ?? "?");
   if (stopping || child.expectedExit) return;
-  if (brokers.includes(child)) {
+  if (brokers.includes(child) || services.includes(child)) {
     event(
       `${child.spec.name} exited unexpectedly (${code ?? signal}); see ${join(logDir, `${child.spec.name}.log`)}`,
     );
@@ -121,7 +140,7 @@ async function shutdown(): Promise<void> {
   stopping = true;
   for (const t of timers) clearTimeout(t);
   if (isTty) out();
-  out("stopping: demo clients, then workers, then brokers…");
+  out("stopping: demo clients, then workers, then brokers, then the name service and Clone…");
   const stopAll = async (list: Child[]): Promise<void> => {
     const results = await Promise.all(list.map(async (c) => [c, await c.stop()] as const));
     for (const [c, how] of results)
@@ -130,9 +149,11 @@ async function shutdown(): Promise<void> {
   await stopAll([...consoles, ...clients]);
   await stopAll(workers.map((w) => w.child));
   await stopAll(brokers);
-  const all = [...consoles, ...clients, ...workers.map((w) => w.child), ...brokers];
+  await settings?.close().catch(() => undefined);
+  await stopAll(services);
+  const all = [...consoles, ...clients, ...workers.map((w) => w.child), ...brokers, ...services];
   for (const c of all) c.closeLog();
-  for (const b of brokers) {
+  for (const b of [...brokers, ...services]) {
     const code = exitCodes.get(b.spec.name);
     out(`  ${b.spec.name} exited ${code}`);
     if (code !== 0 && exitCode === 0) exitCode = 1;
@@ -148,7 +169,13 @@ let signals = 0;
 const onSignal = (): void => {
   signals += 1;
   if (signals > 1) {
-    for (const c of [...consoles, ...clients, ...workers.map((w) => w.child), ...brokers])
+    for (const c of [
+      ...consoles,
+      ...clients,
+      ...workers.map((w) => w.child),
+      ...brokers,
+      ...services,
+    ])
       c.kill("SIGKILL");
     process.exit(130);
   }
@@ -165,6 +192,122 @@ async function fetchStats(url: string | undefined): Promise<Record<string, unkno
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Waits until the agent answers `name` with `expected` (it has the central
+ * server's table): bounded, so a name service that never syncs fails the start.
+ */
+async function untilResolved(agent: string, name: string, expected: string): Promise<void> {
+  const bound = 15_000;
+  const deadline = performance.now() + bound;
+  let last = "no answer yet";
+  while (performance.now() < deadline && !stopping) {
+    try {
+      const found = (await resolveNames(agent, [name]))[name] ?? [];
+      if (found.includes(expected)) return;
+      last = `answered ${found.join(" ")}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await sleep(100);
+  }
+  throw new Error(
+    `the zns agent did not resolve ${name} to ${expected} within ${bound} ms (${last})`,
+  );
+}
+
+// Chaos: one worker killed every `chaosInterval` ms; the interval follows Clone's config/demo/chaos-interval.
+let chaosInterval = opts.chaosInterval;
+let chaosTimer: ReturnType<typeof setInterval> | undefined;
+let chaosStarted = false;
+let chaosTurn = 0;
+
+function chaosKill(): void {
+  if (stopping) return;
+  const pool = workers.filter(
+    (w) => w.child.alive && (chaosTurn % 2 === 0 ? w.key.startsWith("mdp") : w.key === "ppp"),
+  );
+  chaosTurn += 1;
+  const victim = pool[Math.floor(Math.random() * pool.length)];
+  if (!victim) return;
+  victim.child.expectedExit = true;
+  event(
+    `killed ${victim.child.spec.name} (pid ${victim.child.pid}) with SIGKILL; restart in 1.5 s`,
+  );
+  victim.child.kill("SIGKILL");
+  scheduleRestart(victim, 1500);
+}
+
+function scheduleChaos(): void {
+  if (chaosTimer !== undefined) clearInterval(chaosTimer);
+  chaosTimer = undefined;
+  if (chaosInterval <= 0 || stopping) return;
+  chaosTimer = setInterval(chaosKill, chaosInterval);
+  timers.push(chaosTimer);
+}
+
+function onChaosSetting(text: string | undefined): void {
+  const key = `${CONFIG_PREFIX}${CHAOS_SETTING}`;
+  const parsed = parseMs(text, 0, MAX_CHAOS_INTERVAL);
+  if (!parsed.ok || (parsed.value > 0 && parsed.value < MIN_CHAOS_INTERVAL)) {
+    event(
+      `launcher rejected ${key} = ${JSON.stringify(text)}: expected 0 or ${MIN_CHAOS_INTERVAL}..${MAX_CHAOS_INTERVAL} ms`,
+    );
+    return;
+  }
+  if (parsed.value === chaosInterval) return;
+  const previous = chaosInterval;
+  chaosInterval = parsed.value;
+  event(
+    `launcher applied ${key} = ${chaosInterval} ms (was ${previous} ms): ${chaosInterval === 0 ? "no more worker kills" : `a worker killed every ${chaosInterval} ms`}`,
+  );
+  if (chaosStarted) scheduleChaos();
+}
+
+/**
+ * Connects the launcher's Clone client (it applies the chaos interval) and
+ * seeds the demo's configuration with the values the demo starts with.
+ */
+async function seedConfig(servers: {
+  snapshot: string;
+  publisher: string;
+  collector: string;
+}): Promise<void> {
+  const client = new CloneClient({ servers, subtree: CONFIG_PREFIX });
+  settings = client;
+  client.on("update:applied", ({ key, value }) => {
+    if (key === `${CONFIG_PREFIX}${CHAOS_SETTING}`) onChaosSetting(value?.toString("utf8"));
+  });
+  await client.start();
+  await client.waitSynced({ timeout: 20_000 });
+  await Promise.all([
+    ...Object.entries(CLIENT_DEFAULTS).map(([k, v]) =>
+      client.set(`${CONFIG_PREFIX}${k}`, String(v)),
+    ),
+    client.set(`${CONFIG_PREFIX}${CHAOS_SETTING}`, String(opts.chaosInterval)),
+  ]);
+}
+
+/** A configuration change the demo client applied or rejected: one event line. */
+function onConfigReport(message: DemoMessage): void {
+  if (message.type !== "config") return;
+  if (message.rejected !== undefined)
+    event(
+      `demo-client rejected ${message.key} = ${JSON.stringify(message.value)}: ${message.rejected}`,
+    );
+  else
+    event(
+      `demo-client applied ${message.key} = ${message.applied} ms (was ${message.previous} ms)`,
+    );
+}
+
+/** The status line of the live configuration. */
+function configNote(client: ClientReport | undefined): string {
+  const periods = Object.entries(client?.config ?? {})
+    .map(([k, v]) => `${k} ${v} ms`)
+    .join(", ");
+  return `config (Clone ${CONFIG_PREFIX}): ${periods === "" ? "demo client not reporting yet" : `${periods} (demo-client)`}, ${CHAOS_SETTING} ${chaosInterval} ms (launcher)`;
 }
 
 async function main(): Promise<void> {
@@ -202,6 +345,17 @@ async function main(): Promise<void> {
     logEndpoint = lb.readyLine?.endpoints["endpoint"]?.[0];
   }
   const toLogBroker = logEndpoint === undefined ? [] : ["--log-broker", logEndpoint];
+  /** An app of the system: metrics on a free loopback port, logs to the log broker. */
+  const appChild = (name: string, pkg: string, args: string[]): Child =>
+    new Child(
+      {
+        name,
+        module: appBin(pkg),
+        args: [...args, "--metrics", "127.0.0.1:0", ...toLogBroker],
+      },
+      logDir,
+      onExit,
+    );
   // --federation: broker A (this one, with Titanic) and broker B peer over ipc in the run directory.
   const peering = { A: `ipc://${join(runDir, "a.peer")}`, B: `ipc://${join(runDir, "b.peer")}` };
   const federate = (self: "A" | "B", other: "A" | "B"): string[] =>
@@ -215,88 +369,40 @@ async function main(): Promise<void> {
           `${other}=${peering[other]}`,
         ]
       : [];
-  const md = new Child(
-    {
-      name: "majordomo-broker",
-      module: appBin("@zg/app-majordomo-broker"),
-      args: [
+  const md = appChild("majordomo-broker", "@zg/app-majordomo-broker", [
+    "--endpoint",
+    "tcp://127.0.0.1:*",
+    "--heartbeat-interval",
+    String(opts.heartbeatInterval),
+    "--titanic",
+    "--data-dir",
+    join(runDir, "titanic"),
+    "--fsync",
+    "interval",
+    ...federate("A", "B"),
+  ]);
+  const mdB = opts.federation
+    ? appChild("majordomo-broker-b", "@zg/app-majordomo-broker", [
         "--endpoint",
         "tcp://127.0.0.1:*",
         "--heartbeat-interval",
         String(opts.heartbeatInterval),
-        "--titanic",
-        "--data-dir",
-        join(runDir, "titanic"),
-        "--fsync",
-        "interval",
-        "--metrics",
-        "127.0.0.1:0",
-        ...toLogBroker,
-        ...federate("A", "B"),
-      ],
-    },
-    logDir,
-    onExit,
-  );
-  const mdB = opts.federation
-    ? new Child(
-        {
-          name: "majordomo-broker-b",
-          module: appBin("@zg/app-majordomo-broker"),
-          args: [
-            "--endpoint",
-            "tcp://127.0.0.1:*",
-            "--heartbeat-interval",
-            String(opts.heartbeatInterval),
-            "--metrics",
-            "127.0.0.1:0",
-            ...toLogBroker,
-            ...federate("B", "A"),
-          ],
-        },
-        logDir,
-        onExit,
-      )
+        ...federate("B", "A"),
+      ])
     : undefined;
-  const pp = new Child(
-    {
-      name: "ppqueue",
-      module: appBin("@zg/app-ppqueue"),
-      args: [
-        "--frontend",
-        "tcp://127.0.0.1:*",
-        "--backend",
-        "tcp://127.0.0.1:*",
-        "--metrics",
-        "127.0.0.1:0",
-        ...toLogBroker,
-      ],
-    },
-    logDir,
-    onExit,
-  );
-  // The Clone server: live configuration for the demo (configuration distribution, Guide ch. 5).
-  const cl = new Child(
-    {
-      name: "clone-server",
-      module: appBin("@zg/app-clone-server"),
-      args: [
-        "--bind",
-        "tcp://127.0.0.1:*,tcp://127.0.0.1:*,tcp://127.0.0.1:*",
-        "--data-dir",
-        join(runDir, "clone"),
-        "--fsync",
-        "interval",
-        "--metrics",
-        "127.0.0.1:0",
-      ],
-    },
-    logDir,
-    onExit,
-  );
-  brokers.push(md, pp, cl, ...(mdB === undefined ? [] : [mdB]));
+  const pp = appChild("ppqueue", "@zg/app-ppqueue", [
+    "--frontend",
+    "tcp://127.0.0.1:*",
+    "--backend",
+    "tcp://127.0.0.1:*",
+  ]);
+  // The Clone server holds the demo's runtime configuration (subtree config/demo/).
+  const any3 = ["tcp://127.0.0.1:*", "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"].join(",");
+  const clone = appChild("clone-server", "@zg/app-clone-server", ["--bind", any3]);
+  brokers.push(md, pp, ...(mdB === undefined ? [] : [mdB]));
+  services.push(clone);
   try {
-    await Promise.all([md.start(), pp.start(), cl.start(), mdB?.start()]);
+    await Promise.all([md.start(), pp.start(), mdB?.start(), clone.start()]);
   } catch (error) {
     process.stderr.write(
       `zg-reference-system: error: a broker did not start: ${(error as Error).message}\n`,
@@ -327,12 +433,14 @@ async function main(): Promise<void> {
         ]),
     `paranoid pirate queue       pid ${pp.pid}  clients ${ppFrontend}  workers ${ppBackend}   metrics ${String(pp.readyLine?.["metrics"])}`,
   ];
-  const clEnd = cl.readyLine?.endpoints ?? {};
-  const config = [clEnd["snapshot"]?.[0], clEnd["publisher"]?.[0], clEnd["collector"]?.[0]].join(
-    ",",
-  );
+  const cloneEndpoints = {
+    snapshot: clone.readyLine?.endpoints["snapshot"]?.[0] ?? "",
+    publisher: clone.readyLine?.endpoints["publisher"]?.[0] ?? "",
+    collector: clone.readyLine?.endpoints["collector"]?.[0] ?? "",
+  };
+  const cloneServerArg = Object.values(cloneEndpoints).join(",");
   endpoints.push(
-    `clone server (live config)  pid ${cl.pid}  ${config}   metrics ${String(cl.readyLine?.["metrics"])}`,
+    `clone server               pid ${clone.pid}  ${cloneEndpoints.snapshot} (snapshot; publisher ${cloneEndpoints.publisher}, collector ${cloneEndpoints.collector})   metrics ${String(clone.readyLine?.["metrics"])}`,
   );
   let presenceEndpoint: string | undefined;
   if (!opts.noConsole) {
@@ -341,7 +449,6 @@ async function main(): Promise<void> {
       ["majordomo", mdStats],
       ["ppqueue", ppStats],
       ["majordomo-b", mdBStats],
-      ["clone-server", cl.readyLine?.["stats"] as string | undefined],
       ["log-broker", lbStats],
     ]
       .filter(([, url]) => url !== undefined)
@@ -375,47 +482,99 @@ async function main(): Promise<void> {
       event(`the web console did not start: ${(error as Error).message.split("\n")[0]}`);
     }
   }
+  // The name service: a names file written from the endpoints the processes bound, the
+  // central zns-server publishing it, one zns-agent the demo processes ask (ipc:// in the run dir).
+  const table: NameTable = {
+    majordomo: [mdEndpoint],
+    titanic: [mdEndpoint],
+    ...(mdB === undefined ? {} : { "majordomo-b": [mdBEndpoint] }),
+    "ppqueue-frontend": [ppFrontend],
+    "ppqueue-backend": [ppBackend],
+    ...(logEndpoint === undefined ? {} : { "log-broker": [logEndpoint] }),
+    ...(presenceEndpoint === undefined ? {} : { "console-presence": [presenceEndpoint] }),
+    clone: [cloneEndpoints.snapshot, cloneEndpoints.publisher, cloneEndpoints.collector],
+  };
+  const namesPath = join(runDir, "names.zpl");
+  writeFileSync(namesPath, namesFile(table));
+  let agentEndpoint = "";
+  try {
+    const zs = appChild("zns-server", "@zg/app-zns-server", [
+      "--names",
+      namesPath,
+      "--endpoint",
+      "tcp://127.0.0.1:*",
+    ]);
+    services.push(zs);
+    await zs.start();
+    const feed = zs.readyLine?.endpoints["feed"]?.[0] ?? "";
+    const agent = appChild("zns-agent", "@zg/app-zns-agent", [
+      "--servers",
+      feed,
+      "--runtime-dir",
+      join(runDir, "zns"),
+    ]);
+    services.push(agent);
+    await agent.start();
+    agentEndpoint = agent.readyLine?.endpoints["lookup"]?.[0] ?? "";
+    endpoints.push(
+      `zns server                 pid ${zs.pid}  feed ${feed}  names ${namesPath}   metrics ${String(zs.readyLine?.["metrics"])}`,
+      `zns agent                  pid ${agent.pid}  ${agentEndpoint}   metrics ${String(agent.readyLine?.["metrics"])}`,
+    );
+    await Promise.all([
+      untilResolved(agentEndpoint, "majordomo", mdEndpoint),
+      demo ? seedConfig(cloneEndpoints) : undefined,
+    ]);
+  } catch (error) {
+    process.stderr.write(
+      `zg-reference-system: error: the name service or the Clone configuration did not start: ${(error as Error).message}\n`,
+    );
+    exitCode = 1;
+    await shutdown();
+    return;
+  }
   for (const line of endpoints) out(line);
   out(`ready: majordomo ${mdEndpoint}, ppqueue frontend ${ppFrontend} backend ${ppBackend}`);
+  out(`names: ${Object.keys(table).join(", ")} (zg-zns resolve NAME --agent ${agentEndpoint})`);
   out(
-    `config: clone server ${config}; change the slow service's delay live: node apps/clone-server/dist/cli.js --server ${config} set /config/slow-delay 50`,
+    `config: Clone subtree ${CONFIG_PREFIX} (zg-clone --server ${cloneServerArg} set ${CONFIG_PREFIX}echo-period 50)`,
   );
   const url = consoles[0]?.readyLine?.["url"];
   if (typeof url === "string") out(`console: ${url}`);
 
   if (demo) {
     const workerModule = join(here, "demo-worker.js");
+    const brokerOfB = mdB === undefined ? "majordomo" : "majordomo-b";
     const plan: { name: string; key: string; args: string[] }[] = [
       {
         name: "mdp-echo-1",
         key: "mdp echo",
-        args: ["--kind", "mdp", "--service", "echo", "--endpoint", mdEndpoint],
+        args: ["--kind", "mdp", "--service", "echo", "--broker", "majordomo"],
       },
       // With --federation the second echo worker and the slow worker serve broker B; clients stay on A.
       {
         name: "mdp-echo-2",
         key: "mdp echo",
-        args: ["--kind", "mdp", "--service", "echo", "--endpoint", mdBEndpoint || mdEndpoint],
+        args: ["--kind", "mdp", "--service", "echo", "--broker", brokerOfB],
       },
       {
         name: "mdp-slow-1",
         key: "mdp slow",
-        args: ["--kind", "mdp", "--service", "slow", "--endpoint", mdBEndpoint || mdEndpoint],
+        args: ["--kind", "mdp", "--service", "slow", "--broker", brokerOfB],
       },
       {
         name: "ppp-echo-1",
         key: "ppp",
-        args: ["--kind", "ppp", "--service", "echo", "--endpoint", ppBackend],
+        args: ["--kind", "ppp", "--service", "echo", "--broker", "ppqueue-backend"],
       },
       {
         name: "ppp-echo-2",
         key: "ppp",
-        args: ["--kind", "ppp", "--service", "echo", "--endpoint", ppBackend],
+        args: ["--kind", "ppp", "--service", "echo", "--broker", "ppqueue-backend"],
       },
       {
         name: "ppp-slow-1",
         key: "ppp",
-        args: ["--kind", "ppp", "--service", "slow", "--endpoint", ppBackend],
+        args: ["--kind", "ppp", "--service", "slow", "--broker", "ppqueue-backend"],
       },
     ];
     for (const p of plan) {
@@ -426,15 +585,17 @@ async function main(): Promise<void> {
           module: workerModule,
           args: [
             ...p.args,
+            "--agent",
+            agentEndpoint,
             "--heartbeat-interval",
             hb,
             "--delay",
             String(opts.slowDelay),
+            "--config",
+            cloneServerArg,
             ...(presenceEndpoint === undefined
               ? []
-              : ["--presence", presenceEndpoint, "--name", p.name]),
-            "--config",
-            config,
+              : ["--presence", "console-presence", "--name", p.name]),
           ],
         },
         logDir,
@@ -446,37 +607,21 @@ async function main(): Promise<void> {
       {
         name: "demo-client",
         module: join(here, "demo-client.js"),
-        args: ["--mdp", mdEndpoint, "--ppp", ppFrontend],
+        args: ["--agent", agentEndpoint],
       },
       logDir,
       onExit,
     );
+    client.onMessage = (_, message) => onConfigReport(message);
     clients.push(client);
     await Promise.all(workers.map((w) => w.child.start()));
     await client.start();
     for (const w of workers) out(`started ${w.child.spec.name} pid ${w.child.pid}`);
     out(
-      `started demo-client pid ${client.pid}: mdp echo every 100 ms, mdp slow every 500 ms, ppp every 100 ms, titanic every 3 s`,
+      `started demo-client pid ${client.pid}: mdp echo every ${CLIENT_DEFAULTS["echo-period"]} ms, mdp slow every ${CLIENT_DEFAULTS["slow-period"]} ms, ppp every ${CLIENT_DEFAULTS["ppp-period"]} ms, titanic every ${CLIENT_DEFAULTS["titanic-period"]} ms (live from Clone ${CONFIG_PREFIX})`,
     );
-    if (opts.chaosInterval > 0) {
-      let turn = 0;
-      const chaos = setInterval(() => {
-        if (stopping) return;
-        const pool = workers.filter(
-          (w) => w.child.alive && (turn % 2 === 0 ? w.key.startsWith("mdp") : w.key === "ppp"),
-        );
-        turn += 1;
-        const victim = pool[Math.floor(Math.random() * pool.length)];
-        if (!victim) return;
-        victim.child.expectedExit = true;
-        event(
-          `killed ${victim.child.spec.name} (pid ${victim.child.pid}) with SIGKILL; restart in 1.5 s`,
-        );
-        victim.child.kill("SIGKILL");
-        scheduleRestart(victim, 1500);
-      }, opts.chaosInterval);
-      timers.push(chaos);
-    }
+    chaosStarted = true;
+    scheduleChaos();
   } else {
     out(
       "brokers only (--no-demo): connect the Guide's clients and workers, or zg's, to the endpoints above",
@@ -505,6 +650,7 @@ async function main(): Promise<void> {
       restarts,
     });
     prev = cur;
+    if (demo) notes.push(configNote(client?.type === "client" ? client : undefined));
     const lines = renderStatus({
       uptimeMs: performance.now() - started,
       clock: clock(),

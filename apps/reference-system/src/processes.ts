@@ -29,6 +29,8 @@ export class Child {
   lastReport: DemoMessage | undefined;
   /** The ready line (apps) once seen. */
   readyLine: ReadyLine | undefined;
+  /** Called with every IPC message that is not a ready or periodic report (e.g. a configuration change). */
+  onMessage: ((child: Child, message: DemoMessage) => void) | undefined;
   /** Set when the launcher stops the process on purpose (chaos or shutdown). */
   expectedExit = false;
   #log: WriteStream;
@@ -114,7 +116,8 @@ export class Child {
       proc.on("message", (m) => {
         const message = m as DemoMessage;
         if (message.type === "ready") settle();
-        else this.lastReport = message;
+        else if (message.type === "worker" || message.type === "client") this.lastReport = message;
+        else this.onMessage?.(this, message);
       });
       this.#exited = new Promise<void>((done) => {
         proc.once("exit", (code, signal) => {

@@ -60,6 +60,7 @@ describe("status", () => {
       client: {
         type: "client",
         flows: { "mdp echo": { ok: 5, failed: 1, latencies: [1, 2, 3], lastError: "timeout" } },
+        config: { "echo-period": 100 },
       },
       restarts: new Map([["mdp echo", 2]]),
     });
