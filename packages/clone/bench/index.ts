@@ -1,9 +1,11 @@
 /**
  * @zg/clone benchmark (ratios to raw zeromq.js measured in the same run).
  *
- * 1. Update fan-out: updates into a CloneServer's collector, out to 1 and 10 CloneClients (whole
- *    map, 100 B values), against raw PUB → SUB (HWM 0) carrying the same five-frame kvmsg bytes
- *    to the same number of subscribers. Target ≥ 0.7.
+ * 1. Update fan-out, server → subscribers (the issue's figure): updates applied at the CloneServer
+ *    (`server.set`: sequence, map, publish), out to 1 and 10 CloneClients (whole map, 100 B
+ *    values), against raw PUB → SUB (HWM 0) carrying the same five-frame kvmsg bytes to the same
+ *    number of subscribers. Target ≥ 0.7. Also, for reference, the same updates entering through
+ *    the collector (a feeding PUB → collector SUB → server → subscribers: two hops against one).
  * 2. `set` round trip (client → collector → publisher → client, confirmed): p50/p99, one at a time.
  * 3. Snapshot of 100 000 keys to a late joiner: time to `synced`, against a raw ROUTER → DEALER
  *    stream of the same messages.
@@ -63,7 +65,7 @@ async function rawFanout(subs: number): Promise<number> {
   return rate;
 }
 
-async function cloneFanout(subs: number): Promise<number> {
+async function cloneFanout(subs: number, viaCollector: boolean): Promise<number> {
   const e = ends();
   const server = new CloneServer({ bind: e, publisherHighWaterMark: 0 });
   await server.start();
@@ -73,16 +75,19 @@ async function cloneFanout(subs: number): Promise<number> {
   );
   for (const c of clients) await c.start();
   for (const c of clients) await c.waitSynced();
-  const feed = new zmq.Publisher({ linger: 0, sendHighWaterMark: 0 });
-  feed.connect(e.collector);
+  const feed = viaCollector ? new zmq.Publisher({ linger: 0, sendHighWaterMark: 0 }) : undefined;
+  feed?.connect(e.collector);
   await sleep(300);
   const base = server.sequence;
   const t0 = performance.now();
-  for (let i = 0; i < N; i++) await feed.send(encodeKvMsg({ ...kv(i), sequence: 0n }));
+  for (let i = 0; i < N; i++) {
+    if (feed === undefined) await server.set(`/k/${i % 1000}`, VALUE);
+    else await feed.send(encodeKvMsg({ ...kv(i), sequence: 0n }));
+  }
   const target = base + BigInt(N);
   while (clients.some((c) => c.sequence < target)) await sleep(1);
   const rate = N / ((performance.now() - t0) / 1000);
-  feed.close();
+  feed?.close();
   for (const c of clients) await c.close();
   await server.close();
   return rate;
@@ -91,13 +96,19 @@ async function cloneFanout(subs: number): Promise<number> {
 const suite = new BenchSuite("@zg/clone");
 for (const subs of [1, 10]) {
   await suite.compare({
-    name: `update fan-out, 100 B values, ${N} updates → ${subs} subscriber(s) vs raw PUB→SUB (HWM 0)`,
+    name: `update fan-out, server → ${subs} subscriber(s), 100 B values, ${N} updates vs raw PUB→SUB (HWM 0)`,
     unit: "updates/s",
     target: 0.7,
     baseline: () => rawFanout(subs),
-    subject: () => cloneFanout(subs),
+    subject: () => cloneFanout(subs, false),
   });
 }
+await suite.compare({
+  name: `updates through the collector (feed PUB → collector → server → 1 subscriber: two hops) vs raw PUB→SUB (one)`,
+  unit: "updates/s",
+  baseline: () => rawFanout(1),
+  subject: () => cloneFanout(1, true),
+});
 
 {
   const e = ends();

@@ -38,6 +38,7 @@ import {
   hugz,
   KTHXBAI,
   kthxbai,
+  newUuid,
   ttlOf,
   type KvMsg,
 } from "./protocol/kvmsg.js";
@@ -326,6 +327,51 @@ export class CloneServer extends Component<
   /** The stored entry of `key` (with its sequence), or undefined. */
   get(key: string): KvMsg | undefined {
     return this.#core.get(key);
+  }
+
+  /**
+   * Applies `key = value` at this server, as an update from its collector
+   * would be: the next sequence number, on disk first when there is a data
+   * directory, then published to every subscriber. For a process that owns
+   * the state (a configuration broker) and for the fan-out benchmark. An
+   * empty value deletes; `ttl` is in ms (on the wire in seconds).
+   *
+   * @returns the sequence number the update was published with.
+   * @throws `ZG_STATE` when not running or passive (set on the active server);
+   * `ZG_INVALID_ARGUMENT` for an empty, reserved or over-long key or a bad
+   * ttl; `ZG_OVERFLOW` over `maxValueSize` or `maxKeys` (nothing applied).
+   */
+  async set(key: string, value: string | Buffer, options: { ttl?: number } = {}): Promise<bigint> {
+    this.assertRunning("set");
+    if (this.#core.mode !== "active")
+      throw new ZgError("ZG_STATE", "this server is passive: set on the active one");
+    if (key === "") throw new ZgError("ZG_INVALID_ARGUMENT", "key must not be empty");
+    const properties = new Map<string, string>();
+    if (options.ttl !== undefined) {
+      const ttl = durationOption("ttl", options.ttl, 0, { min: 1 });
+      properties.set("ttl", String(ttl / 1000));
+    }
+    const update: KvMsg = {
+      key,
+      sequence: 0n,
+      uuid: newUuid(),
+      properties,
+      body: typeof value === "string" ? Buffer.from(value, "utf8") : Buffer.from(value),
+    };
+    const result = this.#core.receive(update);
+    if (result.kind === "refused") {
+      this.emit("update:refused", { key, reason: result.reason });
+      const code =
+        result.reason === "key-size" || result.reason === "reserved-key"
+          ? "ZG_INVALID_ARGUMENT"
+          : "ZG_OVERFLOW";
+      throw new ZgError(code, `update of ${key} refused: ${result.reason}`);
+    }
+    if (result.kind !== "published")
+      throw new ZgError("ZG_STATE", `update of ${key} not applied (${result.kind})`);
+    this.#publish(result.message);
+    await this.#lastCommit;
+    return result.message.sequence;
   }
 
   /** The entries under `subtree` ("" = all), as a snapshot would send them. */

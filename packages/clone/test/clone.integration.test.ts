@@ -71,6 +71,25 @@ describe("CloneServer + CloneClient", () => {
     expect(s.get("/config/level")).toBeUndefined();
   });
 
+  test("server.set applies at the server (sequence, publish, delete); refusals throw and apply nothing", async () => {
+    const { server: s, endpoints } = await server({ maxValueSize: 16 });
+    const a = await client(endpoints);
+    expect(await s.set("/owned/x", "1")).toBe(1n);
+    await waitFor(() => a.getString("/owned/x") === "1", {
+      what: "the client sees the server's set",
+    });
+    await expect(s.set("/owned/big", Buffer.alloc(17))).rejects.toMatchObject({
+      code: "ZG_OVERFLOW",
+    });
+    await expect(s.set("", "v")).rejects.toMatchObject({ code: "ZG_INVALID_ARGUMENT" });
+    expect(s.get("/owned/big")).toBeUndefined();
+    expect(s.sequence).toBe(1n);
+    expect(await s.set("/owned/x", "")).toBe(2n);
+    await waitFor(() => a.get("/owned/x") === undefined, { what: "the delete reaches the client" });
+    await s.close();
+    await expect(s.set("/owned/y", "1")).rejects.toMatchObject({ code: "ZG_STATE" });
+  });
+
   test("subtrees: a client mirrors only its prefix and cannot set outside it", async () => {
     const { endpoints } = await server();
     const all = await client(endpoints);
