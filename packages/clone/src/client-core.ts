@@ -38,8 +38,12 @@ export type CloneClientCoreEvent =
       expected: bigint;
       got: bigint;
       policy: SlowPolicy;
-      /** `gap`: updates went missing; `lag`: a HUGZ arrived more than `maxLag` ms after it was sent. */
-      reason: "gap" | "lag";
+      /**
+       * `gap`: updates went missing; `lag`: a HUGZ arrived more than `maxLag`
+       * ms after it was sent; `restart`: the server's HUGZ name another run
+       * than its snapshot did (it restarted: updates may be lost or reset).
+       */
+      reason: "gap" | "lag" | "restart";
       /** With `lag`: how late, ms. */
       lag?: number;
     }
@@ -108,6 +112,8 @@ export class CloneClientCore {
   readonly #servers: number;
   readonly #serverTtl: number;
   readonly #subscribeWait: number;
+  /** The server run named by the snapshot this map came from (`run=` in KTHXBAI). */
+  #run: string | undefined;
   readonly #snapshotRequests: number;
   readonly #maxBuffered: number;
   readonly #slowPolicy: SlowPolicy;
@@ -281,6 +287,7 @@ export class CloneClientCore {
     this.#map = this.#incoming;
     this.#incoming = new Map();
     this.#sequence = message.sequence;
+    this.#run = message.properties.get("run");
     this.#state = "active";
     this.#synced = true;
     // Report what changed against the map held before (nothing on a first sync).
@@ -334,12 +341,32 @@ export class CloneClientCore {
     this.#apply(server, message);
   }
 
+  /** True when a HUGZ names another run of the server than its snapshot did. */
+  #restarted(message: KvMsg): boolean {
+    const run = message.properties.get("run");
+    return run !== undefined && this.#run !== undefined && run !== this.#run;
+  }
+
   #inSubtree(key: string): boolean {
     return this.subtree === "" || key.startsWith(this.subtree);
   }
 
   #apply(server: number, message: KvMsg): void {
     const isHugz = message.key === HUGZ;
+    if (isHugz && this.#restarted(message)) {
+      this.#port.emit({
+        type: "stale",
+        server,
+        expected: this.#sequence,
+        got: message.sequence,
+        policy: this.#slowPolicy,
+        reason: "restart",
+      });
+      if (this.#slowPolicy === "resync") this.#enterInitial();
+      else if (this.#slowPolicy === "close") this.stop();
+      else this.#run = message.properties.get("run");
+      return;
+    }
     if (!isHugz && message.sequence <= this.#sequence) return;
     // A gap is visible only when every update reaches this client (whole map).
     const expected = this.#sequence + 1n;

@@ -137,7 +137,7 @@ export interface CloneClientEvents {
     expected: bigint;
     got: bigint;
     policy: SlowPolicy;
-    reason: "gap" | "lag";
+    reason: "gap" | "lag" | "restart";
     lag?: number;
   };
   /** A snapshot arrived incomplete (entries lost on the way); asked again. */

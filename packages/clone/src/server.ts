@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import * as zmq from "zeromq";
 import {
   bindAll,
@@ -225,6 +226,13 @@ export class CloneServer extends Component<
   #store: CloneStore | undefined;
   /** The last append's promise: publishes (and snapshots) wait for it. */
   #lastCommit: Promise<void> = Promise.resolve();
+  /**
+   * This start's identity, in every HUGZ and KTHXBAI (`run=<hex>`, beyond the
+   * Guide): a client that sees another run on its server's stream knows the
+   * server restarted (and may have lost updates, or sent some while the
+   * client's SUB was reconnecting) and takes a fresh snapshot.
+   */
+  #run = randomBytes(8).toString("hex");
   /** The last sequence actually published (HUGZ carry it). */
   #publishedSequence = 0n;
   readonly #stats = {
@@ -621,7 +629,7 @@ export class CloneServer extends Component<
       for (;;) {
         const outcome = await loop.send([
           identity,
-          ...encodeKvMsg(kthxbai(sequence, subtree, entries.length)),
+          ...encodeKvMsg(kthxbai(sequence, subtree, entries.length, this.#run)),
         ]);
         if (outcome === "sent") break;
         if (outcome !== "timeout" || performance.now() > deadline || this.stopping) {
@@ -645,7 +653,7 @@ export class CloneServer extends Component<
   #sendHugz(): void {
     if (this.stopping) return;
     this.#stats.hugz++;
-    this.#pub?.post(encodeKvMsg(hugz(this.#publishedSequence, Date.now())));
+    this.#pub?.post(encodeKvMsg(hugz(this.#publishedSequence, Date.now(), this.#run)));
   }
 
   #flush(): void {

@@ -47,6 +47,33 @@ describe("CloneClientCore (protocols.md §15.3)", () => {
     expect(events.at(-1)).toMatchObject({ type: "synced", sequence: 4n, size: 1, complete: true });
   });
 
+  test("a HUGZ naming another run than the snapshot's: the server restarted, take a fresh snapshot", () => {
+    const { core, requests, events } = setup({ subtree: "/a/" });
+    core.start();
+    core.onPublished(0, hugz(0n, undefined, "run1"));
+    core.onSnapshot(0, kv("/a/1", 3n, "one"));
+    core.onSnapshot(0, kthxbai(9n, "/a/", 1, "run1"));
+    core.onPublished(0, hugz(9n, undefined, "run1")); // same run: nothing happens
+    expect(core.state).toBe("active");
+    expect(requests).toHaveLength(1);
+    // Restarted without its state: sequence back to 0, another run.
+    core.onPublished(0, kv("/a/1", 1n, "lost")); // not above 9: dropped, as CHP says
+    core.onPublished(0, hugz(1n, undefined, "run2"));
+    expect(events.at(-1)).toMatchObject({ type: "stale", reason: "restart", got: 1n });
+    expect(requests).toHaveLength(2);
+    core.onSnapshot(0, kv("/a/1", 1n, "lost"));
+    core.onSnapshot(0, kthxbai(1n, "/a/", 1, "run2"));
+    expect(core.state).toBe("active");
+    expect(core.sequence).toBe(1n);
+    expect(core.map.get("/a/1")?.body.toString()).toBe("lost");
+    // A server without run= (the Guide's): never judged restarted.
+    const old = setup({ subscribeWait: 0 });
+    old.core.start();
+    old.core.onSnapshot(0, kthxbai(5n, ""));
+    old.core.onPublished(0, hugz(1n, undefined, "x"));
+    expect(old.events.some((e) => e.type === "stale")).toBe(false);
+  });
+
   test("a snapshot with fewer entries than its count= is asked again", () => {
     const { core, requests, events } = setup({ subscribeWait: 0 });
     core.start();

@@ -90,6 +90,48 @@ describe("CloneServer + CloneClient", () => {
     await expect(s.set("/owned/y", "1")).rejects.toMatchObject({ code: "ZG_STATE" });
   });
 
+  test("a server restarted without its state on the same endpoints: subtree and whole-map clients re-sync to it", async () => {
+    const first = new CloneServer({ bind: LOCAL, hugzInterval: 100 });
+    const ends = await first.start();
+    const bound: CloneEndpoints = {
+      snapshot: ends.snapshot,
+      publisher: ends.publisher,
+      collector: ends.collector,
+    };
+    const sub = await client(bound, { subtree: "/a/" });
+    const all = await client(bound);
+    await sub.set("/a/1", "before");
+    await sub.set("/a/2", "before");
+    await waitFor(() => all.getString("/a/2") === "before", { what: "whole-map client synced" });
+    const stale: string[] = [];
+    for (const c of [sub, all]) c.on("stream:stale", ({ reason }) => stale.push(reason));
+    await first.close();
+    // The new run starts at sequence 0 with another map: CHP alone would make the clients drop it.
+    // libzmq releases the closed sockets' ports asynchronously: bind again once they are free.
+    let second: CloneServer | undefined;
+    for (const until = Date.now() + 5000; second === undefined;) {
+      const s = new CloneServer({ bind: bound, hugzInterval: 100 });
+      try {
+        await s.start();
+        second = closeAfter(s);
+      } catch (error) {
+        await s.close();
+        if (Date.now() > until || !String(error).includes("address already in use")) throw error;
+        await delay(20);
+      }
+    }
+    await second.set("/a/1", "after");
+    await waitFor(
+      () =>
+        sub.getString("/a/1") === "after" &&
+        sub.get("/a/2") === undefined &&
+        all.getString("/a/1") === "after" &&
+        all.get("/a/2") === undefined,
+      { what: "both clients hold the restarted server's map", timeout: 10_000 },
+    );
+    expect(stale).toContain("restart");
+  });
+
   test("subtrees: a client mirrors only its prefix and cannot set outside it", async () => {
     const { endpoints } = await server();
     const all = await client(endpoints);

@@ -187,9 +187,10 @@ export function decodeIcanhaz(frames: readonly Frame[]): { subtree: string } {
  * zg adds a `count=<entries sent>` property (the spec leaves the property
  * frame open) so a client can tell a complete snapshot from a truncated one.
  */
-export function kthxbai(sequence: bigint, subtree: string, count?: number): KvMsg {
+export function kthxbai(sequence: bigint, subtree: string, count?: number, run?: string): KvMsg {
   const properties = new Map<string, string>();
   if (count !== undefined) properties.set("count", String(count));
+  if (run !== undefined) properties.set("run", run);
   return {
     key: KTHXBAI,
     sequence,
@@ -204,8 +205,9 @@ export function kthxbai(sequence: bigint, subtree: string, count?: number): KvMs
  * sender's wall clock, epoch ms) the property block holds `ts=<ms>` so a
  * client can measure its lag (beyond the Guide; 12/CHP leaves it open).
  */
-export function hugz(sequence: bigint, ts?: number): KvMsg {
+export function hugz(sequence: bigint, ts?: number, run?: string): KvMsg {
   const properties = new Map<string, string>();
   if (ts !== undefined) properties.set("ts", String(Math.round(ts)));
+  if (run !== undefined) properties.set("run", run);
   return { key: HUGZ, sequence, uuid: Buffer.alloc(0), properties, body: Buffer.alloc(0) };
 }
