@@ -79,7 +79,7 @@ if (values.mdp !== undefined) {
   );
 }
 if (values.ppp !== undefined) {
-  const ppp = new LazyPirateClient({ endpoint: values.ppp });
+  const ppp = new LazyPirateClient({ server: values.ppp });
   await ppp.start();
   closers.push(() => ppp.close());
   loops.push(loop("ppp", Number(values["ppp-period"]), (n) => ppp.request([`ppp ${n}`], opts)));

@@ -48,7 +48,11 @@ const closePresence = async (): Promise<void> => {
 };
 
 if (values.kind === "ppp") {
-  const worker = new PirateWorker({ endpoint, heartbeatInterval, handler: (m) => handle(m) });
+  const worker = new PirateWorker({
+    queue: endpoint,
+    heartbeatInterval,
+    handler: (m) => handle(m),
+  });
   let connects = 0;
   worker.on("queue:connected", () => {
     connects += 1;

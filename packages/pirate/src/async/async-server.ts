@@ -38,6 +38,8 @@ export interface AsyncRequestContext<S> {
 /** Options of {@link AsyncServer}. Durations in milliseconds. */
 export interface AsyncServerOptions<S> extends ComponentOptions {
   /** ROUTER endpoints to bind. @defaultValue "tcp://127.0.0.1:*" */
+  endpoints?: string | readonly string[];
+  /** @deprecated Since 0.2: use {@link AsyncServerOptions.endpoints} (same meaning). */
   endpoint?: string | readonly string[];
   /** Called for every request; replies through `context.reply`, zero or more times. */
   handler: (request: Message, context: AsyncRequestContext<S>) => void | Promise<void>;
@@ -121,7 +123,9 @@ export class AsyncServer<S = Record<string, unknown>> extends Component<
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: AsyncServerOptions<S>) {
     super("AsyncServer", options);
-    this.#endpoints = endpointsOption("endpoint", options.endpoint, [DEFAULT_BIND_ENDPOINT]);
+    this.#endpoints = endpointsOption("endpoints", options.endpoints ?? options.endpoint, [
+      DEFAULT_BIND_ENDPOINT,
+    ]);
     assertArgument(typeof options.handler === "function", "handler must be a function");
     this.#handler = options.handler;
     this.clientExpiry = durationOption(

@@ -1,5 +1,6 @@
 import * as zmq from "zeromq";
 import {
+  assertArgument,
   bindAll,
   Component,
   createSocket,
@@ -63,8 +64,13 @@ export interface BinaryStarWitnessOptions extends ComponentOptions {
   primary: string;
   /** The backup's state PUB endpoint. */
   backup: string;
-  /** Where the witness PUB binds; servers connect their `witness` option to it. */
-  bind: string;
+  /**
+   * Where the witness PUB binds (one endpoint); servers connect their
+   * `witness` option to it. Required; the deprecated `bind` is read when it is absent.
+   */
+  endpoints?: string | readonly [string];
+  /** @deprecated Since 0.2: use {@link BinaryStarWitnessOptions.endpoints} (same meaning). */
+  bind?: string;
   /** Publish interval and the servers' expiry base (2 × heartbeat); use the pair's. @defaultValue {@link DEFAULT_BSTAR_HEARTBEAT} */
   heartbeat?: number;
   /** Time source. @defaultValue systemClock */
@@ -104,6 +110,7 @@ export class BinaryStarWitness extends Component<
   BinaryStarWitnessStats,
   BoundEndpoints
 > {
+  readonly #bind: string;
   readonly #options: BinaryStarWitnessOptions;
   readonly #clock: Clock;
   /** Publish interval, ms. */
@@ -125,7 +132,9 @@ export class BinaryStarWitness extends Component<
     super("BinaryStarWitness", options);
     endpointsOption("primary", options.primary);
     endpointsOption("backup", options.backup);
-    endpointsOption("bind", options.bind);
+    const bind = endpointsOption("endpoints", options.endpoints ?? options.bind);
+    assertArgument(bind.length === 1, "endpoints must name exactly one endpoint");
+    this.#bind = bind[0] as string;
     this.heartbeat = durationOption("heartbeat", options.heartbeat, DEFAULT_BSTAR_HEARTBEAT, {
       min: 1,
     });
@@ -150,7 +159,7 @@ export class BinaryStarWitness extends Component<
 
   protected async onStart(): Promise<BoundEndpoints> {
     const pub = this.own(createSocket(zmq.Publisher, { linger: 0 }));
-    const [endpoint] = (await bindAll(pub, [this.#options.bind])) as [string];
+    const [endpoint] = (await bindAll(pub, [this.#bind])) as [string];
     this.#pub = this.own(new SocketLoop(pub, { name: "witness-pub", logger: this.logger }));
     this.#pub.start();
     for (const side of ["primary", "backup"] as const) {

@@ -236,7 +236,7 @@ export class ZnsAgent extends Component<ZnsAgentEvents, ZnsAgentStats, BoundEndp
     }
     const server = this.own(
       new FreelanceServer({
-        endpoint: this.endpoint,
+        endpoints: this.endpoint,
         model: 3,
         handler: (body) => this.#lookup(body),
         maxMessageSize: DEFAULT_LOOKUP_MAX_MESSAGE_SIZE,
