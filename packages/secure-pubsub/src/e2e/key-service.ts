@@ -257,7 +257,13 @@ export type KeyClientEvents = {
 
 /** Options of {@link KeyClient}. */
 export interface KeyClientOptions extends ComponentOptions {
-  endpoint: string;
+  /**
+   * The {@link KeyService}'s endpoint. Required; the deprecated `endpoint` is
+   * read when it is absent.
+   */
+  keyService?: string;
+  /** @deprecated Since 0.2: use {@link KeyClientOptions.keyService} (same meaning). */
+  endpoint?: string;
   /** The member's session: bundles are opened into its key ring. */
   session: E2ESession;
   /** The member's token (its credential at the key service). */
@@ -274,6 +280,7 @@ export class KeyClient extends Component<
   { fetched: number; pushed: number; protocolErrors: number }
 > {
   readonly #o: KeyClientOptions;
+  readonly #keyService: string;
   #loop: SocketLoop | undefined;
   #next = 1;
   #lastReportAt = 0;
@@ -283,9 +290,11 @@ export class KeyClient extends Component<
 
   constructor(options: KeyClientOptions) {
     super("key-client", options);
-    if (typeof options?.endpoint !== "string" || options.session === undefined) {
-      throw new ZgError("ZG_INVALID_ARGUMENT", "endpoint and session are required");
+    const keyService = options?.keyService ?? options?.endpoint;
+    if (typeof keyService !== "string" || options.session === undefined) {
+      throw new ZgError("ZG_INVALID_ARGUMENT", "keyService and session are required");
     }
+    this.#keyService = keyService;
     this.#o = options;
   }
 
@@ -362,7 +371,7 @@ export class KeyClient extends Component<
         d.reject(new ZgError("ZG_CLOSED", "key client closed"));
       this.#pending.clear();
     });
-    socket.connect(this.#o.endpoint);
+    socket.connect(this.#keyService);
     this.#loop = this.own(
       new SocketLoop(socket, {
         name: "key-client",

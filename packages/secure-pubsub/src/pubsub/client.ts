@@ -65,8 +65,10 @@ export interface ClientStats {
 
 /** Options of {@link SecurePubSubClient}. */
 export interface SecurePubSubClientOptions extends ComponentOptions {
-  /** The broker's endpoint. */
-  endpoint: string;
+  /** The broker's endpoint. Required; the deprecated `endpoint` is read when it is absent. */
+  broker?: string;
+  /** @deprecated Since 0.2: use {@link SecurePubSubClientOptions.broker} (same meaning). */
+  endpoint?: string;
   /** This identity's Z85 CURVE secret key (its login signing key is derived from it). */
   secretKey: string;
   /** The entitlement token issued for this identity. */
@@ -90,6 +92,7 @@ export interface SecurePubSubClientOptions extends ComponentOptions {
  */
 export class SecurePubSubClient extends Component<ClientEvents, ClientStats> {
   readonly #o: SecurePubSubClientOptions;
+  readonly #broker: string;
   readonly #sign: ReturnType<typeof signingKeyPair>;
   readonly #refresh: number;
   readonly #timeout: number;
@@ -112,8 +115,9 @@ export class SecurePubSubClient extends Component<ClientEvents, ClientStats> {
 
   constructor(options: SecurePubSubClientOptions) {
     super("secure-pubsub-client", options);
-    if (typeof options?.endpoint !== "string")
-      throw new ZgError("ZG_INVALID_ARGUMENT", "endpoint is required");
+    const broker = options?.broker ?? options?.endpoint;
+    if (typeof broker !== "string") throw new ZgError("ZG_INVALID_ARGUMENT", "broker is required");
+    this.#broker = broker;
     if (!isZ85Key(options.secretKey))
       throw new ZgError("ZG_INVALID_ARGUMENT", "secretKey must be a Z85 CURVE key");
     if (!(options.token instanceof Uint8Array))
@@ -211,7 +215,7 @@ export class SecurePubSubClient extends Component<ClientEvents, ClientStats> {
         },
       }),
     );
-    socket.connect(this.#o.endpoint);
+    socket.connect(this.#broker);
     this.#loop = this.own(
       new SocketLoop(socket, {
         name: "secure-pubsub-client",
