@@ -188,7 +188,7 @@ describe("ConsoleServer", () => {
       what: "robot-1 returned",
     });
 
-    const publisher = closeAfter(new LogPublisher({ endpoints: logEndpoint, app: "billing" }));
+    const publisher = closeAfter(new LogPublisher({ broker: logEndpoint, app: "billing" }));
     await publisher.start();
     publisher.log("info", "not shown: below warn");
     publisher.log("warn", "card declined");

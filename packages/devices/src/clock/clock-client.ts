@@ -18,8 +18,8 @@ import { clockTopic, decodeTick, type TickMessage } from "./wire.js";
 
 /** Options of {@link ClockClient}. */
 export interface ClockClientOptions extends ComponentOptions {
-  /** Clock device endpoints to connect the SUB socket to. */
-  endpoints: string | readonly string[];
+  /** The {@link ClockDevice}'s endpoint(s), where the SUB socket connects. */
+  device: string | readonly string[];
   /**
    * Ticks buffered per iterator before the oldest is dropped (reported as missed).
    * @defaultValue {@link DEFAULT_TICK_BUFFER}
@@ -82,7 +82,7 @@ interface Waiting {
  *
  * @example
  * ```ts
- * const client = new ClockClient({ endpoints: endpoint });
+ * const client = new ClockClient({ device: endpoint });
  * await client.start();
  * for await (const tick of client.ticks("1s")) if (tick.missed > 0) logger.warn("missed", { missed: tick.missed });
  * ```
@@ -102,7 +102,7 @@ export class ClockClient extends Component<Record<never, never>, ClockClientStat
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: ClockClientOptions) {
     super("ClockClient", options);
-    this.#endpoints = endpointsOption("endpoints", options.endpoints);
+    this.#endpoints = endpointsOption("device", options.device);
     this.#limit = integerOption("tickBuffer", options.tickBuffer, DEFAULT_TICK_BUFFER, { min: 1 });
     this.#wall = options.wallClock ?? Date.now;
   }

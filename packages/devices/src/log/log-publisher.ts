@@ -19,7 +19,7 @@ import { LOG_SIGNATURE, toLogLevel, type LogRecord } from "./record.js";
 /** Options of {@link LogPublisher}. */
 export interface LogPublisherOptions extends ComponentOptions {
   /** The log broker's endpoint(s) (`tcp://…`, or `inproc://…` with the broker in the same process). */
-  endpoints: string | readonly string[];
+  broker: string | readonly string[];
   /** Application name on every record (no `/`). */
   app: string;
   /** Host name on every record. @defaultValue os.hostname() */
@@ -67,7 +67,7 @@ interface Pending {
  *
  * @example
  * ```ts
- * const log = new LogPublisher({ endpoints: "tcp://127.0.0.1:5570", app: "billing" });
+ * const log = new LogPublisher({ broker: "tcp://127.0.0.1:5570", app: "billing" });
  * await log.start();
  * log.log("warn", "card declined", { order: 42 });
  * ```
@@ -95,7 +95,7 @@ export class LogPublisher extends Component<Record<never, never>, LogPublisherSt
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: LogPublisherOptions) {
     super("LogPublisher", options);
-    this.#endpoints = endpointsOption("endpoints", options.endpoints);
+    this.#endpoints = endpointsOption("broker", options.broker);
     assertArgument(
       typeof options.app === "string" &&
         options.app !== "" &&

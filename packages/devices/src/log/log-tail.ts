@@ -18,7 +18,7 @@ import type { TailRequest } from "./log-broker.js";
 /** Options of {@link LogTail}. */
 export interface LogTailOptions extends ComponentOptions {
   /** The log broker's endpoint(s). */
-  endpoints: string | readonly string[];
+  broker: string | readonly string[];
   /** What to receive (level, app, replay since/last; follow). */
   request?: Omit<TailRequest, "after">;
   /**
@@ -66,7 +66,7 @@ export interface LogTailStats {
  *
  * @example
  * ```ts
- * const tail = new LogTail({ endpoints: "tcp://127.0.0.1:5570", request: { level: "warn", since: Date.now() - 600_000 } });
+ * const tail = new LogTail({ broker: "tcp://127.0.0.1:5570", request: { level: "warn", since: Date.now() - 600_000 } });
  * await tail.start();
  * for await (const { record } of tail.records()) logger.info(record.msg);
  * ```
@@ -96,7 +96,7 @@ export class LogTail extends Component<Record<never, never>, LogTailStats> {
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: LogTailOptions) {
     super("LogTail", options);
-    this.#endpoints = endpointsOption("endpoints", options.endpoints);
+    this.#endpoints = endpointsOption("broker", options.broker);
     this.#request = options.request ?? {};
     this.#silence = durationOption("silence", options.silence, 3000, { min: 100 });
     this.#context = options.context;
