@@ -172,7 +172,7 @@ describe("ConsoleServer", () => {
     );
     const { presence } = await console_.start();
     const robot = (): HeartbeatDealer =>
-      new HeartbeatDealer({ endpoints: presence, interval: 50, routingId: "robot-1" });
+      new HeartbeatDealer({ router: presence, interval: 50, routingId: "robot-1" });
     const first = robot();
     await first.start();
     await waitFor(() => console_.model.snapshot(Date.now()).presence[0]?.state === "alive", {

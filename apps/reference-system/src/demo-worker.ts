@@ -38,7 +38,7 @@ const presence =
   values.presence === undefined
     ? undefined
     : new HeartbeatDealer({
-        endpoints: values.presence,
+        router: values.presence,
         interval: Number(values["presence-interval"]),
         ...(values.name === undefined ? {} : { routingId: values.name }),
       });

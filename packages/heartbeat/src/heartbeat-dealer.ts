@@ -28,8 +28,13 @@ import { TransportMonitor } from "./transport-heartbeat.js";
 
 /** Options of {@link HeartbeatDealer}. Durations in milliseconds. */
 export interface HeartbeatDealerOptions extends ComponentOptions {
-  /** Endpoint(s) of the {@link HeartbeatRouter} (or any peer speaking the wire form) to connect to. */
-  endpoints: string | readonly string[];
+  /**
+   * Endpoint(s) of the {@link HeartbeatRouter} (or any peer speaking the wire
+   * form) to connect to. Required; the deprecated `endpoints` is read when it is absent.
+   */
+  router?: string | readonly string[];
+  /** @deprecated Since 0.2: use {@link HeartbeatDealerOptions.router} (same meaning). */
+  endpoints?: string | readonly string[];
   /**
    * The interval this side pings at when idle, announced to the peer in every
    * PING so the peer judges this link by it.
@@ -111,7 +116,7 @@ export interface HeartbeatDealerStats {
  *
  * @example
  * ```ts
- * const link = new HeartbeatDealer({ endpoints: endpoint, interval: 250, onMessage: (body) => handle(body) });
+ * const link = new HeartbeatDealer({ router: endpoint, interval: 250, onMessage: (body) => handle(body) });
  * await link.start();
  * link.on("peer:expired", () => logger.warn("server gone"));
  * link.post(["hello"]);
@@ -148,7 +153,7 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
   constructor(options: HeartbeatDealerOptions) {
     super("HeartbeatDealer", options);
     this.#options = options;
-    this.#endpoints = endpointsOption("endpoints", options.endpoints);
+    this.#endpoints = endpointsOption("router", options.router ?? options.endpoints);
     this.interval = heartbeatIntervalOption(
       "interval",
       options.interval,
