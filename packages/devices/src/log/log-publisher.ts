@@ -9,15 +9,17 @@ import {
   durationOption,
   endpointsOption,
   integerOption,
+  lingerOption,
   SocketLoop,
   type ComponentOptions,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import { DEFAULT_LOG_BUFFER, DEFAULT_LOG_RESEND, DEFAULT_LOG_WINDOW } from "./constants.js";
 import { LOG_SIGNATURE, toLogLevel, type LogRecord } from "./record.js";
 
 /** Options of {@link LogPublisher}. */
-export interface LogPublisherOptions extends ComponentOptions {
+export interface LogPublisherOptions extends ComponentOptions, LingerOptions {
   /** The log broker's endpoint(s) (`tcp://…`, or `inproc://…` with the broker in the same process). */
   broker: string | readonly string[];
   /** Application name on every record (no `/`). */
@@ -73,6 +75,7 @@ interface Pending {
  * ```
  */
 export class LogPublisher extends Component<Record<never, never>, LogPublisherStats> {
+  readonly #linger: number;
   readonly #endpoints: string[];
   readonly #app: string;
   readonly #host: string;
@@ -95,6 +98,7 @@ export class LogPublisher extends Component<Record<never, never>, LogPublisherSt
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: LogPublisherOptions) {
     super("LogPublisher", options);
+    this.#linger = lingerOption(options.linger);
     this.#endpoints = endpointsOption("broker", options.broker);
     assertArgument(
       typeof options.app === "string" &&
@@ -121,7 +125,7 @@ export class LogPublisher extends Component<Record<never, never>, LogPublisherSt
 
   protected onStart(): Promise<void> {
     const dealer = createDealer({
-      linger: 0,
+      linger: this.#linger,
       immediate: true,
       sendTimeout: 0,
       // Room for the whole window, so a window of records never meets EAGAIN on a live connection.

@@ -6,17 +6,19 @@ import {
   deferred,
   durationOption,
   endpointsOption,
+  lingerOption,
   SocketLoop,
   ZgError,
   type ComponentOptions,
   type Deferred,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import { LOG_SIGNATURE, checkRecord, type StoredLogRecord } from "./record.js";
 import type { TailRequest } from "./log-broker.js";
 
 /** Options of {@link LogTail}. */
-export interface LogTailOptions extends ComponentOptions {
+export interface LogTailOptions extends ComponentOptions, LingerOptions {
   /** The log broker's endpoint(s). */
   broker: string | readonly string[];
   /** What to receive (level, app, replay since/last; follow). */
@@ -72,6 +74,7 @@ export interface LogTailStats {
  * ```
  */
 export class LogTail extends Component<Record<never, never>, LogTailStats> {
+  readonly #linger: number;
   readonly #endpoints: string[];
   readonly #request: Omit<TailRequest, "after">;
   readonly #silence: number;
@@ -96,6 +99,7 @@ export class LogTail extends Component<Record<never, never>, LogTailStats> {
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: LogTailOptions) {
     super("LogTail", options);
+    this.#linger = lingerOption(options.linger);
     this.#endpoints = endpointsOption("broker", options.broker);
     this.#request = options.request ?? {};
     this.#silence = durationOption("silence", options.silence, 3000, { min: 100 });
@@ -104,7 +108,7 @@ export class LogTail extends Component<Record<never, never>, LogTailStats> {
 
   protected onStart(): Promise<void> {
     const dealer = createDealer({
-      linger: 0,
+      linger: this.#linger,
       reconnectInterval: 100,
       reconnectMaxInterval: 1000,
       ...(this.#context === undefined ? {} : { context: this.#context }),
