@@ -7,6 +7,7 @@ import {
   endpointsOption,
   heartbeatIntervalOption,
   isZgError,
+  lingerOption,
   livenessOption,
   ReconnectingLink,
   systemClock,
@@ -15,6 +16,7 @@ import {
   type ComponentOptions,
   type DealerSocketOptions,
   type FrameLike,
+  type LingerOptions,
   type Message,
   type SendOutcome,
 } from "@zg/core";
@@ -27,7 +29,7 @@ import { decodeHeartbeat, encodeHeartbeat } from "./protocol/wire.js";
 import { TransportMonitor } from "./transport-heartbeat.js";
 
 /** Options of {@link HeartbeatDealer}. Durations in milliseconds. */
-export interface HeartbeatDealerOptions extends ComponentOptions {
+export interface HeartbeatDealerOptions extends ComponentOptions, LingerOptions {
   /**
    * Endpoint(s) of the {@link HeartbeatRouter} (or any peer speaking the wire
    * form) to connect to. Required; the deprecated `endpoints` is read when it is absent.
@@ -124,6 +126,7 @@ export interface HeartbeatDealerStats {
  * ```
  */
 export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatDealerStats> {
+  readonly #linger: number;
   readonly interval: number;
   readonly liveness: number;
   readonly #options: HeartbeatDealerOptions;
@@ -152,6 +155,7 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: HeartbeatDealerOptions) {
     super("HeartbeatDealer", options);
+    this.#linger = lingerOption(options.linger);
     this.#options = options;
     this.#endpoints = endpointsOption("router", options.router ?? options.endpoints);
     this.interval = heartbeatIntervalOption(
@@ -171,7 +175,7 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
       clock: this.#clock,
       socket: () => {
         const socket = createDealer({
-          linger: 0,
+          linger: this.#linger,
           immediate: true,
           ...(options.routingId === undefined ? {} : { routingId: options.routingId }),
           ...options.socket,
