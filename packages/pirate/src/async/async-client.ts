@@ -5,6 +5,7 @@ import {
   createDealer,
   endpointsOption,
   integerOption,
+  lingerOption,
   SocketLoop,
   toFrame,
   type ComponentOptions,
@@ -28,7 +29,7 @@ export interface AsyncClientOptions extends ComponentOptions {
   routingId?: string;
   /** Unread replies buffered before further ones are dropped (counted). @defaultValue {@link DEFAULT_ASYNC_CLIENT_BUFFER} */
   bufferLimit?: number;
-  /** Socket linger in ms. @defaultValue 0 */
+  /** Socket linger in ms (-1 = forever). @defaultValue `DEFAULT_LINGER` (0) from `@zg/core` */
   linger?: number;
 }
 
@@ -73,7 +74,7 @@ export class AsyncClient extends Component<AsyncClientEvents, AsyncClientStats> 
     super("AsyncClient", options);
     this.#endpoints = endpointsOption("server", options.server ?? options.endpoint);
     this.#routingId = options.routingId;
-    this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
+    this.#linger = lingerOption(options.linger);
     this.#replies = new AsyncQueue<Message>(
       integerOption("bufferLimit", options.bufferLimit, DEFAULT_ASYNC_CLIENT_BUFFER, { min: 1 }),
     );

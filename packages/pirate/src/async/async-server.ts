@@ -7,9 +7,10 @@ import {
   endpointsOption,
   integerOption,
   isZgError,
+  lingerOption,
   SocketLoop,
-  type Clock,
   type BoundEndpoints,
+  type Clock,
   type ComponentOptions,
   type Frame,
   type FrameLike,
@@ -51,7 +52,7 @@ export interface AsyncServerOptions<S> extends ComponentOptions {
   clientExpiry?: number;
   /** Most clients with state; requests from further new clients are refused (counted). @defaultValue {@link DEFAULT_MAX_CLIENTS} */
   maxClients?: number;
-  /** Socket linger in ms. @defaultValue 0 */
+  /** Socket linger in ms (-1 = forever). @defaultValue `DEFAULT_LINGER` (0) from `@zg/core` */
   linger?: number;
   /**
    * Largest inbound frame, bytes (ZMQ_MAXMSGSIZE; 0 = no limit): a client
@@ -134,7 +135,7 @@ export class AsyncServer<S = Record<string, unknown>> extends Component<
       DEFAULT_CLIENT_EXPIRY,
       { min: 10 },
     );
-    this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
+    this.#linger = lingerOption(options.linger);
     this.#maxMessageSize = socketMaxMessageSize(maxMessageSizeOption(options.maxMessageSize));
     this.#clients = new ClientStates<S>({
       expiry: this.clientExpiry,

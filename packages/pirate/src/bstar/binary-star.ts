@@ -8,6 +8,7 @@ import {
   EMPTY_FRAME,
   endpointsOption,
   isZgError,
+  lingerOption,
   ProtocolError,
   SocketLoop,
   splitEnvelope,
@@ -17,6 +18,7 @@ import {
   type Clock,
   type ComponentOptions,
   type Frame,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import { replyFrames, type RequestHandler } from "../common/handler.js";
@@ -54,7 +56,7 @@ export interface BinaryStarFrontendOptions {
 }
 
 /** Options of {@link BinaryStar}. Durations in milliseconds. */
-export interface BinaryStarOptions extends ComponentOptions {
+export interface BinaryStarOptions extends ComponentOptions, LingerOptions {
   /** Which of the pair this server is. */
   role: BinaryStarRole;
   /**
@@ -177,6 +179,7 @@ export type BinaryStarEvents = {
  * ```
  */
 export class BinaryStar extends Component<BinaryStarEvents, BinaryStarStats, BinaryStarEndpoints> {
+  readonly #linger: number;
   /** Which of the pair this server is. */
   readonly role: BinaryStarRole;
   /** State-publish interval, ms. */
@@ -211,6 +214,7 @@ export class BinaryStar extends Component<BinaryStarEvents, BinaryStarStats, Bin
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: BinaryStarOptions) {
     super("BinaryStar", options);
+    this.#linger = lingerOption(options.linger);
     if (options.role !== "primary" && options.role !== "backup") {
       throw new ZgError("ZG_INVALID_ARGUMENT", `role must be "primary" or "backup"`);
     }
@@ -292,13 +296,16 @@ export class BinaryStar extends Component<BinaryStarEvents, BinaryStarStats, Bin
 
   protected async onStart(): Promise<BinaryStarEndpoints> {
     this.#fsm = this.#newFsm();
-    const pub = this.own(createSocket(zmq.Publisher, { linger: 0 }));
+    const pub = this.own(createSocket(zmq.Publisher, { linger: this.#linger }));
     const [state] = (await bindAll(pub, [this.#stateEndpoint])) as [string];
     this.#pub = this.own(new SocketLoop(pub, { name: "state-pub", logger: this.logger }));
     this.#pub.start();
 
     const sub = this.own(
-      createSocket(zmq.Subscriber, { linger: 0, maxMessageSize: BSTAR_MAX_STATE_MESSAGE }),
+      createSocket(zmq.Subscriber, {
+        linger: this.#linger,
+        maxMessageSize: BSTAR_MAX_STATE_MESSAGE,
+      }),
     );
     sub.subscribe();
     sub.connect(this.#options.peer);
@@ -312,7 +319,10 @@ export class BinaryStar extends Component<BinaryStarEvents, BinaryStarStats, Bin
 
     if (this.#options.witness !== undefined) {
       const w = this.own(
-        createSocket(zmq.Subscriber, { linger: 0, maxMessageSize: BSTAR_MAX_STATE_MESSAGE }),
+        createSocket(zmq.Subscriber, {
+          linger: this.#linger,
+          maxMessageSize: BSTAR_MAX_STATE_MESSAGE,
+        }),
       );
       w.subscribe();
       w.connect(this.#options.witness);
@@ -327,7 +337,7 @@ export class BinaryStar extends Component<BinaryStarEvents, BinaryStarStats, Bin
 
     let frontend: string[] = [];
     if (this.#options.frontend !== undefined) {
-      const router = this.own(createRouter({ linger: 0 }));
+      const router = this.own(createRouter({ linger: this.#linger }));
       frontend = await bindAll(
         router,
         endpointsOption(

@@ -6,12 +6,14 @@ import {
   createSocket,
   durationOption,
   endpointsOption,
+  lingerOption,
   SocketLoop,
   systemClock,
   type BoundEndpoints,
   type Clock,
   type ComponentOptions,
   type Frame,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import {
@@ -59,7 +61,7 @@ export function decodeWitnessView(
 }
 
 /** Options of {@link BinaryStarWitness}. */
-export interface BinaryStarWitnessOptions extends ComponentOptions {
+export interface BinaryStarWitnessOptions extends ComponentOptions, LingerOptions {
   /** The primary's state PUB endpoint. */
   primary: string;
   /** The backup's state PUB endpoint. */
@@ -110,6 +112,7 @@ export class BinaryStarWitness extends Component<
   BinaryStarWitnessStats,
   BoundEndpoints
 > {
+  readonly #linger: number;
   readonly #bind: string;
   readonly #options: BinaryStarWitnessOptions;
   readonly #clock: Clock;
@@ -130,6 +133,7 @@ export class BinaryStarWitness extends Component<
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: BinaryStarWitnessOptions) {
     super("BinaryStarWitness", options);
+    this.#linger = lingerOption(options.linger);
     endpointsOption("primary", options.primary);
     endpointsOption("backup", options.backup);
     const bind = endpointsOption("endpoints", options.endpoints ?? options.bind);
@@ -158,12 +162,14 @@ export class BinaryStarWitness extends Component<
   }
 
   protected async onStart(): Promise<BoundEndpoints> {
-    const pub = this.own(createSocket(zmq.Publisher, { linger: 0 }));
+    const pub = this.own(createSocket(zmq.Publisher, { linger: this.#linger }));
     const [endpoint] = (await bindAll(pub, [this.#bind])) as [string];
     this.#pub = this.own(new SocketLoop(pub, { name: "witness-pub", logger: this.logger }));
     this.#pub.start();
     for (const side of ["primary", "backup"] as const) {
-      const sub = this.own(createSocket(zmq.Subscriber, { linger: 0, maxMessageSize: 64 }));
+      const sub = this.own(
+        createSocket(zmq.Subscriber, { linger: this.#linger, maxMessageSize: 64 }),
+      );
       sub.subscribe();
       sub.connect(this.#options[side]);
       this.own(

@@ -5,11 +5,13 @@ import {
   endpointsOption,
   isZgError,
   LatencyWindow,
+  lingerOption,
   ZgError,
   type Clock,
   type ComponentOptions,
   type FrameLike,
   type LatencySummary,
+  type LingerOptions,
   type Message,
   type PendingRequestsStats,
 } from "@zg/core";
@@ -38,7 +40,7 @@ export const DEFAULT_FL3_RESEND_INTERVAL = 1000;
 export const DEFAULT_FL3_CONNECT_PING = 100;
 
 /** Options every Freelance client takes. Durations in milliseconds. */
-export interface FreelanceCommonOptions extends ComponentOptions {
+export interface FreelanceCommonOptions extends ComponentOptions, LingerOptions {
   /**
    * Server endpoints, in priority order (model 3: each must equal that
    * server's identity). Required; the deprecated `endpoints` is read when it is absent.
@@ -153,6 +155,8 @@ export abstract class FreelanceClientBase extends Component<
   }
   /** Model 1: per-attempt timeout; models 2–3: global timeout, ms. */
   readonly timeout: number;
+  /** Linger of the client's sockets, ms. */
+  protected readonly linger: number;
   /** The injected clock, if any. */
   protected readonly clock: Clock | undefined;
   readonly #latency = new LatencyWindow();
@@ -160,6 +164,7 @@ export abstract class FreelanceClientBase extends Component<
 
   constructor(name: string, options: FreelanceCommonOptions, defaultTimeout: number) {
     super(name, options);
+    this.linger = lingerOption(options.linger);
     this.servers = endpointsOption("servers", options.servers ?? options.endpoints);
     this.timeout = durationOption("timeout", options.timeout, defaultTimeout, { min: 1 });
     this.clock = options.clock;

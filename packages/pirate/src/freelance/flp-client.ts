@@ -70,7 +70,7 @@ export class FreelanceFlpClient extends FreelanceClientBase {
 
   /** Connects the ROUTER to every server and starts pinging. */
   protected onStart(): Promise<void> {
-    const socket = this.own(createRouter({ linger: 0 }));
+    const socket = this.own(createRouter({ linger: this.linger }));
     connectAll(socket, this.servers);
     const core = new FlpClientCore({
       endpoints: this.servers,

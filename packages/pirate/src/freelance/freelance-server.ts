@@ -4,12 +4,12 @@ import {
   Component,
   createRouter,
   EMPTY_FRAME,
-  integerOption,
+  endpointsOption,
   isZgError,
+  lingerOption,
   ProtocolError,
   SocketLoop,
   splitEnvelope,
-  endpointsOption,
   type BoundEndpoints,
   type ComponentOptions,
   type Frame,
@@ -43,7 +43,7 @@ export interface FreelanceServerOptions extends ComponentOptions {
   model?: FreelanceModel;
   /** Handles a request body; must be idempotent, clients may send duplicates. */
   handler: RequestHandler;
-  /** Socket linger in ms. @defaultValue 0 */
+  /** Socket linger in ms (-1 = forever). @defaultValue `DEFAULT_LINGER` (0) from `@zg/core` */
   linger?: number;
   /**
    * Largest inbound frame, bytes (ZMQ_MAXMSGSIZE; 0 = no limit): a client
@@ -124,7 +124,7 @@ export class FreelanceServer extends Component<
     this.#publicEndpoint = options.publicEndpoint;
     assertArgument(typeof options.handler === "function", "handler must be a function");
     this.#handler = options.handler;
-    this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
+    this.#linger = lingerOption(options.linger);
     this.#maxMessageSize = socketMaxMessageSize(maxMessageSizeOption(options.maxMessageSize));
   }
 

@@ -84,6 +84,7 @@ export class FreelanceSequentialClient extends FreelanceClientBase {
         : this.servers;
     let attempt = 0;
     const lazy = new LazySocket({
+      linger: this.linger,
       endpoints: () => [plan[attempt - 1] as string],
       onMessage: (m, current) => {
         if (!current || m[0]?.length !== 0 || m.length < 2) this.#stats.staleReplies++;

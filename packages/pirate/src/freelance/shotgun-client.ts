@@ -54,7 +54,7 @@ export class FreelanceShotgunClient extends FreelanceClientBase {
 
   /** Connects the DEALER to every server. */
   protected onStart(): Promise<void> {
-    const socket = this.own(createDealer({ linger: 0, sendTimeout: 0 }));
+    const socket = this.own(createDealer({ linger: this.linger, sendTimeout: 0 }));
     connectAll(socket, this.servers);
     this.#loop = this.own(
       new SocketLoop(socket, {

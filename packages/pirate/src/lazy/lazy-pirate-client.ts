@@ -4,10 +4,12 @@ import {
   durationOption,
   endpointsOption,
   integerOption,
+  lingerOption,
   ZgError,
   type Clock,
   type ComponentOptions,
   type FrameLike,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import { bodyFrames } from "../common/handler.js";
@@ -20,7 +22,7 @@ export const DEFAULT_LAZY_PIRATE_TIMEOUT = 2500;
 export const DEFAULT_LAZY_PIRATE_ATTEMPTS = 3;
 
 /** Options of {@link LazyPirateClient}. Durations in milliseconds. */
-export interface LazyPirateClientOptions extends ComponentOptions {
+export interface LazyPirateClientOptions extends ComponentOptions, LingerOptions {
   /**
    * The server's (or queue frontend's) endpoint. Required; the deprecated
    * `endpoint` is read when it is absent.
@@ -127,6 +129,7 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
       max: 1000,
     });
     this.#socket = new LazySocket({
+      linger: lingerOption(options.linger),
       endpoints: () => [this.server],
       onMessage: (m, current) => this.#core.receive(m, current),
       name: "client",

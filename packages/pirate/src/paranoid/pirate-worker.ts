@@ -9,8 +9,8 @@ import {
   durationOption,
   endpointsOption,
   heartbeatIntervalOption,
-  integerOption,
   isZgError,
+  lingerOption,
   livenessOption,
   ReconnectingLink,
   wrapEnvelope,
@@ -48,7 +48,7 @@ export interface PirateWorkerOptions extends ComponentOptions {
   reconnectMaxDelay?: number;
   /** Routing id for every socket; libzmq's generated id (a fresh one per socket) when omitted. */
   routingId?: string;
-  /** Socket linger in ms. @defaultValue 0 */
+  /** Socket linger in ms (-1 = forever). @defaultValue `DEFAULT_LINGER` (0) from `@zg/core` */
   linger?: number;
   /** Time source of heartbeats and reconnect delays. @defaultValue systemClock */
   clock?: Clock;
@@ -153,7 +153,7 @@ export class PirateWorker extends Component<PirateWorkerEvents, PirateWorkerStat
     );
     const backoff = new Backoff({ initial: delay, max: maxDelay });
     const routingId = options.routingId;
-    const linger = integerOption("linger", options.linger, 0, { min: -1 });
+    const linger = lingerOption(options.linger);
     const link: ReconnectingLink = new ReconnectingLink({
       name: "worker",
       logger: this.logger,

@@ -5,8 +5,8 @@ import {
   createDealer,
   EMPTY_FRAME,
   endpointsOption,
-  integerOption,
   isZgError,
+  lingerOption,
   ProtocolError,
   SocketLoop,
   splitEnvelope,
@@ -29,7 +29,7 @@ export interface SimplePirateWorkerOptions extends ComponentOptions {
   handler: RequestHandler;
   /** Routing id of the worker socket (`spworker` uses `%04X-%04X`); libzmq's generated id when omitted. */
   routingId?: string;
-  /** Socket linger in ms. @defaultValue 0 */
+  /** Socket linger in ms (-1 = forever). @defaultValue `DEFAULT_LINGER` (0) from `@zg/core` */
   linger?: number;
 }
 
@@ -86,7 +86,7 @@ export class SimplePirateWorker extends Component<
     assertArgument(typeof options.handler === "function", "handler must be a function");
     this.#handler = options.handler;
     this.#routingId = options.routingId;
-    this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
+    this.#linger = lingerOption(options.linger);
   }
 
   /** Connects and sends READY. */
