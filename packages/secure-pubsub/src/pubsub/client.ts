@@ -6,12 +6,15 @@ import {
   deferred,
   durationOption,
   ExpiryTable,
+  lingerOption,
   SocketLoop,
   toFrame,
   ZgError,
+  type Clock,
   type ComponentOptions,
   type Deferred,
   type FrameLike,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import { signingKeyPair } from "../cert.js";
@@ -64,7 +67,7 @@ export interface ClientStats {
 }
 
 /** Options of {@link SecurePubSubClient}. */
-export interface SecurePubSubClientOptions extends ComponentOptions {
+export interface SecurePubSubClientOptions extends ComponentOptions, LingerOptions {
   /** The broker's endpoint. Required; the deprecated `endpoint` is read when it is absent. */
   broker?: string;
   /** @deprecated Since 0.2: use {@link SecurePubSubClientOptions.broker} (same meaning). */
@@ -73,6 +76,8 @@ export interface SecurePubSubClientOptions extends ComponentOptions {
   secretKey: string;
   /** The entitlement token issued for this identity. */
   token: Uint8Array;
+  /** Time source of request timeouts. @defaultValue systemClock */
+  clock?: Clock;
   /** The broker's CURVE public key: set it to use CURVE (required when the broker uses it). */
   serverKey?: string;
   /** PING when nothing was sent for this long, ms. @defaultValue {@link DEFAULT_REFRESH_INTERVAL} */
@@ -91,6 +96,7 @@ export interface SecurePubSubClientOptions extends ComponentOptions {
  * refreshes its entry with PINGs. `start()` resolves once logged in.
  */
 export class SecurePubSubClient extends Component<ClientEvents, ClientStats> {
+  readonly #linger: number;
   readonly #o: SecurePubSubClientOptions;
   readonly #broker: string;
   readonly #sign: ReturnType<typeof signingKeyPair>;
@@ -115,6 +121,7 @@ export class SecurePubSubClient extends Component<ClientEvents, ClientStats> {
 
   constructor(options: SecurePubSubClientOptions) {
     super("secure-pubsub-client", options);
+    this.#linger = lingerOption(options.linger);
     const broker = options?.broker ?? options?.endpoint;
     if (typeof broker !== "string") throw new ZgError("ZG_INVALID_ARGUMENT", "broker is required");
     this.#broker = broker;
@@ -193,7 +200,7 @@ export class SecurePubSubClient extends Component<ClientEvents, ClientStats> {
 
   protected async onStart(): Promise<void> {
     const socket = createDealer({
-      linger: 0,
+      linger: this.#linger,
       reconnectInterval: 100,
       ...(this.#o.context === undefined ? {} : { context: this.#o.context }),
     });
@@ -206,6 +213,7 @@ export class SecurePubSubClient extends Component<ClientEvents, ClientStats> {
     }
     this.#expiry = this.own(
       new ExpiryTable<string>({
+        ...(this.#o.clock === undefined ? {} : { clock: this.#o.clock }),
         onExpire: (rid) => {
           this.#stats.timeouts++;
           this.#pending
