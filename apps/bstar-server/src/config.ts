@@ -103,7 +103,7 @@ export function starOptions(
   const ports = GUIDE_PORTS[role];
   return {
     role,
-    stateBind: values.stateBind ?? `tcp://127.0.0.1:${ports.state}`,
+    state: values.stateBind ?? `tcp://127.0.0.1:${ports.state}`,
     peer: values.peer ?? `tcp://127.0.0.1:${ports.peer}`,
     heartbeat: values.heartbeat,
     ...(values.witness === undefined ? {} : { witness: values.witness }),

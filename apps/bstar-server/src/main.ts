@@ -22,7 +22,7 @@ const app = defineApp({
         new BinaryStarWitness({
           primary,
           backup,
-          bind: ctx.options.witnessBind,
+          endpoints: ctx.options.witnessBind,
           heartbeat: ctx.options.heartbeat,
           logger: ctx.logger,
         }),
@@ -37,7 +37,7 @@ const app = defineApp({
         ...star,
         logger: ctx.logger,
         // The echo body is the request: idempotent, so a request re-sent after a failover is safe.
-        frontend: { bind: frontendBind, handler: (body) => body },
+        frontend: { endpoints: frontendBind, handler: (body) => body },
       }),
     );
     const endpoints = await server.start();

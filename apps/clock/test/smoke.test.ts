@@ -21,7 +21,7 @@ describe("zg-clock (built bin)", () => {
     const [endpoint] = ready.endpoints["clock"] ?? [];
     expect(endpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
 
-    const client = closeAfter(new ClockClient({ endpoints: endpoint ?? "" }));
+    const client = closeAfter(new ClockClient({ device: endpoint ?? "" }));
     await client.start();
     const ticks: Tick[] = [];
     for await (const t of client.ticks("50ms")) if (ticks.push(t) >= 5) break;
@@ -47,7 +47,7 @@ describe("zg-clock (built bin)", () => {
     ]);
     const ready = await app.ready();
     const tail = closeAfter(
-      new LogTail({ endpoints: logEndpoint ?? "", request: { app: "clock", last: 10 } }),
+      new LogTail({ broker: logEndpoint ?? "", request: { app: "clock", last: 10 } }),
     );
     await tail.start();
     const got: TailItem[] = [];

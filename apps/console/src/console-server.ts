@@ -175,7 +175,7 @@ export class ConsoleServer extends Component<
     if (this.#options.logs !== undefined && this.#options.logs.length > 0) {
       const tail = this.own(
         new LogTail({
-          endpoints: this.#options.logs,
+          broker: this.#options.logs,
           request: { level: this.#options.logLevel ?? "warn", last: 200 },
           logger: this.logger,
         }),

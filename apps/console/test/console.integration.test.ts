@@ -172,7 +172,7 @@ describe("ConsoleServer", () => {
     );
     const { presence } = await console_.start();
     const robot = (): HeartbeatDealer =>
-      new HeartbeatDealer({ endpoints: presence, interval: 50, routingId: "robot-1" });
+      new HeartbeatDealer({ router: presence, interval: 50, routingId: "robot-1" });
     const first = robot();
     await first.start();
     await waitFor(() => console_.model.snapshot(Date.now()).presence[0]?.state === "alive", {
@@ -188,7 +188,7 @@ describe("ConsoleServer", () => {
       what: "robot-1 returned",
     });
 
-    const publisher = closeAfter(new LogPublisher({ endpoints: logEndpoint, app: "billing" }));
+    const publisher = closeAfter(new LogPublisher({ broker: logEndpoint, app: "billing" }));
     await publisher.start();
     publisher.log("info", "not shown: below warn");
     publisher.log("warn", "card declined");

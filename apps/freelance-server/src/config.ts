@@ -44,7 +44,7 @@ export const options = {
 export function serverOptions(values: OptionValues<typeof options>): FreelanceServerOptions {
   const ok = Buffer.from("OK");
   return {
-    endpoint: values.endpoint[0] ?? "",
+    endpoints: values.endpoint[0] ?? "",
     ...(values.publicEndpoint === undefined ? {} : { publicEndpoint: values.publicEndpoint }),
     model: values.model as FreelanceModel,
     maxMessageSize: values.maxMessageSize,

@@ -21,7 +21,7 @@ describe("zg-freelance-server (built bin)", () => {
     const [endpoint] = ready.endpoints["server"] ?? [];
     expect(endpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
 
-    const client = closeAfter(new FreelanceClient({ endpoints: [endpoint ?? ""], model: 3 }));
+    const client = closeAfter(new FreelanceClient({ servers: [endpoint ?? ""], model: 3 }));
     await client.start();
     const reply = await client.request(["hello"]);
     expect(reply.map(String)).toEqual(["OK"]);

@@ -36,7 +36,7 @@ describe("zg-lb-broker (built bin)", () => {
       await worker.send(request);
     })();
     const client = closeAfter(
-      new LazyPirateClient({ endpoint: frontend ?? "", timeout: 2500, attempts: 3 }),
+      new LazyPirateClient({ server: frontend ?? "", timeout: 2500, attempts: 3 }),
     );
     await client.start();
     const reply = await client.request(["hello"]);

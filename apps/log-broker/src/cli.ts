@@ -103,7 +103,7 @@ if (values["no-follow"] === true) request.follow = false;
 const broker = values.broker ?? process.env["ZG_LOG_BROKER"] ?? DEFAULT_LOG_ENDPOINT;
 if (!/^(tcp|ipc|inproc):\/\/./.test(broker)) fail(`--broker: not a ZeroMQ endpoint: "${broker}"`);
 
-const tail = new LogTail({ endpoints: broker, request });
+const tail = new LogTail({ broker: broker, request });
 await tail.start();
 const color = values.json !== true && process.stdout.isTTY === true;
 let heard = false;

@@ -16,7 +16,7 @@ describe("zg-log-broker and zg-log tail (built bins)", () => {
     const [endpoint] = ready.endpoints["endpoint"] ?? [];
     expect(ready).toMatchObject({ app: "log-broker", dir, stored: 0 });
 
-    const pub = closeAfter(new LogPublisher({ endpoints: endpoint ?? "", app: "shop" }));
+    const pub = closeAfter(new LogPublisher({ broker: endpoint ?? "", app: "shop" }));
     await pub.start();
     for (let i = 0; i < 20; i++) pub.log(i % 2 === 0 ? "info" : "warn", `event ${i}`, { i });
     await waitFor(() => pub.stats().acknowledged === 20, { what: "20 records acknowledged" });

@@ -24,11 +24,11 @@ describe("zg-ppqueue (built bin)", () => {
     expect(frontend).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
 
     const worker = closeAfter(
-      new PirateWorker({ endpoint: backend ?? "", heartbeatInterval: 250, handler: (m) => m }),
+      new PirateWorker({ queue: backend ?? "", heartbeatInterval: 250, handler: (m) => m }),
     );
     await worker.start();
     const client = closeAfter(
-      new LazyPirateClient({ endpoint: frontend ?? "", timeout: 2500, attempts: 3 }),
+      new LazyPirateClient({ server: frontend ?? "", timeout: 2500, attempts: 3 }),
     );
     await client.start();
     const reply = await client.request(["hello"]);

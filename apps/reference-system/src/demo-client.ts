@@ -114,7 +114,7 @@ const opts = { signal: stop.signal };
 const echo = new MajordomoClient({ broker: at(values.mdp) });
 const slow = new MajordomoClient({ broker: at(values.mdp) });
 const titanic = new TitanicClient({ broker: at(values.titanic) });
-const ppp = new LazyPirateClient({ endpoint: at(values.ppp) });
+const ppp = new LazyPirateClient({ server: at(values.ppp) });
 for (const c of [echo, slow, titanic, ppp]) {
   await c.start();
   closers.push(() => c.close());

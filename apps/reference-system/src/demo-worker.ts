@@ -86,7 +86,7 @@ const presence =
   presenceEndpoints === undefined
     ? undefined
     : new HeartbeatDealer({
-        endpoints: presenceEndpoints,
+        router: presenceEndpoints,
         interval: Number(values["presence-interval"]),
         ...(values.name === undefined ? {} : { routingId: values.name }),
       });
@@ -96,7 +96,11 @@ const closePresence = async (): Promise<void> => {
 };
 
 if (values.kind === "ppp") {
-  const worker = new PirateWorker({ endpoint, heartbeatInterval, handler: (m) => handle(m) });
+  const worker = new PirateWorker({
+    queue: endpoint,
+    heartbeatInterval,
+    handler: (m) => handle(m),
+  });
   let connects = 0;
   worker.on("queue:connected", () => {
     connects += 1;

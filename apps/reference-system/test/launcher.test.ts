@@ -62,9 +62,9 @@ describe("reference-system launcher (built)", () => {
       "via majordomo",
     ]);
 
-    const ppWorker = closeAfter(new PirateWorker({ endpoint: backend, handler: (r) => r }));
+    const ppWorker = closeAfter(new PirateWorker({ queue: backend, handler: (r) => r }));
     await ppWorker.start();
-    const ppClient = closeAfter(new LazyPirateClient({ endpoint: frontend }));
+    const ppClient = closeAfter(new LazyPirateClient({ server: frontend }));
     await ppClient.start();
     expect((await ppClient.request(["via ppqueue"])).map(String)).toEqual(["via ppqueue"]);
 

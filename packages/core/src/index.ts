@@ -44,8 +44,11 @@ export {
   createDealer,
   createRouter,
   createSocket,
+  DEFAULT_LINGER,
   endpointsOption,
+  lingerOption,
   type BaseSocketOptions,
+  type LingerOptions,
   type DealerSocketOptions,
   type RouterSocketOptions,
 } from "./sockets.js";

@@ -147,6 +147,41 @@ export function connectAll(socket: zmq.Socket, endpoints: readonly string[]): vo
   }
 }
 
+/**
+ * Default `linger` of every socket a zg component creates, in ms: 0, queued
+ * messages are dropped at close. The Guide's reliable patterns set linger 0
+ * on the sockets they close and reopen (Lazy Pirate `lpclient`, Paranoid
+ * Pirate `ppworker`: "zmq_setsockopt (client, ZMQ_LINGER, &linger, ...)" with
+ * `linger = 0`), and zg's close() must never hang on an absent peer.
+ */
+export const DEFAULT_LINGER = 0;
+
+/** The `linger` option every component that owns sockets accepts. */
+export interface LingerOptions {
+  /**
+   * ms the component's sockets keep unsent messages after close (-1 = wait
+   * forever, not advised). @defaultValue {@link DEFAULT_LINGER}
+   */
+  linger?: number;
+}
+
+/**
+ * Validates a `linger` option: an integer ≥ -1 (ms; -1 = forever).
+ *
+ * @returns `value`, or {@link DEFAULT_LINGER} when undefined.
+ * @throws {@link ZgError} `ZG_INVALID_ARGUMENT`.
+ */
+export function lingerOption(value: number | undefined, name = "linger"): number {
+  if (value === undefined) return DEFAULT_LINGER;
+  if (!Number.isSafeInteger(value) || value < -1 || value > 86_400_000) {
+    throw new ZgError(
+      "ZG_INVALID_ARGUMENT",
+      `${name} must be an integer number of milliseconds ≥ -1, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
 /** Validates an endpoint list option (each with {@link validateEndpoint}). @throws {@link ZgError} `ZG_INVALID_ARGUMENT`. */
 export function endpointsOption(
   name: string,

@@ -53,7 +53,7 @@ export async function zgClock(period: number, count: number): Promise<ClockRun> 
   const {
     endpoints: [endpoint],
   } = await device.start();
-  const client = new ClockClient({ endpoints: endpoint ?? "" });
+  const client = new ClockClient({ device: endpoint ?? "" });
   await client.start();
   const errors: number[] = [];
   for await (const t of client.ticks(period)) {

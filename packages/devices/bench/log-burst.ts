@@ -25,7 +25,7 @@ const {
   endpoints: [endpoint],
 } = await broker.start();
 const pub = new LogPublisher({
-  endpoints: endpoint ?? "",
+  broker: endpoint ?? "",
   app: "burst",
   buffer: 50_000,
   window: 5000,

@@ -56,10 +56,10 @@ export async function zgLog(n: number): Promise<number> {
   const {
     endpoints: [endpoint],
   } = await broker.start();
-  const tail = new LogTail({ endpoints: endpoint ?? "" });
+  const tail = new LogTail({ broker: endpoint ?? "" });
   await tail.start();
   await new Promise((r) => setTimeout(r, 200));
-  const pub = new LogPublisher({ endpoints: endpoint ?? "", app: "bench", buffer: n + 1 });
+  const pub = new LogPublisher({ broker: endpoint ?? "", app: "bench", buffer: n + 1 });
   await pub.start();
   const t0 = performance.now();
   const logging = (async () => {

@@ -35,7 +35,7 @@ describe("ClockDevice + ClockClient", () => {
       endpoints: [endpoint],
     } = await device.start();
     const tReady = performance.now();
-    const client = closeAfter(new ClockClient({ endpoints: endpoint ?? "" }));
+    const client = closeAfter(new ClockClient({ device: endpoint ?? "" }));
     await client.start();
 
     const ticks: Tick[] = [];
@@ -99,7 +99,7 @@ describe("ClockDevice + ClockClient", () => {
       args: [JSON.stringify({ resolutions: [`${P}ms`] })],
     });
     const endpoint = child.endpoints["clock"] as string;
-    const client = closeAfter(new ClockClient({ endpoints: endpoint }));
+    const client = closeAfter(new ClockClient({ device: endpoint }));
     await client.start();
     const ticks: Tick[] = [];
     for await (const tick of client.ticks(P)) {
@@ -137,12 +137,12 @@ describe("ClockDevice + ClockClient", () => {
     const {
       endpoints: [endpoint],
     } = await device.start();
-    const client = closeAfter(new ClockClient({ endpoints: endpoint ?? "", tickBuffer: 3 }));
+    const client = closeAfter(new ClockClient({ device: endpoint ?? "", tickBuffer: 3 }));
     await client.start();
     const it = client.ticks(P)[Symbol.asyncIterator]();
     const a = (await it.next()).value as Tick;
     // Ticks pass, counted by a second client with the default buffer (its drops are not this client's).
-    const counter = closeAfter(new ClockClient({ endpoints: endpoint ?? "" }));
+    const counter = closeAfter(new ClockClient({ device: endpoint ?? "" }));
     await counter.start();
     const fast = counter.ticks(P);
     let seen = 0;
@@ -162,13 +162,13 @@ describe("ClockDevice + ClockClient", () => {
     const zmq = await import("zeromq");
     const pub = new zmq.Publisher({ linger: 0 });
     await pub.bind(tcpEndpoint());
-    const client = closeAfter(new ClockClient({ endpoints: pub.lastEndpoint ?? "" }));
+    const client = closeAfter(new ClockClient({ device: pub.lastEndpoint ?? "" }));
     await client.start();
     const device = closeAfter(new ClockDevice({ endpoints: tcpEndpoint(), resolutions: [P] }));
     const {
       endpoints: [ep],
     } = await device.start();
-    const c2 = closeAfter(new ClockClient({ endpoints: [pub.lastEndpoint ?? "", ep ?? ""] }));
+    const c2 = closeAfter(new ClockClient({ device: [pub.lastEndpoint ?? "", ep ?? ""] }));
     await c2.start();
     const iter = c2.ticks(P);
     const garbage = setInterval(() => {

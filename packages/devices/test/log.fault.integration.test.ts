@@ -38,7 +38,7 @@ it("5 publisher processes, 3 filtered subscribers, broker killed -9 and restarte
   ];
   const got: TailItem[][] = filters.map(() => []);
   const tails = filters.map((request) =>
-    closeAfter(new LogTail({ endpoints: endpoint, request, silence: 1500 })),
+    closeAfter(new LogTail({ broker: endpoint, request, silence: 1500 })),
   );
   for (const t of tails) await t.start();
   const following = tails.map((t, i) => follow(t, got[i] as TailItem[]));
@@ -113,7 +113,7 @@ it("5 publisher processes, 3 filtered subscribers, broker killed -9 and restarte
   ).toBe(false);
   // Replay from T (the kill): exactly the stored records with time ≥ T, in order, then the end.
   const replay = closeAfter(
-    new LogTail({ endpoints: endpoint, request: { since: killedAt, follow: false } }),
+    new LogTail({ broker: endpoint, request: { since: killedAt, follow: false } }),
   );
   await replay.start();
   const replayed: TailItem[] = [];

@@ -42,8 +42,8 @@ describe("LogBroker + LogPublisher + LogTail", () => {
       endpoints: [endpoint],
     } = await broker.start();
     const ep = endpoint ?? "";
-    const billing = closeAfter(new LogPublisher({ endpoints: ep, app: "billing" }));
-    const web = closeAfter(new LogPublisher({ endpoints: ep, app: "web" }));
+    const billing = closeAfter(new LogPublisher({ broker: ep, app: "billing" }));
+    const web = closeAfter(new LogPublisher({ broker: ep, app: "web" }));
     await billing.start();
     await web.start();
     const levels = ["debug", "info", "warn", "error"] as const;
@@ -58,7 +58,7 @@ describe("LogBroker + LogPublisher + LogTail", () => {
 
     // A warn+ subscriber for billing: replay the last 20 matching, then live.
     const tail = closeAfter(
-      new LogTail({ endpoints: ep, request: { level: "warn", app: "billing", last: 20 } }),
+      new LogTail({ broker: ep, request: { level: "warn", app: "billing", last: 20 } }),
     );
     await tail.start();
     const first = collect(tail, (items) => items.length >= 40);
@@ -100,7 +100,7 @@ describe("LogBroker + LogPublisher + LogTail", () => {
     const {
       endpoints: [ep],
     } = await broker.start();
-    const p = closeAfter(new LogPublisher({ endpoints: ep ?? "", app: "a" }));
+    const p = closeAfter(new LogPublisher({ broker: ep ?? "", app: "a" }));
     await p.start();
     for (let i = 0; i < 50; i++) p.log("info", `early ${i}`);
     await waitFor(() => broker.stats().stored === 50, { what: "early stored" });
@@ -109,7 +109,7 @@ describe("LogBroker + LogPublisher + LogTail", () => {
     for (let i = 0; i < 30; i++) p.log("info", `late ${i}`);
     await waitFor(() => broker.stats().stored === 80, { what: "late stored" });
     const tail = closeAfter(
-      new LogTail({ endpoints: ep ?? "", request: { since: T, follow: false } }),
+      new LogTail({ broker: ep ?? "", request: { since: T, follow: false } }),
     );
     await tail.start();
     const items = await collect(tail, () => false);
@@ -126,7 +126,7 @@ describe("LogBroker + LogPublisher + LogTail", () => {
     const {
       endpoints: [ep],
     } = await broker.start();
-    const p = closeAfter(new LogPublisher({ endpoints: ep ?? "", app: "burst" }));
+    const p = closeAfter(new LogPublisher({ broker: ep ?? "", app: "burst" }));
     await p.start();
     for (let i = 0; i < 2000; i++) p.log("info", "x".repeat(100), { i });
     await waitFor(() => broker.stats().stored === 2000, { what: "burst stored" });
@@ -140,7 +140,7 @@ describe("LogBroker + LogPublisher + LogTail", () => {
     const nobody = gone.lastEndpoint ?? "";
     gone.close(); // nothing listens there now
     const lonely = closeAfter(
-      new LogPublisher({ endpoints: nobody, app: "lonely", buffer: 100, closeTimeout: 0 }),
+      new LogPublisher({ broker: nobody, app: "lonely", buffer: 100, closeTimeout: 0 }),
     );
     await lonely.start();
     const t0 = performance.now();
@@ -220,7 +220,7 @@ describe("LogBroker + LogPublisher + LogTail", () => {
     await waitFor(() => broker.stats().protocolErrors === bad.length, {
       what: "every bad message counted",
     });
-    const p = closeAfter(new LogPublisher({ endpoints: ep ?? "", app: "after" }));
+    const p = closeAfter(new LogPublisher({ broker: ep ?? "", app: "after" }));
     await p.start();
     p.log("info", "still here");
     await waitFor(() => broker.stats().stored === 1, { what: "stored after the garbage" });

@@ -9,6 +9,7 @@ import {
   endpointsOption,
   heartbeatIntervalOption,
   integerOption,
+  lingerOption,
   livenessOption,
   SocketLoop,
   validateEndpoint,
@@ -16,6 +17,7 @@ import {
   type Clock,
   type ComponentOptions,
   type Frame,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import {
@@ -37,7 +39,7 @@ import {
 import { decodePipeline, encodePipeline } from "./protocol/pipeline.js";
 
 /** Options of {@link HarmonyClient}. Durations in ms. */
-export interface HarmonyClientOptions extends ComponentOptions {
+export interface HarmonyClientOptions extends ComponentOptions, LingerOptions {
   /** The collector's endpoint (the client connects a DEALER to it). */
   collector: string;
   /** Endpoints the client binds for workers (the notes' ventilator). @defaultValue `["tcp://127.0.0.1:*"]` */
@@ -82,6 +84,7 @@ export class HarmonyClient extends Component<
   HarmonyClientStats,
   BoundEndpoints
 > {
+  readonly #linger: number;
   /** This client's id at the collector. */
   readonly clientId: string;
   readonly #options: HarmonyClientOptions;
@@ -95,6 +98,7 @@ export class HarmonyClient extends Component<
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: HarmonyClientOptions) {
     super("HarmonyClient", options);
+    this.#linger = lingerOption(options.linger);
     this.#options = options;
     validateEndpoint("collector", options.collector);
     this.#endpoints = endpointsOption("endpoints", options.endpoints ?? ["tcp://127.0.0.1:*"]);
@@ -178,7 +182,7 @@ export class HarmonyClient extends Component<
 
   protected async onStart(): Promise<BoundEndpoints> {
     const router = createRouter({
-      linger: 0,
+      linger: this.#linger,
       maxMessageSize: this.#maxMessageSize,
       sendHighWaterMark: 100_000,
     });
@@ -191,7 +195,7 @@ export class HarmonyClient extends Component<
       }),
     );
     const dealer = createDealer({
-      linger: 0,
+      linger: this.#linger,
       maxMessageSize: this.#maxMessageSize,
       sendHighWaterMark: 100_000,
       receiveHighWaterMark: 100_000,

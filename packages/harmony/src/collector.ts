@@ -6,10 +6,12 @@ import {
   durationOption,
   endpointsOption,
   integerOption,
+  lingerOption,
   SocketLoop,
   type BoundEndpoints,
   type Clock,
   type ComponentOptions,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import {
@@ -28,7 +30,7 @@ import {
 import { decodePipeline, encodePipeline } from "./protocol/pipeline.js";
 
 /** Options of {@link HarmonyCollector}. Durations in ms. */
-export interface HarmonyCollectorOptions extends ComponentOptions {
+export interface HarmonyCollectorOptions extends ComponentOptions, LingerOptions {
   /** Endpoints to bind; clients and workers both connect here. @defaultValue `["tcp://127.0.0.1:*"]` */
   endpoints?: string | readonly string[];
   /** Ask for missing numbers after END once no result came for this long. @defaultValue {@link DEFAULT_MISSING_AFTER} */
@@ -65,6 +67,7 @@ export class HarmonyCollector extends Component<
   HarmonyCollectorStats,
   BoundEndpoints
 > {
+  readonly #linger: number;
   readonly #endpoints: string[];
   readonly #core: CollectorCore;
   readonly #maxMessageSize: number;
@@ -73,6 +76,7 @@ export class HarmonyCollector extends Component<
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: HarmonyCollectorOptions = {}) {
     super("HarmonyCollector", options);
+    this.#linger = lingerOption(options.linger);
     this.#endpoints = endpointsOption("endpoints", options.endpoints ?? ["tcp://127.0.0.1:*"]);
     this.#maxMessageSize = integerOption(
       "maxMessageSize",
@@ -125,7 +129,7 @@ export class HarmonyCollector extends Component<
 
   protected async onStart(): Promise<BoundEndpoints> {
     const router = createRouter({
-      linger: 0,
+      linger: this.#linger,
       maxMessageSize: this.#maxMessageSize,
       sendHighWaterMark: 100_000,
       receiveHighWaterMark: 100_000,

@@ -6,10 +6,12 @@ import {
   createDealer,
   durationOption,
   integerOption,
+  lingerOption,
   SocketLoop,
   validateEndpoint,
   ZgError,
   type ComponentOptions,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import { CreditReceiver } from "./credit-window.js";
@@ -29,7 +31,7 @@ export const DEFAULT_FILE_TIMEOUT = 2500;
 export const DEFAULT_FILE_ATTEMPTS = 20;
 
 /** Options of {@link FileClient}. */
-export interface FileClientOptions extends ComponentOptions {
+export interface FileClientOptions extends ComponentOptions, LingerOptions {
   /** The server's endpoint. */
   server: string;
   /** Bytes requested ahead of what was written (the credit). @defaultValue {@link DEFAULT_FILE_CREDIT} */
@@ -114,6 +116,7 @@ interface Inbox {
  * ```
  */
 export class FileClient extends Component<FileClientEvents, FileClientStats> {
+  readonly #linger: number;
   readonly #server: string;
   readonly #credit: number;
   readonly #chunk: number;
@@ -135,6 +138,7 @@ export class FileClient extends Component<FileClientEvents, FileClientStats> {
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: FileClientOptions) {
     super("FileClient", options);
+    this.#linger = lingerOption(options.linger);
     validateEndpoint("server", options.server);
     this.#server = options.server;
     this.#chunk = integerOption("chunkSize", options.chunkSize, DEFAULT_FILE_CHUNK, {
@@ -163,7 +167,7 @@ export class FileClient extends Component<FileClientEvents, FileClientStats> {
 
   #connect(): void {
     const old = this.#loop;
-    const dealer = createDealer({ linger: 0, maxMessageSize: MAX_FILE_CHUNK + 4096 });
+    const dealer = createDealer({ linger: this.#linger, maxMessageSize: MAX_FILE_CHUNK + 4096 });
     const loop = this.watch(
       new SocketLoop(dealer, {
         name: "file-client",

@@ -9,11 +9,13 @@ import {
   endpointsOption,
   identityKey,
   integerOption,
+  lingerOption,
   SocketLoop,
   ZgError,
   type BoundEndpoints,
   type ComponentOptions,
   type Frame,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import { decodeFile, encodeFile, type FileMessage, type FileStatus } from "./protocol/file.js";
@@ -35,7 +37,7 @@ export const DEFAULT_SERVER_CLIENT_BUFFER = 8_388_608;
 export const DEFAULT_SERVER_SEND_HWM = 64;
 
 /** Options of {@link FileServer}. */
-export interface FileServerOptions extends ComponentOptions {
+export interface FileServerOptions extends ComponentOptions, LingerOptions {
   /** Directory served; requests cannot leave it. */
   root: string;
   /** Endpoints to bind. @defaultValue `["tcp://127.0.0.1:*"]` */
@@ -90,6 +92,7 @@ type Resolved =
  * ```
  */
 export class FileServer extends Component<FileServerEvents, FileServerStats, BoundEndpoints> {
+  readonly #linger: number;
   readonly #options: FileServerOptions;
   readonly #endpoints: string[];
   readonly #clientBuffer: number;
@@ -116,6 +119,7 @@ export class FileServer extends Component<FileServerEvents, FileServerStats, Bou
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: FileServerOptions) {
     super("FileServer", options);
+    this.#linger = lingerOption(options.linger);
     if (typeof options.root !== "string" || options.root === "")
       throw new ZgError("ZG_INVALID_ARGUMENT", "root must be a directory path");
     this.#options = options;
@@ -147,7 +151,7 @@ export class FileServer extends Component<FileServerEvents, FileServerStats, Bou
     if (!(await stat(this.#root)).isDirectory())
       throw new ZgError("ZG_INVALID_ARGUMENT", `root ${this.#options.root} is not a directory`);
     const router = createRouter({
-      linger: 0,
+      linger: this.#linger,
       sendHighWaterMark: this.#hwm,
       maxMessageSize: 65_536, // requests are small
     });

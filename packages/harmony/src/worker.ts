@@ -4,10 +4,12 @@ import {
   endpointsOption,
   heartbeatIntervalOption,
   integerOption,
+  lingerOption,
   SocketLoop,
   validateEndpoint,
   type ComponentOptions,
   type Frame,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import { CreditReceiver } from "./credit-window.js";
@@ -40,7 +42,7 @@ export interface TaskInfo {
 export type TaskHandler = (payload: Buffer, info: TaskInfo) => Frame | Promise<Frame>;
 
 /** Options of {@link HarmonyWorker}. Durations in ms. */
-export interface HarmonyWorkerOptions extends ComponentOptions {
+export interface HarmonyWorkerOptions extends ComponentOptions, LingerOptions {
   /** Client (ventilator) endpoints; one DEALER and one credit window per endpoint. */
   clients: string | readonly string[];
   /** The collector's endpoint (results go there). */
@@ -125,6 +127,7 @@ interface Job {
  * ```
  */
 export class HarmonyWorker extends Component<HarmonyWorkerEvents, HarmonyWorkerStats> {
+  readonly #linger: number;
   readonly #options: HarmonyWorkerOptions;
   readonly #clients: string[];
   readonly #credit: number;
@@ -156,6 +159,7 @@ export class HarmonyWorker extends Component<HarmonyWorkerEvents, HarmonyWorkerS
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: HarmonyWorkerOptions) {
     super("HarmonyWorker", options);
+    this.#linger = lingerOption(options.linger);
     this.#options = options;
     this.#clients = endpointsOption("clients", options.clients);
     validateEndpoint("collector", options.collector);
@@ -193,7 +197,7 @@ export class HarmonyWorker extends Component<HarmonyWorkerEvents, HarmonyWorkerS
 
   protected onStart(): Promise<void> {
     const out = createDealer({
-      linger: 0,
+      linger: this.#linger,
       sendHighWaterMark: 100_000,
       sendTimeout: 0,
       maxMessageSize: this.#maxMessageSize,
@@ -209,7 +213,7 @@ export class HarmonyWorker extends Component<HarmonyWorkerEvents, HarmonyWorkerS
     out.connect(this.#options.collector);
     this.#collector.start();
     for (const endpoint of this.#clients) {
-      const dealer = createDealer({ linger: 0, maxMessageSize: this.#maxMessageSize });
+      const dealer = createDealer({ linger: this.#linger, maxMessageSize: this.#maxMessageSize });
       const link: Link = {
         endpoint,
         session: undefined,

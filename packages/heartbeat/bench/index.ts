@@ -176,7 +176,7 @@ async function heartbeatStream(): Promise<number> {
   });
   const [ep] = (await router.start()).endpoints;
   const dealer = new HeartbeatDealer({
-    endpoints: ep as string,
+    router: ep as string,
     interval: STREAM_INTERVAL,
     routingId: "bench",
   });

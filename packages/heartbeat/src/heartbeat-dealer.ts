@@ -7,6 +7,7 @@ import {
   endpointsOption,
   heartbeatIntervalOption,
   isZgError,
+  lingerOption,
   livenessOption,
   ReconnectingLink,
   systemClock,
@@ -15,6 +16,7 @@ import {
   type ComponentOptions,
   type DealerSocketOptions,
   type FrameLike,
+  type LingerOptions,
   type Message,
   type SendOutcome,
 } from "@zg/core";
@@ -27,9 +29,14 @@ import { decodeHeartbeat, encodeHeartbeat } from "./protocol/wire.js";
 import { TransportMonitor } from "./transport-heartbeat.js";
 
 /** Options of {@link HeartbeatDealer}. Durations in milliseconds. */
-export interface HeartbeatDealerOptions extends ComponentOptions {
-  /** Endpoint(s) of the {@link HeartbeatRouter} (or any peer speaking the wire form) to connect to. */
-  endpoints: string | readonly string[];
+export interface HeartbeatDealerOptions extends ComponentOptions, LingerOptions {
+  /**
+   * Endpoint(s) of the {@link HeartbeatRouter} (or any peer speaking the wire
+   * form) to connect to. Required; the deprecated `endpoints` is read when it is absent.
+   */
+  router?: string | readonly string[];
+  /** @deprecated Since 0.2: use {@link HeartbeatDealerOptions.router} (same meaning). */
+  endpoints?: string | readonly string[];
   /**
    * The interval this side pings at when idle, announced to the peer in every
    * PING so the peer judges this link by it.
@@ -111,7 +118,7 @@ export interface HeartbeatDealerStats {
  *
  * @example
  * ```ts
- * const link = new HeartbeatDealer({ endpoints: endpoint, interval: 250, onMessage: (body) => handle(body) });
+ * const link = new HeartbeatDealer({ router: endpoint, interval: 250, onMessage: (body) => handle(body) });
  * await link.start();
  * link.on("peer:expired", () => logger.warn("server gone"));
  * link.post(["hello"]);
@@ -119,6 +126,7 @@ export interface HeartbeatDealerStats {
  * ```
  */
 export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatDealerStats> {
+  readonly #linger: number;
   readonly interval: number;
   readonly liveness: number;
   readonly #options: HeartbeatDealerOptions;
@@ -147,8 +155,9 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: HeartbeatDealerOptions) {
     super("HeartbeatDealer", options);
+    this.#linger = lingerOption(options.linger);
     this.#options = options;
-    this.#endpoints = endpointsOption("endpoints", options.endpoints);
+    this.#endpoints = endpointsOption("router", options.router ?? options.endpoints);
     this.interval = heartbeatIntervalOption(
       "interval",
       options.interval,
@@ -166,7 +175,7 @@ export class HeartbeatDealer extends Component<HeartbeatDealerEvents, HeartbeatD
       clock: this.#clock,
       socket: () => {
         const socket = createDealer({
-          linger: 0,
+          linger: this.#linger,
           immediate: true,
           ...(options.routingId === undefined ? {} : { routingId: options.routingId }),
           ...options.socket,

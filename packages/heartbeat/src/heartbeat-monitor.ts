@@ -5,10 +5,12 @@ import {
   createSocket,
   endpointsOption,
   isZgError,
+  lingerOption,
   SocketLoop,
   type Clock,
   type ComponentOptions,
   type FrameLike,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import {
@@ -23,7 +25,7 @@ import { decodeHeartbeat, HEARTBEAT_HEADER } from "./protocol/wire.js";
 export type PublisherState = "unknown" | "alive" | "silent" | "dead";
 
 /** Options of {@link HeartbeatMonitor}. Durations in milliseconds. */
-export interface HeartbeatMonitorOptions extends ComponentOptions {
+export interface HeartbeatMonitorOptions extends ComponentOptions, LingerOptions {
   /** Endpoints of the publishers to watch; each gets its own SUB socket, so every message is attributed to its publisher. */
   publishers: string | readonly string[];
   /** Topic prefixes to subscribe to; heartbeats are always subscribed. @defaultValue `[""]` (everything) */
@@ -80,6 +82,7 @@ export interface HeartbeatMonitorStats {
  * ```
  */
 export class HeartbeatMonitor extends Component<HeartbeatMonitorEvents, HeartbeatMonitorStats> {
+  readonly #linger: number;
   readonly #options: HeartbeatMonitorOptions;
   readonly #publishers: string[];
   readonly #tracker: PresenceTracker<string>;
@@ -89,6 +92,7 @@ export class HeartbeatMonitor extends Component<HeartbeatMonitorEvents, Heartbea
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: HeartbeatMonitorOptions) {
     super("HeartbeatMonitor", options);
+    this.#linger = lingerOption(options.linger);
     this.#options = options;
     this.#publishers = endpointsOption("publishers", options.publishers);
     this.#tracker = new PresenceTracker<string>({
@@ -124,7 +128,7 @@ export class HeartbeatMonitor extends Component<HeartbeatMonitorEvents, Heartbea
     this.own(() => this.#tracker.close());
     const topics = this.#options.topics ?? [""];
     for (const publisher of this.#publishers) {
-      const sub = createSocket(zmq.Subscriber, { linger: 0 });
+      const sub = createSocket(zmq.Subscriber, { linger: this.#linger });
       sub.subscribe(HEARTBEAT_HEADER);
       for (const t of topics) sub.subscribe(typeof t === "string" ? t : Buffer.from(t));
       const loop = this.own(

@@ -4,17 +4,19 @@ import {
   Component,
   createSocket,
   endpointsOption,
+  lingerOption,
   SocketLoop,
-  type Clock,
   type BoundEndpoints,
+  type Clock,
   type ComponentOptions,
   type FrameLike,
+  type LingerOptions,
 } from "@zg/core";
 import { HeartbeatSender } from "./heartbeat-sender.js";
 import { encodeHeartbeat } from "./protocol/wire.js";
 
 /** Options of {@link HeartbeatPublisher}. Durations in milliseconds. */
-export interface HeartbeatPublisherOptions extends ComponentOptions {
+export interface HeartbeatPublisherOptions extends ComponentOptions, LingerOptions {
   /** Endpoints to bind the PUB socket to. */
   endpoints: string | readonly string[];
   /**
@@ -55,6 +57,7 @@ export class HeartbeatPublisher extends Component<
   HeartbeatPublisherStats,
   BoundEndpoints
 > {
+  readonly #linger: number;
   readonly #endpoints: string[];
   readonly #options: HeartbeatPublisherOptions;
   readonly #sender: HeartbeatSender;
@@ -64,6 +67,7 @@ export class HeartbeatPublisher extends Component<
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: HeartbeatPublisherOptions) {
     super("HeartbeatPublisher", options);
+    this.#linger = lingerOption(options.linger);
     this.#options = options;
     this.#endpoints = endpointsOption("endpoints", options.endpoints);
     this.#sender = new HeartbeatSender({
@@ -81,7 +85,7 @@ export class HeartbeatPublisher extends Component<
 
   protected async onStart(): Promise<BoundEndpoints> {
     const socket = createSocket(zmq.Publisher, {
-      linger: 0,
+      linger: this.#linger,
       ...(this.#options.sendHighWaterMark === undefined
         ? {}
         : { sendHighWaterMark: this.#options.sendHighWaterMark }),

@@ -7,13 +7,15 @@ import {
   identityFromKey,
   identityKey,
   isZgError,
+  lingerOption,
   SocketLoop,
   ZgError,
-  type Clock,
   type BoundEndpoints,
+  type Clock,
   type ComponentOptions,
-  type FrameLike,
   type Frame,
+  type FrameLike,
+  type LingerOptions,
   type Message,
   type RouterSocketOptions,
 } from "@zg/core";
@@ -27,7 +29,7 @@ import { decodeHeartbeat, encodeHeartbeat } from "./protocol/wire.js";
 import { TransportMonitor } from "./transport-heartbeat.js";
 
 /** Options of {@link HeartbeatRouter}. Durations in milliseconds. */
-export interface HeartbeatRouterOptions extends ComponentOptions {
+export interface HeartbeatRouterOptions extends ComponentOptions, LingerOptions {
   /** Endpoints to bind, e.g. `tcp://127.0.0.1:*`. */
   endpoints: string | readonly string[];
   /**
@@ -109,6 +111,7 @@ export class HeartbeatRouter extends Component<
   HeartbeatRouterStats,
   BoundEndpoints
 > {
+  readonly #linger: number;
   readonly interval: number;
   readonly #options: HeartbeatRouterOptions;
   readonly #endpoints: string[];
@@ -130,6 +133,7 @@ export class HeartbeatRouter extends Component<
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: HeartbeatRouterOptions) {
     super("HeartbeatRouter", options);
+    this.#linger = lingerOption(options.linger);
     this.#options = options;
     this.#endpoints = endpointsOption("endpoints", options.endpoints);
     this.interval = heartbeatIntervalOption(
@@ -177,7 +181,7 @@ export class HeartbeatRouter extends Component<
   }
 
   protected async onStart(): Promise<BoundEndpoints> {
-    const socket = createRouter({ linger: 0, handover: true, ...this.#options.socket });
+    const socket = createRouter({ linger: this.#linger, handover: true, ...this.#options.socket });
     this.own(() => this.#tracker.close());
     this.#loop = this.own(
       new SocketLoop(socket, {

@@ -26,7 +26,7 @@ const components: Record<string, () => Promise<Failing>> = {
   HeartbeatRouter: () =>
     Promise.resolve(new HeartbeatRouter({ endpoints: tcpEndpoint(), interval: 100 })),
   HeartbeatDealer: async () =>
-    new HeartbeatDealer({ endpoints: await peer(new zmq.Router({ linger: 0 })), interval: 100 }),
+    new HeartbeatDealer({ router: await peer(new zmq.Router({ linger: 0 })), interval: 100 }),
   HeartbeatMonitor: async () =>
     new HeartbeatMonitor({
       publishers: await peer(new zmq.Publisher({ linger: 0 })),

@@ -84,7 +84,7 @@ test("the same 5 s outage seen from the DEALER side: the returning ROUTER receiv
   const child = await spawnChild(routerFixture, { args: [String(I)] });
   const dealer = closeAfter(
     new HeartbeatDealer({
-      endpoints: child.endpoints["router"] as string,
+      router: child.endpoints["router"] as string,
       interval: I,
       liveness: L,
       routingId: "d",

@@ -23,7 +23,7 @@ describe.each(Object.entries(transports))("ping-pong over %s", (_name, endpoint)
     );
     const d = closeAfter(
       new HeartbeatDealer({
-        endpoints: ep,
+        router: ep,
         interval: 100,
         routingId: "d1",
         onMessage: (m) => got.push(m[0]?.toString() ?? ""),
@@ -65,11 +65,9 @@ describe.each(Object.entries(transports))("ping-pong over %s", (_name, endpoint)
 describe("ping-pong", () => {
   test("per-peer intervals: an aggressive 100 ms peer and a relaxed 30 s peer on one socket, each judged by its own", async () => {
     const { r, ep } = await router({ interval: 1000 });
-    const fast = closeAfter(
-      new HeartbeatDealer({ endpoints: ep, interval: 100, routingId: "fast" }),
-    );
+    const fast = closeAfter(new HeartbeatDealer({ router: ep, interval: 100, routingId: "fast" }));
     const slow = closeAfter(
-      new HeartbeatDealer({ endpoints: ep, interval: 30_000, routingId: "slow" }),
+      new HeartbeatDealer({ router: ep, interval: 30_000, routingId: "slow" }),
     );
     await fast.start();
     await slow.start();
@@ -117,9 +115,7 @@ describe("ping-pong", () => {
   test("dealer: the router's death is detected after L·I; a new socket reconnects and the router sees the peer return", async () => {
     const ep = tcpEndpoint();
     const first = await router({}, ep);
-    const d = closeAfter(
-      new HeartbeatDealer({ endpoints: first.ep, interval: 100, routingId: "w" }),
-    );
+    const d = closeAfter(new HeartbeatDealer({ router: first.ep, interval: 100, routingId: "w" }));
     expect(() => d.monitorTransport()).toThrow(expect.objectContaining({ code: "ZG_STATE" }));
     await d.start();
     await waitFor(() => d.alive);
@@ -145,14 +141,14 @@ describe("ping-pong", () => {
 
   test("the router purges a vanished dealer and reports it returned when it comes back with the same routing id", async () => {
     const { r, ep } = await router();
-    const a = new HeartbeatDealer({ endpoints: ep, interval: 100, routingId: "again" });
+    const a = new HeartbeatDealer({ router: ep, interval: 100, routingId: "again" });
     await a.start();
     await waitFor(() => r.stats().peers === 1);
     await a.close();
     const e = await r.next("peer:expired");
     expect(identityKey(Buffer.from("again"))).toBe(e.key);
     expect(r.stats().peers).toBe(0);
-    const b = closeAfter(new HeartbeatDealer({ endpoints: ep, interval: 100, routingId: "again" }));
+    const b = closeAfter(new HeartbeatDealer({ router: ep, interval: 100, routingId: "again" }));
     const back = r.next("peer:returned");
     await b.start();
     expect((await back).key).toBe("again");

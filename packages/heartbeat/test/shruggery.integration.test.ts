@@ -45,7 +45,7 @@ describe("no heartbeat", () => {
         { length: PER_ROUND },
         (_, i) =>
           new HeartbeatDealer({
-            endpoints: hbEp as string,
+            router: hbEp as string,
             interval: 100,
             routingId: `r${round}-${i}`,
           }),

@@ -45,9 +45,9 @@ async function voterRun(clients: number): Promise<number> {
   const make = (role: "primary" | "backup"): BinaryStar =>
     new BinaryStar({
       role,
-      stateBind: dir.endpoint(role),
+      state: dir.endpoint(role),
       peer: dir.endpoint(role === "primary" ? "backup" : "primary"),
-      frontend: { bind: "tcp://127.0.0.1:*", handler: (body) => body },
+      frontend: { endpoints: "tcp://127.0.0.1:*", handler: (body) => body },
     });
   const primary = make("primary");
   const backup = make("backup");

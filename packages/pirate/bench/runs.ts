@@ -33,7 +33,7 @@ export async function paranoidPirateRun(
   const { frontend, backend } = await queue.start();
   const list = Array.from(
     { length: workers },
-    () => new PirateWorker({ endpoint: backend, handler: (b) => b }),
+    () => new PirateWorker({ queue: backend, handler: (b) => b }),
   );
   for (const w of list) await w.start();
   while (queue.stats().idleWorkers < workers) await new Promise((r) => setTimeout(r, 5));

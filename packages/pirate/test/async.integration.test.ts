@@ -18,8 +18,8 @@ test("async client/server: 0..n replies per request, per-client state destroyed 
     }),
   );
   const [endpoint] = (await server.start()).endpoints;
-  const a = closeAfter(new AsyncClient({ endpoint: endpoint as string, routingId: "AAAA-0001" }));
-  const b = closeAfter(new AsyncClient({ endpoint: endpoint as string, routingId: "BBBB-0002" }));
+  const a = closeAfter(new AsyncClient({ server: endpoint as string, routingId: "AAAA-0001" }));
+  const b = closeAfter(new AsyncClient({ server: endpoint as string, routingId: "BBBB-0002" }));
   await a.start();
   await b.start();
   for (let i = 0; i < 6; i++) {

@@ -21,9 +21,9 @@ function ours(
     new BinaryStar({
       role,
       heartbeat: HB,
-      stateBind,
+      state: stateBind,
       peer,
-      frontend: { bind: frontend, handler: (body) => [Buffer.from(`zg-${role}`), ...body] },
+      frontend: { endpoints: frontend, handler: (body) => [Buffer.from(`zg-${role}`), ...body] },
     }),
   );
 }

@@ -28,7 +28,7 @@ async function proxiedPair(withWitness: boolean) {
       new BinaryStarWitness({
         primary: witnessLinks[0]?.endpoint ?? "",
         backup: witnessLinks[1]?.endpoint ?? "",
-        bind: "tcp://127.0.0.1:*",
+        endpoints: "tcp://127.0.0.1:*",
         heartbeat: HB,
       }),
     );
@@ -39,10 +39,13 @@ async function proxiedPair(withWitness: boolean) {
       new BinaryStar({
         role,
         heartbeat: HB,
-        stateBind: "tcp://127.0.0.1:*",
+        state: "tcp://127.0.0.1:*",
         peer,
         ...(witnessEndpoint === undefined ? {} : { witness: witnessEndpoint }),
-        frontend: { bind: "tcp://127.0.0.1:*", handler: (body) => [Buffer.from(role), ...body] },
+        frontend: {
+          endpoints: "tcp://127.0.0.1:*",
+          handler: (body) => [Buffer.from(role), ...body],
+        },
       }),
     );
   const primary = make("primary", toBackup.endpoint);

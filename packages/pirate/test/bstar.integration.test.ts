@@ -21,9 +21,9 @@ function server(
     new BinaryStar({
       role,
       heartbeat: HB,
-      stateBind: state[role],
+      state: state[role],
       peer: role === "primary" ? state.backup : state.primary,
-      frontend: { bind: "tcp://127.0.0.1:*", handler: (body) => [Buffer.from(role), ...body] },
+      frontend: { endpoints: "tcp://127.0.0.1:*", handler: (body) => [Buffer.from(role), ...body] },
       ...extra,
     }),
   );
@@ -270,7 +270,7 @@ describe("BinaryStarWitness", () => {
       new BinaryStarWitness({
         primary: st.primary,
         backup: st.backup,
-        bind: ipcEndpoint("w"),
+        endpoints: ipcEndpoint("w"),
         heartbeat: HB,
       }),
     );

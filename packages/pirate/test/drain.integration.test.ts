@@ -23,7 +23,7 @@ describe("drain() and close() with work in flight (real sockets)", () => {
     const release = deferred<void>();
     const worker = closeAfter(
       new PirateWorker({
-        endpoint: backend,
+        queue: backend,
         heartbeatInterval: 100,
         handler: async (body) => {
           started.resolve();
@@ -35,7 +35,7 @@ describe("drain() and close() with work in flight (real sockets)", () => {
     await worker.start();
     await waitFor(() => queue.stats().idleWorkers === 1, { what: "the worker's READY" });
     const client = closeAfter(
-      new LazyPirateClient({ endpoint: frontend[0] as string, timeout: 5000, attempts: 1 }),
+      new LazyPirateClient({ server: frontend[0] as string, timeout: 5000, attempts: 1 }),
     );
     await client.start();
     const first = client.request("in flight");
@@ -44,7 +44,7 @@ describe("drain() and close() with work in flight (real sockets)", () => {
     expect(queue.state).toBe("draining");
     // A request sent now is not taken: the frontend is no longer read.
     const late = closeAfter(
-      new LazyPirateClient({ endpoint: frontend[0] as string, timeout: 200, attempts: 1 }),
+      new LazyPirateClient({ server: frontend[0] as string, timeout: 200, attempts: 1 }),
     );
     await late.start();
     const refused = late.request("too late");
@@ -62,7 +62,7 @@ describe("drain() and close() with work in flight (real sockets)", () => {
     const started = deferred<void>();
     const worker = closeAfter(
       new SimplePirateWorker({
-        endpoint: backend,
+        queue: backend,
         handler: () => {
           started.resolve();
           return new Promise<never>(() => {});
@@ -72,7 +72,7 @@ describe("drain() and close() with work in flight (real sockets)", () => {
     await worker.start();
     await waitFor(() => queue.stats().idleWorkers === 1, { what: "the worker's READY" });
     const client = closeAfter(
-      new LazyPirateClient({ endpoint: frontend[0] as string, timeout: 5000, attempts: 1 }),
+      new LazyPirateClient({ server: frontend[0] as string, timeout: 5000, attempts: 1 }),
     );
     await client.start();
     void client.request("hangs").catch(() => undefined);
@@ -113,7 +113,7 @@ describe("drain() and close() with work in flight (real sockets)", () => {
       await worker.start();
       await waitFor(() => queue.stats().idleWorkers === 1, { what: "the worker's READY" });
       const client = closeAfter(
-        new LazyPirateClient({ endpoint: frontend[0] as string, timeout: 300, attempts: 1 }),
+        new LazyPirateClient({ server: frontend[0] as string, timeout: 300, attempts: 1 }),
       );
       await client.start();
       void client.request("close yourself").catch(() => undefined);

@@ -53,23 +53,23 @@ const components: Record<string, () => Promise<Failing>> = {
   FreelanceServer: () => Promise.resolve(new FreelanceServer({ model: 2, handler: echo })),
   AsyncServer: () =>
     Promise.resolve(new AsyncServer({ handler: (req, ctx) => void ctx.reply(req) })),
-  PirateWorker: async () => new PirateWorker({ endpoint: await peer(), handler: echo }),
-  SimplePirateWorker: async () => new SimplePirateWorker({ endpoint: await peer(), handler: echo }),
+  PirateWorker: async () => new PirateWorker({ queue: await peer(), handler: echo }),
+  SimplePirateWorker: async () => new SimplePirateWorker({ queue: await peer(), handler: echo }),
   MajordomoWorker: async () =>
     new MajordomoWorker({ broker: await peer(), service: "echo", handler: echo }),
-  LazyPirateClient: async () => new LazyPirateClient({ endpoint: await peer() }),
+  LazyPirateClient: async () => new LazyPirateClient({ server: await peer() }),
   MajordomoClient: async () => new MajordomoClient({ broker: await peer() }),
   AsyncMajordomoClient: async () => new AsyncMajordomoClient({ broker: await peer() }),
-  FreelanceClient: async () => new FreelanceClient({ model: 2, endpoints: [await peer()] }),
-  AsyncClient: async () => new AsyncClient({ endpoint: await peer() }),
+  FreelanceClient: async () => new FreelanceClient({ model: 2, servers: [await peer()] }),
+  AsyncClient: async () => new AsyncClient({ server: await peer() }),
   Titanic: async () => new Titanic({ broker: await peer(), directory: tempDir() }),
   BinaryStar: () =>
     Promise.resolve(
       new BinaryStar({
         role: "primary",
-        stateBind: tcpEndpoint(),
+        state: tcpEndpoint(),
         peer: ipcEndpoint("bstar-peer"),
-        frontend: { bind: tcpEndpoint(), handler: echo },
+        frontend: { endpoints: tcpEndpoint(), handler: echo },
       }),
     ),
   BinaryStarClient: async () => new BinaryStarClient({ servers: [await peer(), await peer()] }),
@@ -98,7 +98,7 @@ describe.each(Object.entries(components))("%s whose socket's reader dies", (name
 describe("not running is ZG_STATE, thrown synchronously, in every client", () => {
   const clients = {
     LazyPirateClient: async () => {
-      const c = new LazyPirateClient({ endpoint: await peer() });
+      const c = new LazyPirateClient({ server: await peer() });
       return { c, call: () => c.request("x") };
     },
     MajordomoClient: async () => {
@@ -110,11 +110,11 @@ describe("not running is ZG_STATE, thrown synchronously, in every client", () =>
       return { c, call: () => c.request("echo", ["x"]) };
     },
     FreelanceClient: async () => {
-      const c = new FreelanceClient({ model: 2, endpoints: [await peer()] });
+      const c = new FreelanceClient({ model: 2, servers: [await peer()] });
       return { c, call: () => c.request("x") };
     },
     AsyncClient: async () => {
-      const c = new AsyncClient({ endpoint: await peer() });
+      const c = new AsyncClient({ server: await peer() });
       return { c, call: () => c.send("x") };
     },
     BinaryStarClient: async () => {

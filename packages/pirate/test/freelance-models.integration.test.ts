@@ -15,7 +15,7 @@ describe("Freelance: one class per model (ManualClock)", () => {
   test("model 1 tries each attempt on a fresh socket, then ZG_RETRIES_EXHAUSTED at attempts × timeout", async () => {
     const clock = new ManualClock();
     const client = closeAfter(
-      new FreelanceSequentialClient({ endpoints: nowhere, timeout: 100, attempts: 3, clock }),
+      new FreelanceSequentialClient({ servers: nowhere, timeout: 100, attempts: 3, clock }),
     );
     const failed: number[] = [];
     client.on("request:failed", (e) => failed.push(e.sequence));
@@ -34,8 +34,8 @@ describe("Freelance: one class per model (ManualClock)", () => {
   test("model 2 and model 3 time out with ZG_TIMEOUT at the global timeout", async () => {
     for (const make of [
       (clock: ManualClock) =>
-        new FreelanceShotgunClient({ endpoints: [nowhere], timeout: 200, clock }),
-      (clock: ManualClock) => new FreelanceFlpClient({ endpoints: [nowhere], timeout: 200, clock }),
+        new FreelanceShotgunClient({ servers: [nowhere], timeout: 200, clock }),
+      (clock: ManualClock) => new FreelanceFlpClient({ servers: [nowhere], timeout: 200, clock }),
     ]) {
       const clock = new ManualClock();
       const client = closeAfter(make(clock));
@@ -52,7 +52,7 @@ describe("Freelance: one class per model (ManualClock)", () => {
   test("FreelanceClient picks the class by model and forwards its events", async () => {
     const clock = new ManualClock();
     const client = closeAfter(
-      new FreelanceClient({ model: 2, endpoints: [nowhere], timeout: 50, clock }),
+      new FreelanceClient({ model: 2, servers: [nowhere], timeout: 50, clock }),
     );
     const failed = client.next("request:failed");
     await client.start();
@@ -60,6 +60,6 @@ describe("Freelance: one class per model (ManualClock)", () => {
     clock.advance(50);
     expect(isZgError(await r, "ZG_TIMEOUT")).toBe(true);
     expect((await failed).endpoints).toEqual([nowhere]);
-    expect(client.endpoints).toEqual([nowhere]);
+    expect(client.servers).toEqual([nowhere]);
   });
 });

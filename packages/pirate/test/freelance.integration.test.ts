@@ -35,7 +35,7 @@ describe("Freelance", () => {
       servers: [s0],
       endpoints,
     } = await servers(1, 2);
-    const client = closeAfter(new FreelanceClient({ model: 1, endpoints, timeout: 200 }));
+    const client = closeAfter(new FreelanceClient({ model: 1, servers: endpoints, timeout: 200 }));
     await client.start();
     expect((await client.request("a"))[0]?.toString()).toBe("s0:a");
     await s0?.close();
@@ -50,7 +50,7 @@ describe("Freelance", () => {
     } = await servers(1, 1);
     await s0?.close();
     const client = closeAfter(
-      new FreelanceClient({ model: 1, endpoints, timeout: 80, attempts: 3 }),
+      new FreelanceClient({ model: 1, servers: endpoints, timeout: 80, attempts: 3 }),
     );
     await client.start();
     await expect(client.request("x")).rejects.toMatchObject({
@@ -61,7 +61,7 @@ describe("Freelance", () => {
 
   test("model 2: shotgun, first reply wins, duplicates discarded", async () => {
     const { endpoints, served } = await servers(2, 3);
-    const client = closeAfter(new FreelanceClient({ model: 2, endpoints, timeout: 1000 }));
+    const client = closeAfter(new FreelanceClient({ model: 2, servers: endpoints, timeout: 1000 }));
     await client.start();
     await new Promise((r) => setTimeout(r, 100));
     const [reply] = await client.request("q");
@@ -75,7 +75,7 @@ describe("Freelance", () => {
     const client = closeAfter(
       new FreelanceClient({
         model: 3,
-        endpoints,
+        servers: endpoints,
         timeout: 2000,
         pingInterval: 100,
         serverTtl: 1000,
@@ -115,7 +115,7 @@ describe("Freelance", () => {
     const client = closeAfter(
       new FreelanceClient({
         model: 3,
-        endpoints: [frozenEndpoint, ...endpoints],
+        servers: [frozenEndpoint, ...endpoints],
         timeout: 3000,
         pingInterval: 100,
         serverTtl: 1000,
@@ -154,7 +154,7 @@ describe("Freelance", () => {
 
   test("model 3: no live server → ZG_TIMEOUT after the global timeout", async () => {
     const client = closeAfter(
-      new FreelanceClient({ model: 3, endpoints: ["tcp://127.0.0.1:1"], timeout: 200 }),
+      new FreelanceClient({ model: 3, servers: ["tcp://127.0.0.1:1"], timeout: 200 }),
     );
     await client.start();
     await expect(client.request("x")).rejects.toMatchObject({ code: "ZG_TIMEOUT" });

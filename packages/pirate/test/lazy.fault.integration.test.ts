@@ -13,7 +13,7 @@ const KILLS = 3;
 test(`Lazy Pirate: server kill -9'd and restarted after every ${EVERY} answered requests (${KILLS} times; timeout 250 ms, 3 attempts)`, async () => {
   const server = await spawnChild(new URL("./fixtures/echo-server-child.ts", import.meta.url));
   const endpoint = server.endpoints["endpoint"] as string;
-  const client = closeAfter(new LazyPirateClient({ endpoint, timeout: 250, attempts: 3 }));
+  const client = closeAfter(new LazyPirateClient({ server: endpoint, timeout: 250, attempts: 3 }));
   await client.start();
   const history = new History();
   const plan = new FaultPlan({

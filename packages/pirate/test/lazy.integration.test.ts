@@ -21,7 +21,9 @@ async function echoServer(
 describe("LazyPirateClient", () => {
   test("round trips against a plain REP echo server (lpserver semantics)", async () => {
     const { endpoint } = await echoServer();
-    const client = closeAfter(new LazyPirateClient({ endpoint, match: LazyPirateClient.echo }));
+    const client = closeAfter(
+      new LazyPirateClient({ server: endpoint, match: LazyPirateClient.echo }),
+    );
     await client.start();
     for (let i = 0; i < 20; i++)
       expect((await client.request(String(i)))[0]?.toString()).toBe(String(i));
@@ -35,7 +37,9 @@ describe("LazyPirateClient", () => {
     const peer = await ScriptedPeer.create("router", { bind: [tcpEndpoint()] });
     peer.silence();
     const endpoint = peer.endpoints[0] as string;
-    const client = closeAfter(new LazyPirateClient({ endpoint, timeout: 100, attempts: 3 }));
+    const client = closeAfter(
+      new LazyPirateClient({ server: endpoint, timeout: 100, attempts: 3 }),
+    );
     await client.start();
     const t0 = performance.now();
     await expect(client.request("hello")).rejects.toMatchObject({
@@ -51,7 +55,7 @@ describe("LazyPirateClient", () => {
   test("a late reply to an earlier attempt and a duplicate reply are discarded, never returned", async () => {
     const server = await ScriptedPeer.create("router", { bind: [tcpEndpoint()] });
     const client = closeAfter(
-      new LazyPirateClient({ endpoint: server.endpoints[0] as string, timeout: 150, attempts: 3 }),
+      new LazyPirateClient({ server: server.endpoints[0] as string, timeout: 150, attempts: 3 }),
     );
     await client.start();
     const p = client.request("req-1");
@@ -79,7 +83,7 @@ describe("LazyPirateClient", () => {
     const server = await ScriptedPeer.create("router", { bind: [tcpEndpoint()] });
     const client = closeAfter(
       new LazyPirateClient({
-        endpoint: server.endpoints[0] as string,
+        server: server.endpoints[0] as string,
         timeout: 2000,
         match: LazyPirateClient.echo,
       }),
@@ -101,10 +105,10 @@ describe("LazyPirateClient", () => {
   });
 
   test("bad options throw synchronously", () => {
-    expect(() => new LazyPirateClient({ endpoint: "nope" })).toThrow(
+    expect(() => new LazyPirateClient({ server: "nope" })).toThrow(
       expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }) as Error,
     );
-    expect(() => new LazyPirateClient({ endpoint: "tcp://127.0.0.1:1", attempts: 0 })).toThrow(
+    expect(() => new LazyPirateClient({ server: "tcp://127.0.0.1:1", attempts: 0 })).toThrow(
       expect.objectContaining({ code: "ZG_INVALID_ARGUMENT" }) as Error,
     );
   });

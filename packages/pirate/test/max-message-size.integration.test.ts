@@ -62,7 +62,7 @@ describe("maxMessageSize: a larger frame disconnects its sender, never reaches a
     const seen: number[] = [];
     const worker = closeAfter(
       new PirateWorker({
-        endpoint: backend[0] as string,
+        queue: backend[0] as string,
         handler: (body) => {
           seen.push(body[0]?.length ?? 0);
           return [Buffer.concat([Buffer.from("ok:"), body[0] ?? Buffer.alloc(0)])];

@@ -120,16 +120,14 @@ pythonTest(
     const [, frontend, backend] = await pyQueue.waitForLine(/^endpoints (\S+) (\S+)/);
     const worker = closeAfter(
       new PirateWorker({
-        endpoint: backend as string,
+        queue: backend as string,
         heartbeatInterval: 200,
         handler: (b) => [`echo:${b[0]?.toString() ?? ""}`],
       }),
     );
     await worker.start();
     await pyQueue.waitForLine(/^worker ready/);
-    const client = closeAfter(
-      new LazyPirateClient({ endpoint: frontend as string, timeout: 1000 }),
-    );
+    const client = closeAfter(new LazyPirateClient({ server: frontend as string, timeout: 1000 }));
     await client.start();
     for (let i = 0; i < 50; i++)
       expect((await client.request(String(i)))[0]?.toString()).toBe(`echo:${i}`);

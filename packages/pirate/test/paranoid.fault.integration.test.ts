@@ -35,7 +35,7 @@ async function runClients(
   let untyped = 0;
   const clients = await Promise.all(
     Array.from({ length: n }, async () => {
-      const c = closeAfter(new LazyPirateClient({ endpoint, ...opts }));
+      const c = closeAfter(new LazyPirateClient({ server: endpoint, ...opts }));
       await c.start();
       return c;
     }),
@@ -183,7 +183,7 @@ describe("Paranoid Pirate under faults (real processes)", () => {
       Array.from({ length: 3 }, async () => {
         const w = closeAfter(
           new PirateWorker({
-            endpoint: backend,
+            queue: backend,
             heartbeatInterval: I,
             reconnectDelay: I,
             reconnectMaxDelay: 4 * I,
@@ -273,7 +273,7 @@ describe("Paranoid Pirate under faults (real processes)", () => {
     await a.call("hold");
     await b.call("hold");
     const client = closeAfter(
-      new LazyPirateClient({ endpoint: frontend[0] as string, timeout: 400, attempts: 3 }),
+      new LazyPirateClient({ server: frontend[0] as string, timeout: 400, attempts: 3 }),
     );
     await client.start();
     const p = client.request("job-1");

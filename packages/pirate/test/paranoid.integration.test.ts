@@ -16,7 +16,7 @@ async function queueWithWorkers(
   for (let i = 0; i < n; i++) {
     const w = closeAfter(
       new PirateWorker({
-        endpoint: backend,
+        queue: backend,
         heartbeatInterval: interval,
         reconnectDelay: interval,
         reconnectMaxDelay: interval * 8,
@@ -34,7 +34,7 @@ describe("PirateQueue + PirateWorker (6/PPP)", () => {
   test("round trips; heartbeats flow both ways while idle", async () => {
     const { queue, frontend, workers } = await queueWithWorkers(2);
     const client = closeAfter(
-      new LazyPirateClient({ endpoint: frontend, timeout: 500, match: LazyPirateClient.echo }),
+      new LazyPirateClient({ server: frontend, timeout: 500, match: LazyPirateClient.echo }),
     );
     await client.start();
     for (let i = 0; i < 50; i++)
@@ -131,7 +131,7 @@ describe("PirateQueue + PirateWorker (6/PPP)", () => {
     const { frontend, backend } = await q1.start();
     const worker = closeAfter(
       new PirateWorker({
-        endpoint: backend,
+        queue: backend,
         heartbeatInterval: I,
         reconnectDelay: I,
         reconnectMaxDelay: 8 * I,
@@ -159,7 +159,7 @@ describe("PirateQueue + PirateWorker (6/PPP)", () => {
     expect(lost.length).toBeGreaterThanOrEqual(2);
     expect(lost).toEqual(lost.map((_, i) => Math.min(I * 2 ** i, 8 * I)));
     const client = closeAfter(
-      new LazyPirateClient({ endpoint: frontend[0] as string, timeout: 500 }),
+      new LazyPirateClient({ server: frontend[0] as string, timeout: 500 }),
     );
     await client.start();
     expect((await client.request("after restart"))[0]?.toString()).toBe("after restart");
@@ -169,7 +169,7 @@ describe("PirateQueue + PirateWorker (6/PPP)", () => {
     const { queue, frontend, backend } = await queueWithWorkers(2);
     const good = closeAfter(
       new LazyPirateClient({
-        endpoint: frontend,
+        server: frontend,
         timeout: 400,
         attempts: 5,
         match: LazyPirateClient.echo,

@@ -89,7 +89,7 @@ describe("garbage at every socket: counted and dropped, good clients unaffected,
     await waitFor(() => broker.stats().idleWorkers === 1);
     const client = closeAfter(
       new LazyPirateClient({
-        endpoint: frontend[0] as string,
+        server: frontend[0] as string,
         timeout: 200,
         attempts: 4,
         match: LazyPirateClient.echo,
@@ -113,7 +113,7 @@ describe("garbage at every socket: counted and dropped, good clients unaffected,
       }),
     );
     const [endpoint] = (await server.start()).endpoints;
-    const client = closeAfter(new AsyncClient({ endpoint: endpoint as string }));
+    const client = closeAfter(new AsyncClient({ server: endpoint as string }));
     await client.start();
     const it = client.replies()[Symbol.asyncIterator]();
     await fuzz([dealer(endpoint as string)], async (run) => {
@@ -129,7 +129,7 @@ describe("garbage at every socket: counted and dropped, good clients unaffected,
     const server = closeAfter(new FreelanceServer({ handler: (b) => b }));
     const [endpoint = ""] = (await server.start()).endpoints;
     const client = closeAfter(
-      new FreelanceClient({ endpoints: [endpoint], pingInterval: 100, timeout: 1000 }),
+      new FreelanceClient({ servers: [endpoint], pingInterval: 100, timeout: 1000 }),
     );
     await client.start();
     await waitFor(() => client.activeServers().length === 1);
@@ -144,7 +144,7 @@ describe("garbage at every socket: counted and dropped, good clients unaffected,
     const fakeQueue = await ScriptedPeer.create("router", { bind: [tcpEndpoint()] });
     const worker = closeAfter(
       new PirateWorker({
-        endpoint: fakeQueue.endpoints[0] as string,
+        queue: fakeQueue.endpoints[0] as string,
         heartbeatInterval: 1000,
         handler: (b) => b,
       }),
@@ -171,7 +171,7 @@ describe("garbage at every socket: counted and dropped, good clients unaffected,
     const server = await ScriptedPeer.create("router", { bind: [tcpEndpoint()] });
     const client = closeAfter(
       new LazyPirateClient({
-        endpoint: server.endpoints[0] as string,
+        server: server.endpoints[0] as string,
         timeout: 1000,
         match: LazyPirateClient.echo,
       }),
@@ -194,7 +194,7 @@ describe("garbage at every socket: counted and dropped, good clients unaffected,
   test("SimplePirateWorker (garbage from its broker)", async () => {
     const fakeBroker = await ScriptedPeer.create("router", { bind: [tcpEndpoint()] });
     const worker = closeAfter(
-      new SimplePirateWorker({ endpoint: fakeBroker.endpoints[0] as string, handler: (b) => b }),
+      new SimplePirateWorker({ queue: fakeBroker.endpoints[0] as string, handler: (b) => b }),
     );
     await worker.start();
     const ready = await fakeBroker.receive();
@@ -232,7 +232,7 @@ describe("garbage at every socket: counted and dropped, good clients unaffected,
     })();
     const client = closeAfter(
       new FreelanceClient({
-        endpoints: [endpoint],
+        servers: [endpoint],
         pingInterval: 100,
         timeout: 1000,
         resendInterval: 500,

@@ -11,7 +11,7 @@ test("Simple Pirate: Lazy Pirate clients, queue and READY 0x01 workers; a worker
   await waitFor(() => queue.stats().idleWorkers === 1, { what: "the doomed worker's READY" });
   const client = closeAfter(
     new LazyPirateClient({
-      endpoint: frontend[0] as string,
+      server: frontend[0] as string,
       timeout: 300,
       attempts: 3,
       match: LazyPirateClient.echo,
@@ -21,7 +21,7 @@ test("Simple Pirate: Lazy Pirate clients, queue and READY 0x01 workers; a worker
   expect((await client.request("one"))[0]?.toString()).toBe("one");
   await doomed.call("hold");
   const healthy = closeAfter(
-    new SimplePirateWorker({ endpoint: backend, routingId: "healthy", handler: (b) => b }),
+    new SimplePirateWorker({ queue: backend, routingId: "healthy", handler: (b) => b }),
   );
   await healthy.start();
   await waitFor(() => queue.stats().idleWorkers === 2, { what: "both workers idle" });

@@ -111,7 +111,7 @@ async function lazyClients(frontend: string): Promise<LazyPirateClient[]> {
     Array.from({ length: WAITING }, async () => {
       const c = closeAfter(
         new LazyPirateClient({
-          endpoint: frontend,
+          server: frontend,
           timeout: 10_000,
           attempts: 1,
           match: LazyPirateClient.echo,

@@ -4,10 +4,12 @@ import {
   Component,
   createRouter,
   durationOption,
+  lingerOption,
   ProtocolError,
   SocketLoop,
   ZgError,
   type ComponentOptions,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import { CertStore, DEFAULT_CERT_RELOAD_INTERVAL, type CertStoreChange } from "./cert-store.js";
@@ -159,7 +161,7 @@ export interface ZapHandlerStats {
 }
 
 /** Options of {@link ZapHandler}. */
-export interface ZapHandlerOptions extends ComponentOptions {
+export interface ZapHandlerOptions extends ComponentOptions, LingerOptions {
   /**
    * The zeromq.js context the secured sockets use (the handler must share it).
    * @defaultValue zeromq.js's default context
@@ -208,6 +210,7 @@ export function zapHandlerOf(context: zmq.Context = zmq.context): ZapHandler | u
  * ```
  */
 export class ZapHandler extends Component<ZapHandlerEvents, ZapHandlerStats> {
+  readonly #linger: number;
   /** The context this handler serves. */
   readonly context: zmq.Context;
   /** The allow-list, when configured with `allow`. */
@@ -228,6 +231,7 @@ export class ZapHandler extends Component<ZapHandlerEvents, ZapHandlerStats> {
 
   constructor(options: ZapHandlerOptions) {
     super("zap", options);
+    this.#linger = lingerOption(options.linger);
     const hasAllow = options.allow !== undefined;
     const hasPolicy = options.policy !== undefined;
     if (hasAllow === hasPolicy) {
@@ -308,7 +312,7 @@ export class ZapHandler extends Component<ZapHandlerEvents, ZapHandlerStats> {
       if (handlers.get(this.context) === this) handlers.delete(this.context);
     });
     this.store?.reload({ force: true });
-    const socket = createRouter({ linger: 0, context: this.context, mandatory: false });
+    const socket = createRouter({ linger: this.#linger, context: this.context, mandatory: false });
     this.own(socket);
     try {
       await socket.bind(ZAP_ENDPOINT);

@@ -179,7 +179,7 @@ test("REPORT: a signed count rotates after rotateAfter; a replayed or unsigned r
     servicePublicKey: serviceCert.publicKey,
     issuers: [issuer.signKey],
   });
-  const kc = closeAfter(new KeyClient({ endpoint: ep as string, session, token: p.token }));
+  const kc = closeAfter(new KeyClient({ keyService: ep as string, session, token: p.token }));
   await kc.start();
   await kc.fetch("t");
   const rotated = keys.next("epoch:rotated");

@@ -16,7 +16,7 @@ async function setup() {
   const p = issuer.identity({ publish: ["t"] });
   const pub = closeAfter(
     new SecurePubSubClient({
-      endpoint: endpoint as string,
+      broker: endpoint as string,
       secretKey: p.secretKey,
       token: p.token,
       refreshInterval: I,

@@ -40,7 +40,7 @@ async function ironhouse(refreshInterval = 1000) {
     zap.reload();
     const client = closeAfter(
       new SecurePubSubClient({
-        endpoint: endpoint as string,
+        broker: endpoint as string,
         secretKey: ident.secretKey,
         token: ident.token,
         serverKey: serverCert.publicKey,

@@ -87,7 +87,7 @@ test("Clone feed: server stopped → cache with stale: true; restarted on its en
     stale: true,
   });
   writeFileSync(file, names(7100));
-  const again = closeAfter(new ZnsServer({ names: file, endpoint: endpoints[0]!, feed: durable }));
+  const again = closeAfter(new ZnsServer({ names: file, endpoints: endpoints[0]!, feed: durable }));
   await again.start();
   await waitFor(() => !a.stale && a.resolve("echo")?.connect[0] === "tcp://127.0.0.1:7100", {
     timeout: 10_000,

@@ -103,7 +103,7 @@ describe("ZnsServer → ZnsAgent → ZnsClient", () => {
 
     writeFileSync(file, names(7100));
     const again = closeAfter(
-      new ZnsServer({ names: file, endpoint: endpoints[0]!, feedOptions: fast }),
+      new ZnsServer({ names: file, endpoints: endpoints[0]!, feedOptions: fast }),
     );
     await again.start();
     await waitFor(() => a.resolve("echo")?.stale === false, { what: "re-synced" });

@@ -12,7 +12,7 @@ export function logBrokerDestination(
   app: string,
   endpoints: readonly string[],
 ): { publisher: LogPublisher; destination: DestinationStream } {
-  const publisher = new LogPublisher({ endpoints, app, closeTimeout: 300 });
+  const publisher = new LogPublisher({ broker: endpoints, app, closeTimeout: 300 });
   publisher.start().catch((error: unknown) => {
     process.stderr.write(`${app}: --log-broker: ${String(error)}\n`);
   });

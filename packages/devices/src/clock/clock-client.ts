@@ -6,10 +6,12 @@ import {
   deferred,
   endpointsOption,
   integerOption,
+  lingerOption,
   SocketLoop,
   ZgError,
   type ComponentOptions,
   type Deferred,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import { DEFAULT_TICK_BUFFER } from "./constants.js";
@@ -17,9 +19,9 @@ import { parseResolution, resolutionName } from "./resolution.js";
 import { clockTopic, decodeTick, type TickMessage } from "./wire.js";
 
 /** Options of {@link ClockClient}. */
-export interface ClockClientOptions extends ComponentOptions {
-  /** Clock device endpoints to connect the SUB socket to. */
-  endpoints: string | readonly string[];
+export interface ClockClientOptions extends ComponentOptions, LingerOptions {
+  /** The {@link ClockDevice}'s endpoint(s), where the SUB socket connects. */
+  device: string | readonly string[];
   /**
    * Ticks buffered per iterator before the oldest is dropped (reported as missed).
    * @defaultValue {@link DEFAULT_TICK_BUFFER}
@@ -82,12 +84,13 @@ interface Waiting {
  *
  * @example
  * ```ts
- * const client = new ClockClient({ endpoints: endpoint });
+ * const client = new ClockClient({ device: endpoint });
  * await client.start();
  * for await (const tick of client.ticks("1s")) if (tick.missed > 0) logger.warn("missed", { missed: tick.missed });
  * ```
  */
 export class ClockClient extends Component<Record<never, never>, ClockClientStats> {
+  readonly #linger: number;
   readonly #endpoints: string[];
   readonly #limit: number;
   readonly #wall: () => number;
@@ -102,13 +105,14 @@ export class ClockClient extends Component<Record<never, never>, ClockClientStat
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: ClockClientOptions) {
     super("ClockClient", options);
-    this.#endpoints = endpointsOption("endpoints", options.endpoints);
+    this.#linger = lingerOption(options.linger);
+    this.#endpoints = endpointsOption("device", options.device);
     this.#limit = integerOption("tickBuffer", options.tickBuffer, DEFAULT_TICK_BUFFER, { min: 1 });
     this.#wall = options.wallClock ?? Date.now;
   }
 
   protected onStart(): Promise<void> {
-    const socket = createSocket(zmq.Subscriber, { linger: 0 });
+    const socket = createSocket(zmq.Subscriber, { linger: this.#linger });
     this.#socket = socket;
     const loop = this.own(
       new SocketLoop(socket, {

@@ -5,12 +5,14 @@ import {
   Component,
   createSocket,
   endpointsOption,
+  lingerOption,
   SocketLoop,
   systemClock,
   ZgError,
   type BoundEndpoints,
   type Clock,
   type ComponentOptions,
+  type LingerOptions,
   type TimerHandle,
 } from "@zg/core";
 import { DEFAULT_CLOCK_RESOLUTIONS } from "./constants.js";
@@ -19,7 +21,7 @@ import { TickSchedule } from "./schedule.js";
 import { encodeTick } from "./wire.js";
 
 /** Options of {@link ClockDevice}. */
-export interface ClockDeviceOptions extends ComponentOptions {
+export interface ClockDeviceOptions extends ComponentOptions, LingerOptions {
   /** Endpoints to bind the PUB socket to (`tcp://127.0.0.1:*` comes back resolved). */
   endpoints: string | readonly string[];
   /**
@@ -87,6 +89,7 @@ interface Running {
  * ```
  */
 export class ClockDevice extends Component<ClockDeviceEvents, ClockDeviceStats, BoundEndpoints> {
+  readonly #linger: number;
   readonly #endpoints: string[];
   readonly #periods: number[];
   readonly #options: ClockDeviceOptions;
@@ -100,6 +103,7 @@ export class ClockDevice extends Component<ClockDeviceEvents, ClockDeviceStats, 
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: ClockDeviceOptions) {
     super("ClockDevice", options);
+    this.#linger = lingerOption(options.linger);
     this.#options = options;
     this.#endpoints = endpointsOption("endpoints", options.endpoints);
     const periods = (options.resolutions ?? DEFAULT_CLOCK_RESOLUTIONS).map(parseResolution);
@@ -123,7 +127,7 @@ export class ClockDevice extends Component<ClockDeviceEvents, ClockDeviceStats, 
 
   protected async onStart(): Promise<BoundEndpoints> {
     const socket = createSocket(zmq.Publisher, {
-      linger: 0,
+      linger: this.#linger,
       ...(this.#options.sendHighWaterMark === undefined
         ? {}
         : { sendHighWaterMark: this.#options.sendHighWaterMark }),

@@ -8,10 +8,12 @@ import {
   endpointsOption,
   identityKey,
   integerOption,
+  lingerOption,
   SocketLoop,
   ZgError,
   type BoundEndpoints,
   type ComponentOptions,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import {
@@ -31,7 +33,7 @@ import {
 } from "./record.js";
 
 /** Options of {@link LogBroker}. */
-export interface LogBrokerOptions extends ComponentOptions {
+export interface LogBrokerOptions extends ComponentOptions, LingerOptions {
   /** Directory of the log files (created by the caller). */
   dir: string;
   /** ROUTER endpoints publishers and tail clients connect to. */
@@ -135,6 +137,7 @@ interface Ack {
  * ```
  */
 export class LogBroker extends Component<Record<never, never>, LogBrokerStats, LogBrokerEndpoints> {
+  readonly #linger: number;
   readonly #o: LogBrokerOptions;
   readonly #endpoints: string[];
   readonly #publish: string[] | undefined;
@@ -168,6 +171,7 @@ export class LogBroker extends Component<Record<never, never>, LogBrokerStats, L
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: LogBrokerOptions) {
     super("LogBroker", options);
+    this.#linger = lingerOption(options.linger);
     this.#o = options;
     if (typeof options.dir !== "string" || options.dir === "") {
       throw new ZgError("ZG_INVALID_ARGUMENT", "dir must be a directory path");
@@ -217,7 +221,7 @@ export class LogBroker extends Component<Record<never, never>, LogBrokerStats, L
     // A deeper pipe per peer than libzmq's 1000, so a live tail rides out a burst; a tail slower
     // than that loses live records (counted as sessionDrops, seen by the tail as a gap).
     const router = createRouter({
-      linger: 0,
+      linger: this.#linger,
       sendHighWaterMark: 10_000,
       receiveHighWaterMark: 10_000,
       ...ctx,
@@ -240,7 +244,7 @@ export class LogBroker extends Component<Record<never, never>, LogBrokerStats, L
     const endpoints = await bindAll(router, this.#endpoints);
     let publish: string[] = [];
     if (this.#publish !== undefined) {
-      const pub = createSocket(zmq.Publisher, { linger: 0, ...ctx });
+      const pub = createSocket(zmq.Publisher, { linger: this.#linger, ...ctx });
       this.#pub = this.own(new SocketLoop(pub, { name: "log-broker-pub", logger: this.logger }));
       publish = await bindAll(pub, this.#publish);
       this.#pub.start();

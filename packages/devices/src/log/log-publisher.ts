@@ -9,17 +9,19 @@ import {
   durationOption,
   endpointsOption,
   integerOption,
+  lingerOption,
   SocketLoop,
   type ComponentOptions,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import { DEFAULT_LOG_BUFFER, DEFAULT_LOG_RESEND, DEFAULT_LOG_WINDOW } from "./constants.js";
 import { LOG_SIGNATURE, toLogLevel, type LogRecord } from "./record.js";
 
 /** Options of {@link LogPublisher}. */
-export interface LogPublisherOptions extends ComponentOptions {
+export interface LogPublisherOptions extends ComponentOptions, LingerOptions {
   /** The log broker's endpoint(s) (`tcp://…`, or `inproc://…` with the broker in the same process). */
-  endpoints: string | readonly string[];
+  broker: string | readonly string[];
   /** Application name on every record (no `/`). */
   app: string;
   /** Host name on every record. @defaultValue os.hostname() */
@@ -67,12 +69,13 @@ interface Pending {
  *
  * @example
  * ```ts
- * const log = new LogPublisher({ endpoints: "tcp://127.0.0.1:5570", app: "billing" });
+ * const log = new LogPublisher({ broker: "tcp://127.0.0.1:5570", app: "billing" });
  * await log.start();
  * log.log("warn", "card declined", { order: 42 });
  * ```
  */
 export class LogPublisher extends Component<Record<never, never>, LogPublisherStats> {
+  readonly #linger: number;
   readonly #endpoints: string[];
   readonly #app: string;
   readonly #host: string;
@@ -95,7 +98,8 @@ export class LogPublisher extends Component<Record<never, never>, LogPublisherSt
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: LogPublisherOptions) {
     super("LogPublisher", options);
-    this.#endpoints = endpointsOption("endpoints", options.endpoints);
+    this.#linger = lingerOption(options.linger);
+    this.#endpoints = endpointsOption("broker", options.broker);
     assertArgument(
       typeof options.app === "string" &&
         options.app !== "" &&
@@ -121,7 +125,7 @@ export class LogPublisher extends Component<Record<never, never>, LogPublisherSt
 
   protected onStart(): Promise<void> {
     const dealer = createDealer({
-      linger: 0,
+      linger: this.#linger,
       immediate: true,
       sendTimeout: 0,
       // Room for the whole window, so a window of records never meets EAGAIN on a live connection.

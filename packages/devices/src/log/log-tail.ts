@@ -6,19 +6,21 @@ import {
   deferred,
   durationOption,
   endpointsOption,
+  lingerOption,
   SocketLoop,
   ZgError,
   type ComponentOptions,
   type Deferred,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import { LOG_SIGNATURE, checkRecord, type StoredLogRecord } from "./record.js";
 import type { TailRequest } from "./log-broker.js";
 
 /** Options of {@link LogTail}. */
-export interface LogTailOptions extends ComponentOptions {
+export interface LogTailOptions extends ComponentOptions, LingerOptions {
   /** The log broker's endpoint(s). */
-  endpoints: string | readonly string[];
+  broker: string | readonly string[];
   /** What to receive (level, app, replay since/last; follow). */
   request?: Omit<TailRequest, "after">;
   /**
@@ -66,12 +68,13 @@ export interface LogTailStats {
  *
  * @example
  * ```ts
- * const tail = new LogTail({ endpoints: "tcp://127.0.0.1:5570", request: { level: "warn", since: Date.now() - 600_000 } });
+ * const tail = new LogTail({ broker: "tcp://127.0.0.1:5570", request: { level: "warn", since: Date.now() - 600_000 } });
  * await tail.start();
  * for await (const { record } of tail.records()) logger.info(record.msg);
  * ```
  */
 export class LogTail extends Component<Record<never, never>, LogTailStats> {
+  readonly #linger: number;
   readonly #endpoints: string[];
   readonly #request: Omit<TailRequest, "after">;
   readonly #silence: number;
@@ -96,7 +99,8 @@ export class LogTail extends Component<Record<never, never>, LogTailStats> {
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: LogTailOptions) {
     super("LogTail", options);
-    this.#endpoints = endpointsOption("endpoints", options.endpoints);
+    this.#linger = lingerOption(options.linger);
+    this.#endpoints = endpointsOption("broker", options.broker);
     this.#request = options.request ?? {};
     this.#silence = durationOption("silence", options.silence, 3000, { min: 100 });
     this.#context = options.context;
@@ -104,7 +108,7 @@ export class LogTail extends Component<Record<never, never>, LogTailStats> {
 
   protected onStart(): Promise<void> {
     const dealer = createDealer({
-      linger: 0,
+      linger: this.#linger,
       reconnectInterval: 100,
       reconnectMaxInterval: 1000,
       ...(this.#context === undefined ? {} : { context: this.#context }),

@@ -1,10 +1,17 @@
 import { randomBytes } from "node:crypto";
-import { Component, isZgError, ZgError, type ComponentOptions } from "@zg/core";
+import {
+  Component,
+  isZgError,
+  lingerOption,
+  ZgError,
+  type ComponentOptions,
+  type LingerOptions,
+} from "@zg/core";
 import type * as Draft from "zeromq/draft.js";
 import { decodeBus, encodeBus, maxBusPayload } from "./wire.js";
 
 /** Options of {@link MulticastBus}. */
-export interface MulticastBusOptions extends ComponentOptions {
+export interface MulticastBusOptions extends ComponentOptions, LingerOptions {
   /**
    * A libzmq UDP endpoint: `udp://239.192.0.1:5670` (multicast group address
    * and port) or `udp://<interface-or-address>;239.192.0.1:5670` to choose the
@@ -67,6 +74,7 @@ export interface MulticastBusStats {
  * ```
  */
 export class MulticastBus extends Component<MulticastBusEvents, MulticastBusStats> {
+  readonly #linger: number;
   readonly #endpoint: string;
   readonly #groups: string[];
   readonly #receiveOwn: boolean;
@@ -89,6 +97,7 @@ export class MulticastBus extends Component<MulticastBusEvents, MulticastBusStat
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: MulticastBusOptions) {
     super("MulticastBus", options);
+    this.#linger = lingerOption(options.linger);
     if (typeof options.endpoint !== "string" || !/^udp:\/\/./.test(options.endpoint)) {
       throw new ZgError(
         "ZG_INVALID_ARGUMENT",
@@ -108,11 +117,11 @@ export class MulticastBus extends Component<MulticastBusEvents, MulticastBusStat
 
   protected async onStart(): Promise<void> {
     const draft = await import("zeromq/draft.js");
-    const radio = new draft.Radio({ linger: 0 });
+    const radio = new draft.Radio({ linger: this.#linger });
     this.#radio = radio;
     this.own(() => radio.close());
     if (this.#groups.length > 0) {
-      const dish = new draft.Dish({ linger: 0 });
+      const dish = new draft.Dish({ linger: this.#linger });
       this.own(async () => {
         dish.close();
         await this.#reader;

@@ -11,12 +11,14 @@ import {
   ExpiryTable,
   identityKey,
   integerOption,
+  lingerOption,
   SocketLoop,
   systemClock,
   validateEndpoint,
   ZgError,
   type Clock,
   type ComponentOptions,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import { CaptureSink, type CaptureSinkStats } from "./capture.js";
@@ -40,7 +42,7 @@ import { formatDump, toJsonLine, type TraceDirection, type TraceRecord } from ".
 export type TraceMode = "router-dealer" | "xsub-xpub" | "pull-push";
 
 /** Options of {@link TraceProxy}. */
-export interface TraceProxyOptions extends ComponentOptions {
+export interface TraceProxyOptions extends ComponentOptions, LingerOptions {
   mode: TraceMode;
   /**
    * Frontend endpoints. `@endpoint` binds, `>endpoint` connects (czmq's
@@ -141,6 +143,7 @@ export class TraceProxy extends Component<
   TraceProxyStats,
   { frontend: string[]; backend: string[] }
 > {
+  readonly #linger: number;
   readonly #o: TraceProxyOptions;
   readonly #front: Split;
   readonly #back: Split;
@@ -169,6 +172,7 @@ export class TraceProxy extends Component<
   /** @throws {@link ZgError} `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: TraceProxyOptions) {
     super("TraceProxy", options);
+    this.#linger = lingerOption(options.linger);
     if (!MODES.includes(options.mode)) {
       throw new ZgError(
         "ZG_INVALID_ARGUMENT",
@@ -221,14 +225,14 @@ export class TraceProxy extends Component<
         return this.#startRouter();
       case "xsub-xpub":
         return this.#startPair(
-          createSocket(zmq.XSubscriber, { linger: 0 }),
-          createSocket(zmq.XPublisher, { linger: 0 }),
+          createSocket(zmq.XSubscriber, { linger: this.#linger }),
+          createSocket(zmq.XPublisher, { linger: this.#linger }),
           true,
         );
       case "pull-push":
         return this.#startPair(
-          createSocket(zmq.Pull, { linger: 0 }),
-          createSocket(zmq.Push, { linger: 0 }),
+          createSocket(zmq.Pull, { linger: this.#linger }),
+          createSocket(zmq.Push, { linger: this.#linger }),
           false,
         );
     }
@@ -272,7 +276,7 @@ export class TraceProxy extends Component<
   }
 
   async #startRouter(): Promise<{ frontend: string[]; backend: string[] }> {
-    const router = createRouter({ linger: 0 });
+    const router = createRouter({ linger: this.#linger });
     const frontLoop = this.own(
       new SocketLoop(router, {
         name: "trace-frontend",
@@ -325,7 +329,7 @@ export class TraceProxy extends Component<
   #openPeer(id: Buffer, key: string): PeerLink {
     const printable = id.length > 0 && id[0] !== 0 && id.every((c) => c >= 0x20 && c <= 0x7e);
     const dealer = createDealer({
-      linger: 0,
+      linger: this.#linger,
       ...(printable ? { routingId: id.toString("latin1") } : {}),
     });
     const idCopy = Buffer.from(id);

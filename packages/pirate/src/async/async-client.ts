@@ -5,6 +5,7 @@ import {
   createDealer,
   endpointsOption,
   integerOption,
+  lingerOption,
   SocketLoop,
   toFrame,
   type ComponentOptions,
@@ -17,13 +18,18 @@ export const DEFAULT_ASYNC_CLIENT_BUFFER = 10_000;
 
 /** Options of {@link AsyncClient}. */
 export interface AsyncClientOptions extends ComponentOptions {
-  /** Server endpoint(s); with several, the DEALER round-robins requests. */
-  endpoint: string | readonly string[];
+  /**
+   * Server endpoint(s); with several, the DEALER round-robins requests.
+   * Required; the deprecated `endpoint` is read when it is absent.
+   */
+  server?: string | readonly string[];
+  /** @deprecated Since 0.2: use {@link AsyncClientOptions.server} (same meaning). */
+  endpoint?: string | readonly string[];
   /** Routing id (`asyncsrv` clients use `%04X-%04X`); libzmq's generated id when omitted. */
   routingId?: string;
   /** Unread replies buffered before further ones are dropped (counted). @defaultValue {@link DEFAULT_ASYNC_CLIENT_BUFFER} */
   bufferLimit?: number;
-  /** Socket linger in ms. @defaultValue 0 */
+  /** Socket linger in ms (-1 = forever). @defaultValue `DEFAULT_LINGER` (0) from `@zg/core` */
   linger?: number;
 }
 
@@ -48,7 +54,7 @@ export interface AsyncClientEvents {
  *
  * @example
  * ```ts
- * const client = new AsyncClient({ endpoint });
+ * const client = new AsyncClient({ server: endpoint });
  * await client.start();
  * client.send("request #1");
  * for await (const reply of client.replies()) { handle(reply); break; }
@@ -66,9 +72,9 @@ export class AsyncClient extends Component<AsyncClientEvents, AsyncClientStats> 
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: AsyncClientOptions) {
     super("AsyncClient", options);
-    this.#endpoints = endpointsOption("endpoint", options.endpoint);
+    this.#endpoints = endpointsOption("server", options.server ?? options.endpoint);
     this.#routingId = options.routingId;
-    this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
+    this.#linger = lingerOption(options.linger);
     this.#replies = new AsyncQueue<Message>(
       integerOption("bufferLimit", options.bufferLimit, DEFAULT_ASYNC_CLIENT_BUFFER, { min: 1 }),
     );

@@ -7,9 +7,10 @@ import {
   endpointsOption,
   integerOption,
   isZgError,
+  lingerOption,
   SocketLoop,
-  type Clock,
   type BoundEndpoints,
+  type Clock,
   type ComponentOptions,
   type Frame,
   type FrameLike,
@@ -38,6 +39,8 @@ export interface AsyncRequestContext<S> {
 /** Options of {@link AsyncServer}. Durations in milliseconds. */
 export interface AsyncServerOptions<S> extends ComponentOptions {
   /** ROUTER endpoints to bind. @defaultValue "tcp://127.0.0.1:*" */
+  endpoints?: string | readonly string[];
+  /** @deprecated Since 0.2: use {@link AsyncServerOptions.endpoints} (same meaning). */
   endpoint?: string | readonly string[];
   /** Called for every request; replies through `context.reply`, zero or more times. */
   handler: (request: Message, context: AsyncRequestContext<S>) => void | Promise<void>;
@@ -49,7 +52,7 @@ export interface AsyncServerOptions<S> extends ComponentOptions {
   clientExpiry?: number;
   /** Most clients with state; requests from further new clients are refused (counted). @defaultValue {@link DEFAULT_MAX_CLIENTS} */
   maxClients?: number;
-  /** Socket linger in ms. @defaultValue 0 */
+  /** Socket linger in ms (-1 = forever). @defaultValue `DEFAULT_LINGER` (0) from `@zg/core` */
   linger?: number;
   /**
    * Largest inbound frame, bytes (ZMQ_MAXMSGSIZE; 0 = no limit): a client
@@ -121,7 +124,9 @@ export class AsyncServer<S = Record<string, unknown>> extends Component<
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: AsyncServerOptions<S>) {
     super("AsyncServer", options);
-    this.#endpoints = endpointsOption("endpoint", options.endpoint, [DEFAULT_BIND_ENDPOINT]);
+    this.#endpoints = endpointsOption("endpoints", options.endpoints ?? options.endpoint, [
+      DEFAULT_BIND_ENDPOINT,
+    ]);
     assertArgument(typeof options.handler === "function", "handler must be a function");
     this.#handler = options.handler;
     this.clientExpiry = durationOption(
@@ -130,7 +135,7 @@ export class AsyncServer<S = Record<string, unknown>> extends Component<
       DEFAULT_CLIENT_EXPIRY,
       { min: 10 },
     );
-    this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
+    this.#linger = lingerOption(options.linger);
     this.#maxMessageSize = socketMaxMessageSize(maxMessageSizeOption(options.maxMessageSize));
     this.#clients = new ClientStates<S>({
       expiry: this.clientExpiry,

@@ -8,6 +8,7 @@ import {
   EMPTY_FRAME,
   endpointsOption,
   isZgError,
+  lingerOption,
   ProtocolError,
   SocketLoop,
   splitEnvelope,
@@ -17,6 +18,7 @@ import {
   type Clock,
   type ComponentOptions,
   type Frame,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import { replyFrames, type RequestHandler } from "../common/handler.js";
@@ -39,8 +41,13 @@ export const BSTAR_MAX_STATE_MESSAGE = 64;
 
 /** The optional built-in voter: a ROUTER the component owns, serving requests through `handler`. */
 export interface BinaryStarFrontendOptions {
-  /** Endpoints the request ROUTER binds (Guide: 5001 primary, 5002 backup). */
-  bind: string | readonly string[];
+  /**
+   * Endpoints the request ROUTER binds (Guide: 5001 primary, 5002 backup).
+   * Required; the deprecated `bind` is read when it is absent.
+   */
+  endpoints?: string | readonly string[];
+  /** @deprecated Since 0.2: use {@link BinaryStarFrontendOptions.endpoints} (same meaning). */
+  bind?: string | readonly string[];
   /**
    * Serves one request body (the frames after the empty delimiter); its
    * result is the reply body. Called only for requests the pair accepts.
@@ -49,11 +56,17 @@ export interface BinaryStarFrontendOptions {
 }
 
 /** Options of {@link BinaryStar}. Durations in milliseconds. */
-export interface BinaryStarOptions extends ComponentOptions {
+export interface BinaryStarOptions extends ComponentOptions, LingerOptions {
   /** Which of the pair this server is. */
   role: BinaryStarRole;
-  /** Endpoint the state PUB binds (Guide: 5003 primary, 5004 backup). */
-  stateBind: string;
+  /**
+   * Endpoint the state PUB binds (Guide: 5003 primary, 5004 backup); named
+   * like its list in {@link BinaryStarEndpoints}. Required; the deprecated
+   * `stateBind` is read when it is absent.
+   */
+  state?: string;
+  /** @deprecated Since 0.2: use {@link BinaryStarOptions.state} (same meaning). */
+  stateBind?: string;
   /** The peer's state PUB endpoint, which the state SUB connects to (Guide: primary → 5004, backup → 5003). */
   peer: string;
   /** State-publish interval; the peer expires after 2 × heartbeat. @defaultValue {@link DEFAULT_BSTAR_HEARTBEAT} (1000) */
@@ -166,10 +179,12 @@ export type BinaryStarEvents = {
  * ```
  */
 export class BinaryStar extends Component<BinaryStarEvents, BinaryStarStats, BinaryStarEndpoints> {
+  readonly #linger: number;
   /** Which of the pair this server is. */
   readonly role: BinaryStarRole;
   /** State-publish interval, ms. */
   readonly heartbeat: number;
+  readonly #stateEndpoint: string;
   readonly #options: BinaryStarOptions;
   readonly #clock: Clock;
   readonly #handler: RequestHandler | undefined;
@@ -199,14 +214,15 @@ export class BinaryStar extends Component<BinaryStarEvents, BinaryStarStats, Bin
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: BinaryStarOptions) {
     super("BinaryStar", options);
+    this.#linger = lingerOption(options.linger);
     if (options.role !== "primary" && options.role !== "backup") {
       throw new ZgError("ZG_INVALID_ARGUMENT", `role must be "primary" or "backup"`);
     }
-    endpointsOption("stateBind", options.stateBind);
+    this.#stateEndpoint = endpointsOption("state", options.state ?? options.stateBind)[0] as string;
     endpointsOption("peer", options.peer);
     if (options.witness !== undefined) endpointsOption("witness", options.witness);
     if (options.frontend !== undefined) {
-      endpointsOption("frontend.bind", options.frontend.bind);
+      endpointsOption("frontend.endpoints", options.frontend.endpoints ?? options.frontend.bind);
       if (typeof options.frontend.handler !== "function") {
         throw new ZgError("ZG_INVALID_ARGUMENT", "frontend.handler must be a function");
       }
@@ -280,13 +296,16 @@ export class BinaryStar extends Component<BinaryStarEvents, BinaryStarStats, Bin
 
   protected async onStart(): Promise<BinaryStarEndpoints> {
     this.#fsm = this.#newFsm();
-    const pub = this.own(createSocket(zmq.Publisher, { linger: 0 }));
-    const [state] = (await bindAll(pub, [this.#options.stateBind])) as [string];
+    const pub = this.own(createSocket(zmq.Publisher, { linger: this.#linger }));
+    const [state] = (await bindAll(pub, [this.#stateEndpoint])) as [string];
     this.#pub = this.own(new SocketLoop(pub, { name: "state-pub", logger: this.logger }));
     this.#pub.start();
 
     const sub = this.own(
-      createSocket(zmq.Subscriber, { linger: 0, maxMessageSize: BSTAR_MAX_STATE_MESSAGE }),
+      createSocket(zmq.Subscriber, {
+        linger: this.#linger,
+        maxMessageSize: BSTAR_MAX_STATE_MESSAGE,
+      }),
     );
     sub.subscribe();
     sub.connect(this.#options.peer);
@@ -300,7 +319,10 @@ export class BinaryStar extends Component<BinaryStarEvents, BinaryStarStats, Bin
 
     if (this.#options.witness !== undefined) {
       const w = this.own(
-        createSocket(zmq.Subscriber, { linger: 0, maxMessageSize: BSTAR_MAX_STATE_MESSAGE }),
+        createSocket(zmq.Subscriber, {
+          linger: this.#linger,
+          maxMessageSize: BSTAR_MAX_STATE_MESSAGE,
+        }),
       );
       w.subscribe();
       w.connect(this.#options.witness);
@@ -315,10 +337,13 @@ export class BinaryStar extends Component<BinaryStarEvents, BinaryStarStats, Bin
 
     let frontend: string[] = [];
     if (this.#options.frontend !== undefined) {
-      const router = this.own(createRouter({ linger: 0 }));
+      const router = this.own(createRouter({ linger: this.#linger }));
       frontend = await bindAll(
         router,
-        endpointsOption("frontend.bind", this.#options.frontend.bind),
+        endpointsOption(
+          "frontend.endpoints",
+          this.#options.frontend.endpoints ?? this.#options.frontend.bind,
+        ),
       );
       this.#frontend = this.own(
         new SocketLoop(router, {

@@ -3,11 +3,13 @@ import {
   durationOption,
   endpointsOption,
   integerOption,
+  lingerOption,
   toFrame,
   ZgError,
   type Clock,
   type ComponentOptions,
   type FrameLike,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import { LazySocket } from "../common/lazy-socket.js";
@@ -19,7 +21,7 @@ export const DEFAULT_BSTAR_CLIENT_TIMEOUT = 1000;
 export const DEFAULT_BSTAR_SETTLE_DELAY = 2000;
 
 /** Options of {@link BinaryStarClient}. Durations in milliseconds. */
-export interface BinaryStarClientOptions extends ComponentOptions {
+export interface BinaryStarClientOptions extends ComponentOptions, LingerOptions {
   /** The two servers' request endpoints, primary first (Guide: 5001, 5002). */
   servers: readonly [string, string] | readonly string[];
   /** Per-attempt reply timeout. @defaultValue {@link DEFAULT_BSTAR_CLIENT_TIMEOUT} (1000) */
@@ -114,6 +116,7 @@ export class BinaryStarClient extends Component<BinaryStarClientEvents, BinarySt
         ? Infinity
         : integerOption("attempts", options.attempts, 1, { min: 1 });
     this.#socket = new LazySocket({
+      linger: lingerOption(options.linger),
       endpoints: () => [this.#core.endpoint],
       onMessage: (m, current) => this.#core.receive(m, current),
       name: "client",

@@ -1,16 +1,19 @@
 import * as zmq from "zeromq";
 import {
+  assertArgument,
   bindAll,
   Component,
   createSocket,
   durationOption,
   endpointsOption,
+  lingerOption,
   SocketLoop,
   systemClock,
   type BoundEndpoints,
   type Clock,
   type ComponentOptions,
   type Frame,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import {
@@ -58,13 +61,18 @@ export function decodeWitnessView(
 }
 
 /** Options of {@link BinaryStarWitness}. */
-export interface BinaryStarWitnessOptions extends ComponentOptions {
+export interface BinaryStarWitnessOptions extends ComponentOptions, LingerOptions {
   /** The primary's state PUB endpoint. */
   primary: string;
   /** The backup's state PUB endpoint. */
   backup: string;
-  /** Where the witness PUB binds; servers connect their `witness` option to it. */
-  bind: string;
+  /**
+   * Where the witness PUB binds (one endpoint); servers connect their
+   * `witness` option to it. Required; the deprecated `bind` is read when it is absent.
+   */
+  endpoints?: string | readonly [string];
+  /** @deprecated Since 0.2: use {@link BinaryStarWitnessOptions.endpoints} (same meaning). */
+  bind?: string;
   /** Publish interval and the servers' expiry base (2 × heartbeat); use the pair's. @defaultValue {@link DEFAULT_BSTAR_HEARTBEAT} */
   heartbeat?: number;
   /** Time source. @defaultValue systemClock */
@@ -104,6 +112,8 @@ export class BinaryStarWitness extends Component<
   BinaryStarWitnessStats,
   BoundEndpoints
 > {
+  readonly #linger: number;
+  readonly #bind: string;
   readonly #options: BinaryStarWitnessOptions;
   readonly #clock: Clock;
   /** Publish interval, ms. */
@@ -123,9 +133,12 @@ export class BinaryStarWitness extends Component<
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: BinaryStarWitnessOptions) {
     super("BinaryStarWitness", options);
+    this.#linger = lingerOption(options.linger);
     endpointsOption("primary", options.primary);
     endpointsOption("backup", options.backup);
-    endpointsOption("bind", options.bind);
+    const bind = endpointsOption("endpoints", options.endpoints ?? options.bind);
+    assertArgument(bind.length === 1, "endpoints must name exactly one endpoint");
+    this.#bind = bind[0] as string;
     this.heartbeat = durationOption("heartbeat", options.heartbeat, DEFAULT_BSTAR_HEARTBEAT, {
       min: 1,
     });
@@ -149,12 +162,14 @@ export class BinaryStarWitness extends Component<
   }
 
   protected async onStart(): Promise<BoundEndpoints> {
-    const pub = this.own(createSocket(zmq.Publisher, { linger: 0 }));
-    const [endpoint] = (await bindAll(pub, [this.#options.bind])) as [string];
+    const pub = this.own(createSocket(zmq.Publisher, { linger: this.#linger }));
+    const [endpoint] = (await bindAll(pub, [this.#bind])) as [string];
     this.#pub = this.own(new SocketLoop(pub, { name: "witness-pub", logger: this.logger }));
     this.#pub.start();
     for (const side of ["primary", "backup"] as const) {
-      const sub = this.own(createSocket(zmq.Subscriber, { linger: 0, maxMessageSize: 64 }));
+      const sub = this.own(
+        createSocket(zmq.Subscriber, { linger: this.#linger, maxMessageSize: 64 }),
+      );
       sub.subscribe();
       sub.connect(this.#options[side]);
       this.own(

@@ -63,7 +63,7 @@ export interface LruBrokerOptions extends ComponentOptions {
    * @defaultValue 10 000 (`DEFAULT_MAX_WORKERS`)
    */
   maxWorkers?: number;
-  /** Socket linger in ms. @defaultValue 0 */
+  /** Socket linger in ms (-1 = forever). @defaultValue `DEFAULT_LINGER` (0) from `@zg/core` */
   linger?: number;
   /**
    * Largest inbound frame on both ROUTERs, bytes (ZMQ_MAXMSGSIZE; 0 = no

@@ -14,6 +14,7 @@ export class LazySocket {
   readonly #endpoints: () => readonly string[];
   readonly #onMessage: (message: Message, current: boolean) => void;
   readonly #name: string;
+  readonly #linger: number;
   readonly #logger: Logger;
   readonly #closing = new Set<Promise<void>>();
   #loop: SocketLoop | undefined;
@@ -35,8 +36,11 @@ export class LazySocket {
     onMessage: (message: Message, current: boolean) => void;
     name: string;
     logger: Logger;
+    /** Linger of every socket, ms (the owning component's `linger`). */
+    linger: number;
   }) {
     this.#endpoints = options.endpoints;
+    this.#linger = options.linger;
     this.#onMessage = options.onMessage;
     this.#name = options.name;
     this.#logger = options.logger;
@@ -45,7 +49,7 @@ export class LazySocket {
   /** Opens the socket now if there is none (e.g. at start, so it is connecting before the first request). */
   open(): void {
     if (this.#loop !== undefined || this.#closed) return;
-    const socket = createDealer({ linger: 0 });
+    const socket = createDealer({ linger: this.#linger });
     connectAll(socket, this.#endpoints());
     const loop: SocketLoop = new SocketLoop(socket, {
       name: this.#name,

@@ -5,11 +5,13 @@ import {
   endpointsOption,
   isZgError,
   LatencyWindow,
+  lingerOption,
   ZgError,
   type Clock,
   type ComponentOptions,
   type FrameLike,
   type LatencySummary,
+  type LingerOptions,
   type Message,
   type PendingRequestsStats,
 } from "@zg/core";
@@ -38,9 +40,14 @@ export const DEFAULT_FL3_RESEND_INTERVAL = 1000;
 export const DEFAULT_FL3_CONNECT_PING = 100;
 
 /** Options every Freelance client takes. Durations in milliseconds. */
-export interface FreelanceCommonOptions extends ComponentOptions {
-  /** Server endpoints, in priority order (model 3: each must equal that server's identity). */
-  endpoints: string | readonly string[];
+export interface FreelanceCommonOptions extends ComponentOptions, LingerOptions {
+  /**
+   * Server endpoints, in priority order (model 3: each must equal that
+   * server's identity). Required; the deprecated `endpoints` is read when it is absent.
+   */
+  servers?: string | readonly string[];
+  /** @deprecated Since 0.2: use `servers` (same meaning). */
+  endpoints?: string | readonly string[];
   /** Model 1: per-attempt timeout; models 2 and 3: global timeout per request. @defaultValue 1000 / 2500 / 3000 by model */
   timeout?: number;
   /** Time source of every timeout, ping and TTL. @defaultValue systemClock */
@@ -49,8 +56,13 @@ export interface FreelanceCommonOptions extends ComponentOptions {
 
 /** Options of {@link FreelanceClient}: those of every model, and `model`. Durations in milliseconds. */
 export interface FreelanceClientOptions extends FreelanceCommonOptions {
-  /** Server endpoints, in priority order (model 3: each must equal that server's identity). */
-  endpoints: string | readonly string[];
+  /**
+   * Server endpoints, in priority order (model 3: each must equal that
+   * server's identity). Required; the deprecated `endpoints` is read when it is absent.
+   */
+  servers?: string | readonly string[];
+  /** @deprecated Since 0.2: use `servers` (same meaning). */
+  endpoints?: string | readonly string[];
   /** 1 = sequential failover, 2 = shotgun, 3 = 10/FLP router-to-router. @defaultValue 3 */
   model?: FreelanceModel;
   /** Model 1: per-attempt timeout; models 2 and 3: global timeout per request. @defaultValue 1000 / 2500 / 3000 by model */
@@ -136,9 +148,15 @@ export abstract class FreelanceClientBase extends Component<
   FreelanceClientStats
 > {
   /** Server endpoints in priority order. */
-  readonly endpoints: string[];
+  readonly servers: string[];
+  /** @deprecated Since 0.2: use {@link FreelanceClientBase.servers}. */
+  get endpoints(): string[] {
+    return this.servers;
+  }
   /** Model 1: per-attempt timeout; models 2–3: global timeout, ms. */
   readonly timeout: number;
+  /** Linger of the client's sockets, ms. */
+  protected readonly linger: number;
   /** The injected clock, if any. */
   protected readonly clock: Clock | undefined;
   readonly #latency = new LatencyWindow();
@@ -146,7 +164,8 @@ export abstract class FreelanceClientBase extends Component<
 
   constructor(name: string, options: FreelanceCommonOptions, defaultTimeout: number) {
     super(name, options);
-    this.endpoints = endpointsOption("endpoints", options.endpoints);
+    this.linger = lingerOption(options.linger);
+    this.servers = endpointsOption("servers", options.servers ?? options.endpoints);
     this.timeout = durationOption("timeout", options.timeout, defaultTimeout, { min: 1 });
     this.clock = options.clock;
   }
@@ -187,7 +206,7 @@ export abstract class FreelanceClientBase extends Component<
       return reply;
     } catch (error) {
       if (isZgError(error, "ZG_RETRIES_EXHAUSTED") || isZgError(error, "ZG_TIMEOUT"))
-        this.emit("request:failed", { sequence, endpoints: this.endpoints });
+        this.emit("request:failed", { sequence, endpoints: this.servers });
       throw error;
     }
   }

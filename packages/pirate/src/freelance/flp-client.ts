@@ -33,7 +33,7 @@ export interface FreelanceFlpOptions extends FreelanceCommonOptions {
  *
  * @example
  * ```ts
- * const client = new FreelanceFlpClient({ endpoints: [a, b, c] });
+ * const client = new FreelanceFlpClient({ servers: [a, b, c] });
  * await client.start();
  * const reply = await client.request("lookup x");
  * await client.close();
@@ -70,10 +70,10 @@ export class FreelanceFlpClient extends FreelanceClientBase {
 
   /** Connects the ROUTER to every server and starts pinging. */
   protected onStart(): Promise<void> {
-    const socket = this.own(createRouter({ linger: 0 }));
-    connectAll(socket, this.endpoints);
+    const socket = this.own(createRouter({ linger: this.linger }));
+    connectAll(socket, this.servers);
     const core = new FlpClientCore({
-      endpoints: this.endpoints,
+      endpoints: this.servers,
       pingInterval: this.pingInterval,
       serverTtl: this.serverTtl,
       resendInterval: this.resendInterval,

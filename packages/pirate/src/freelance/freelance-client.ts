@@ -38,7 +38,7 @@ export {
  *
  * @example
  * ```ts
- * const client = new FreelanceClient({ endpoints: [a, b, c], model: 3 });
+ * const client = new FreelanceClient({ servers: [a, b, c], model: 3 });
  * await client.start();
  * const reply = await client.request("lookup x");
  * await client.close();
@@ -69,8 +69,13 @@ export class FreelanceClient extends Component<FreelanceClientEvents, FreelanceC
   }
 
   /** Server endpoints in priority order. */
+  get servers(): string[] {
+    return this.#inner.servers;
+  }
+
+  /** @deprecated Since 0.2: use {@link FreelanceClient.servers}. */
   get endpoints(): string[] {
-    return this.#inner.endpoints;
+    return this.#inner.servers;
   }
 
   /** Model 1: per-attempt timeout; models 2–3: global timeout, ms. */

@@ -4,12 +4,12 @@ import {
   Component,
   createRouter,
   EMPTY_FRAME,
-  integerOption,
+  endpointsOption,
   isZgError,
+  lingerOption,
   ProtocolError,
   SocketLoop,
   splitEnvelope,
-  validateEndpoint,
   type BoundEndpoints,
   type ComponentOptions,
   type Frame,
@@ -31,8 +31,11 @@ export interface FreelanceServerOptions extends ComponentOptions {
   /**
    * The endpoint to bind. For model 3 a wildcard port (`tcp://127.0.0.1:*`)
    * is resolved first, because the server's identity must equal the endpoint
-   * clients connect to. @defaultValue "tcp://127.0.0.1:*"
+   * clients connect to. One endpoint (a list must hold exactly one).
+   * @defaultValue "tcp://127.0.0.1:*"
    */
+  endpoints?: string | readonly [string];
+  /** @deprecated Since 0.2: use {@link FreelanceServerOptions.endpoints} (same meaning). */
   endpoint?: string;
   /** Model 3: the identity clients address, when it differs from the bound endpoint (e.g. bound `tcp://*:5555`, public `tcp://host:5555`). @defaultValue the resolved endpoint */
   publicEndpoint?: string;
@@ -40,7 +43,7 @@ export interface FreelanceServerOptions extends ComponentOptions {
   model?: FreelanceModel;
   /** Handles a request body; must be idempotent, clients may send duplicates. */
   handler: RequestHandler;
-  /** Socket linger in ms. @defaultValue 0 */
+  /** Socket linger in ms (-1 = forever). @defaultValue `DEFAULT_LINGER` (0) from `@zg/core` */
   linger?: number;
   /**
    * Largest inbound frame, bytes (ZMQ_MAXMSGSIZE; 0 = no limit): a client
@@ -113,12 +116,15 @@ export class FreelanceServer extends Component<
       this.model === 1 || this.model === 2 || this.model === 3,
       `model must be 1, 2 or 3, got ${String(options.model)}`,
     );
-    this.#endpoint = options.endpoint ?? "tcp://127.0.0.1:*";
-    validateEndpoint("endpoint", this.#endpoint);
+    const endpoints = endpointsOption("endpoints", options.endpoints ?? options.endpoint, [
+      "tcp://127.0.0.1:*",
+    ]);
+    assertArgument(endpoints.length === 1, "endpoints must name exactly one endpoint");
+    this.#endpoint = endpoints[0] as string;
     this.#publicEndpoint = options.publicEndpoint;
     assertArgument(typeof options.handler === "function", "handler must be a function");
     this.#handler = options.handler;
-    this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
+    this.#linger = lingerOption(options.linger);
     this.#maxMessageSize = socketMaxMessageSize(maxMessageSizeOption(options.maxMessageSize));
   }
 

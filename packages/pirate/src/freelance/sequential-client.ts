@@ -24,7 +24,7 @@ export interface FreelanceSequentialOptions extends FreelanceCommonOptions {
  *
  * @example
  * ```ts
- * const client = new FreelanceSequentialClient({ endpoints: [a, b] });
+ * const client = new FreelanceSequentialClient({ servers: [a, b] });
  * await client.start();
  * const reply = await client.request("lookup x");
  * await client.close();
@@ -50,8 +50,8 @@ export class FreelanceSequentialClient extends FreelanceClientBase {
       timeoutError: (_key, attempts, ctx) =>
         new ZgError(
           "ZG_RETRIES_EXHAUSTED",
-          `no reply after ${attempts} attempts (${this.endpoints.join(", ")})`,
-          { details: { attempts, endpoints: this.endpoints, timeout: ctx.timeout } },
+          `no reply after ${attempts} attempts (${this.servers.join(", ")})`,
+          { details: { attempts, endpoints: this.servers, timeout: ctx.timeout } },
         ),
     });
   }
@@ -79,11 +79,12 @@ export class FreelanceSequentialClient extends FreelanceClientBase {
     signal: AbortSignal | undefined,
   ): Promise<Message> {
     const plan =
-      this.endpoints.length === 1
-        ? Array.from({ length: this.attempts }, () => this.endpoints[0] as string)
-        : this.endpoints;
+      this.servers.length === 1
+        ? Array.from({ length: this.attempts }, () => this.servers[0] as string)
+        : this.servers;
     let attempt = 0;
     const lazy = new LazySocket({
+      linger: this.linger,
       endpoints: () => [plan[attempt - 1] as string],
       onMessage: (m, current) => {
         if (!current || m[0]?.length !== 0 || m.length < 2) this.#stats.staleReplies++;

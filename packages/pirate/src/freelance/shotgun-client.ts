@@ -29,7 +29,7 @@ export type FreelanceShotgunOptions = FreelanceCommonOptions;
  *
  * @example
  * ```ts
- * const client = new FreelanceShotgunClient({ endpoints: [a, b, c] });
+ * const client = new FreelanceShotgunClient({ servers: [a, b, c] });
  * await client.start();
  * const reply = await client.request("lookup x");
  * await client.close();
@@ -47,15 +47,15 @@ export class FreelanceShotgunClient extends FreelanceClientBase {
       ...(this.clock === undefined ? {} : { clock: this.clock }),
       timeoutError: (_key, _attempts, ctx) =>
         new ZgError("ZG_TIMEOUT", `no reply from any server within ${ctx.timeout} ms`, {
-          details: { endpoints: this.endpoints, timeout: ctx.timeout, sends: ctx.sends },
+          details: { endpoints: this.servers, timeout: ctx.timeout, sends: ctx.sends },
         }),
     });
   }
 
   /** Connects the DEALER to every server. */
   protected onStart(): Promise<void> {
-    const socket = this.own(createDealer({ linger: 0, sendTimeout: 0 }));
-    connectAll(socket, this.endpoints);
+    const socket = this.own(createDealer({ linger: this.linger, sendTimeout: 0 }));
+    connectAll(socket, this.servers);
     this.#loop = this.own(
       new SocketLoop(socket, {
         name: "client",
@@ -79,7 +79,7 @@ export class FreelanceShotgunClient extends FreelanceClientBase {
     signal: AbortSignal | undefined,
   ): Promise<Message> {
     const control = encodeDecimal(sequence);
-    const n = this.endpoints.length;
+    const n = this.servers.length;
     return this.#pending.add(identityKey(control), {
       timeout,
       ...(signal === undefined ? {} : { signal }),

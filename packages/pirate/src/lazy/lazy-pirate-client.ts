@@ -4,10 +4,12 @@ import {
   durationOption,
   endpointsOption,
   integerOption,
+  lingerOption,
   ZgError,
   type Clock,
   type ComponentOptions,
   type FrameLike,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import { bodyFrames } from "../common/handler.js";
@@ -20,9 +22,14 @@ export const DEFAULT_LAZY_PIRATE_TIMEOUT = 2500;
 export const DEFAULT_LAZY_PIRATE_ATTEMPTS = 3;
 
 /** Options of {@link LazyPirateClient}. Durations in milliseconds. */
-export interface LazyPirateClientOptions extends ComponentOptions {
-  /** The server's (or queue frontend's) endpoint. */
-  endpoint: string;
+export interface LazyPirateClientOptions extends ComponentOptions, LingerOptions {
+  /**
+   * The server's (or queue frontend's) endpoint. Required; the deprecated
+   * `endpoint` is read when it is absent.
+   */
+  server?: string;
+  /** @deprecated Since 0.2: use {@link LazyPirateClientOptions.server} (same meaning). */
+  endpoint?: string;
   /** Default per-attempt timeout. @defaultValue {@link DEFAULT_LAZY_PIRATE_TIMEOUT} (2500) */
   timeout?: number;
   /** Default attempts per request, the first send included (Guide `REQUEST_RETRIES`). @defaultValue {@link DEFAULT_LAZY_PIRATE_ATTEMPTS} (3) */
@@ -86,7 +93,7 @@ export interface LazyPirateClientEvents {
  *
  * @example
  * ```ts
- * const client = new LazyPirateClient({ endpoint: "tcp://127.0.0.1:5555", timeout: 2500, attempts: 3 });
+ * const client = new LazyPirateClient({ server: "tcp://127.0.0.1:5555", timeout: 2500, attempts: 3 });
  * await client.start();
  * const [reply] = await client.request("hello");
  * await client.close();
@@ -97,8 +104,12 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
   static readonly echo = (reply: Message, request: Message): boolean =>
     reply.length === request.length && reply.every((f, i) => f.equals(request[i] as Buffer));
 
-  /** The endpoint every attempt connects to. */
-  readonly endpoint: string;
+  /** The server endpoint every attempt connects to. */
+  readonly server: string;
+  /** @deprecated Since 0.2: use {@link LazyPirateClient.server}. */
+  get endpoint(): string {
+    return this.server;
+  }
   /** Default per-attempt timeout, ms. */
   readonly timeout: number;
   /** Default attempts per request (the first send included). */
@@ -109,7 +120,7 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: LazyPirateClientOptions) {
     super("LazyPirateClient", options);
-    this.endpoint = endpointsOption("endpoint", options.endpoint)[0] as string;
+    this.server = endpointsOption("server", options.server ?? options.endpoint)[0] as string;
     this.timeout = durationOption("timeout", options.timeout, DEFAULT_LAZY_PIRATE_TIMEOUT, {
       min: 1,
     });
@@ -118,21 +129,22 @@ export class LazyPirateClient extends Component<LazyPirateClientEvents, LazyPira
       max: 1000,
     });
     this.#socket = new LazySocket({
-      endpoints: () => [this.endpoint],
+      linger: lingerOption(options.linger),
+      endpoints: () => [this.server],
       onMessage: (m, current) => this.#core.receive(m, current),
       name: "client",
       logger: this.logger,
     });
     this.#core = new LazyPirateCore({
-      endpoint: this.endpoint,
+      endpoint: this.server,
       match: options.match,
       clock: options.clock,
       send: (frames) => void this.#socket.post(frames),
       reconnect: () => this.#socket.drop(),
       onRetry: (sequence, attempt) =>
-        this.emit("request:retry", { sequence, attempt, endpoint: this.endpoint }),
+        this.emit("request:retry", { sequence, attempt, endpoint: this.server }),
       onFailed: (sequence, attempts) =>
-        this.emit("request:failed", { sequence, attempts, endpoint: this.endpoint }),
+        this.emit("request:failed", { sequence, attempts, endpoint: this.server }),
       onDiscarded: (sequence, reason) => this.emit("reply:discarded", { sequence, reason }),
     });
   }

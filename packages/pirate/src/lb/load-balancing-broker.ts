@@ -1,5 +1,5 @@
 import type { SocketLoop } from "@zg/core";
-import { Component, endpointsOption, integerOption, type Message } from "@zg/core";
+import { Component, endpointsOption, integerOption, lingerOption, type Message } from "@zg/core";
 import {
   DEFAULT_BIND_ENDPOINT,
   type BrokerEndpoints,
@@ -78,7 +78,7 @@ export class LoadBalancingBroker extends Component<
       DEFAULT_BIND_ENDPOINT,
     ]);
     this.#backendEndpoints = endpointsOption("backend", options.backend, [DEFAULT_BIND_ENDPOINT]);
-    this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
+    this.#linger = lingerOption(options.linger);
     this.#maxMessageSize = maxMessageSizeOption(options.maxMessageSize);
     this.#core = new LruQueueCore({
       liveness: { kind: "none" },

@@ -7,6 +7,7 @@ import {
   durationOption,
   endpointsOption,
   integerOption,
+  lingerOption,
   SocketLoop,
   toFrame,
   ZgError,
@@ -14,6 +15,7 @@ import {
   type ComponentOptions,
   type Frame,
   type FrameLike,
+  type LingerOptions,
 } from "@zg/core";
 import { checkRequest, MdpClientCore, type MajordomoClientEvents } from "./client-core.js";
 import { DEFAULT_MDP_CLIENT_TIMEOUT } from "./constants.js";
@@ -23,7 +25,7 @@ import type { MdpVersion } from "./protocol.js";
 export const DEFAULT_MDP_MAX_IN_FLIGHT = 10_000;
 
 /** Options of {@link AsyncMajordomoClient}. Durations in milliseconds. */
-export interface AsyncMajordomoClientOptions extends ComponentOptions {
+export interface AsyncMajordomoClientOptions extends ComponentOptions, LingerOptions {
   /** The broker's endpoint. */
   broker: string;
   /** Wire version. @defaultValue "MDP/0.1" */
@@ -106,6 +108,7 @@ export class AsyncMajordomoClient extends Component<
   MajordomoClientEvents,
   AsyncMajordomoClientStats
 > {
+  readonly #linger: number;
   readonly version: MdpVersion;
   readonly #broker: string;
   readonly #timeout: number;
@@ -117,6 +120,7 @@ export class AsyncMajordomoClient extends Component<
 
   constructor(options: AsyncMajordomoClientOptions) {
     super("majordomo-async-client", options);
+    this.#linger = lingerOption(options.linger);
     this.#broker = endpointsOption("broker", options.broker)[0] as string;
     assertArgument(
       options.version === undefined ||
@@ -158,7 +162,7 @@ export class AsyncMajordomoClient extends Component<
   }
 
   protected onStart(): Promise<void> {
-    const socket = createDealer({ linger: 0 });
+    const socket = createDealer({ linger: this.#linger });
     connectAll(socket, [this.#broker]);
     const loop = new SocketLoop(socket, {
       name: "majordomo-async-client",

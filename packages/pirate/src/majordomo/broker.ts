@@ -1,14 +1,16 @@
 import {
+  assertArgument,
   bindAll,
   Component,
   createRouter,
   durationOption,
   endpointsOption,
   integerOption,
-  assertArgument,
+  lingerOption,
   SocketLoop,
   type Clock,
   type ComponentOptions,
+  type LingerOptions,
 } from "@zg/core";
 import { MIN_HEARTBEAT_INTERVAL } from "@zg/heartbeat";
 import { BrokerCore } from "./broker-core.js";
@@ -43,7 +45,7 @@ const hwm = <K extends string>(name: K, v: number | undefined): Partial<Record<K
   v === undefined ? {} : ({ [name]: v } as Record<K, number>);
 
 /** Options of {@link MajordomoBroker}. Durations in milliseconds. */
-export interface MajordomoBrokerOptions extends ComponentOptions {
+export interface MajordomoBrokerOptions extends ComponentOptions, LingerOptions {
   /** Endpoints to bind the one ROUTER to (clients and workers share it), e.g. `tcp://*:5555`. */
   endpoints: string | readonly string[];
   /** Heartbeat interval towards workers. @defaultValue {@link DEFAULT_MDP_HEARTBEAT_INTERVAL} (Guide `mdbroker`) */
@@ -155,6 +157,7 @@ export class MajordomoBroker extends Component<
   MajordomoBrokerStats,
   { endpoints: string[] }
 > {
+  readonly #linger: number;
   readonly #endpoints: string[];
   readonly #options: MajordomoBrokerOptions;
   readonly #heartbeatInterval: number;
@@ -184,6 +187,7 @@ export class MajordomoBroker extends Component<
 
   constructor(options: MajordomoBrokerOptions) {
     super("majordomo-broker", options);
+    this.#linger = lingerOption(options.linger);
     this.#endpoints = endpointsOption("endpoints", options.endpoints);
     this.#heartbeatInterval = durationOption(
       "heartbeatInterval",
@@ -294,7 +298,7 @@ export class MajordomoBroker extends Component<
     const atMostOnce: (s: string) => boolean =
       amo === undefined ? () => false : typeof amo === "function" ? amo : (s) => amo.includes(s);
     const router = createRouter({
-      linger: 0,
+      linger: this.#linger,
       maxMessageSize: socketMaxMessageSize(this.#ints.maxMessageSize),
       ...hwm("sendHighWaterMark", o.sendHighWaterMark ?? o.highWaterMark),
       ...hwm("receiveHighWaterMark", o.receiveHighWaterMark ?? o.highWaterMark),
@@ -308,6 +312,7 @@ export class MajordomoBroker extends Component<
         ? undefined
         : new Federation(this.#federation, {
             clock: o.clock,
+            linger: this.#linger,
             logger: this.logger,
             maxServices: this.#maxServices,
             maxMessageSize: socketMaxMessageSize(this.#ints.maxMessageSize),

@@ -5,12 +5,14 @@ import {
   durationOption,
   endpointsOption,
   integerOption,
+  lingerOption,
   toFrame,
   ZgError,
   type Clock,
   type ComponentOptions,
   type Frame,
   type FrameLike,
+  type LingerOptions,
 } from "@zg/core";
 import { LazySocket } from "../common/lazy-socket.js";
 import {
@@ -27,7 +29,7 @@ import type { MdpVersion } from "./protocol.js";
 export { brokerError };
 
 /** Options of {@link MajordomoClient}. Durations in milliseconds. */
-export interface MajordomoClientOptions extends ComponentOptions {
+export interface MajordomoClientOptions extends ComponentOptions, LingerOptions {
   /** The broker's endpoint. */
   broker: string;
   /** Wire version. @defaultValue "MDP/0.1" */
@@ -110,6 +112,7 @@ export class MajordomoClient extends Component<MajordomoClientEvents, MajordomoC
       min: 1,
     });
     this.#socket = new LazySocket({
+      linger: lingerOption(options.linger),
       endpoints: () => [this.#broker],
       onMessage: (m, current) => this.#onMessage(m, current),
       name: "majordomo-client",

@@ -8,6 +8,7 @@ import {
   endpointsOption,
   heartbeatIntervalOption,
   isZgError,
+  lingerOption,
   livenessOption,
   ReconnectingLink,
   ZgError,
@@ -15,6 +16,7 @@ import {
   type ComponentOptions,
   type Frame,
   type FrameLike,
+  type LingerOptions,
 } from "@zg/core";
 import {
   DEFAULT_MDP_HEARTBEAT_INTERVAL,
@@ -44,7 +46,7 @@ export type MajordomoHandler = (
 ) => readonly FrameLike[] | Promise<readonly FrameLike[]>;
 
 /** Options of {@link MajordomoWorker}. Durations in milliseconds. */
-export interface MajordomoWorkerOptions extends ComponentOptions {
+export interface MajordomoWorkerOptions extends ComponentOptions, LingerOptions {
   /** The broker's endpoint. */
   broker: string;
   /** The service to register (`mmi.*` is reserved and refused). */
@@ -109,6 +111,7 @@ export interface MajordomoWorkerEvents {
  * ```
  */
 export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoWorkerStats> {
+  readonly #linger: number;
   readonly service: string;
   readonly version: MdpVersion;
   readonly #handler: MajordomoHandler;
@@ -128,6 +131,7 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
 
   constructor(options: MajordomoWorkerOptions) {
     super("majordomo-worker", options);
+    this.#linger = lingerOption(options.linger);
     const broker = endpointsOption("broker", options.broker)[0] as string;
     assertArgument(
       typeof options.service === "string" &&
@@ -171,7 +175,7 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
       logger: this.logger,
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       socket: () => {
-        const socket = createDealer({ linger: 0 });
+        const socket = createDealer({ linger: this.#linger });
         connectAll(socket, [broker]);
         return socket;
       },

@@ -4,8 +4,9 @@ import {
   durationOption,
   endpointsOption,
   heartbeatIntervalOption,
-  livenessOption,
   integerOption,
+  lingerOption,
+  livenessOption,
 } from "@zg/core";
 import { DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_LIVENESS } from "@zg/heartbeat";
 import {
@@ -98,7 +99,7 @@ export class PirateQueue extends Component<PirateQueueEvents, PirateQueueStats, 
       options.heartbeatLiveness,
       DEFAULT_PPP_HEARTBEAT_LIVENESS,
     );
-    this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
+    this.#linger = lingerOption(options.linger);
     this.#maxMessageSize = maxMessageSizeOption(options.maxMessageSize);
     this.#core = new PirateQueueCore({
       heartbeatInterval: this.heartbeatInterval,

@@ -9,8 +9,8 @@ import {
   durationOption,
   endpointsOption,
   heartbeatIntervalOption,
-  integerOption,
   isZgError,
+  lingerOption,
   livenessOption,
   ReconnectingLink,
   wrapEnvelope,
@@ -29,8 +29,13 @@ export const DEFAULT_PPP_RECONNECT_MAX_DELAY = DEFAULT_BACKOFF_MAX;
 
 /** Options of {@link PirateWorker}. Durations in milliseconds. */
 export interface PirateWorkerOptions extends ComponentOptions {
-  /** The queue's backend endpoint(s). */
-  endpoint: string | readonly string[];
+  /**
+   * The queue's backend endpoint(s). Required; the deprecated `endpoint` is
+   * read when it is absent.
+   */
+  queue?: string | readonly string[];
+  /** @deprecated Since 0.2: use {@link PirateWorkerOptions.queue} (same meaning). */
+  endpoint?: string | readonly string[];
   /** Handles one request body and returns the reply body. Requests are served one at a time. */
   handler: RequestHandler;
   /** Heartbeat interval (Guide `HEARTBEAT_INTERVAL`). @defaultValue 1000 */
@@ -43,7 +48,7 @@ export interface PirateWorkerOptions extends ComponentOptions {
   reconnectMaxDelay?: number;
   /** Routing id for every socket; libzmq's generated id (a fresh one per socket) when omitted. */
   routingId?: string;
-  /** Socket linger in ms. @defaultValue 0 */
+  /** Socket linger in ms (-1 = forever). @defaultValue `DEFAULT_LINGER` (0) from `@zg/core` */
   linger?: number;
   /** Time source of heartbeats and reconnect delays. @defaultValue systemClock */
   clock?: Clock;
@@ -94,7 +99,7 @@ export interface PirateWorkerEvents {
  *
  * @example
  * ```ts
- * const worker = new PirateWorker({ endpoint: backend[0], handler: (body) => body });
+ * const worker = new PirateWorker({ queue: backend[0], handler: (body) => body });
  * await worker.start();
  * await worker.close();
  * ```
@@ -119,7 +124,7 @@ export class PirateWorker extends Component<PirateWorkerEvents, PirateWorkerStat
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: PirateWorkerOptions) {
     super("PirateWorker", options);
-    const endpoints = endpointsOption("endpoint", options.endpoint);
+    const endpoints = endpointsOption("queue", options.queue ?? options.endpoint);
     assertArgument(typeof options.handler === "function", "handler must be a function");
     this.#handler = options.handler;
     this.heartbeatInterval = heartbeatIntervalOption(
@@ -148,7 +153,7 @@ export class PirateWorker extends Component<PirateWorkerEvents, PirateWorkerStat
     );
     const backoff = new Backoff({ initial: delay, max: maxDelay });
     const routingId = options.routingId;
-    const linger = integerOption("linger", options.linger, 0, { min: -1 });
+    const linger = lingerOption(options.linger);
     const link: ReconnectingLink = new ReconnectingLink({
       name: "worker",
       logger: this.logger,

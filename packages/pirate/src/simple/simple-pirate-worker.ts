@@ -5,8 +5,8 @@ import {
   createDealer,
   EMPTY_FRAME,
   endpointsOption,
-  integerOption,
   isZgError,
+  lingerOption,
   ProtocolError,
   SocketLoop,
   splitEnvelope,
@@ -18,13 +18,18 @@ import { READY_BYTE } from "../lb/load-balancing-broker.js";
 
 /** Options of {@link SimplePirateWorker}. */
 export interface SimplePirateWorkerOptions extends ComponentOptions {
-  /** The queue's backend endpoint(s). */
-  endpoint: string | readonly string[];
+  /**
+   * The queue's backend endpoint(s). Required; the deprecated `endpoint` is
+   * read when it is absent.
+   */
+  queue?: string | readonly string[];
+  /** @deprecated Since 0.2: use {@link SimplePirateWorkerOptions.queue} (same meaning). */
+  endpoint?: string | readonly string[];
   /** Handles one request body and returns the reply body. */
   handler: RequestHandler;
   /** Routing id of the worker socket (`spworker` uses `%04X-%04X`); libzmq's generated id when omitted. */
   routingId?: string;
-  /** Socket linger in ms. @defaultValue 0 */
+  /** Socket linger in ms (-1 = forever). @defaultValue `DEFAULT_LINGER` (0) from `@zg/core` */
   linger?: number;
 }
 
@@ -52,7 +57,7 @@ export interface SimplePirateWorkerEvents {
  *
  * @example
  * ```ts
- * const worker = new SimplePirateWorker({ endpoint: backend[0], handler: (body) => body });
+ * const worker = new SimplePirateWorker({ queue: backend[0], handler: (body) => body });
  * await worker.start();
  * await worker.close();
  * ```
@@ -77,11 +82,11 @@ export class SimplePirateWorker extends Component<
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: SimplePirateWorkerOptions) {
     super("SimplePirateWorker", options);
-    this.#endpoints = endpointsOption("endpoint", options.endpoint);
+    this.#endpoints = endpointsOption("queue", options.queue ?? options.endpoint);
     assertArgument(typeof options.handler === "function", "handler must be a function");
     this.#handler = options.handler;
     this.#routingId = options.routingId;
-    this.#linger = integerOption("linger", options.linger, 0, { min: -1 });
+    this.#linger = lingerOption(options.linger);
   }
 
   /** Connects and sends READY. */

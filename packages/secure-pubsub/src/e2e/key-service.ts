@@ -7,13 +7,16 @@ import {
   deferred,
   ExpiryTable,
   identityKey,
+  lingerOption,
   ProtocolError,
   SocketLoop,
   ZgError,
   type BoundEndpoints,
+  type Clock,
   type ComponentOptions,
   type Deferred,
   type Frame,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import { curveClientOptions, curveServerOptions } from "../secure-server.js";
@@ -51,7 +54,8 @@ export type KeyServiceEvents = {
 };
 
 /** Options of {@link KeyService}. */
-export interface KeyServiceOptions extends ComponentOptions, Omit<KeyServiceCoreOptions, "clock"> {
+export interface KeyServiceOptions
+  extends ComponentOptions, LingerOptions, Omit<KeyServiceCoreOptions, "clock"> {
   /** @defaultValue ["tcp://127.0.0.1:*"] */
   endpoints?: readonly string[];
   /** Fail-closed CURVE transport, as for the broker. */
@@ -71,6 +75,7 @@ export class KeyService extends Component<
   ReturnType<KeyServiceCore["stats"]> & { protocolErrors: number },
   BoundEndpoints
 > {
+  readonly #linger: number;
   /** The state machine. */
   readonly core: KeyServiceCore;
   readonly #o: KeyServiceOptions;
@@ -82,6 +87,7 @@ export class KeyService extends Component<
 
   constructor(options: KeyServiceOptions) {
     super("key-service", options);
+    this.#linger = lingerOption(options.linger);
     this.#o = options;
     this.#issuers = new Set(options.issuers);
     this.core = new KeyServiceCore(options);
@@ -114,7 +120,10 @@ export class KeyService extends Component<
 
   protected async onStart(): Promise<BoundEndpoints> {
     const context = this.#o.context;
-    const socket = createRouter({ linger: 0, ...(context === undefined ? {} : { context }) });
+    const socket = createRouter({
+      linger: this.#linger,
+      ...(context === undefined ? {} : { context }),
+    });
     this.own(socket);
     const c = this.#o.curve;
     if (c !== undefined) {
@@ -256,8 +265,16 @@ export type KeyClientEvents = {
 };
 
 /** Options of {@link KeyClient}. */
-export interface KeyClientOptions extends ComponentOptions {
-  endpoint: string;
+export interface KeyClientOptions extends ComponentOptions, LingerOptions {
+  /**
+   * The {@link KeyService}'s endpoint. Required; the deprecated `endpoint` is
+   * read when it is absent.
+   */
+  keyService?: string;
+  /** @deprecated Since 0.2: use {@link KeyClientOptions.keyService} (same meaning). */
+  endpoint?: string;
+  /** Time source of request timeouts. @defaultValue systemClock */
+  clock?: Clock;
   /** The member's session: bundles are opened into its key ring. */
   session: E2ESession;
   /** The member's token (its credential at the key service). */
@@ -273,7 +290,9 @@ export class KeyClient extends Component<
   KeyClientEvents,
   { fetched: number; pushed: number; protocolErrors: number }
 > {
+  readonly #linger: number;
   readonly #o: KeyClientOptions;
+  readonly #keyService: string;
   #loop: SocketLoop | undefined;
   #next = 1;
   #lastReportAt = 0;
@@ -283,9 +302,12 @@ export class KeyClient extends Component<
 
   constructor(options: KeyClientOptions) {
     super("key-client", options);
-    if (typeof options?.endpoint !== "string" || options.session === undefined) {
-      throw new ZgError("ZG_INVALID_ARGUMENT", "endpoint and session are required");
+    this.#linger = lingerOption(options.linger);
+    const keyService = options?.keyService ?? options?.endpoint;
+    if (typeof keyService !== "string" || options.session === undefined) {
+      throw new ZgError("ZG_INVALID_ARGUMENT", "keyService and session are required");
     }
+    this.#keyService = keyService;
     this.#o = options;
   }
 
@@ -338,7 +360,7 @@ export class KeyClient extends Component<
   protected onStart(): Promise<void> {
     const ctx = this.#o.context;
     const socket = createDealer({
-      linger: 0,
+      linger: this.#linger,
       reconnectInterval: 100,
       ...(ctx === undefined ? {} : { context: ctx }),
     });
@@ -347,6 +369,7 @@ export class KeyClient extends Component<
     const timeout = this.#o.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT;
     this.#expiry = this.own(
       new ExpiryTable<string>({
+        ...(this.#o.clock === undefined ? {} : { clock: this.#o.clock }),
         onExpire: (rid) => {
           this.#pending
             .get(rid)
@@ -362,7 +385,7 @@ export class KeyClient extends Component<
         d.reject(new ZgError("ZG_CLOSED", "key client closed"));
       this.#pending.clear();
     });
-    socket.connect(this.#o.endpoint);
+    socket.connect(this.#keyService);
     this.#loop = this.own(
       new SocketLoop(socket, {
         name: "key-client",

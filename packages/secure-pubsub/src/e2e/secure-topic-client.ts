@@ -87,7 +87,7 @@ export class SecureTopicClient extends Component<
       ...(o.requestTimeout === undefined ? {} : { requestTimeout: o.requestTimeout }),
     };
     this.pubsub = new SecurePubSubClient({
-      endpoint: o.broker,
+      broker: o.broker,
       secretKey: o.secretKey,
       token: o.token,
       ...(o.brokerServerKey ? { serverKey: o.brokerServerKey } : {}),
@@ -95,7 +95,7 @@ export class SecureTopicClient extends Component<
       ...common,
     });
     this.keys = new KeyClient({
-      endpoint: o.keyService,
+      keyService: o.keyService,
       session: this.session,
       token: o.token,
       ...(o.keyServiceCurve

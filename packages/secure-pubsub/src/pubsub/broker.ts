@@ -3,11 +3,13 @@ import {
   bindAll,
   Component,
   createRouter,
+  lingerOption,
   SocketLoop,
   ZgError,
   type BoundEndpoints,
   type ComponentOptions,
   type Frame,
+  type LingerOptions,
   type SocketLoopStats,
 } from "@zg/core";
 import { curveServerOptions } from "../secure-server.js";
@@ -21,7 +23,7 @@ import {
 
 /** Options of {@link SecurePubSubBroker}. */
 export interface SecurePubSubBrokerOptions
-  extends ComponentOptions, Omit<BrokerCoreOptions, "send" | "logger"> {
+  extends ComponentOptions, LingerOptions, Omit<BrokerCoreOptions, "send" | "logger"> {
   /** Endpoints to bind. @defaultValue ["tcp://127.0.0.1:*"] */
   endpoints?: readonly string[];
   /**
@@ -57,6 +59,7 @@ export class SecurePubSubBroker extends Component<
   SecurePubSubBrokerStats,
   BoundEndpoints
 > {
+  readonly #linger: number;
   /** The state machine (tables, revocation). */
   readonly core: BrokerCore;
   readonly #o: SecurePubSubBrokerOptions;
@@ -64,6 +67,7 @@ export class SecurePubSubBroker extends Component<
 
   constructor(options: SecurePubSubBrokerOptions) {
     super("secure-pubsub-broker", options);
+    this.#linger = lingerOption(options.linger);
     if (options?.curve !== undefined) {
       const c = options.curve;
       if (c.handler === undefined)
@@ -105,7 +109,7 @@ export class SecurePubSubBroker extends Component<
     const c = this.#o.curve;
     const context = this.#o.context;
     const socket = createRouter({
-      linger: 0,
+      linger: this.#linger,
       sendHighWaterMark: this.#o.sendHighWaterMark ?? 1000,
       ...(context === undefined ? {} : { context }),
     });

@@ -6,12 +6,15 @@ import {
   deferred,
   durationOption,
   ExpiryTable,
+  lingerOption,
   SocketLoop,
   toFrame,
   ZgError,
+  type Clock,
   type ComponentOptions,
   type Deferred,
   type FrameLike,
+  type LingerOptions,
   type Message,
 } from "@zg/core";
 import { signingKeyPair } from "../cert.js";
@@ -64,13 +67,17 @@ export interface ClientStats {
 }
 
 /** Options of {@link SecurePubSubClient}. */
-export interface SecurePubSubClientOptions extends ComponentOptions {
-  /** The broker's endpoint. */
-  endpoint: string;
+export interface SecurePubSubClientOptions extends ComponentOptions, LingerOptions {
+  /** The broker's endpoint. Required; the deprecated `endpoint` is read when it is absent. */
+  broker?: string;
+  /** @deprecated Since 0.2: use {@link SecurePubSubClientOptions.broker} (same meaning). */
+  endpoint?: string;
   /** This identity's Z85 CURVE secret key (its login signing key is derived from it). */
   secretKey: string;
   /** The entitlement token issued for this identity. */
   token: Uint8Array;
+  /** Time source of request timeouts. @defaultValue systemClock */
+  clock?: Clock;
   /** The broker's CURVE public key: set it to use CURVE (required when the broker uses it). */
   serverKey?: string;
   /** PING when nothing was sent for this long, ms. @defaultValue {@link DEFAULT_REFRESH_INTERVAL} */
@@ -89,7 +96,9 @@ export interface SecurePubSubClientOptions extends ComponentOptions {
  * refreshes its entry with PINGs. `start()` resolves once logged in.
  */
 export class SecurePubSubClient extends Component<ClientEvents, ClientStats> {
+  readonly #linger: number;
   readonly #o: SecurePubSubClientOptions;
+  readonly #broker: string;
   readonly #sign: ReturnType<typeof signingKeyPair>;
   readonly #refresh: number;
   readonly #timeout: number;
@@ -112,8 +121,10 @@ export class SecurePubSubClient extends Component<ClientEvents, ClientStats> {
 
   constructor(options: SecurePubSubClientOptions) {
     super("secure-pubsub-client", options);
-    if (typeof options?.endpoint !== "string")
-      throw new ZgError("ZG_INVALID_ARGUMENT", "endpoint is required");
+    this.#linger = lingerOption(options.linger);
+    const broker = options?.broker ?? options?.endpoint;
+    if (typeof broker !== "string") throw new ZgError("ZG_INVALID_ARGUMENT", "broker is required");
+    this.#broker = broker;
     if (!isZ85Key(options.secretKey))
       throw new ZgError("ZG_INVALID_ARGUMENT", "secretKey must be a Z85 CURVE key");
     if (!(options.token instanceof Uint8Array))
@@ -189,7 +200,7 @@ export class SecurePubSubClient extends Component<ClientEvents, ClientStats> {
 
   protected async onStart(): Promise<void> {
     const socket = createDealer({
-      linger: 0,
+      linger: this.#linger,
       reconnectInterval: 100,
       ...(this.#o.context === undefined ? {} : { context: this.#o.context }),
     });
@@ -202,6 +213,7 @@ export class SecurePubSubClient extends Component<ClientEvents, ClientStats> {
     }
     this.#expiry = this.own(
       new ExpiryTable<string>({
+        ...(this.#o.clock === undefined ? {} : { clock: this.#o.clock }),
         onExpire: (rid) => {
           this.#stats.timeouts++;
           this.#pending
@@ -211,7 +223,7 @@ export class SecurePubSubClient extends Component<ClientEvents, ClientStats> {
         },
       }),
     );
-    socket.connect(this.#o.endpoint);
+    socket.connect(this.#broker);
     this.#loop = this.own(
       new SocketLoop(socket, {
         name: "secure-pubsub-client",

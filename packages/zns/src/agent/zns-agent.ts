@@ -10,7 +10,6 @@ import {
   ZgError,
   durationOption,
   endpointsOption,
-  validateEndpoint,
   systemClock,
   type BoundEndpoints,
   type Clock,
@@ -68,8 +67,8 @@ export interface ZnsAgentOptions extends ComponentOptions {
   servers?: string | readonly string[];
   /** Where the socket and the cache live. @defaultValue {@link defaultRuntimeDir}() */
   runtimeDir?: string;
-  /** Lookup endpoint. @defaultValue {@link agentEndpoint}(runtimeDir) */
-  endpoint?: string;
+  /** Lookup endpoint the agent binds (one). @defaultValue {@link agentEndpoint}(runtimeDir) */
+  endpoints?: string | readonly [string];
   /** A local names file (ZPL); its names win over the feed's. Watched for changes. */
   localFile?: string;
   /** Environment of lookups that name none. @defaultValue the table's `default-env`, else none (base rules only) */
@@ -183,10 +182,11 @@ export class ZnsAgent extends Component<ZnsAgentEvents, ZnsAgentStats, BoundEndp
   constructor(options: ZnsAgentOptions = {}) {
     super("ZnsAgent", options);
     this.runtimeDir = options.runtimeDir ?? defaultRuntimeDir();
-    this.endpoint = validateEndpoint(
-      "endpoint",
-      options.endpoint ?? agentEndpoint(this.runtimeDir),
-    );
+    const endpoints = endpointsOption("endpoints", options.endpoints, [
+      agentEndpoint(this.runtimeDir),
+    ]);
+    assertArgument(endpoints.length === 1, "endpoints must name exactly one endpoint");
+    this.endpoint = endpoints[0] as string;
     this.#servers =
       options.servers === undefined ||
       (Array.isArray(options.servers) && options.servers.length === 0)
@@ -236,7 +236,7 @@ export class ZnsAgent extends Component<ZnsAgentEvents, ZnsAgentStats, BoundEndp
     }
     const server = this.own(
       new FreelanceServer({
-        endpoint: this.endpoint,
+        endpoints: this.endpoint,
         model: 3,
         handler: (body) => this.#lookup(body),
         maxMessageSize: DEFAULT_LOOKUP_MAX_MESSAGE_SIZE,

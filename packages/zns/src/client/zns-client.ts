@@ -143,7 +143,7 @@ export class ZnsClient extends Component<ZnsClientEvents, ZnsClientStats> {
   protected async onStart(): Promise<void> {
     const flp = this.own(
       new FreelanceFlpClient(
-        { endpoints: this.#agents, timeout: this.#timeout, logger: this.logger },
+        { servers: this.#agents, timeout: this.#timeout, logger: this.logger },
         "ZnsClient.flp",
       ),
     );

@@ -5,6 +5,7 @@ import {
   Component,
   durationOption,
   integerOption,
+  type Clock,
   type ComponentOptions,
 } from "@zg/core";
 import { PresenceTracker } from "@zg/heartbeat";
@@ -26,6 +27,8 @@ export type BeaconFormat = "zre" | "udpping";
 
 /** Options of {@link Beacon}. Durations in ms. */
 export interface BeaconOptions extends ComponentOptions {
+  /** Time source of peer expiry. @defaultValue systemClock */
+  clock?: Clock;
   /** @defaultValue "zre" */
   format?: BeaconFormat;
   /** UDP port shared by every node (SO_REUSEADDR). @defaultValue {@link DEFAULT_BEACON_PORT} (zre) / {@link UDPPING_PORT} (udpping) */
@@ -104,6 +107,7 @@ export class Beacon extends Component<BeaconEvents, BeaconStats, { port: number 
   readonly #announce: number | undefined;
   readonly #interval: number;
   readonly #liveness: number;
+  readonly #clock: Clock | undefined;
   readonly #broadcast: string;
   readonly #bind: string;
   #socket: UdpSocket | undefined;
@@ -122,6 +126,7 @@ export class Beacon extends Component<BeaconEvents, BeaconStats, { port: number 
   /** @throws `ZG_INVALID_ARGUMENT` for a bad option. */
   constructor(options: BeaconOptions = {}) {
     super("Beacon", options);
+    this.#clock = options.clock;
     this.format = options.format ?? "zre";
     assertArgument(
       this.format === "zre" || this.format === "udpping",
@@ -162,6 +167,7 @@ export class Beacon extends Component<BeaconEvents, BeaconStats, { port: number 
 
   protected async onStart(): Promise<{ port: number }> {
     const tracker = new PresenceTracker<string>({
+      ...(this.#clock === undefined ? {} : { clock: this.#clock }),
       interval: this.#interval,
       liveness: this.#liveness,
     });

@@ -6,6 +6,7 @@ import {
   createDealer,
   createRouter,
   durationOption,
+  lingerOption,
   SocketLoop,
   type BoundEndpoints,
   type ComponentOptions,
@@ -82,7 +83,7 @@ export class RouterFeedPublisher
   constructor(endpoint: string, options: RouterFeedOptions = {}) {
     super("RouterFeedPublisher", options);
     this.#endpoint = endpoint;
-    this.#linger = durationOption("linger", options.linger, 0);
+    this.#linger = lingerOption(options.linger);
     this.#subscriberTtl =
       3 * durationOption("syncInterval", options.syncInterval, DEFAULT_SYNC_INTERVAL, { min: 10 });
   }
@@ -168,7 +169,7 @@ export class RouterFeedSubscriber
   constructor(endpoints: readonly string[], options: RouterFeedOptions = {}) {
     super("RouterFeedSubscriber", options);
     this.#endpoints = [...endpoints];
-    this.#linger = durationOption("linger", options.linger, 0);
+    this.#linger = lingerOption(options.linger);
     this.#syncInterval = durationOption(
       "syncInterval",
       options.syncInterval,

@@ -1,7 +1,7 @@
 import {
   assertArgument,
   Component,
-  validateEndpoint,
+  endpointsOption,
   type BoundEndpoints,
   type ComponentOptions,
 } from "@zg/core";
@@ -16,8 +16,8 @@ import { parseNamesFile, type NamesTable } from "../names/names-file.js";
 export interface ZnsServerOptions extends ComponentOptions {
   /** Path of the names file (ZPL, see {@link parseNamesFile}). */
   names: string;
-  /** Feed endpoint agents connect to. @defaultValue "tcp://127.0.0.1:*" */
-  endpoint?: string;
+  /** Feed endpoint agents connect to (one). @defaultValue "tcp://127.0.0.1:*" */
+  endpoints?: string | readonly [string];
   /** How often the names file is checked for changes. @defaultValue {@link DEFAULT_WATCH_INTERVAL} (250) */
   watchInterval?: number;
   /** The feed implementation. @defaultValue {@link routerFeed}(feedOptions) */
@@ -63,7 +63,7 @@ export interface ZnsServerStats {
  *
  * @example
  * ```ts
- * const server = new ZnsServer({ names: "/etc/zns/names.zpl", endpoint: "tcp://*:5670" });
+ * const server = new ZnsServer({ names: "/etc/zns/names.zpl", endpoints: "tcp://*:5670" });
  * const { endpoints } = await server.start();
  * await server.close();
  * ```
@@ -87,7 +87,9 @@ export class ZnsServer extends Component<ZnsServerEvents, ZnsServerStats, BoundE
       "names: a file path is required",
     );
     this.#path = options.names;
-    this.#endpoint = validateEndpoint("endpoint", options.endpoint ?? "tcp://127.0.0.1:*");
+    const endpoints = endpointsOption("endpoints", options.endpoints, ["tcp://127.0.0.1:*"]);
+    assertArgument(endpoints.length === 1, "endpoints must name exactly one endpoint");
+    this.#endpoint = endpoints[0] as string;
     this.#watchInterval = watchIntervalOption(options.watchInterval);
     this.#announce = toggleOption(options.announce);
     this.#feed = feedOption(options);

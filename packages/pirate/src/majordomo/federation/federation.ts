@@ -127,11 +127,14 @@ export class Federation {
   #out: SocketLoop | undefined;
   #sockets: zmq.Router[] = [];
   #bound: string[] = [];
+  readonly #linger: number;
 
   constructor(
     v: Validated,
     env: {
       clock: Clock | undefined;
+      /** The broker's `linger`, ms. */
+      linger: number;
       logger: Logger;
       maxServices: number;
       maxMessageSize: number | undefined;
@@ -144,6 +147,7 @@ export class Federation {
     this.#v = v;
     this.#logger = env.logger;
     this.#maxMessageSize = env.maxMessageSize;
+    this.#linger = env.linger;
     const broker = (): BrokerCore => this.#broker as BrokerCore;
     this.#core = new FederationCore({
       name: v.name,
@@ -195,7 +199,7 @@ export class Federation {
     this.#broker = broker;
     const router = (handover: boolean): zmq.Router => {
       const s = createRouter({
-        linger: 0,
+        linger: this.#linger,
         routingId: this.#v.name,
         handover,
         ...(this.#maxMessageSize === undefined ? {} : { maxMessageSize: this.#maxMessageSize }),
