@@ -4,16 +4,16 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Duplex } from "node:stream";
 import * as zmq from "zeromq";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import { isHostPort, listenOn, MdpGateway } from "@zg/app-kit";
 import {
   assertArgument,
   Component,
   durationOption,
   integerOption,
   SocketLoop,
-  ZgError,
   type ComponentOptions,
 } from "@zg/core";
-import { AsyncMajordomoClient, DEFAULT_MDP_CLIENT_TIMEOUT } from "@zg/pirate";
+import { DEFAULT_MDP_CLIENT_TIMEOUT } from "@zg/pirate";
 import {
   decodeClientMessage,
   encodeFrame,
@@ -161,10 +161,8 @@ export class WsBridge extends Component<
     dropped: 0,
     protocolErrors: 0,
   };
-  readonly #known = new Map<string, { ok: boolean; at: number }>();
   #files = new Map<string, Buffer>();
-  #client: AsyncMajordomoClient | undefined;
-  #mmi: AsyncMajordomoClient | undefined;
+  #mdp: MdpGateway | undefined;
   #sub: zmq.Subscriber | undefined;
   #server: Server | undefined;
   #wss: WebSocketServer | undefined;
@@ -172,7 +170,7 @@ export class WsBridge extends Component<
   constructor(options: WsBridgeOptions) {
     super("WsBridge", options);
     assertArgument(
-      /^.+:\d+$/.test(options.listen),
+      isHostPort(options.listen),
       `listen must be host:port, got ${JSON.stringify(options.listen)}`,
     );
     assertArgument(
@@ -227,25 +225,15 @@ export class WsBridge extends Component<
   protected async onStart(): Promise<{ url: string; page: string }> {
     for (const [file] of Object.values(STATIC))
       this.#files.set(file, await readFile(new URL(file, PUBLIC)));
-    const client = this.own(
-      new AsyncMajordomoClient({
+    const mdp = this.own(
+      new MdpGateway({
         broker: this.#o.broker,
         timeout: this.#limits.requestTimeout,
         logger: this.logger,
       }),
     );
-    // The broker answers 8/MMI itself, in order and without a correlation frame.
-    const mmi = this.own(
-      new AsyncMajordomoClient({
-        broker: this.#o.broker,
-        timeout: this.#limits.requestTimeout,
-        correlate: false,
-        logger: this.logger,
-      }),
-    );
-    await Promise.all([client.start(), mmi.start()]);
-    this.#client = client;
-    this.#mmi = mmi;
+    await mdp.start();
+    this.#mdp = mdp;
 
     if (this.#o.publishers !== undefined && this.#o.publishers.length > 0) {
       const sub = new zmq.Subscriber({ linger: 0, receiveHighWaterMark: 10_000 });
@@ -274,19 +262,8 @@ export class WsBridge extends Component<
     });
     server.on("upgrade", (req, socket, head) => this.#upgrade(req, socket, head));
     this.own(() => this.#closeServer());
-    const cut = this.#o.listen.lastIndexOf(":");
-    const host = this.#o.listen.slice(0, cut).replace(/^\[(.*)\]$/, "$1");
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(Number(this.#o.listen.slice(cut + 1)), host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    const shown = await listenOn(server, this.#o.listen);
     this.#server = server;
-    const a = server.address();
-    if (a === null || typeof a === "string") throw new ZgError("ZG_STATE", "no TCP address");
-    const shown = `${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`;
     return { url: `ws://${shown}/ws`, page: `http://${shown}/` };
   }
 
@@ -452,46 +429,24 @@ export class WsBridge extends Component<
     body: Buffer[],
     timeout: number | undefined,
   ): Promise<void> {
-    const client = this.#client;
-    if (client === undefined) return;
+    const mdp = this.#mdp;
+    if (mdp === undefined) return;
     c.inFlight += 1;
     this.#stats.inFlight += 1;
     this.#stats.requests += 1;
     try {
-      if (!(await this.#exists(service))) {
-        this.#stats.failed += 1;
-        return this.#error(c, id, "unknown-service", `no worker for ${service}`);
-      }
       const t = Math.min(timeout ?? this.#limits.requestTimeout, MAX_WS_BRIDGE_REQUEST_TIMEOUT);
-      const reply = await client.request(service, body, { timeout: t });
+      const out = await mdp.request(service, body, { timeout: t });
+      if (!out.ok) {
+        this.#stats.failed += 1;
+        return this.#error(c, id, out.code, out.message);
+      }
       this.#stats.replies += 1;
-      this.#send(c, { type: "reply", id, body: reply.map(encodeFrame) });
-    } catch (error) {
-      this.#stats.failed += 1;
-      if (
-        ZgError.isInstance(error) &&
-        (error.code === "ZG_TIMEOUT" || error.code === "ZG_RETRIES_EXHAUSTED")
-      )
-        this.#error(c, id, "timeout", `no reply from ${service} in time`);
-      else this.#error(c, id, "unavailable", (error as Error).message);
+      this.#send(c, { type: "reply", id, body: out.reply.map(encodeFrame) });
     } finally {
       c.inFlight -= 1;
       this.#stats.inFlight -= 1;
     }
-  }
-
-  /** 8/MMI `mmi.service`, cached 1 s. */
-  async #exists(service: string): Promise<boolean> {
-    const now = performance.now();
-    const hit = this.#known.get(service);
-    if (hit !== undefined && now - hit.at < 1000) return hit.ok;
-    const mmi = this.#mmi;
-    if (mmi === undefined) return false;
-    const [code] = await mmi.request("mmi.service", [service]);
-    const ok = code?.toString() === "200";
-    if (this.#known.size > 10_000) this.#known.clear();
-    this.#known.set(service, { ok, at: now });
-    return ok;
   }
 
   #published(message: Buffer[]): void {
