@@ -442,12 +442,7 @@ export class WsBridge extends Component<
     const m = decodeClientMessage(text);
     if ("error" in m) return this.#protocolError(c, m.error, WS_CLOSE.invalidPayload);
     if (m.type === "request") {
-      if (c.inFlight >= this.#limits.maxInFlight)
-        return this.#protocolError(
-          c,
-          `more than ${this.#limits.maxInFlight} requests in flight`,
-          WS_CLOSE.policy,
-        );
+      if (this.#overInFlight(c)) return;
       void this.track(this.#request(c, m.id, m.service, m.body, m.timeout));
       return;
     }
@@ -460,12 +455,7 @@ export class WsBridge extends Component<
         this.#send(c, { type: "clone-unsubscribed", id: m.id, prefix: m.prefix });
         return;
       }
-      if (c.inFlight >= this.#limits.maxInFlight)
-        return this.#protocolError(
-          c,
-          `more than ${this.#limits.maxInFlight} requests in flight`,
-          WS_CLOSE.policy,
-        );
+      if (this.#overInFlight(c)) return;
       void this.track(this.#cloneSet(c, m.id, m.key, m.value, m.ttl));
       return;
     }
@@ -492,6 +482,17 @@ export class WsBridge extends Component<
       this.#unsubscribe(c, m.topic);
       this.#send(c, { type: "unsubscribed", id: m.id, topic: m.topic });
     }
+  }
+
+  /** Closes `c` (1008) when it already has `maxInFlight` requests in flight. */
+  #overInFlight(c: Connection): boolean {
+    if (c.inFlight < this.#limits.maxInFlight) return false;
+    this.#protocolError(
+      c,
+      `more than ${this.#limits.maxInFlight} requests in flight`,
+      WS_CLOSE.policy,
+    );
+    return true;
   }
 
   get #cloneEnabled(): boolean {
