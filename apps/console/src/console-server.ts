@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { isHostPort, listenOn } from "@zg/app-kit";
 import { assertArgument, Component, durationOption, type ComponentOptions } from "@zg/core";
 import { LogTail, type LogLevel } from "@zg/devices";
 import { HeartbeatRouter } from "@zg/heartbeat";
@@ -130,7 +130,7 @@ export class ConsoleServer extends Component<
       { min: 10 },
     );
     assertArgument(
-      /^.+:\d+$/.test(options.listen),
+      isHostPort(options.listen),
       `listen must be host:port, got ${JSON.stringify(options.listen)}`,
     );
     const names = new Set<string>();
@@ -186,22 +186,12 @@ export class ConsoleServer extends Component<
 
     const server = createServer((req, res) => this.#route(req, res));
     this.own(() => this.#closeServer());
-    const cut = this.#options.listen.lastIndexOf(":");
-    const host = this.#options.listen.slice(0, cut).replace(/^\[(.*)\]$/, "$1");
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(Number(this.#options.listen.slice(cut + 1)), host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    const shown = await listenOn(server, this.#options.listen);
     this.#server = server;
-    const bound = server.address() as AddressInfo;
-    const shown = bound.family === "IPv6" ? `[${bound.address}]` : bound.address;
 
     this.setInterval(() => void this.#pollAll(), this.#pollInterval);
     void this.#pollAll();
-    return { url: `http://${shown}:${bound.port}/`, presence };
+    return { url: `http://${shown}/`, presence };
   }
 
   async #follow(tail: LogTail): Promise<void> {

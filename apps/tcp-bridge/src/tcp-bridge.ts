@@ -1,13 +1,13 @@
 import { createServer, type Server, type Socket } from "node:net";
+import { DEFAULT_MDP_GATEWAY_SERVICE_CACHE, isHostPort, listenOn, MdpGateway } from "@zg/app-kit";
 import {
   assertArgument,
   Component,
   durationOption,
   integerOption,
-  ZgError,
   type ComponentOptions,
 } from "@zg/core";
-import { AsyncMajordomoClient, DEFAULT_MDP_CLIENT_TIMEOUT } from "@zg/pirate";
+import { DEFAULT_MDP_CLIENT_TIMEOUT } from "@zg/pirate";
 import { LineSplitter } from "./line-splitter.js";
 
 /** Open TCP connections before new ones are refused (project-chosen). */
@@ -19,7 +19,7 @@ export const DEFAULT_TCP_BRIDGE_IDLE_TIMEOUT = 60_000;
 /** Request lines a connection may have waiting or in flight (project-chosen). */
 export const DEFAULT_TCP_BRIDGE_MAX_PIPELINED = 16;
 /** How long a service lookup (8/MMI `mmi.service`) is trusted, ms (project-chosen). */
-export const TCP_BRIDGE_SERVICE_CACHE = 1000;
+export const TCP_BRIDGE_SERVICE_CACHE = DEFAULT_MDP_GATEWAY_SERVICE_CACHE;
 
 /** The error codes of the `ERR <code> <text>` line. */
 export type TcpBridgeErrorCode =
@@ -107,7 +107,6 @@ export class TcpBridge extends Component<TcpBridgeEvents, TcpBridgeStats, { addr
     service: string | undefined;
   };
   readonly #connections = new Set<Connection>();
-  readonly #known = new Map<string, { ok: boolean; at: number }>();
   readonly #stats = {
     accepted: 0,
     refused: 0,
@@ -118,14 +117,13 @@ export class TcpBridge extends Component<TcpBridgeEvents, TcpBridgeStats, { addr
     idleClosed: 0,
     inFlight: 0,
   };
-  #client: AsyncMajordomoClient | undefined;
-  #mmi: AsyncMajordomoClient | undefined;
+  #mdp: MdpGateway | undefined;
   #server: Server | undefined;
 
   constructor(options: TcpBridgeOptions) {
     super("TcpBridge", options);
     assertArgument(
-      /^.+:\d+$/.test(options.listen),
+      isHostPort(options.listen),
       `listen must be host:port, got ${JSON.stringify(options.listen)}`,
     );
     assertArgument(
@@ -176,42 +174,22 @@ export class TcpBridge extends Component<TcpBridgeEvents, TcpBridgeStats, { addr
   }
 
   protected async onStart(): Promise<{ address: string }> {
-    const client = this.own(
-      new AsyncMajordomoClient({
+    const mdp = this.own(
+      new MdpGateway({
         broker: this.#o.broker,
         timeout: this.#o.requestTimeout,
+        serviceCache: TCP_BRIDGE_SERVICE_CACHE,
         logger: this.logger,
       }),
     );
-    // The broker answers 8/MMI itself, in order and without echoing a correlation frame:
-    // a FIFO-matched client of its own.
-    const mmi = this.own(
-      new AsyncMajordomoClient({
-        broker: this.#o.broker,
-        timeout: this.#o.requestTimeout,
-        correlate: false,
-        logger: this.logger,
-      }),
-    );
-    await Promise.all([client.start(), mmi.start()]);
-    this.#client = client;
-    this.#mmi = mmi;
+    await mdp.start();
+    this.#mdp = mdp;
     // Half-open: a client that sends its lines and then FIN (`echo … | nc`) still gets its replies.
     const server = createServer({ allowHalfOpen: true }, (socket) => this.#accept(socket));
     this.own(() => this.#closeServer());
-    const cut = this.#o.listen.lastIndexOf(":");
-    const host = this.#o.listen.slice(0, cut).replace(/^\[(.*)\]$/, "$1");
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(Number(this.#o.listen.slice(cut + 1)), host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    const address = await listenOn(server, this.#o.listen);
     this.#server = server;
-    const a = server.address();
-    if (a === null || typeof a === "string") throw new ZgError("ZG_STATE", "no TCP address");
-    return { address: `${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}` };
+    return { address };
   }
 
   protected override onDrain(): void {
@@ -322,7 +300,7 @@ export class TcpBridge extends Component<TcpBridgeEvents, TcpBridgeStats, { addr
   }
 
   async #request(line: string): Promise<string> {
-    const client = this.#client;
+    const mdp = this.#mdp;
     let service = this.#o.service;
     let payload = line;
     if (service === undefined) {
@@ -331,45 +309,23 @@ export class TcpBridge extends Component<TcpBridgeEvents, TcpBridgeStats, { addr
       service = m[1] ?? "";
       payload = m[2] ?? "";
     }
-    if (client === undefined || !this.running) return "ERR unavailable the bridge is stopping";
+    if (mdp === undefined || !this.running) return "ERR unavailable the bridge is stopping";
     this.#stats.requests += 1;
     this.#stats.inFlight += 1;
     try {
-      if (this.#o.checkServices && !(await this.#exists(service))) {
+      const out = await mdp.request(service, [payload], { checkService: this.#o.checkServices });
+      if (!out.ok) {
         this.#stats.failed += 1;
-        return `ERR unknown-service no worker for ${service}`;
+        return `ERR ${out.code} ${out.message}`;
       }
-      const reply = await client.request(service, [payload]);
       this.#stats.replies += 1;
-      return `OK ${reply
+      return `OK ${out.reply
         .map((f) => f.toString("utf8"))
         .join(" ")
         .replace(/[\r\n]/g, " ")}`;
-    } catch (error) {
-      this.#stats.failed += 1;
-      if (
-        ZgError.isInstance(error) &&
-        (error.code === "ZG_TIMEOUT" || error.code === "ZG_RETRIES_EXHAUSTED")
-      )
-        return `ERR timeout no reply from ${service} within ${this.#o.requestTimeout} ms`;
-      return `ERR unavailable ${(error as Error).message.replace(/[\r\n]/g, " ")}`;
     } finally {
       this.#stats.inFlight -= 1;
     }
-  }
-
-  /** 8/MMI `mmi.service`, cached {@link TCP_BRIDGE_SERVICE_CACHE} ms. */
-  async #exists(service: string): Promise<boolean> {
-    const now = performance.now();
-    const hit = this.#known.get(service);
-    if (hit !== undefined && now - hit.at < TCP_BRIDGE_SERVICE_CACHE) return hit.ok;
-    const mmi = this.#mmi;
-    if (mmi === undefined) return false;
-    const [code] = await mmi.request("mmi.service", [service]);
-    const ok = code?.toString() === "200";
-    if (this.#known.size > 10_000) this.#known.clear();
-    this.#known.set(service, { ok, at: now });
-    return ok;
   }
 
   async #closeServer(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { OptionSpecs } from "@zg/app-kit";
 import { DEFAULT_MDP_CLIENT_TIMEOUT } from "@zg/pirate";
 import {
+  DEFAULT_WS_BRIDGE_CLONE_SYNC_TIMEOUT,
   DEFAULT_WS_BRIDGE_MAX_BUFFERED,
   DEFAULT_WS_BRIDGE_MAX_CONNECTIONS,
   DEFAULT_WS_BRIDGE_MAX_IN_FLIGHT,
@@ -72,5 +73,27 @@ export const options = {
     default: DEFAULT_MDP_CLIENT_TIMEOUT,
     min: 1,
     description: "default reply timeout of a request (a request may ask for its own, up to 60 s)",
+  },
+  clone: {
+    type: "endpoints",
+    description:
+      "Clone servers whose subtrees browsers may follow: tcp://host:P (one, or two for an HA pair) or snapshot,publisher,collector (none = no Clone)",
+  },
+  cloneSubtrees: {
+    type: "string",
+    default: "",
+    description:
+      "comma-separated subtrees (key prefixes) a browser may follow, or *; required with --clone",
+  },
+  cloneSet: {
+    type: "boolean",
+    default: false,
+    description: "let browsers set and delete keys under a subtree they follow (off by default)",
+  },
+  cloneSyncTimeout: {
+    type: "duration",
+    default: DEFAULT_WS_BRIDGE_CLONE_SYNC_TIMEOUT,
+    min: 1,
+    description: "how long a first subscription to a subtree waits for the Clone snapshot",
   },
 } as const satisfies OptionSpecs;

@@ -10,7 +10,10 @@ export type WireFrame = string | { b64: string };
 export type ClientMessage =
   | { type: "request"; id: number; service: string; body: Buffer[]; timeout: number | undefined }
   | { type: "subscribe"; id: number; topic: string }
-  | { type: "unsubscribe"; id: number; topic: string };
+  | { type: "unsubscribe"; id: number; topic: string }
+  | { type: "clone-subscribe"; id: number; prefix: string }
+  | { type: "clone-unsubscribe"; id: number; prefix: string }
+  | { type: "clone-set"; id: number; key: string; value: Buffer | null; ttl: number | undefined };
 
 /** What the bridge sends. */
 export type ServerMessage =
@@ -18,11 +21,34 @@ export type ServerMessage =
   | { type: "error"; id: number | null; code: BridgeErrorCode; message: string }
   | { type: "subscribed"; id: number; topic: string }
   | { type: "unsubscribed"; id: number; topic: string }
-  | { type: "message"; topic: string; frames: WireFrame[] };
+  | { type: "message"; topic: string; frames: WireFrame[] }
+  | {
+      type: "clone-snapshot";
+      /** The `clone-subscribe` id; `null` on a re-sync the bridge sends on its own. */
+      id: number | null;
+      prefix: string;
+      /** The sequence the snapshot stands at (decimal: a 64-bit number). */
+      sequence: string;
+      entries: [string, WireFrame][];
+      /** More `clone-snapshot` messages of this snapshot follow. */
+      more: boolean;
+      /** The bridge dropped updates for this connection: replace everything under `prefix`. */
+      resync: boolean;
+    }
+  | { type: "clone-update"; prefix: string; key: string; value: WireFrame | null; sequence: string }
+  | { type: "clone-unsubscribed"; id: number; prefix: string }
+  | { type: "clone-acked"; id: number; sequence: string };
 
 /** Error codes of an `error` message. */
 export type BridgeErrorCode =
-  "bad-request" | "unknown-service" | "timeout" | "unavailable" | "limit" | "no-pubsub";
+  | "bad-request"
+  | "unknown-service"
+  | "timeout"
+  | "unavailable"
+  | "limit"
+  | "no-pubsub"
+  | "no-clone"
+  | "forbidden";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -100,7 +126,34 @@ export function decodeClientMessage(
         return { error: "topic must be a string of at most 255 characters", id };
       return { type: m["type"], id, topic };
     }
+    case "clone-subscribe":
+    case "clone-unsubscribe": {
+      const prefix = m["prefix"];
+      if (typeof prefix !== "string" || Buffer.byteLength(prefix) > 255)
+        return { error: "prefix must be a string of at most 255 bytes", id };
+      return { type: m["type"], id, prefix };
+    }
+    case "clone-set": {
+      const key = m["key"];
+      if (typeof key !== "string" || key === "" || Buffer.byteLength(key) > 255)
+        return { error: "key must be a string of 1-255 bytes", id };
+      const ttl = m["ttl"];
+      if (ttl !== undefined && (typeof ttl !== "number" || !Number.isSafeInteger(ttl) || ttl < 1))
+        return { error: "ttl must be an integer number of ms ≥ 1", id };
+      try {
+        const value = m["value"] === null ? null : decodeFrame(m["value"]);
+        if (value !== null && value.length === 0)
+          return { error: "value must not be empty (null deletes)", id };
+        return { type: "clone-set", id, key, value, ttl };
+      } catch (error) {
+        return { error: (error as Error).message, id };
+      }
+    }
     default:
-      return { error: "type must be request, subscribe or unsubscribe", id };
+      return {
+        error:
+          "type must be request, subscribe, unsubscribe, clone-subscribe, clone-unsubscribe or clone-set",
+        id,
+      };
   }
 }

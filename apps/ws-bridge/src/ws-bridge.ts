@@ -4,6 +4,8 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Duplex } from "node:stream";
 import * as zmq from "zeromq";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import { isHostPort, listenOn, MdpGateway } from "@zg/app-kit";
+import { CloneClient, type CloneAddress, type CloneChange } from "@zg/clone";
 import {
   assertArgument,
   Component,
@@ -13,7 +15,8 @@ import {
   ZgError,
   type ComponentOptions,
 } from "@zg/core";
-import { AsyncMajordomoClient, DEFAULT_MDP_CLIENT_TIMEOUT } from "@zg/pirate";
+import { DEFAULT_MDP_CLIENT_TIMEOUT } from "@zg/pirate";
+import { snapshotMessages, subtreeAllowed } from "./clone.js";
 import {
   decodeClientMessage,
   encodeFrame,
@@ -35,6 +38,14 @@ export const DEFAULT_WS_BRIDGE_MAX_SUBSCRIPTIONS = 32;
 export const DEFAULT_WS_BRIDGE_MAX_BUFFERED = 1024 * 1024;
 /** Open WebSocket connections before new ones are refused (project-chosen). */
 export const DEFAULT_WS_BRIDGE_MAX_CONNECTIONS = 1000;
+/**
+ * How long a first `clone-subscribe` of a subtree waits for the Clone
+ * server's snapshot before it is answered `unavailable`, ms (project-chosen;
+ * the client's `subscribeWait` alone is 1500 ms).
+ */
+export const DEFAULT_WS_BRIDGE_CLONE_SYNC_TIMEOUT = 10_000;
+/** How often connections that lost Clone updates are checked for a re-sync, ms (project-chosen). */
+export const WS_BRIDGE_CLONE_RESYNC_INTERVAL = 100;
 /** Longest request timeout a browser may ask for, ms (project-chosen). */
 export const MAX_WS_BRIDGE_REQUEST_TIMEOUT = 60_000;
 
@@ -77,6 +88,17 @@ export interface WsBridgeOptions extends ComponentOptions {
   maxConnections?: number;
   /** Default request timeout. @defaultValue `DEFAULT_MDP_CLIENT_TIMEOUT` (2500 ms, Guide `mdcliapi`) */
   requestTimeout?: number;
+  /** Clone servers (one, or an HA pair) whose subtrees browsers may follow; none = no Clone. */
+  clone?: readonly CloneAddress[];
+  /**
+   * Subtrees a browser may follow: a `clone-subscribe` prefix must start with
+   * one of them (`"*"` allows any). Required with `clone`.
+   */
+  cloneSubtrees?: readonly string[];
+  /** Let browsers `clone-set` (and delete) keys under a subtree they follow. @defaultValue false */
+  cloneSet?: boolean;
+  /** @defaultValue {@link DEFAULT_WS_BRIDGE_CLONE_SYNC_TIMEOUT} */
+  cloneSyncTimeout?: number;
 }
 
 /** Counters of a {@link WsBridge}. */
@@ -92,10 +114,16 @@ export interface WsBridgeStats {
   failed: number;
   /** Requests in flight now. */
   inFlight: number;
-  /** Pub-sub messages delivered to connections. */
+  /** Pub-sub messages and Clone updates delivered to connections. */
   delivered: number;
-  /** Pub-sub messages not delivered to a connection over `maxBuffered`. */
+  /** Pub-sub messages and Clone updates not delivered to a connection over `maxBuffered`. */
   dropped: number;
+  /** Clone subtrees followed now (one `CloneClient` each, shared by its connections). */
+  subtrees: number;
+  /** Fresh snapshots sent to connections that had lost Clone updates. */
+  cloneResyncs: number;
+  /** `clone-set` requests acknowledged by the Clone server. */
+  cloneSets: number;
   /** Connections closed for bad input or a broken limit. */
   protocolErrors: number;
 }
@@ -111,6 +139,20 @@ interface Connection {
   peer: string;
   inFlight: number;
   topics: Set<string>;
+  /** Clone prefix → its state on this connection. */
+  clones: Map<string, CloneMember>;
+}
+
+interface CloneMember {
+  /** Snapshot sent: updates flow. */
+  ready: boolean;
+  /** Updates were dropped: a fresh snapshot is due. */
+  stale: boolean;
+}
+
+interface Subtree {
+  client: CloneClient;
+  members: Set<Connection>;
 }
 
 const PUBLIC = new URL("../public/", import.meta.url);
@@ -160,11 +202,14 @@ export class WsBridge extends Component<
     delivered: 0,
     dropped: 0,
     protocolErrors: 0,
+    cloneResyncs: 0,
+    cloneSets: 0,
   };
-  readonly #known = new Map<string, { ok: boolean; at: number }>();
+  /** Clone prefix → its shared client and the connections following it. */
+  readonly #subtrees = new Map<string, Subtree>();
+  readonly #cloneSyncTimeout: number;
   #files = new Map<string, Buffer>();
-  #client: AsyncMajordomoClient | undefined;
-  #mmi: AsyncMajordomoClient | undefined;
+  #mdp: MdpGateway | undefined;
   #sub: zmq.Subscriber | undefined;
   #server: Server | undefined;
   #wss: WebSocketServer | undefined;
@@ -172,14 +217,26 @@ export class WsBridge extends Component<
   constructor(options: WsBridgeOptions) {
     super("WsBridge", options);
     assertArgument(
-      /^.+:\d+$/.test(options.listen),
+      isHostPort(options.listen),
       `listen must be host:port, got ${JSON.stringify(options.listen)}`,
     );
     assertArgument(
       options.token === undefined || options.token.length >= 8,
       "token must have ≥ 8 characters",
     );
+    assertArgument(
+      options.clone === undefined ||
+        options.clone.length === 0 ||
+        (options.cloneSubtrees ?? []).length > 0,
+      "clone needs cloneSubtrees (the subtrees browsers may follow, or *)",
+    );
     this.#o = options;
+    this.#cloneSyncTimeout = durationOption(
+      "cloneSyncTimeout",
+      options.cloneSyncTimeout,
+      DEFAULT_WS_BRIDGE_CLONE_SYNC_TIMEOUT,
+      { min: 1 },
+    );
     this.#limits = {
       maxMessageSize: integerOption(
         "maxMessageSize",
@@ -221,31 +278,21 @@ export class WsBridge extends Component<
   }
 
   stats(): WsBridgeStats {
-    return { clients: this.#connections.size, ...this.#stats };
+    return { clients: this.#connections.size, subtrees: this.#subtrees.size, ...this.#stats };
   }
 
   protected async onStart(): Promise<{ url: string; page: string }> {
     for (const [file] of Object.values(STATIC))
       this.#files.set(file, await readFile(new URL(file, PUBLIC)));
-    const client = this.own(
-      new AsyncMajordomoClient({
+    const mdp = this.own(
+      new MdpGateway({
         broker: this.#o.broker,
         timeout: this.#limits.requestTimeout,
         logger: this.logger,
       }),
     );
-    // The broker answers 8/MMI itself, in order and without a correlation frame.
-    const mmi = this.own(
-      new AsyncMajordomoClient({
-        broker: this.#o.broker,
-        timeout: this.#limits.requestTimeout,
-        correlate: false,
-        logger: this.logger,
-      }),
-    );
-    await Promise.all([client.start(), mmi.start()]);
-    this.#client = client;
-    this.#mmi = mmi;
+    await mdp.start();
+    this.#mdp = mdp;
 
     if (this.#o.publishers !== undefined && this.#o.publishers.length > 0) {
       const sub = new zmq.Subscriber({ linger: 0, receiveHighWaterMark: 10_000 });
@@ -258,6 +305,11 @@ export class WsBridge extends Component<
           onMessage: (m) => this.#published(m),
         }).start(),
       );
+    }
+
+    if (this.#cloneEnabled) {
+      this.own(() => this.#closeSubtrees());
+      this.setInterval(() => this.#resyncStale(), WS_BRIDGE_CLONE_RESYNC_INTERVAL);
     }
 
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.#limits.maxMessageSize });
@@ -274,19 +326,8 @@ export class WsBridge extends Component<
     });
     server.on("upgrade", (req, socket, head) => this.#upgrade(req, socket, head));
     this.own(() => this.#closeServer());
-    const cut = this.#o.listen.lastIndexOf(":");
-    const host = this.#o.listen.slice(0, cut).replace(/^\[(.*)\]$/, "$1");
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(Number(this.#o.listen.slice(cut + 1)), host, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    const shown = await listenOn(server, this.#o.listen);
     this.#server = server;
-    const a = server.address();
-    if (a === null || typeof a === "string") throw new ZgError("ZG_STATE", "no TCP address");
-    const shown = `${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`;
     return { url: `ws://${shown}/ws`, page: `http://${shown}/` };
   }
 
@@ -350,6 +391,7 @@ export class WsBridge extends Component<
       peer: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
       inFlight: 0,
       topics: new Set(),
+      clones: new Map(),
     };
     this.#connections.add(c);
     ws.on("error", (error) => {
@@ -360,6 +402,8 @@ export class WsBridge extends Component<
     ws.on("close", () => {
       this.#connections.delete(c);
       for (const topic of c.topics) this.#unsubscribe(c, topic);
+      for (const prefix of c.clones.keys()) this.#leave(c, prefix);
+      c.clones.clear();
     });
   }
 
@@ -378,6 +422,8 @@ export class WsBridge extends Component<
     this.#connections.delete(c);
     for (const topic of c.topics) this.#unsubscribe(c, topic);
     c.topics.clear();
+    for (const prefix of c.clones.keys()) this.#leave(c, prefix);
+    c.clones.clear();
     if (code !== undefined && c.ws.readyState === c.ws.OPEN) c.ws.close(code, reason.slice(0, 120));
     setTimeout(() => c.ws.terminate(), 1000).unref();
   }
@@ -396,19 +442,27 @@ export class WsBridge extends Component<
     const m = decodeClientMessage(text);
     if ("error" in m) return this.#protocolError(c, m.error, WS_CLOSE.invalidPayload);
     if (m.type === "request") {
-      if (c.inFlight >= this.#limits.maxInFlight)
-        return this.#protocolError(
-          c,
-          `more than ${this.#limits.maxInFlight} requests in flight`,
-          WS_CLOSE.policy,
-        );
+      if (this.#overInFlight(c)) return;
       void this.track(this.#request(c, m.id, m.service, m.body, m.timeout));
+      return;
+    }
+    if (m.type === "clone-subscribe" || m.type === "clone-unsubscribe" || m.type === "clone-set") {
+      if (!this.#cloneEnabled)
+        return this.#error(c, m.id, "no-clone", "the bridge has no Clone servers");
+      if (m.type === "clone-subscribe") return this.#cloneSubscribe(c, m.id, m.prefix);
+      if (m.type === "clone-unsubscribe") {
+        if (c.clones.delete(m.prefix)) this.#leave(c, m.prefix);
+        this.#send(c, { type: "clone-unsubscribed", id: m.id, prefix: m.prefix });
+        return;
+      }
+      if (this.#overInFlight(c)) return;
+      void this.track(this.#cloneSet(c, m.id, m.key, m.value, m.ttl));
       return;
     }
     if (this.#sub === undefined)
       return this.#error(c, m.id, "no-pubsub", "the bridge has no publishers");
     if (m.type === "subscribe") {
-      if (!c.topics.has(m.topic) && c.topics.size >= this.#limits.maxSubscriptions)
+      if (!c.topics.has(m.topic) && this.#subscriptions(c) >= this.#limits.maxSubscriptions)
         return this.#protocolError(
           c,
           `more than ${this.#limits.maxSubscriptions} subscriptions`,
@@ -428,6 +482,201 @@ export class WsBridge extends Component<
       this.#unsubscribe(c, m.topic);
       this.#send(c, { type: "unsubscribed", id: m.id, topic: m.topic });
     }
+  }
+
+  /** Closes `c` (1008) when it already has `maxInFlight` requests in flight. */
+  #overInFlight(c: Connection): boolean {
+    if (c.inFlight < this.#limits.maxInFlight) return false;
+    this.#protocolError(
+      c,
+      `more than ${this.#limits.maxInFlight} requests in flight`,
+      WS_CLOSE.policy,
+    );
+    return true;
+  }
+
+  get #cloneEnabled(): boolean {
+    return this.#o.clone !== undefined && this.#o.clone.length > 0;
+  }
+
+  /** Pub-sub topics and Clone subtrees of a connection: one limit counts both. */
+  #subscriptions(c: Connection): number {
+    return c.topics.size + c.clones.size;
+  }
+
+  #cloneSubscribe(c: Connection, id: number, prefix: string): void {
+    if (!subtreeAllowed(prefix, this.#o.cloneSubtrees ?? []))
+      return this.#error(c, id, "forbidden", `subtree ${JSON.stringify(prefix)} is not allowed`);
+    if (c.clones.has(prefix))
+      return this.#error(c, id, "bad-request", `already following ${JSON.stringify(prefix)}`);
+    if (this.#subscriptions(c) >= this.#limits.maxSubscriptions)
+      return this.#protocolError(
+        c,
+        `more than ${this.#limits.maxSubscriptions} subscriptions`,
+        WS_CLOSE.policy,
+      );
+    const member: CloneMember = { ready: false, stale: false };
+    c.clones.set(prefix, member);
+    const subtree = this.#join(c, prefix);
+    void this.track(
+      subtree.client.waitSynced({ timeout: this.#cloneSyncTimeout }).then(
+        () => {
+          if (c.clones.get(prefix) !== member || !this.#connections.has(c)) return;
+          // The map now holds everything applied so far; every later change is forwarded.
+          member.ready = true;
+          this.#sendSnapshot(c, id, prefix, subtree.client, false);
+        },
+        (error: unknown) => {
+          if (c.clones.get(prefix) !== member) return;
+          c.clones.delete(prefix);
+          this.#leave(c, prefix);
+          this.#error(
+            c,
+            id,
+            "unavailable",
+            `no snapshot of ${prefix}: ${(error as Error).message}`,
+          );
+        },
+      ),
+    );
+  }
+
+  /** The shared client of `prefix` (created on first use), with `c` as a member. */
+  #join(c: Connection, prefix: string): Subtree {
+    let subtree = this.#subtrees.get(prefix);
+    if (subtree === undefined) {
+      const client = new CloneClient({
+        servers: this.#o.clone ?? [],
+        subtree: prefix,
+        logger: this.logger,
+      });
+      const created: Subtree = { client, members: new Set() };
+      subtree = created;
+      this.#subtrees.set(prefix, created);
+      client.on("update:applied", (change) => this.#cloneChanged(prefix, created, change));
+      void client.closed.then((error) => {
+        if (this.#subtrees.get(prefix) !== created) return;
+        // The client stopped on its own (fatal error): its followers are told and dropped.
+        this.#subtrees.delete(prefix);
+        this.logger.warn("Clone client stopped", { prefix, error: error?.message });
+        for (const m of created.members) {
+          m.clones.delete(prefix);
+          this.#error(
+            m,
+            null,
+            "unavailable",
+            `subtree ${prefix} stopped: ${error?.message ?? "closed"}`,
+          );
+        }
+      });
+      client.start().catch(() => {}); // a failed start resolves `closed` with the error
+    }
+    subtree.members.add(c);
+    return subtree;
+  }
+
+  /** `c` no longer follows `prefix`; the last one to leave closes the shared client. */
+  #leave(c: Connection, prefix: string): void {
+    const subtree = this.#subtrees.get(prefix);
+    if (subtree === undefined) return;
+    subtree.members.delete(c);
+    if (subtree.members.size > 0) return;
+    this.#subtrees.delete(prefix);
+    void subtree.client.close();
+  }
+
+  #sendSnapshot(
+    c: Connection,
+    id: number | null,
+    prefix: string,
+    client: CloneClient,
+    resync: boolean,
+  ): void {
+    for (const m of snapshotMessages(id, prefix, client.sequence, client.entries(prefix), resync))
+      this.#send(c, m);
+  }
+
+  #cloneChanged(prefix: string, subtree: Subtree, change: CloneChange): void {
+    let text: string | undefined;
+    for (const c of subtree.members) {
+      const member = c.clones.get(prefix);
+      if (member === undefined || !member.ready) continue;
+      if (member.stale || c.ws.bufferedAmount > this.#limits.maxBuffered) {
+        // Dropped: the connection gets a fresh snapshot once its buffer has room.
+        member.stale = true;
+        this.#stats.dropped += 1;
+        continue;
+      }
+      text ??= JSON.stringify({
+        type: "clone-update",
+        prefix,
+        key: change.key,
+        value: change.value === undefined ? null : encodeFrame(change.value),
+        sequence: String(change.sequence),
+      } satisfies ServerMessage);
+      if (c.ws.readyState !== c.ws.OPEN) continue;
+      c.ws.send(text);
+      this.#stats.delivered += 1;
+    }
+  }
+
+  /** Connections that lost Clone updates get a fresh snapshot once they have read enough. */
+  #resyncStale(): void {
+    for (const [prefix, subtree] of this.#subtrees)
+      for (const c of subtree.members) {
+        const member = c.clones.get(prefix);
+        if (member?.stale !== true || c.ws.bufferedAmount > this.#limits.maxBuffered) continue;
+        member.stale = false;
+        this.#stats.cloneResyncs += 1;
+        this.#sendSnapshot(c, null, prefix, subtree.client, true);
+      }
+  }
+
+  async #cloneSet(
+    c: Connection,
+    id: number,
+    key: string,
+    value: Buffer | null,
+    ttl: number | undefined,
+  ): Promise<void> {
+    if (this.#o.cloneSet !== true)
+      return this.#error(c, id, "forbidden", "clone-set is off (--clone-set)");
+    const prefix = [...c.clones.keys()].find((p) => key.startsWith(p) && c.clones.get(p)?.ready);
+    const subtree = prefix === undefined ? undefined : this.#subtrees.get(prefix);
+    if (subtree === undefined)
+      return this.#error(
+        c,
+        id,
+        "forbidden",
+        `follow a subtree holding ${JSON.stringify(key)} first`,
+      );
+    c.inFlight += 1;
+    this.#stats.inFlight += 1;
+    try {
+      const sequence =
+        value === null
+          ? await subtree.client.delete(key)
+          : await subtree.client.set(key, value, ttl === undefined ? {} : { ttl });
+      this.#stats.cloneSets += 1;
+      this.#send(c, { type: "clone-acked", id, sequence: String(sequence) });
+    } catch (error) {
+      const code =
+        ZgError.isInstance(error) && error.code === "ZG_TIMEOUT"
+          ? "timeout"
+          : ZgError.isInstance(error) && error.code === "ZG_INVALID_ARGUMENT"
+            ? "bad-request"
+            : "unavailable";
+      this.#error(c, id, code, (error as Error).message);
+    } finally {
+      c.inFlight -= 1;
+      this.#stats.inFlight -= 1;
+    }
+  }
+
+  async #closeSubtrees(): Promise<void> {
+    const all = [...this.#subtrees.values()];
+    this.#subtrees.clear();
+    await Promise.all(all.map((s) => s.client.close()));
   }
 
   #unsubscribe(c: Connection, topic: string): void {
@@ -452,46 +701,24 @@ export class WsBridge extends Component<
     body: Buffer[],
     timeout: number | undefined,
   ): Promise<void> {
-    const client = this.#client;
-    if (client === undefined) return;
+    const mdp = this.#mdp;
+    if (mdp === undefined) return;
     c.inFlight += 1;
     this.#stats.inFlight += 1;
     this.#stats.requests += 1;
     try {
-      if (!(await this.#exists(service))) {
-        this.#stats.failed += 1;
-        return this.#error(c, id, "unknown-service", `no worker for ${service}`);
-      }
       const t = Math.min(timeout ?? this.#limits.requestTimeout, MAX_WS_BRIDGE_REQUEST_TIMEOUT);
-      const reply = await client.request(service, body, { timeout: t });
+      const out = await mdp.request(service, body, { timeout: t });
+      if (!out.ok) {
+        this.#stats.failed += 1;
+        return this.#error(c, id, out.code, out.message);
+      }
       this.#stats.replies += 1;
-      this.#send(c, { type: "reply", id, body: reply.map(encodeFrame) });
-    } catch (error) {
-      this.#stats.failed += 1;
-      if (
-        ZgError.isInstance(error) &&
-        (error.code === "ZG_TIMEOUT" || error.code === "ZG_RETRIES_EXHAUSTED")
-      )
-        this.#error(c, id, "timeout", `no reply from ${service} in time`);
-      else this.#error(c, id, "unavailable", (error as Error).message);
+      this.#send(c, { type: "reply", id, body: out.reply.map(encodeFrame) });
     } finally {
       c.inFlight -= 1;
       this.#stats.inFlight -= 1;
     }
-  }
-
-  /** 8/MMI `mmi.service`, cached 1 s. */
-  async #exists(service: string): Promise<boolean> {
-    const now = performance.now();
-    const hit = this.#known.get(service);
-    if (hit !== undefined && now - hit.at < 1000) return hit.ok;
-    const mmi = this.#mmi;
-    if (mmi === undefined) return false;
-    const [code] = await mmi.request("mmi.service", [service]);
-    const ok = code?.toString() === "200";
-    if (this.#known.size > 10_000) this.#known.clear();
-    this.#known.set(service, { ok, at: now });
-    return ok;
   }
 
   #published(message: Buffer[]): void {

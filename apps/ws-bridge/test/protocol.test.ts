@@ -28,12 +28,48 @@ describe("ws-bridge framing", () => {
     });
   });
 
+  it("decodes Clone subscriptions and sets (null deletes)", () => {
+    expect(decodeClientMessage('{"id":3,"type":"clone-subscribe","prefix":"/config/"}')).toEqual({
+      type: "clone-subscribe",
+      id: 3,
+      prefix: "/config/",
+    });
+    expect(
+      decodeClientMessage(
+        '{"id":4,"type":"clone-set","key":"/config/a","value":{"b64":"AP8="},"ttl":500}',
+      ),
+    ).toEqual({
+      type: "clone-set",
+      id: 4,
+      key: "/config/a",
+      value: Buffer.from([0, 255]),
+      ttl: 500,
+    });
+    expect(
+      decodeClientMessage('{"id":5,"type":"clone-set","key":"/config/a","value":null}'),
+    ).toEqual({ type: "clone-set", id: 5, key: "/config/a", value: null, ttl: undefined });
+  });
+
   it("names what is wrong with bad input, never throws", () => {
     const cases: [string, string][] = [
       ["{", "not JSON"],
       ["[]", "not an object"],
       ['{"type":"request"}', "id must be a non-negative integer"],
-      ['{"id":1,"type":"nope"}', "type must be request, subscribe or unsubscribe"],
+      [
+        '{"id":1,"type":"nope"}',
+        "type must be request, subscribe, unsubscribe, clone-subscribe, clone-unsubscribe or clone-set",
+      ],
+      ['{"id":1,"type":"clone-subscribe"}', "prefix must be a string of at most 255 bytes"],
+      ['{"id":1,"type":"clone-set","key":"","value":"v"}', "key must be a string of 1-255 bytes"],
+      [
+        '{"id":1,"type":"clone-set","key":"/k","value":""}',
+        "value must not be empty (null deletes)",
+      ],
+      [
+        '{"id":1,"type":"clone-set","key":"/k","value":"v","ttl":0.5}',
+        "ttl must be an integer number of ms ≥ 1",
+      ],
+      ['{"id":1,"type":"clone-set","key":"/k","value":7}', "a frame is a string or {b64}"],
       [
         '{"id":1,"type":"request","service":"","body":[]}',
         "service must be a name of 1-255 characters",

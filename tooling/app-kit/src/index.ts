@@ -45,3 +45,14 @@ export {
   type OptionValues,
   type ParsedOptions,
 } from "./options.js";
+export { isHostPort, listenOn } from "./listen.js";
+export {
+  DEFAULT_MDP_GATEWAY_SERVICE_CACHE,
+  MAX_MDP_GATEWAY_CACHED_SERVICES,
+  MdpGateway,
+  mdpFailure,
+  ServiceCache,
+  type MdpFailureCode,
+  type MdpGatewayOptions,
+  type MdpOutcome,
+} from "./mdp-gateway.js";

@@ -25,6 +25,7 @@ export const GAUGE_FIELDS: ReadonlySet<string> = new Set([
   "pending",
   "connected",
   "clients",
+  "subtrees",
   "entries",
   "sequence",
   "generation",
