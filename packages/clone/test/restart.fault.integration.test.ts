@@ -61,6 +61,9 @@ test(
       }
       await Promise.all(inflight);
     })();
+    // A restart that fails (the child exits before ready) ends the run at once with its error:
+    // the writer is closed, so the load's pending sets end instead of waiting out setTimeout.
+    let restartError: unknown;
     const faults = (async () => {
       while (!plan.loadDone) {
         await plan.untilAcks(plan.acks + ACKS_BETWEEN);
@@ -69,10 +72,15 @@ test(
         await server.start();
         plan.fault();
       }
-    })();
+    })().catch(async (error: unknown) => {
+      restartError = error;
+      plan.stop();
+      await writer.close();
+    });
     await load;
     plan.stop();
     await faults;
+    if (restartError !== undefined) throw restartError as Error;
     console.log(`clone restarts: ${plan.summary()}`);
     plan.check();
 

@@ -200,7 +200,9 @@ export abstract class Component<E extends ClosedEventMap<E>, S, R = void>
       return result;
     } catch (error) {
       await this.close();
-      throw error;
+      // A fatal error while starting (a supervised loop died, a store failed) closes the
+      // sockets under onStart, which then fails with a symptom ("socket closed"): report the cause.
+      throw this.#fatal ?? error;
     }
   }
 

@@ -70,6 +70,28 @@ describe("Component lifecycle", () => {
     expect(t.state).toBe("closed");
   });
 
+  test("a fatal error while starting: start() rejects with that error, not with the symptom in onStart", async () => {
+    class Starting extends Component<Record<never, never>, object> {
+      readonly gate = deferred<void>();
+      stats(): object {
+        return {};
+      }
+      protected async onStart(): Promise<void> {
+        await this.gate.promise;
+        throw new Error("Socket operation on non-socket"); // what a closed socket says
+      }
+      crash(): void {
+        this.fail(new Error("store append failed"));
+      }
+    }
+    const t = new Starting("Starting");
+    const started = t.start();
+    t.crash();
+    t.gate.resolve();
+    await expect(started).rejects.toThrow("store append failed");
+    await expect(t.closed).resolves.toMatchObject({ message: "store append failed" });
+  });
+
   test("fail() closes and resolves closed with the error; await using disposes", async () => {
     const t = new Thing();
     await t.start();
