@@ -449,6 +449,7 @@ async function main(): Promise<void> {
       ["majordomo", mdStats],
       ["ppqueue", ppStats],
       ["majordomo-b", mdBStats],
+      ["clone-server", clone.readyLine?.["stats"] as string | undefined],
       ["log-broker", lbStats],
     ]
       .filter(([, url]) => url !== undefined)

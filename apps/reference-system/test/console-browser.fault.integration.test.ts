@@ -141,7 +141,12 @@ browserTest(
         (s.chartPoints["chart-rate"] ?? 0) >= 3,
       "the three services with workers, six presence peers (five alive) and a chart with 3 points on the page",
     );
-    expect(first.targets.map((t) => t.name).sort()).toEqual(["log-broker", "majordomo", "ppqueue"]);
+    expect(first.targets.map((t) => t.name).sort()).toEqual([
+      "clone-server",
+      "log-broker",
+      "majordomo",
+      "ppqueue",
+    ]);
     expect(first.targets.every((t) => t.up)).toBe(true);
     expect(first.totals["workers"]).toBeGreaterThanOrEqual(6);
     await page.screenshot({ path: join(shots, "1-services.png"), fullPage: true });
