@@ -251,6 +251,16 @@ export abstract class Component<E extends ClosedEventMap<E>, S, R = void>
   }
 
   /**
+   * True while work that reaches the component must be served: `running`, and
+   * also `starting` once `onStart` has announced it (a worker whose READY went
+   * out may be handed a request before `start()` resolves; dropped, it would
+   * stall the worker at its broker). False while draining or closing.
+   */
+  protected get serving(): boolean {
+    return this.#state === "starting" || this.#state === "running";
+  }
+
+  /**
    * Throws the one not-running error of zg: `ZG_STATE` (details: `state`,
    * `operation`) unless the component is `running` (so before `start()`,
    * while draining and after close). Work already in flight that a close

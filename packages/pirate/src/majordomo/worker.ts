@@ -245,7 +245,7 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
         // Starting: serve it. READY went out in onStart, so the broker may hand over a queued
         // request before start() resolves; it holds this worker busy until the reply, so a
         // request dropped here would stall the worker at the broker for good.
-        if (!this.#live) return;
+        if (!this.serving) return;
         void this.track(this.#serve(generation, action.request, action.reply));
         return;
     }
@@ -258,7 +258,7 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
   ): Promise<void> {
     this.#busy = true;
     const send = (command: "PARTIAL" | "FINAL", frames: readonly FrameLike[]): boolean => {
-      if (!this.#link.isCurrent(generation) || (!this.running && this.state !== "starting")) {
+      if (!this.#link.isCurrent(generation) || (!this.running && !this.serving)) {
         this.#stats.staleReplies++;
         return false;
       }
@@ -286,11 +286,6 @@ export class MajordomoWorker extends Component<MajordomoWorkerEvents, MajordomoW
     } finally {
       this.#busy = false;
     }
-  }
-
-  /** Registered and taking requests: from the READY sent in `onStart` until a drain or close. */
-  get #live(): boolean {
-    return this.accepting || this.state === "starting";
   }
 
   /** Drops the current socket and registers again on a new one at once. */

@@ -222,7 +222,7 @@ export class PirateWorker extends Component<PirateWorkerEvents, PirateWorkerStat
     // Draining: take no new request (the client's retry goes to another worker). Starting:
     // serve it (READY went out in onStart, so the queue may hand over a request before start()
     // resolves; dropped, the attempt was lost: the client had to time out and retry).
-    if (!this.accepting && this.state !== "starting") return;
+    if (!this.serving) return;
     this.#stats.requests++;
     const { envelope, body } = decoded;
     if (this.#inFlight === 0) {

@@ -125,7 +125,7 @@ export class SimplePirateWorker extends Component<
       // Draining: take no new request (the client's retry goes to another worker). Starting:
       // serve it (READY went out in onStart; the queue now counts this worker busy until it
       // replies, so a request dropped here would take the worker out of rotation for good).
-      if (!this.accepting && this.state !== "starting") return;
+      if (!this.serving) return;
       this.#stats.requests++;
       this.#chain = this.track(this.#chain.then(() => this.#serve(envelope, body)));
     } catch (error) {
