@@ -34,6 +34,15 @@ export type { MajordomoBrokerEvents, MajordomoBrokerStats, MajordomoServiceStats
 type RefuseReason = MajordomoBrokerEvents["request:refused"]["reason"];
 type RemoveReason = MajordomoBrokerEvents["worker:removed"]["reason"];
 
+/** The text of each refusal's `"503"` answer. */
+const REFUSAL_TEXT: Readonly<Record<RefuseReason, string>> = {
+  "shutting-down": "broker shutting down",
+  "bytes-full": "broker queue full (bytes)",
+  "too-many-services": "too many services",
+  "queue-full": "service queue full",
+  "client-queue-full": "too many requests queued for this client",
+};
+
 /** Options of the broker state machine. */
 export interface BrokerCoreOptions {
   heartbeatInterval: number;
@@ -462,66 +471,19 @@ export class BrokerCore {
     const clientKey = origin?.key ?? identityKey(client);
     const bytes = bodyBytes(body);
     let service = this.#services.get(name);
-    // A method, not a closure made per request: this is the per-request path.
-    const refuse = this.#refuse;
     if (this.#shuttingDown)
-      return refuse(
-        client,
-        version,
-        name,
-        body,
-        service,
-        "shutting-down",
-        "broker shutting down",
-        origin,
-      );
+      return this.#refuse(client, version, name, body, service, "shutting-down", origin);
     if (this.#queuedBytes + bytes > this.#maxBytes && (service?.idle.size ?? 0) === 0)
-      return refuse(
-        client,
-        version,
-        name,
-        body,
-        service,
-        "bytes-full",
-        "broker queue full (bytes)",
-        origin,
-      );
+      return this.#refuse(client, version, name, body, service, "bytes-full", origin);
     if (service === undefined) {
       if (this.#services.size - this.#registered >= this.#maxPending)
-        return refuse(
-          client,
-          version,
-          name,
-          body,
-          service,
-          "too-many-services",
-          "too many services",
-          origin,
-        );
+        return this.#refuse(client, version, name, body, service, "too-many-services", origin);
       service = this.#service(name, false);
     }
     if (service.queue.size >= this.#o.maxQueued)
-      return refuse(
-        client,
-        version,
-        name,
-        body,
-        service,
-        "queue-full",
-        "service queue full",
-        origin,
-      );
+      return this.#refuse(client, version, name, body, service, "queue-full", origin);
     if (service.queue.countFor(clientKey) >= this.#maxPerClient)
-      return refuse(
-        client,
-        version,
-        name,
-        body,
-        service,
-        "client-queue-full",
-        "too many requests queued for this client",
-        origin,
-      );
+      return this.#refuse(client, version, name, body, service, "client-queue-full", origin);
     const job: Job = {
       client,
       clientKey,
@@ -550,7 +512,7 @@ export class BrokerCore {
     this.#checkEmpty(service);
   }
 
-  /** Answers a refused request `"503"` with `text`, counted and reported as `reason`. */
+  /** Answers a refused request `"503"` (text by `reason`), counted and reported as `reason`. A method, not a closure made per request: this is the per-request path. */
   readonly #refuse = (
     client: Frame,
     version: MdpVersion,
@@ -558,9 +520,9 @@ export class BrokerCore {
     body: Frame[],
     service: Service | undefined,
     reason: RefuseReason,
-    text: string,
     origin: PeerOrigin | undefined,
   ): void => {
+    const text = REFUSAL_TEXT[reason];
     this.#c.refused++;
     if (service !== undefined) service.refused++;
     this.#o.emit("request:refused", { service: name, reason });
